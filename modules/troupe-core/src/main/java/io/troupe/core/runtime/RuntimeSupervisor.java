@@ -1,0 +1,228 @@
+package io.troupe.core.runtime;
+
+import com.typesafe.config.Config;
+import io.troupe.core.guardrail.Guardrail;
+import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.session.SessionEntity;
+import io.troupe.core.session.SessionSettings;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * The guardian of a Troupe node. It spawns the four subsystems and initializes them
+ * concurrently (every Init is sent before any reply is handled), tracks readiness, re-initializes
+ * a failed or crashed subsystem with exponential backoff, and starts the guardrail, the session
+ * entities and the ingress.
+ */
+public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.Command> {
+
+  public interface Command {}
+
+  public record GetReadiness(ActorRef<Readiness> replyTo) implements Command {}
+
+  /** Sent by a subsystem's crash reporter when it threw; it is being restarted. */
+  public record SubsystemCrashed(String subsystem, String error) implements Command {}
+
+  /** Lifecycle events, for logs and for tests that check the order of start-up. */
+  public sealed interface LifecycleEvent {}
+
+  public record InitSent(String subsystem, int attempt) implements LifecycleEvent {}
+
+  public record InitFinished(String subsystem, String error) implements LifecycleEvent {}
+
+  public record Down(String subsystem, String error) implements LifecycleEvent {}
+
+  private record InitReply(String subsystem, int attempt, Lifecycle.Initialized result) implements Command {}
+
+  private record InitTimedOut(String subsystem, int attempt) implements Command {}
+
+  private record RetryInit(String subsystem) implements Command {}
+
+  /** Settings of start-up and backoff ({@code troupe.supervisor}). */
+  public record Settings(Duration initTimeout, Duration backoffMin, Duration backoffMax) {
+    public static Settings fromConfig(Config troupe) {
+      Config c = troupe.getConfig("supervisor");
+      return new Settings(c.getDuration("init-timeout"), c.getDuration("backoff.min"), c.getDuration("backoff.max"));
+    }
+  }
+
+  private static final class Tracked {
+    final ActorRef<Lifecycle.Init> ref;
+    String status = "starting";
+    Long initMillis;
+    String error;
+    int attempt; // inits sent so far
+    int failures; // consecutive failures, for the backoff
+    long initStartedNanos;
+
+    Tracked(ActorRef<Lifecycle.Init> ref) {
+      this.ref = ref;
+    }
+  }
+
+  public static Behavior<Command> create(SubsystemFactories factories, Config troupeConfig) {
+    return create(factories, troupeConfig, null);
+  }
+
+  public static Behavior<Command> create(
+      SubsystemFactories factories, Config troupeConfig, ActorRef<LifecycleEvent> lifecycleListener) {
+    return Behaviors.setup(
+        ctx -> Behaviors.withTimers(timers -> new RuntimeSupervisor(ctx, timers, factories, troupeConfig, lifecycleListener)));
+  }
+
+  private final TimerScheduler<Command> timers;
+  private final Settings settings;
+  private final ActorRef<LifecycleEvent> lifecycleListener;
+  private final Map<String, Tracked> subsystems = new LinkedHashMap<>();
+
+  private RuntimeSupervisor(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      SubsystemFactories factories,
+      Config troupeConfig,
+      ActorRef<LifecycleEvent> lifecycleListener) {
+    super(ctx);
+    this.timers = timers;
+    this.settings = Settings.fromConfig(troupeConfig);
+    this.lifecycleListener = lifecycleListener;
+
+    ActorRef<Command> self = ctx.getSelf();
+    var database = ctx.spawn(CrashReporter.supervised(Subsystems.DATABASE, factories.database(), self), Subsystems.DATABASE);
+    var vector = ctx.spawn(CrashReporter.supervised(Subsystems.VECTOR_STORE, factories.vectorStore(), self), Subsystems.VECTOR_STORE);
+    var llm = ctx.spawn(CrashReporter.supervised(Subsystems.LLM, factories.llmGateway(), self), Subsystems.LLM);
+    var tools = ctx.spawn(
+        CrashReporter.supervised(Subsystems.TOOLS, factories.toolRegistry(vector, database), self), Subsystems.TOOLS);
+    var guardrail = ctx.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupeConfig)), "guardrail");
+
+    subsystems.put(Subsystems.LLM, new Tracked(llm.narrow()));
+    subsystems.put(Subsystems.TOOLS, new Tracked(tools.narrow()));
+    subsystems.put(Subsystems.VECTOR_STORE, new Tracked(vector.narrow()));
+    subsystems.put(Subsystems.DATABASE, new Tracked(database.narrow()));
+
+    // Concurrent init: every Init goes out here, before this actor can handle any reply.
+    subsystems.keySet().forEach(this::sendInit);
+
+    Subsystems refs = new Subsystems(llm, tools, vector, database, guardrail);
+    SessionEntity.init(ctx.getSystem(), refs, SessionSettings.fromConfig(troupeConfig));
+    Behavior<?> http = factories.http(new TroupeRuntime(ctx.getSystem(), self, refs));
+    if (http != null) {
+      ctx.spawn(http, "http");
+    }
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(GetReadiness.class, this::onGetReadiness)
+        .onMessage(InitReply.class, this::onInitReply)
+        .onMessage(InitTimedOut.class, this::onInitTimedOut)
+        .onMessage(SubsystemCrashed.class, this::onCrashed)
+        .onMessage(RetryInit.class, msg -> {
+          sendInit(msg.subsystem());
+          return this;
+        })
+        .build();
+  }
+
+  private void sendInit(String name) {
+    Tracked t = subsystems.get(name);
+    t.attempt++;
+    t.status = "initializing";
+    t.initStartedNanos = System.nanoTime();
+    int attempt = t.attempt;
+    ActorRef<Lifecycle.Initialized> replyTo =
+        getContext().messageAdapter(Lifecycle.Initialized.class, r -> new InitReply(name, attempt, r));
+    t.ref.tell(new Lifecycle.Init(replyTo));
+    timers.startSingleTimer(timeoutKey(name), new InitTimedOut(name, attempt), settings.initTimeout());
+    publish(new InitSent(name, attempt));
+  }
+
+  private Behavior<Command> onInitReply(InitReply reply) {
+    Tracked t = subsystems.get(reply.subsystem());
+    if (t == null || reply.attempt() != t.attempt) {
+      return this; // a late answer to an older attempt
+    }
+    timers.cancel(timeoutKey(reply.subsystem()));
+    publish(new InitFinished(reply.subsystem(), reply.result().error()));
+    if (reply.result().isOk()) {
+      t.status = "ready";
+      t.error = null;
+      t.failures = 0;
+      t.initMillis = (System.nanoTime() - t.initStartedNanos) / 1_000_000;
+      getContext().getLog().info("{} ready in {} ms", reply.subsystem(), t.initMillis);
+      if (subsystems.values().stream().allMatch(s -> "ready".equals(s.status))) {
+        getContext().getLog().info("all subsystems ready");
+      }
+    } else {
+      markDownAndRetry(reply.subsystem(), "init failed: " + reply.result().error());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onInitTimedOut(InitTimedOut msg) {
+    Tracked t = subsystems.get(msg.subsystem());
+    if (t != null && msg.attempt() == t.attempt && "initializing".equals(t.status)) {
+      markDownAndRetry(msg.subsystem(), "init timed out after " + settings.initTimeout().toMillis() + " ms");
+    }
+    return this;
+  }
+
+  private Behavior<Command> onCrashed(SubsystemCrashed msg) {
+    if (subsystems.containsKey(msg.subsystem())) {
+      timers.cancel(timeoutKey(msg.subsystem()));
+      subsystems.get(msg.subsystem()).attempt++; // ignore any answer of the crashed instance
+      markDownAndRetry(msg.subsystem(), "crashed: " + msg.error());
+    }
+    return this;
+  }
+
+  private void markDownAndRetry(String name, String error) {
+    Tracked t = subsystems.get(name);
+    t.status = "down";
+    t.error = error;
+    t.failures++;
+    Duration delay = backoff(t.failures);
+    getContext().getLog().warn("{} is down ({}); initializing it again in {} ms", name, error, delay.toMillis());
+    publish(new Down(name, error));
+    timers.startSingleTimer(retryKey(name), new RetryInit(name), delay);
+  }
+
+  private Duration backoff(int failures) {
+    long min = settings.backoffMin().toMillis();
+    long max = settings.backoffMax().toMillis();
+    long base = Math.min(max, min * (1L << Math.min(20, failures - 1)));
+    long jitter = (long) (base * 0.2 * ThreadLocalRandom.current().nextDouble());
+    return Duration.ofMillis(Math.min(max, base + jitter));
+  }
+
+  private Behavior<Command> onGetReadiness(GetReadiness msg) {
+    Map<String, Readiness.SubsystemState> states = new LinkedHashMap<>();
+    subsystems.forEach((name, t) -> states.put(name, new Readiness.SubsystemState(t.status, t.initMillis, t.error, t.attempt)));
+    boolean ready = states.values().stream().allMatch(Readiness.SubsystemState::isReady);
+    msg.replyTo().tell(new Readiness(ready, states));
+    return this;
+  }
+
+  private void publish(LifecycleEvent event) {
+    if (lifecycleListener != null) {
+      lifecycleListener.tell(event);
+    }
+  }
+
+  private static String timeoutKey(String name) {
+    return "init-timeout-" + name;
+  }
+
+  private static String retryKey(String name) {
+    return "retry-" + name;
+  }
+}

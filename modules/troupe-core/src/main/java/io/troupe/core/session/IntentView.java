@@ -1,0 +1,20 @@
+package io.troupe.core.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.troupe.core.CborSerializable;
+import java.util.List;
+
+/** The intent resource of the HTTP contract (DESIGN.md §4), as the session entity knows it. */
+public record IntentView(
+    String id,
+    String sessionId,
+    IntentStatus status,
+    String text,
+    JsonNode metadata,
+    long createdNanos,
+    long finishedNanos,
+    Outcome outcome,
+    List<Step> steps,
+    IntentUsage usage,
+    String traceId)
+    implements CborSerializable {}
