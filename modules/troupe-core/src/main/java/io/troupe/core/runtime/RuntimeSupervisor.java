@@ -41,9 +41,9 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
 
   public record Down(String subsystem, String error) implements LifecycleEvent {}
 
-  private record InitReply(String subsystem, int attempt, Lifecycle.Initialized result) implements Command {}
-
-  private record InitTimedOut(String subsystem, int attempt) implements Command {}
+  /** The answer to an Init, or {@code failure} when none came within the init timeout. */
+  private record InitReply(String subsystem, int attempt, Lifecycle.Initialized result, Throwable failure)
+      implements Command {}
 
   private record RetryInit(String subsystem) implements Command {}
 
@@ -124,7 +124,6 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     return newReceiveBuilder()
         .onMessage(GetReadiness.class, this::onGetReadiness)
         .onMessage(InitReply.class, this::onInitReply)
-        .onMessage(InitTimedOut.class, this::onInitTimedOut)
         .onMessage(SubsystemCrashed.class, this::onCrashed)
         .onMessage(RetryInit.class, msg -> {
           sendInit(msg.subsystem());
@@ -139,10 +138,8 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     t.status = "initializing";
     t.initStartedNanos = System.nanoTime();
     int attempt = t.attempt;
-    ActorRef<Lifecycle.Initialized> replyTo =
-        getContext().messageAdapter(Lifecycle.Initialized.class, r -> new InitReply(name, attempt, r));
-    t.ref.tell(new Lifecycle.Init(replyTo));
-    timers.startSingleTimer(timeoutKey(name), new InitTimedOut(name, attempt), settings.initTimeout());
+    getContext().ask(Lifecycle.Initialized.class, t.ref, settings.initTimeout(), Lifecycle.Init::new,
+        (result, failure) -> new InitReply(name, attempt, result, failure));
     publish(new InitSent(name, attempt));
   }
 
@@ -151,7 +148,10 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     if (t == null || reply.attempt() != t.attempt) {
       return this; // a late answer to an older attempt
     }
-    timers.cancel(timeoutKey(reply.subsystem()));
+    if (reply.failure() != null) {
+      markDownAndRetry(reply.subsystem(), "init timed out after " + settings.initTimeout().toMillis() + " ms");
+      return this;
+    }
     publish(new InitFinished(reply.subsystem(), reply.result().error()));
     if (reply.result().isOk()) {
       t.status = "ready";
@@ -168,17 +168,8 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     return this;
   }
 
-  private Behavior<Command> onInitTimedOut(InitTimedOut msg) {
-    Tracked t = subsystems.get(msg.subsystem());
-    if (t != null && msg.attempt() == t.attempt && "initializing".equals(t.status)) {
-      markDownAndRetry(msg.subsystem(), "init timed out after " + settings.initTimeout().toMillis() + " ms");
-    }
-    return this;
-  }
-
   private Behavior<Command> onCrashed(SubsystemCrashed msg) {
     if (subsystems.containsKey(msg.subsystem())) {
-      timers.cancel(timeoutKey(msg.subsystem()));
       subsystems.get(msg.subsystem()).attempt++; // ignore any answer of the crashed instance
       markDownAndRetry(msg.subsystem(), "crashed: " + msg.error());
     }
@@ -216,10 +207,6 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     if (lifecycleListener != null) {
       lifecycleListener.tell(event);
     }
-  }
-
-  private static String timeoutKey(String name) {
-    return "init-timeout-" + name;
   }
 
   private static String retryKey(String name) {

@@ -1,19 +1,44 @@
 package io.troupe.core.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.troupe.core.CborSerializable;
+import io.troupe.core.json.Json;
+import io.troupe.core.llm.ChatMessage;
+import io.troupe.core.llm.Usage;
 import io.troupe.core.runtime.Subsystems;
+import io.troupe.core.trace.Ids;
+import io.troupe.core.trace.TraceClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One conversation: an event-sourced entity under Cluster Sharding. It accepts intents, runs them
- * one at a time through an {@link AgentRun} child, journals every step, and serves reads, waits
- * and event streams.
+ * one at a time (later ones wait in order) through an {@link AgentRun} child, journals every
+ * step, and serves reads, waits and event streams. An intent that was running when its node
+ * stopped ends {@code interrupted} when the session comes back; queued ones resume.
  */
-public final class SessionEntity {
+public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Command, SessionEntity.Event, SessionState> {
 
   public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "Session");
 
@@ -42,10 +67,367 @@ public final class SessionEntity {
   /** Cancels a queued or running intent; {@code conflict} when already terminal. */
   public record Cancel(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
 
-  private SessionEntity() {}
+  /** From the run: an event for the stream and/or a finished step. */
+  record RunProgress(String intentId, String eventType, JsonNode data, Step step, Usage modelUsage, boolean toolCall)
+      implements Command {}
+
+  /** From the run: a streamed fragment of the model's text; published, not journaled. */
+  record RunDelta(String intentId, String text) implements Command {}
+
+  record RunFinished(String intentId, IntentStatus status, Outcome outcome, List<ChatMessage> transcript)
+      implements Command {}
+
+  private record RunStopped(String intentId) implements Command {}
+
+  private record RecoverOrphanedRun() implements Command {}
+
+  // Events: what the journal keeps.
+
+  public sealed interface Event extends CborSerializable {}
+
+  public record IntentAccepted(String intentId, String text, JsonNode metadata, String idempotencyKey, String traceId,
+      long createdNanos) implements Event {}
+
+  public record IntentStarted(String intentId) implements Event {}
+
+  public record IntentProgressed(String intentId, IntentEvent event, Step step, IntentUsage usage) implements Event {}
+
+  public record IntentFinished(String intentId, IntentStatus status, Outcome outcome, IntentEvent event,
+      List<ChatMessage> transcript) implements Event {}
 
   /** Starts sharding for sessions on this node; entities run their loop against {@code subsystems}. */
   public static void init(ActorSystem<?> system, Subsystems subsystems, SessionSettings settings) {
-    SessionBehavior.initSharding(system, subsystems, settings);
+    ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
+        entityContext -> create(entityContext.getEntityId(), subsystems, settings)));
+  }
+
+  public static Behavior<Command> create(String sessionId, Subsystems subsystems, SessionSettings settings) {
+    return Behaviors.setup(ctx -> new SessionEntity(ctx, sessionId, subsystems, settings));
+  }
+
+  /** The root span of an intent's trace is derived from its trace id. */
+  static String rootSpanId(String traceId) {
+    return traceId.substring(0, 16);
+  }
+
+  private final ActorContext<Command> ctx;
+  private final String sessionId;
+  private final Subsystems subsystems;
+  private final SessionSettings settings;
+
+  // Not journaled: the live run, and who waits for or listens to which intent.
+  private ActorRef<AgentRun.Command> currentRun;
+  private final Map<String, List<ActorRef<StatusReply<IntentView>>>> waiters = new HashMap<>();
+  private final Map<String, List<ActorRef<EventStream.Message>>> subscribers = new HashMap<>();
+
+  private SessionEntity(ActorContext<Command> ctx, String sessionId, Subsystems subsystems, SessionSettings settings) {
+    super(PersistenceId.of(TYPE_KEY.name(), sessionId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    this.ctx = ctx;
+    this.sessionId = sessionId;
+    this.subsystems = subsystems;
+    this.settings = settings;
+  }
+
+  @Override
+  public SessionState emptyState() {
+    return new SessionState();
+  }
+
+  @Override
+  public SignalHandler<SessionState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          if (state.running != null || !state.queued.isEmpty()) {
+            ctx.getSelf().tell(new RecoverOrphanedRun());
+          }
+        })
+        .build();
+  }
+
+  @Override
+  public CommandHandler<Command, Event, SessionState> commandHandler() {
+    return newCommandHandlerBuilder()
+        .forAnyState()
+        .onCommand(Submit.class, this::onSubmit)
+        .onCommand(Get.class, this::onGet)
+        .onCommand(AwaitTerminal.class, this::onAwaitTerminal)
+        .onCommand(Subscribe.class, this::onSubscribe)
+        .onCommand(Cancel.class, this::onCancel)
+        .onCommand(RunProgress.class, this::onRunProgress)
+        .onCommand(RunDelta.class, this::onRunDelta)
+        .onCommand(RunFinished.class, this::onRunFinished)
+        .onCommand(RunStopped.class, this::onRunStopped)
+        .onCommand(RecoverOrphanedRun.class, this::onRecoverOrphanedRun)
+        .build();
+  }
+
+  // Commands
+
+  private Effect<Event, SessionState> onSubmit(SessionState state, Submit cmd) {
+    if (cmd.idempotencyKey() != null && state.intentByIdempotencyKey.containsKey(cmd.idempotencyKey())) {
+      SessionState.IntentRecord existing = state.intent(state.intentByIdempotencyKey.get(cmd.idempotencyKey()));
+      return Effect().none().thenRun(s -> cmd.replyTo().tell(StatusReply.success(existing.view(sessionId))));
+    }
+    String intentId = IntentIds.of(sessionId, state.intentsAccepted + 1);
+    List<Event> events = new ArrayList<>();
+    events.add(new IntentAccepted(intentId, cmd.text(), cmd.metadata(), cmd.idempotencyKey(), Ids.traceId(),
+        TraceClock.nowEpochNanos()));
+    boolean startNow = state.running == null && state.queued.isEmpty() && currentRun == null;
+    if (startNow) {
+      events.add(new IntentStarted(intentId));
+    }
+    return Effect().persist(events).thenRun(s -> {
+      SessionState.IntentRecord accepted = s.intent(intentId);
+      cmd.replyTo().tell(StatusReply.success(accepted.view(sessionId)));
+      publish(intentId, accepted.events);
+      if (startNow) {
+        startRun(s, intentId);
+      }
+    });
+  }
+
+  private Effect<Event, SessionState> onGet(SessionState state, Get cmd) {
+    if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
+    SessionState.IntentRecord intent = state.intent(cmd.intentId());
+    cmd.replyTo().tell(intent == null ? notFound(cmd.intentId()) : StatusReply.success(intent.view(sessionId)));
+    return Effect().none();
+  }
+
+  private Effect<Event, SessionState> onAwaitTerminal(SessionState state, AwaitTerminal cmd) {
+    if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
+    SessionState.IntentRecord intent = state.intent(cmd.intentId());
+    if (intent == null) {
+      cmd.replyTo().tell(notFound(cmd.intentId()));
+    } else if (intent.status.isTerminal()) {
+      cmd.replyTo().tell(StatusReply.success(intent.view(sessionId)));
+    } else {
+      waiters.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.replyTo());
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, SessionState> onSubscribe(SessionState state, Subscribe cmd) {
+    if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
+    SessionState.IntentRecord intent = state.intent(cmd.intentId());
+    if (intent == null) {
+      cmd.subscriber().tell(new EventStream.NotFound(cmd.intentId()));
+      return Effect().none();
+    }
+    for (IntentEvent event : intent.events) {
+      if (event.seq() > cmd.afterSeq()) cmd.subscriber().tell(new EventStream.Item(event));
+    }
+    if (intent.status.isTerminal()) {
+      cmd.subscriber().tell(new EventStream.Completed());
+    } else {
+      subscribers.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.subscriber());
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, SessionState> onCancel(SessionState state, Cancel cmd) {
+    if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
+    SessionState.IntentRecord intent = state.intent(cmd.intentId());
+    if (intent == null) {
+      cmd.replyTo().tell(notFound(cmd.intentId()));
+      return Effect().none();
+    }
+    if (intent.status.isTerminal()) {
+      cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.CONFLICT,
+          "intent " + cmd.intentId() + " is already " + intent.status.json())));
+      return Effect().none();
+    }
+    boolean wasRunning = cmd.intentId().equals(state.running);
+    if (wasRunning && currentRun != null) {
+      ctx.stop(currentRun);
+      currentRun = null;
+    }
+    List<Event> events = new ArrayList<>();
+    events.add(finished(intent, IntentStatus.CANCELLED,
+        Outcome.failed("cancelled", "The intent was cancelled by request.", "none"), List.of()));
+    String next = wasRunning ? state.queued.peekFirst() : null;
+    if (next != null) events.add(new IntentStarted(next));
+    return Effect().persist(events).thenRun(s -> {
+      cmd.replyTo().tell(StatusReply.success(s.intent(cmd.intentId()).view(sessionId)));
+      afterFinished(s, cmd.intentId());
+      if (next != null) startRun(s, next);
+    });
+  }
+
+  private Effect<Event, SessionState> onRunProgress(SessionState state, RunProgress cmd) {
+    SessionState.IntentRecord intent = state.intent(cmd.intentId());
+    if (intent == null || !cmd.intentId().equals(state.running) || currentRun == null) {
+      return Effect().none(); // a late report of a cancelled run
+    }
+    IntentEvent event = cmd.eventType() == null ? null
+        : new IntentEvent(intent.lastEventSeq() + 1, cmd.eventType(), TraceClock.nowEpochNanos(), cmd.data());
+    IntentUsage usage = null;
+    if (cmd.modelUsage() != null) usage = intent.usage.plusModelCall(cmd.modelUsage());
+    if (cmd.toolCall()) usage = (usage == null ? intent.usage : usage).plusToolCall();
+    return Effect().persist(new IntentProgressed(cmd.intentId(), event, cmd.step(), usage))
+        .thenRun(s -> {
+          if (event != null) publish(cmd.intentId(), List.of(event));
+        });
+  }
+
+  private Effect<Event, SessionState> onRunDelta(SessionState state, RunDelta cmd) {
+    SessionState.IntentRecord intent = state.intent(cmd.intentId());
+    if (intent != null && cmd.intentId().equals(state.running)) {
+      ObjectNode data = Json.object().put("text", cmd.text());
+      publish(cmd.intentId(), List.of(new IntentEvent(0, "model.delta", TraceClock.nowEpochNanos(), data)));
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, SessionState> onRunFinished(SessionState state, RunFinished cmd) {
+    SessionState.IntentRecord intent = state.intent(cmd.intentId());
+    if (intent == null || !cmd.intentId().equals(state.running) || currentRun == null) {
+      return Effect().none();
+    }
+    currentRun = null;
+    return finishAndStartNext(state, intent, cmd.status(), cmd.outcome(), cmd.transcript());
+  }
+
+  private Effect<Event, SessionState> onRunStopped(SessionState state, RunStopped cmd) {
+    // The run stopped without reporting its end: it failed.
+    SessionState.IntentRecord intent = state.intent(cmd.intentId());
+    if (intent == null || !cmd.intentId().equals(state.running) || currentRun == null) {
+      return Effect().none();
+    }
+    currentRun = null;
+    return finishAndStartNext(state, intent, IntentStatus.FAILED,
+        Outcome.failed("internal", "The agent run stopped unexpectedly; see the node log.", "retry_later"), List.of());
+  }
+
+  private Effect<Event, SessionState> onRecoverOrphanedRun(SessionState state, RecoverOrphanedRun cmd) {
+    if (hasOrphanedRun(state)) {
+      return recoverThenRetry(state, null);
+    }
+    if (state.running == null && currentRun == null && !state.queued.isEmpty()) {
+      String next = state.queued.peekFirst();
+      return Effect().persist(new IntentStarted(next)).thenRun(s -> startRun(s, next));
+    }
+    return Effect().none();
+  }
+
+  // The run of an intent
+
+  private void startRun(SessionState state, String intentId) {
+    SessionState.IntentRecord intent = state.intent(intentId);
+    AgentRun.Input input = new AgentRun.Input(intentId, sessionId, intent.text, intent.traceId,
+        state.recentHistory(settings.historyMessages()));
+    currentRun = ctx.spawnAnonymous(AgentRun.create(input, subsystems, settings, ctx.getSelf()));
+    ctx.watchWith(currentRun, new RunStopped(intentId));
+  }
+
+  private boolean hasOrphanedRun(SessionState state) {
+    return state.running != null && currentRun == null;
+  }
+
+  /** Ends an intent the node was running when it stopped, then handles {@code retry}. */
+  private Effect<Event, SessionState> recoverThenRetry(SessionState state, Command retry) {
+    SessionState.IntentRecord orphan = state.intent(state.running);
+    ctx.getLog().info("intent {} was running when its node stopped; marking it interrupted", orphan.id);
+    List<Event> events = new ArrayList<>();
+    events.add(finished(orphan, IntentStatus.INTERRUPTED, Outcome.failed("interrupted",
+        "The node stopped while this intent was running; it was not resumed because its steps may have had effects.",
+        "resubmit"), List.of()));
+    String next = state.queued.peekFirst();
+    if (next != null) events.add(new IntentStarted(next));
+    return Effect().persist(events).thenRun(s -> {
+      afterFinished(s, orphan.id);
+      if (next != null) startRun(s, next);
+      if (retry != null) ctx.getSelf().tell(retry);
+    });
+  }
+
+  private Effect<Event, SessionState> finishAndStartNext(SessionState state, SessionState.IntentRecord intent,
+      IntentStatus status, Outcome outcome, List<ChatMessage> transcript) {
+    List<Event> events = new ArrayList<>();
+    events.add(finished(intent, status, outcome, transcript));
+    String next = state.queued.peekFirst();
+    if (next != null) events.add(new IntentStarted(next));
+    return Effect().persist(events).thenRun(s -> {
+      afterFinished(s, intent.id);
+      if (next != null) startRun(s, next);
+    });
+  }
+
+  private IntentFinished finished(SessionState.IntentRecord intent, IntentStatus status, Outcome outcome,
+      List<ChatMessage> transcript) {
+    ObjectNode data = Json.object().put("status", status.json());
+    if (outcome.answer() != null) data.put("answer", outcome.answer());
+    if (outcome.error() != null) data.put("error", outcome.error()).put("code", outcome.errorCode());
+    IntentEvent event = new IntentEvent(intent.lastEventSeq() + 1, status.eventType(), TraceClock.nowEpochNanos(), data);
+    return new IntentFinished(intent.id, status, outcome, event, transcript);
+  }
+
+  private void afterFinished(SessionState state, String intentId) {
+    SessionState.IntentRecord intent = state.intent(intentId);
+    List<IntentEvent> last = intent.events.isEmpty() ? List.of() : List.of(intent.events.get(intent.events.size() - 1));
+    publish(intentId, last);
+    List<ActorRef<EventStream.Message>> listening = subscribers.remove(intentId);
+    if (listening != null) listening.forEach(s -> s.tell(new EventStream.Completed()));
+    List<ActorRef<StatusReply<IntentView>>> waiting = waiters.remove(intentId);
+    if (waiting != null) {
+      IntentView view = intent.view(sessionId);
+      waiting.forEach(w -> w.tell(StatusReply.success(view)));
+    }
+  }
+
+  private void publish(String intentId, List<IntentEvent> events) {
+    List<ActorRef<EventStream.Message>> listening = subscribers.get(intentId);
+    if (listening == null) return;
+    for (IntentEvent event : events) {
+      listening.forEach(s -> s.tell(new EventStream.Item(event)));
+    }
+  }
+
+  private static StatusReply<IntentView> notFound(String intentId) {
+    return StatusReply.error(Errors.of(Errors.NOT_FOUND, "no intent " + intentId));
+  }
+
+  // Events
+
+  @Override
+  public EventHandler<SessionState, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(IntentAccepted.class, (state, e) -> {
+          state.intentsAccepted++;
+          SessionState.IntentRecord intent =
+              new SessionState.IntentRecord(e.intentId(), e.text(), e.metadata(), e.traceId(), e.createdNanos());
+          intent.events.add(new IntentEvent(1, "intent.accepted", e.createdNanos(),
+              Json.object().put("intentId", e.intentId()).put("sessionId", sessionId)));
+          state.intents.put(e.intentId(), intent);
+          if (e.idempotencyKey() != null) state.intentByIdempotencyKey.put(e.idempotencyKey(), e.intentId());
+          state.queued.addLast(e.intentId());
+          return state;
+        })
+        .onEvent(IntentStarted.class, (state, e) -> {
+          state.queued.remove(e.intentId());
+          state.running = e.intentId();
+          state.intent(e.intentId()).status = IntentStatus.RUNNING;
+          return state;
+        })
+        .onEvent(IntentProgressed.class, (state, e) -> {
+          SessionState.IntentRecord intent = state.intent(e.intentId());
+          if (e.event() != null) intent.events.add(e.event());
+          if (e.step() != null) intent.steps.add(e.step());
+          if (e.usage() != null) intent.usage = e.usage();
+          return state;
+        })
+        .onEvent(IntentFinished.class, (state, e) -> {
+          SessionState.IntentRecord intent = state.intent(e.intentId());
+          intent.status = e.status();
+          intent.outcome = e.outcome();
+          intent.finishedNanos = e.event().timeNanos();
+          intent.events.add(e.event());
+          state.queued.remove(e.intentId());
+          if (e.intentId().equals(state.running)) state.running = null;
+          state.history.addAll(e.transcript());
+          return state;
+        })
+        .build();
   }
 }

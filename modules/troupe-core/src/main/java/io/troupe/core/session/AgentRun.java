@@ -1,0 +1,426 @@
+package io.troupe.core.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.guardrail.Guardrail;
+import io.troupe.core.guardrail.Verdict;
+import io.troupe.core.json.Json;
+import io.troupe.core.llm.ChatDelta;
+import io.troupe.core.llm.ChatMessage;
+import io.troupe.core.llm.ChatRequest;
+import io.troupe.core.llm.ChatResponse;
+import io.troupe.core.llm.LlmGateway;
+import io.troupe.core.llm.ToolCall;
+import io.troupe.core.llm.ToolSpec;
+import io.troupe.core.runtime.Subsystems;
+import io.troupe.core.tools.ToolContext;
+import io.troupe.core.tools.ToolRegistry;
+import io.troupe.core.tools.ToolResult;
+import io.troupe.core.trace.Ids;
+import io.troupe.core.trace.TraceClock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Runs one intent through the pipeline: guardrail on the intent, classify, plan, then the agent
+ * loop of model turns and tool calls, with a guardrail verdict before every tool call and before
+ * the final answer. A deny goes back to the model as feedback; attempts and steps are bounded.
+ * Every stage is reported to the session entity, which journals it; the run stops after
+ * reporting its end.
+ */
+final class AgentRun extends AbstractBehavior<AgentRun.Command> {
+
+  interface Command {}
+
+  private record IntentChecked(Verdict verdict, Throwable failure) implements Command {}
+
+  private record ToolsListed(ToolRegistry.ToolList list, Throwable failure) implements Command {}
+
+  private record PlanChecked(Guardrail.PlanVerdict verdict, Throwable failure) implements Command {}
+
+  private record ModelReplied(int call, LlmGateway.ChatResult result, Throwable failure) implements Command {}
+
+  private record ModelDelta(ChatDelta delta) implements Command {}
+
+  private record CallChecked(int turn, int index, Verdict verdict, Throwable failure) implements Command {}
+
+  private record CallDone(int turn, int index, ToolResult result, Throwable failure) implements Command {}
+
+  private record AnswerChecked(int attempt, String answer, Verdict verdict, Throwable failure) implements Command {}
+
+  /** What the run needs to know about its intent. */
+  record Input(String intentId, String sessionId, String text, String traceId, List<ChatMessage> history) {}
+
+  static Behavior<Command> create(
+      Input input, Subsystems subsystems, SessionSettings settings, ActorRef<SessionEntity.Command> session) {
+    return Behaviors.setup(ctx -> new AgentRun(ctx, input, subsystems, settings, session).start());
+  }
+
+  private final Input input;
+  private final Subsystems subsystems;
+  private final SessionSettings settings;
+  private final ActorRef<SessionEntity.Command> session;
+  private final String rootSpanId;
+  private final ActorRef<ChatDelta> deltaAdapter;
+
+  private final List<ChatMessage> messages = new ArrayList<>();
+  private int transcriptStart;
+  private List<ToolSpec> tools = List.of();
+  private int stepSeq;
+  private long intentCheckStart;
+  private long planStartNanos;
+  private String planCategory;
+  private int modelCalls;
+  private long modelStartNanos;
+  private int answerAttempts;
+  private long answerCheckStartNanos;
+
+  // The tool turn in progress: its calls, verdicts, results and timings, by call index.
+  private int turn;
+  private List<ToolCall> calls = List.of();
+  private Verdict[] verdicts;
+  private ToolResult[] results;
+  private long[] checkStartNanos;
+  private long[] toolStartNanos;
+  private int pending;
+
+  private AgentRun(
+      ActorContext<Command> ctx,
+      Input input,
+      Subsystems subsystems,
+      SessionSettings settings,
+      ActorRef<SessionEntity.Command> session) {
+    super(ctx);
+    this.input = input;
+    this.subsystems = subsystems;
+    this.settings = settings;
+    this.session = session;
+    this.rootSpanId = SessionEntity.rootSpanId(input.traceId());
+    this.deltaAdapter = ctx.messageAdapter(ChatDelta.class, ModelDelta::new);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(IntentChecked.class, this::onIntentChecked)
+        .onMessage(ToolsListed.class, this::onToolsListed)
+        .onMessage(PlanChecked.class, this::onPlanChecked)
+        .onMessage(ModelReplied.class, this::onModelReplied)
+        .onMessage(ModelDelta.class, this::onModelDelta)
+        .onMessage(CallChecked.class, this::onCallChecked)
+        .onMessage(CallDone.class, this::onCallDone)
+        .onMessage(AnswerChecked.class, this::onAnswerChecked)
+        .build();
+  }
+
+  // 1. The guardrail checks the intent itself.
+  private Behavior<Command> start() {
+    long started = TraceClock.nowEpochNanos();
+    getContext().ask(Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
+        replyTo -> new Guardrail.CheckIntent(input.intentId(), input.text(), replyTo),
+        (verdict, failure) -> new IntentChecked(verdict, failure));
+    this.intentCheckStart = started;
+    return this;
+  }
+
+  private Behavior<Command> onIntentChecked(IntentChecked msg) {
+    if (msg.failure() != null) {
+      return fail("unavailable", "the guardrail did not answer: " + msg.failure().getMessage(), "retry_later");
+    }
+    recordVerdict("intent", null, msg.verdict(), intentCheckStart);
+    if (!msg.verdict().isAllow()) {
+      return fail("guardrail_denied", "The guardrail denied the intent: " + msg.verdict().reason(), "rephrase_request");
+    }
+    // 2. Parse and classify.
+    long started = TraceClock.nowEpochNanos();
+    IntentClassifier.Classification classification = IntentClassifier.classify(input.text());
+    ObjectNode detail = classification.toJson();
+    report("intent.classified", detail, step("classify", classification.category(), "ok", started, detail));
+    // 3. Plan: the tools this run may offer the model.
+    planStartNanos = TraceClock.nowEpochNanos();
+    planCategory = classification.category();
+    getContext().ask(ToolRegistry.ToolList.class, subsystems.tools(), settings.subsystemTimeout(),
+        ToolRegistry.ListTools::new, (list, failure) -> new ToolsListed(list, failure));
+    return this;
+  }
+
+  private Behavior<Command> onToolsListed(ToolsListed msg) {
+    if (msg.failure() != null) {
+      return fail("unavailable", "the tool registry did not answer: " + msg.failure().getMessage(), "retry_later");
+    }
+    getContext().ask(Guardrail.PlanVerdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
+        replyTo -> new Guardrail.CheckPlan(input.intentId(), msg.list().tools(), replyTo),
+        (verdict, failure) -> new PlanChecked(verdict, failure));
+    return this;
+  }
+
+  private Behavior<Command> onPlanChecked(PlanChecked msg) {
+    if (msg.failure() != null) {
+      return fail("unavailable", "the guardrail did not answer: " + msg.failure().getMessage(), "retry_later");
+    }
+    tools = msg.verdict().allowed();
+    ObjectNode detail = Json.object().put("category", planCategory);
+    tools.forEach(t -> detail.withArray("tools").add(t.name()));
+    msg.verdict().removed().forEach(detail.withArray("removedByPolicy")::add);
+    report("plan.created", detail, step("plan", "tool_selection", "ok", planStartNanos, detail));
+
+    if (!settings.systemPrompt().isBlank()) {
+      messages.add(ChatMessage.system(settings.systemPrompt()));
+    }
+    messages.addAll(input.history());
+    transcriptStart = messages.size();
+    messages.add(ChatMessage.user(input.text()));
+    return callModel();
+  }
+
+  // 4. The agent loop: one model turn.
+  private Behavior<Command> callModel() {
+    if (modelCalls >= settings.maxSteps()) {
+      return fail("max_steps", "The run reached its limit of " + settings.maxSteps() + " model calls.", "simplify_request");
+    }
+    modelCalls++;
+    int call = modelCalls;
+    modelStartNanos = TraceClock.nowEpochNanos();
+    report("model.started", Json.object().put("call", call), null);
+    ChatRequest request = new ChatRequest(
+        settings.model().isBlank() ? null : settings.model(), messages, tools, 0, settings.stream());
+    getContext().ask(LlmGateway.ChatResult.class, subsystems.llm(), settings.modelTimeout(),
+        replyTo -> new LlmGateway.Chat(request, deltaAdapter, replyTo),
+        (result, failure) -> new ModelReplied(call, result, failure));
+    return this;
+  }
+
+  private Behavior<Command> onModelDelta(ModelDelta msg) {
+    if (msg.delta().text() != null && !msg.delta().text().isEmpty()) {
+      session.tell(new SessionEntity.RunDelta(input.intentId(), msg.delta().text()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onModelReplied(ModelReplied msg) {
+    if (msg.call() != modelCalls) {
+      return this;
+    }
+    if (msg.failure() != null) {
+      recordModelStep("error", Json.object().put("error", "timed out"), null);
+      return fail("timeout", "The model did not answer within " + settings.modelTimeout().toMillis() + " ms.", "retry_later");
+    }
+    if (!msg.result().isOk()) {
+      var failure = msg.result().failure();
+      recordModelStep("error", Json.object().put("error", failure.message()), null);
+      String code = failure.code().name().toLowerCase(Locale.ROOT);
+      return fail(code, failure.message(), "retry_later");
+    }
+    ChatResponse response = msg.result().response();
+    ObjectNode detail = Json.object()
+        .put("call", msg.call())
+        .put("finishReason", response.finishReason().name().toLowerCase(Locale.ROOT))
+        .put("provider", response.provider())
+        .put("model", response.model())
+        .put("inputTokens", response.usage().inputTokens())
+        .put("outputTokens", response.usage().outputTokens());
+    response.message().toolCalls().forEach(c -> detail.withArray("toolCalls").add(c.name()));
+    recordModelStep("ok", detail, response);
+
+    if (response.hasToolCalls()) {
+      return startToolTurn(response.message());
+    }
+    return checkAnswer(response.message().content());
+  }
+
+  private void recordModelStep(String status, ObjectNode detail, ChatResponse response) {
+    Step step = step("model", "chat", status, modelStartNanos, detail);
+    session.tell(new SessionEntity.RunProgress(input.intentId(), "model.completed", detail, step,
+        response == null ? null : response.usage(), false));
+  }
+
+  // Tool calls of one turn: every verdict first, then all allowed calls at once.
+  private Behavior<Command> startToolTurn(ChatMessage assistant) {
+    turn++;
+    calls = ensureIds(assistant.toolCalls());
+    messages.add(ChatMessage.assistantToolCalls(assistant.content(), calls));
+    int n = calls.size();
+    verdicts = new Verdict[n];
+    results = new ToolResult[n];
+    checkStartNanos = new long[n];
+    toolStartNanos = new long[n];
+    pending = n;
+    int thisTurn = turn;
+    for (int i = 0; i < n; i++) {
+      int index = i;
+      ToolCall call = calls.get(i);
+      checkStartNanos[i] = TraceClock.nowEpochNanos();
+      getContext().ask(Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
+          replyTo -> new Guardrail.CheckToolCall(input.intentId(), call, replyTo),
+          (verdict, failure) -> new CallChecked(thisTurn, index, verdict, failure));
+    }
+    return this;
+  }
+
+  private static List<ToolCall> ensureIds(List<ToolCall> calls) {
+    List<ToolCall> out = new ArrayList<>(calls.size());
+    for (int i = 0; i < calls.size(); i++) {
+      ToolCall c = calls.get(i);
+      out.add(c.id() == null || c.id().isBlank() ? new ToolCall("call_" + (i + 1), c.name(), c.arguments()) : c);
+    }
+    return out;
+  }
+
+  private Behavior<Command> onCallChecked(CallChecked msg) {
+    if (msg.turn() != turn || verdicts[msg.index()] != null) {
+      return this;
+    }
+    ToolCall call = calls.get(msg.index());
+    Verdict verdict = msg.failure() != null
+        ? Verdict.deny("guardrail", "the guardrail did not answer in time")
+        : msg.verdict();
+    verdicts[msg.index()] = verdict;
+    recordVerdict("tool_call", call, verdict, checkStartNanos[msg.index()]);
+    if (verdict.kind() == Verdict.Kind.FATAL) {
+      return fail("guardrail_denied", "The guardrail stopped the run at tool '" + call.name() + "': " + verdict.reason(),
+          "rephrase_request");
+    }
+    pending--;
+    if (pending > 0) {
+      return this;
+    }
+    // Every call has its verdict: run the allowed ones concurrently; denied ones get an error result.
+    for (int i = 0; i < calls.size(); i++) {
+      ToolCall c = calls.get(i);
+      if (verdicts[i].isAllow()) {
+        pending++;
+        toolStartNanos[i] = TraceClock.nowEpochNanos();
+        report("tool.started", Json.object().put("callId", c.id()).put("name", c.name()).set("arguments", c.arguments()), null);
+        int index = i;
+        int thisTurn = turn;
+        ToolContext context = new ToolContext(input.intentId(), input.sessionId(), c.id());
+        getContext().ask(ToolResult.class, subsystems.tools(), settings.toolTimeout().plus(Duration.ofSeconds(1)),
+            replyTo -> new ToolRegistry.Execute(c, context, replyTo),
+            (result, failure) -> new CallDone(thisTurn, index, result, failure));
+      } else {
+        results[i] = ToolResult.failed(c.id(), c.name(),
+            "denied by the guardrail (" + verdicts[i].policy() + "): " + verdicts[i].reason());
+      }
+    }
+    return pending == 0 ? finishToolTurn() : this;
+  }
+
+  private Behavior<Command> onCallDone(CallDone msg) {
+    if (msg.turn() != turn || results[msg.index()] != null) {
+      return this;
+    }
+    ToolCall call = calls.get(msg.index());
+    ToolResult result = msg.failure() != null
+        ? ToolResult.failed(call.id(), call.name(), "the tool did not answer within " + settings.toolTimeout().toMillis() + " ms")
+        : msg.result();
+    results[msg.index()] = result;
+    ObjectNode detail = Json.object().put("callId", call.id()).put("name", call.name()).put("ok", !result.isError());
+    detail.set("arguments", call.arguments());
+    if (result.isError()) detail.put("error", result.error());
+    else detail.set("output", result.output());
+    Step step = step("tool", call.name(), result.isError() ? "error" : "ok", toolStartNanos[msg.index()], detail);
+    session.tell(new SessionEntity.RunProgress(input.intentId(), "tool.completed", detail, step, null, true));
+    pending--;
+    return pending == 0 ? finishToolTurn() : this;
+  }
+
+  // Execute + verify: every call has a result, in call order, before the next model turn.
+  private Behavior<Command> finishToolTurn() {
+    long started = TraceClock.nowEpochNanos();
+    int errors = 0;
+    int denied = 0;
+    for (int i = 0; i < calls.size(); i++) {
+      ToolResult r = results[i];
+      if (!verdicts[i].isAllow()) denied++;
+      else if (r.isError()) errors++;
+      messages.add(ChatMessage.toolResult(r.callId(), r.name(), r.contentForModel()));
+    }
+    ObjectNode detail = Json.object().put("calls", calls.size()).put("errors", errors).put("denied", denied);
+    reportStep(step("verify", "tool_results", errors + denied == 0 ? "ok" : "error", started, detail));
+    turn++; // late replies of this turn are ignored from here on
+    return callModel();
+  }
+
+  // 5. The final answer passes the guardrail, or goes back to the model as feedback.
+  private Behavior<Command> checkAnswer(String answer) {
+    answerAttempts++;
+    int attempt = answerAttempts;
+    answerCheckStartNanos = TraceClock.nowEpochNanos();
+    getContext().ask(Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
+        replyTo -> new Guardrail.CheckAnswer(input.intentId(), answer, replyTo),
+        (verdict, failure) -> new AnswerChecked(attempt, answer, verdict, failure));
+    return this;
+  }
+
+  private Behavior<Command> onAnswerChecked(AnswerChecked msg) {
+    if (msg.attempt() != answerAttempts) {
+      return this;
+    }
+    if (msg.failure() != null) {
+      return fail("unavailable", "the guardrail did not answer: " + msg.failure().getMessage(), "retry_later");
+    }
+    Verdict verdict = msg.verdict();
+    recordVerdict("answer", null, verdict, answerCheckStartNanos);
+    if (verdict.isAllow()) {
+      long started = TraceClock.nowEpochNanos();
+      reportStep(step("verify", "answer", "ok", started, Json.object().put("chars", msg.answer().length())));
+      messages.add(ChatMessage.assistant(msg.answer()));
+      long answered = TraceClock.nowEpochNanos();
+      reportStep(step("answer", "final", "ok", answered, Json.object().put("text", msg.answer())));
+      return finish(IntentStatus.SUCCEEDED, Outcome.answered(msg.answer()));
+    }
+    if (verdict.kind() == Verdict.Kind.FATAL || answerAttempts >= settings.maxAnswerAttempts()) {
+      return fail("guardrail_denied", "The guardrail denied the answer " + answerAttempts + " time(s); last reason: "
+          + verdict.reason(), "rephrase_request");
+    }
+    messages.add(ChatMessage.assistant(msg.answer()));
+    messages.add(ChatMessage.user("[guardrail] Your previous answer was rejected: " + verdict.reason()
+        + ". Write a different answer."));
+    return callModel();
+  }
+
+  // Reporting
+
+  private void recordVerdict(String target, ToolCall call, Verdict verdict, long startedNanos) {
+    ObjectNode detail = Json.object().put("target", target).put("verdict", verdict.kind().name().toLowerCase(Locale.ROOT));
+    if (call != null) detail.put("tool", call.name()).put("callId", call.id());
+    if (verdict.policy() != null) detail.put("policy", verdict.policy());
+    if (verdict.reason() != null) detail.put("reason", verdict.reason());
+    String name = call == null ? target : target + " " + call.name();
+    report("guardrail.verdict", detail,
+        step("guardrail", name, verdict.kind().name().toLowerCase(Locale.ROOT), startedNanos, detail));
+  }
+
+  private Step step(String kind, String name, String status, long startedNanos, JsonNode detail) {
+    stepSeq++;
+    return new Step(stepSeq, kind, name, status, startedNanos, TraceClock.nowEpochNanos(), detail, Ids.spanId(), rootSpanId);
+  }
+
+  private void report(String eventType, JsonNode data, Step step) {
+    session.tell(new SessionEntity.RunProgress(input.intentId(), eventType, data, step, null, false));
+  }
+
+  private void reportStep(Step step) {
+    session.tell(new SessionEntity.RunProgress(input.intentId(), null, null, step, null, false));
+  }
+
+  private Behavior<Command> fail(String code, String message, String nextAction) {
+    return finish(IntentStatus.FAILED, Outcome.failed(code, message, nextAction));
+  }
+
+  private Behavior<Command> finish(IntentStatus status, Outcome outcome) {
+    List<ChatMessage> transcript = status == IntentStatus.SUCCEEDED
+        ? List.copyOf(messages.subList(transcriptStart, messages.size()))
+        : List.of();
+    session.tell(new SessionEntity.RunFinished(input.intentId(), status, outcome, transcript));
+    return Behaviors.stopped();
+  }
+}

@@ -1,0 +1,70 @@
+package io.troupe.core.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.troupe.core.llm.ChatMessage;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The state of one session, rebuilt from its events. Mutable, and changed only by the entity's
+ * event handler.
+ */
+final class SessionState {
+
+  /** One intent as the session knows it. */
+  static final class IntentRecord {
+    final String id;
+    final String text;
+    final JsonNode metadata;
+    final String traceId;
+    final long createdNanos;
+    IntentStatus status = IntentStatus.ACCEPTED;
+    long finishedNanos;
+    Outcome outcome;
+    IntentUsage usage = IntentUsage.NONE;
+    final List<Step> steps = new ArrayList<>();
+    final List<IntentEvent> events = new ArrayList<>();
+
+    IntentRecord(String id, String text, JsonNode metadata, String traceId, long createdNanos) {
+      this.id = id;
+      this.text = text;
+      this.metadata = metadata;
+      this.traceId = traceId;
+      this.createdNanos = createdNanos;
+    }
+
+    long lastEventSeq() {
+      return events.isEmpty() ? 0 : events.get(events.size() - 1).seq();
+    }
+
+    IntentView view(String sessionId) {
+      return new IntentView(id, sessionId, status, text, metadata, createdNanos, finishedNanos, outcome,
+          List.copyOf(steps), usage, traceId);
+    }
+  }
+
+  long intentsAccepted;
+  final Map<String, IntentRecord> intents = new LinkedHashMap<>();
+  final Map<String, String> intentByIdempotencyKey = new HashMap<>();
+  final Deque<String> queued = new ArrayDeque<>();
+  String running;
+  final List<ChatMessage> history = new ArrayList<>();
+
+  IntentRecord intent(String id) {
+    return intents.get(id);
+  }
+
+  List<ChatMessage> recentHistory(int max) {
+    int from = Math.max(0, history.size() - max);
+    // Never start the window on a tool result whose call is cut off.
+    while (from < history.size() && history.get(from).role() == ChatMessage.Role.TOOL) {
+      from++;
+    }
+    return List.copyOf(history.subList(from, history.size()));
+  }
+}

@@ -1,0 +1,321 @@
+package io.troupe.core.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.troupe.core.TestConfigs;
+import io.troupe.core.db.Database;
+import io.troupe.core.guardrail.Guardrail;
+import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.json.Json;
+import io.troupe.core.llm.ChatMessage;
+import io.troupe.core.llm.ChatResponse;
+import io.troupe.core.llm.FinishReason;
+import io.troupe.core.llm.LlmFailure;
+import io.troupe.core.llm.LlmGateway;
+import io.troupe.core.llm.ToolCall;
+import io.troupe.core.llm.ToolSpec;
+import io.troupe.core.llm.Usage;
+import io.troupe.core.runtime.Subsystems;
+import io.troupe.core.tools.ToolRegistry;
+import io.troupe.core.tools.ToolResult;
+import io.troupe.core.vector.VectorStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The agent loop inside a session, against scripted model and tool probes and the real guardrail. */
+@ExtendWith(TestKitJUnit5Extension.class)
+class SessionEntityTest {
+
+  @JUnit5TestKit public ActorTestKit testKit = ActorTestKit.create(TestConfigs.inMemoryJournal());
+
+  private final TestProbe<LlmGateway.Command> llm = testKit.createTestProbe();
+  private final TestProbe<ToolRegistry.Command> tools = testKit.createTestProbe();
+  private final TestProbe<VectorStore.Command> vector = testKit.createTestProbe();
+  private final TestProbe<Database.Command> database = testKit.createTestProbe();
+  private final String sessionId = "s-" + UUID.randomUUID().toString().substring(0, 8);
+
+  private static final List<ToolSpec> TOOL_SPECS = List.of(
+      new ToolSpec("calculator", "arithmetic", Json.object()),
+      new ToolSpec("current_time", "time", Json.object()),
+      new ToolSpec("sql_query", "sql", Json.object()));
+
+  private SessionSettings settings(String overrides) {
+    return SessionSettings.fromConfig(ConfigFactory.parseString(overrides).withFallback(ConfigFactory.load()).getConfig("troupe"));
+  }
+
+  private ActorRef<SessionEntity.Command> session(String overrides) {
+    var troupe = ConfigFactory.load().getConfig("troupe");
+    var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe)));
+    var subsystems = new Subsystems(llm.getRef(), tools.getRef(), vector.getRef(), database.getRef(), guardrail);
+    return testKit.spawn(SessionEntity.create(sessionId, subsystems, settings(overrides)));
+  }
+
+  private IntentView submit(ActorRef<SessionEntity.Command> session, String text, String idempotencyKey) {
+    TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
+    session.tell(new SessionEntity.Submit(text, null, idempotencyKey, probe.getRef()));
+    return probe.receiveMessage().getValue();
+  }
+
+  private IntentView await(ActorRef<SessionEntity.Command> session, String intentId) {
+    TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
+    session.tell(new SessionEntity.AwaitTerminal(intentId, probe.getRef()));
+    return probe.receiveMessage(Duration.ofSeconds(5)).getValue();
+  }
+
+  private void answerToolList() {
+    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo().tell(new ToolRegistry.ToolList(TOOL_SPECS));
+  }
+
+  private static LlmGateway.ChatResult toolCalls(ToolCall... calls) {
+    var message = ChatMessage.assistantToolCalls("", List.of(calls));
+    return LlmGateway.ChatResult.ok(new ChatResponse(message, new Usage(10, 5), FinishReason.TOOL_CALLS, "scripted", "test"));
+  }
+
+  private static LlmGateway.ChatResult text(String answer) {
+    return LlmGateway.ChatResult.ok(new ChatResponse(ChatMessage.assistant(answer), new Usage(20, 7), FinishReason.STOP, "scripted", "test"));
+  }
+
+  private static ToolCall call(String id, String tool, String args) {
+    return new ToolCall(id, tool, Json.parse(args));
+  }
+
+  @Test
+  void runsProposedToolCallsConcurrentlyAndReturnsResultsInCallOrder() {
+    var session = session("");
+    IntentView accepted = submit(session, "What is 17% of 2,340 and what time is it in UTC?", null);
+    assertEquals(sessionId + ".1", accepted.id());
+    answerToolList();
+
+    var first = llm.expectMessageClass(LlmGateway.Chat.class);
+    assertEquals("What is 17% of 2,340 and what time is it in UTC?", last(first.request().messages()).content());
+    assertEquals(3, first.request().tools().size());
+    first.replyTo().tell(toolCalls(call("call_1", "calculator", "{\"expression\":\"17% of 2340\"}"),
+        call("call_2", "current_time", "{\"timezone\":\"UTC\"}")));
+
+    // Both calls are executing before either has a result: they run concurrently.
+    var exec1 = tools.expectMessageClass(ToolRegistry.Execute.class);
+    var exec2 = tools.expectMessageClass(ToolRegistry.Execute.class);
+    assertEquals(List.of("call_1", "call_2"), List.of(exec1.call().id(), exec2.call().id()));
+    // The second finishes first; the model still sees the results in call order.
+    exec2.replyTo().tell(ToolResult.ok("call_2", "current_time", Json.object().put("iso", "2026-11-28T01:00:00Z")));
+    exec1.replyTo().tell(ToolResult.ok("call_1", "calculator", Json.object().put("result", 397.8)));
+
+    var second = llm.expectMessageClass(LlmGateway.Chat.class);
+    List<ChatMessage> messages = second.request().messages();
+    ChatMessage r1 = messages.get(messages.size() - 2);
+    ChatMessage r2 = messages.get(messages.size() - 1);
+    assertEquals(List.of("call_1", "call_2"), List.of(r1.toolCallId(), r2.toolCallId()));
+    assertTrue(r1.content().contains("397.8"));
+    second.replyTo().tell(text("17% of 2,340 is 397.8. It is 01:00 UTC."));
+
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.SUCCEEDED, done.status());
+    assertEquals("17% of 2,340 is 397.8. It is 01:00 UTC.", done.outcome().answer());
+    assertEquals(new IntentUsage(30, 12, 2, 2), done.usage());
+
+    // Each tool ran after its guardrail allow, and the two tool spans overlap.
+    List<Step> toolSteps = done.steps().stream().filter(s -> s.kind().equals("tool")).toList();
+    assertEquals(2, toolSteps.size());
+    Step a = toolSteps.get(0);
+    Step b = toolSteps.get(1);
+    assertTrue(a.startNanos() < b.endNanos() && b.startNanos() < a.endNanos(), "tool spans overlap");
+    for (Step tool : toolSteps) {
+      Step allow = done.steps().stream()
+          .filter(s -> s.kind().equals("guardrail") && s.name().equals("tool_call " + tool.name())).findFirst().orElseThrow();
+      assertEquals("allow", allow.status());
+      assertTrue(allow.endNanos() <= tool.startNanos());
+    }
+    assertEquals(List.of("guardrail", "classify", "plan", "model", "guardrail", "guardrail"),
+        done.steps().subList(0, 6).stream().map(Step::kind).toList());
+    assertEquals("answer", last(done.steps()).kind());
+  }
+
+  @Test
+  void feedsAGuardrailDenyBackToTheLoop() {
+    var session = session("");
+    IntentView accepted = submit(session, "Clean up the customers table", null);
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(
+        toolCalls(call("call_1", "sql_query", "{\"sql\":\"DROP TABLE customers\"}")));
+
+    // The denied call never reaches the tools; the model gets the reason as the call's result.
+    var next = llm.expectMessageClass(LlmGateway.Chat.class);
+    tools.expectNoMessage(Duration.ofMillis(100));
+    ChatMessage result = last(next.request().messages());
+    assertEquals(ChatMessage.Role.TOOL, result.role());
+    assertEquals("call_1", result.toolCallId());
+    assertTrue(result.content().contains("denied by the guardrail (sql-read-only)"), result.content());
+
+    // Then the answer is denied once (deny pattern) and fed back as a user message.
+    next.replyTo().tell(text("Run rm -rf / on the server."));
+    var retry = llm.expectMessageClass(LlmGateway.Chat.class);
+    assertTrue(last(retry.request().messages()).content().startsWith("[guardrail] Your previous answer was rejected"));
+    retry.replyTo().tell(text("I can only read the database, not change it."));
+
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.SUCCEEDED, done.status());
+    assertEquals("I can only read the database, not change it.", done.outcome().answer());
+    assertEquals(List.of("allow", "deny", "deny", "allow"), done.steps().stream()
+        .filter(s -> s.kind().equals("guardrail")).map(Step::status).toList());
+  }
+
+  @Test
+  void failsWithAClearReasonWhenTheGuardrailKeepsDenyingTheAnswer() {
+    var session = session("troupe.agent.max-answer-attempts = 2");
+    IntentView accepted = submit(session, "Say something", null);
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("rm -rf /"));
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("rm -rf / again"));
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.FAILED, done.status());
+    assertEquals("guardrail_denied", done.outcome().errorCode());
+    assertTrue(done.outcome().error().contains("denied the answer 2 time(s)"));
+  }
+
+  @Test
+  void boundsTheNumberOfModelCalls() {
+    var session = session("troupe.agent.max-steps = 2");
+    IntentView accepted = submit(session, "Loop forever", null);
+    answerToolList();
+    for (int i = 0; i < 2; i++) {
+      llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(
+          toolCalls(call("c" + i, "calculator", "{\"expression\":\"1+1\"}")));
+      var exec = tools.expectMessageClass(ToolRegistry.Execute.class);
+      exec.replyTo().tell(ToolResult.ok(exec.call().id(), "calculator", Json.object().put("result", 2)));
+    }
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.FAILED, done.status());
+    assertEquals("max_steps", done.outcome().errorCode());
+    llm.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void failsFastWhenTheModelIsUnavailable() {
+    var session = session("");
+    IntentView accepted = submit(session, "Hello", null);
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(LlmGateway.ChatResult.failed(
+        LlmFailure.Code.UNAVAILABLE, "unavailable: the llm-gateway subsystem is not ready"));
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.FAILED, done.status());
+    assertEquals("unavailable", done.outcome().errorCode());
+    assertEquals("unavailable: the llm-gateway subsystem is not ready", done.outcome().error());
+  }
+
+  @Test
+  void queuesIntentsOfOneSessionAndDedupesByIdempotencyKey() {
+    var session = session("");
+    IntentView first = submit(session, "first", "key-1");
+    IntentView second = submit(session, "second", null);
+    assertEquals(IntentStatus.ACCEPTED, second.status());
+    assertEquals(first.id(), submit(session, "first again", "key-1").id());
+
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("one"));
+    assertEquals("one", await(session, first.id()).outcome().answer());
+
+    // The second starts after the first, and sees it in its history.
+    answerToolList();
+    var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+    List<String> contents = chat.request().messages().stream().map(ChatMessage::content).toList();
+    assertTrue(contents.containsAll(List.of("first", "one", "second")), contents.toString());
+    chat.replyTo().tell(text("two"));
+    assertEquals("two", await(session, second.id()).outcome().answer());
+  }
+
+  @Test
+  void streamsEventsInOrderAndEndsAfterTheTerminalOne() {
+    var session = session("");
+    IntentView accepted = submit(session, "What time is it?", null);
+    TestProbe<EventStream.Message> events = testKit.createTestProbe();
+    session.tell(new SessionEntity.Subscribe(accepted.id(), 0, events.getRef()));
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("Noon."));
+
+    List<String> types = new java.util.ArrayList<>();
+    long lastSeq = 0;
+    while (true) {
+      EventStream.Message msg = events.receiveMessage();
+      if (msg instanceof EventStream.Completed) break;
+      IntentEvent event = ((EventStream.Item) msg).event();
+      assertTrue(event.seq() > lastSeq, "sequence numbers increase");
+      lastSeq = event.seq();
+      types.add(event.type());
+    }
+    assertEquals(List.of("intent.accepted", "guardrail.verdict", "intent.classified", "plan.created", "model.started",
+        "model.completed", "guardrail.verdict", "intent.succeeded"), types);
+
+    // A late subscriber resumes after a given sequence number.
+    session.tell(new SessionEntity.Subscribe(accepted.id(), lastSeq - 1, events.getRef()));
+    assertEquals("intent.succeeded", ((EventStream.Item) events.receiveMessage()).event().type());
+    assertInstanceOf(EventStream.Completed.class, events.receiveMessage());
+  }
+
+  @Test
+  void cancelsARunningIntentAndTheNextOneRuns() {
+    var session = session("");
+    IntentView first = submit(session, "slow", null);
+    answerToolList();
+    var pendingChat = llm.expectMessageClass(LlmGateway.Chat.class);
+
+    TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
+    session.tell(new SessionEntity.Cancel(first.id(), probe.getRef()));
+    assertEquals(IntentStatus.CANCELLED, probe.receiveMessage().getValue().status());
+    session.tell(new SessionEntity.Cancel(first.id(), probe.getRef()));
+    assertEquals("conflict", Errors.codeOf(probe.receiveMessage().getError().getMessage()));
+    pendingChat.replyTo().tell(text("too late")); // ignored
+
+    IntentView second = submit(session, "next", null);
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("fine"));
+    assertEquals(IntentStatus.SUCCEEDED, await(session, second.id()).status());
+    assertEquals(IntentStatus.CANCELLED, await(session, first.id()).status());
+  }
+
+  @Test
+  void anIntentRunningWhenTheSessionStopsEndsInterruptedAndQueuedOnesResume() {
+    var session = session("");
+    IntentView running = submit(session, "running", null);
+    IntentView queued = submit(session, "queued", null);
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class);
+    testKit.stop(session);
+
+    var revived = session("");
+    IntentView interrupted = await(revived, running.id());
+    assertEquals(IntentStatus.INTERRUPTED, interrupted.status());
+    assertEquals("interrupted", interrupted.outcome().errorCode());
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("resumed"));
+    assertEquals("resumed", await(revived, queued.id()).outcome().answer());
+  }
+
+  @Test
+  void unknownIntentsAreNotFound() {
+    var session = session("");
+    TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
+    session.tell(new SessionEntity.Get(sessionId + ".9", probe.getRef()));
+    assertEquals("not_found", Errors.codeOf(probe.receiveMessage().getError().getMessage()));
+    TestProbe<EventStream.Message> events = testKit.createTestProbe();
+    session.tell(new SessionEntity.Subscribe(sessionId + ".9", 0, events.getRef()));
+    assertInstanceOf(EventStream.NotFound.class, events.receiveMessage());
+    assertNotEquals(IntentIds.sessionOf("a.b"), IntentIds.sessionOf("a.1"));
+  }
+
+  private static <T> T last(List<T> list) {
+    return list.get(list.size() - 1);
+  }
+}

@@ -1,0 +1,32 @@
+package io.troupe.http;
+
+import io.troupe.core.runtime.RuntimeSupervisor;
+import io.troupe.core.runtime.TroupeRuntime;
+import io.troupe.core.session.SessionEntity;
+import io.troupe.core.tools.ToolRegistry;
+import io.troupe.core.vector.VectorStore;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+
+/**
+ * What the routes talk to. Production uses the sharded session entities and the node's
+ * subsystems; tests pass fakes.
+ *
+ * @param sessions the session entity of a session id
+ */
+public record Backends(
+    Function<String, RecipientRef<SessionEntity.Command>> sessions,
+    RecipientRef<RuntimeSupervisor.Command> supervisor,
+    RecipientRef<ToolRegistry.Command> tools,
+    RecipientRef<VectorStore.Command> vectorStore) {
+
+  public static Backends of(TroupeRuntime runtime) {
+    ClusterSharding sharding = ClusterSharding.get(runtime.system());
+    return new Backends(
+        sessionId -> sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId),
+        runtime.supervisor(),
+        runtime.subsystems().tools(),
+        runtime.subsystems().vectorStore());
+  }
+}

@@ -1,0 +1,65 @@
+package io.troupe.http;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Settings of the ingress, from {@code troupe.http}.
+ *
+ * @param apiKeys ingress API keys (enforced by a later issue); never logged
+ */
+public record HttpSettings(
+    String host,
+    int port,
+    long maxBodyBytes,
+    long maxDocumentBodyBytes,
+    Duration askTimeout,
+    Duration waitDefaultTimeout,
+    Duration waitMaxTimeout,
+    int batchMaxSize,
+    Duration batchDefaultTimeout,
+    Duration sseKeepAlive,
+    int sseBufferSize,
+    int documentsMaxCount,
+    int documentsDefaultK,
+    int documentsMaxK,
+    int retryAfterSeconds,
+    List<String> apiKeys) {
+
+  public static HttpSettings fromConfig(Config http) {
+    return new HttpSettings(
+        http.getString("host"),
+        http.getInt("port"),
+        http.getBytes("max-body-bytes"),
+        http.getBytes("max-document-body-bytes"),
+        http.getDuration("ask-timeout"),
+        http.getDuration("wait-default-timeout"),
+        http.getDuration("wait-max-timeout"),
+        http.getInt("batch.max-size"),
+        http.getDuration("batch.default-timeout"),
+        http.getDuration("sse.keep-alive"),
+        http.getInt("sse.buffer-size"),
+        http.getInt("documents.max-count"),
+        http.getInt("documents.default-k"),
+        http.getInt("documents.max-k"),
+        http.getInt("retry-after-seconds"),
+        Arrays.stream(http.getString("api-keys").split(","))
+            .map(String::trim)
+            .filter(k -> !k.isEmpty())
+            .toList());
+  }
+
+  public HttpSettings withPort(int newPort) {
+    return new HttpSettings(host, newPort, maxBodyBytes, maxDocumentBodyBytes, askTimeout, waitDefaultTimeout,
+        waitMaxTimeout, batchMaxSize, batchDefaultTimeout, sseKeepAlive, sseBufferSize, documentsMaxCount,
+        documentsDefaultK, documentsMaxK, retryAfterSeconds, apiKeys);
+  }
+
+  /** Keys stay out of logs and toString. */
+  @Override
+  public String toString() {
+    return "HttpSettings[host=" + host + ", port=" + port + ", apiKeys=" + apiKeys.size() + " configured]";
+  }
+}

@@ -1,0 +1,91 @@
+package io.troupe.http.support;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.extractMaterializer;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
+import static org.apache.pekko.http.javadsl.server.Directives.onComplete;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import io.troupe.core.json.Json;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.function.Function;
+import org.apache.pekko.http.javadsl.model.MediaType;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+
+/**
+ * Reads a JSON request body with precise errors: 400 for an empty or malformed body, 413 over
+ * the size limit (declared or streamed), 415 for a content type other than JSON.
+ */
+public final class JsonBody {
+  private static final ObjectReader READER =
+      Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+  private JsonBody() {}
+
+  public static Route json(long maxBytes, Duration readTimeout, Function<JsonNode, Route> inner) {
+    return extractRequestEntity(entity -> extractMaterializer(mat -> {
+      OptionalLong declared = entity.getContentLengthOption();
+      if (declared.isPresent() && declared.getAsLong() > maxBytes) {
+        return complete(JsonResponses.error(tooLarge(maxBytes)));
+      }
+      if (entity.isKnownEmpty() || (declared.isPresent() && declared.getAsLong() == 0)) {
+        return complete(JsonResponses.error(ApiError.invalid("a JSON request body is required")));
+      }
+      if (!isJson(entity)) {
+        return complete(JsonResponses.error(ApiError.of(ApiError.UNSUPPORTED_MEDIA_TYPE,
+            "the request body must be application/json, not " + entity.getContentType().mediaType())));
+      }
+      return onComplete(entity.toStrict(readTimeout.toMillis(), maxBytes, mat), body -> {
+        if (body.isFailure()) {
+          Throwable cause = JsonResponses.unwrap(body.failed().get());
+          if (cause instanceof EntityStreamSizeException) {
+            return complete(JsonResponses.error(tooLarge(maxBytes)));
+          }
+          return complete(JsonResponses.error(ApiError.invalid("could not read the request body")));
+        }
+        JsonNode node;
+        try {
+          node = parse(body.get().getData().toArray());
+        } catch (ApiError e) {
+          return complete(JsonResponses.error(e));
+        }
+        return inner.apply(node);
+      });
+    }));
+  }
+
+  /** Parses JSON text, throwing 400 with the parser's own position and reason. */
+  public static JsonNode parse(byte[] bytes) {
+    try {
+      JsonNode node = READER.readTree(bytes);
+      if (node == null || node.isMissingNode()) {
+        throw ApiError.invalid("a JSON request body is required");
+      }
+      return node;
+    } catch (JsonProcessingException e) {
+      String where = e.getLocation() == null ? ""
+          : " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
+      throw ApiError.invalid("malformed JSON" + where + ": " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw ApiError.invalid("malformed JSON");
+    }
+  }
+
+  private static boolean isJson(RequestEntity entity) {
+    MediaType type = entity.getContentType().mediaType();
+    String sub = type.subType().toLowerCase(Locale.ROOT);
+    return "application".equalsIgnoreCase(type.mainType()) && (sub.equals("json") || sub.endsWith("+json"));
+  }
+
+  private static ApiError tooLarge(long maxBytes) {
+    return ApiError.of(ApiError.PAYLOAD_TOO_LARGE, "the request body is larger than " + maxBytes + " bytes");
+  }
+}

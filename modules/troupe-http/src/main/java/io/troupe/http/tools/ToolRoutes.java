@@ -1,0 +1,48 @@
+package io.troupe.http.tools;
+
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.json.Json;
+import io.troupe.core.tools.ToolRegistry;
+import io.troupe.http.Backends;
+import io.troupe.http.HttpSettings;
+import io.troupe.http.support.JsonResponses;
+import io.troupe.http.support.Respond;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/** GET /v1/tools: the registered tools with their JSON Schemas. */
+public final class ToolRoutes {
+  private final Backends backends;
+  private final HttpSettings settings;
+  private final Scheduler scheduler;
+
+  public ToolRoutes(Backends backends, HttpSettings settings, Scheduler scheduler) {
+    this.backends = backends;
+    this.settings = settings;
+    this.scheduler = scheduler;
+  }
+
+  public Route route() {
+    return path(segment("v1").slash("tools"), () -> get(() -> Respond.with(
+        AskPattern.<ToolRegistry.Command, ToolRegistry.ToolList>ask(
+                backends.tools(), ToolRegistry.ListTools::new, settings.askTimeout(), scheduler)
+            .thenApply(list -> {
+              ObjectNode out = Json.object();
+              ArrayNode tools = out.putArray("tools");
+              list.tools().forEach(spec -> {
+                ObjectNode t = tools.addObject();
+                t.put("name", spec.name());
+                t.put("description", spec.description());
+                t.set("parameters", spec.parameters() == null ? Json.object() : spec.parameters());
+              });
+              return JsonResponses.json(200, out);
+            }),
+        settings.retryAfterSeconds())));
+  }
+}

@@ -1,0 +1,113 @@
+package io.troupe.llm.local;
+
+import io.troupe.core.llm.ChatMessage;
+import io.troupe.core.llm.ChatRequest;
+import io.troupe.core.llm.ToolCall;
+import io.troupe.core.llm.ToolSpec;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Decides the next assistant turn from the conversation, deterministically.
+ *
+ * <ul>
+ *   <li>The intent is the last user message that is not guardrail feedback.
+ *   <li>No assistant turn since the intent: plan. Each sub-ask that fits an offered tool becomes
+ *       a tool call, all in one turn ({@code call_1}, {@code call_2}, ...); none fits: a help text.
+ *   <li>Otherwise answer from the tool results. Tools never run twice for one intent, so the loop
+ *       always ends. Each "[guardrail]" message after an answer makes the next answer plainer.
+ * </ul>
+ */
+final class LocalPlanner {
+  /** How the agent loop marks guardrail feedback in a user message. */
+  static final String GUARDRAIL_PREFIX = "[guardrail]";
+
+  /** The next turn: text, or tool calls. */
+  record Turn(String text, List<ToolCall> calls) {
+    static Turn text(String text) {
+      return new Turn(text, List.of());
+    }
+  }
+
+  private final IntentParser parser;
+  private final AnswerWriter writer = new AnswerWriter();
+
+  LocalPlanner(LocalSettings settings) {
+    this.parser = new IntentParser(settings);
+  }
+
+  Turn next(ChatRequest request) {
+    List<ChatMessage> messages = request.messages();
+    Set<String> offered = request.tools().stream().map(ToolSpec::name).collect(Collectors.toCollection(HashSet::new));
+    int intentAt = -1;
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      if (messages.get(i).role() == ChatMessage.Role.USER && !isGuardrailFeedback(messages.get(i))) {
+        intentAt = i;
+        break;
+      }
+    }
+    if (intentAt < 0) {
+      return Turn.text(writer.help("", List.of(), offered));
+    }
+    String intent = messages.get(intentAt).content();
+
+    List<ToolCall> calls = new ArrayList<>();
+    Map<String, ChatMessage> results = new HashMap<>();
+    boolean answered = false;
+    int rejections = 0; // guardrail feedback after an answer
+    boolean actionDenied = false; // guardrail feedback before any answer
+    for (ChatMessage m : messages.subList(intentAt + 1, messages.size())) {
+      switch (m.role()) {
+        case ASSISTANT:
+          calls.addAll(m.toolCalls());
+          answered |= m.toolCalls().isEmpty() && !m.content().isBlank();
+          break;
+        case TOOL:
+          if (m.toolCallId() != null) results.put(m.toolCallId(), m);
+          break;
+        case USER:
+          if (answered) rejections++;
+          else actionDenied = true;
+          break;
+        default:
+          break;
+      }
+    }
+
+    List<IntentParser.Ask> asks = parser.parse(intent, offered);
+    if (calls.isEmpty() && !answered && !actionDenied) {
+      List<ToolCall> planned = toCalls(asks);
+      return planned.isEmpty() ? Turn.text(writer.help(intent, asks, offered)) : new Turn("", planned);
+    }
+    AnswerWriter.Tone tone = AnswerWriter.Tone.afterRejections(rejections);
+    if (calls.isEmpty() && answered && tone == AnswerWriter.Tone.CONSERVATIVE) {
+      return Turn.text(writer.conservativeHelp(offered)); // the rejected answer was the help text
+    }
+    if (calls.isEmpty() && tone == AnswerWriter.Tone.FULL && !actionDenied) {
+      return Turn.text(writer.help(intent, asks, offered));
+    }
+    List<IntentParser.Ask> unmatched = asks.stream().filter(a -> !a.matched()).toList();
+    return Turn.text(writer.answer(calls, results, unmatched, tone, actionDenied));
+  }
+
+  private static List<ToolCall> toCalls(List<IntentParser.Ask> asks) {
+    Set<String> seen = new LinkedHashSet<>();
+    List<ToolCall> calls = new ArrayList<>();
+    for (IntentParser.Ask ask : asks) {
+      if (ask.matched() && seen.add(ask.kind().tool + ask.arguments())) {
+        calls.add(new ToolCall("call_" + (calls.size() + 1), ask.kind().tool, ask.arguments()));
+      }
+    }
+    return calls;
+  }
+
+  static boolean isGuardrailFeedback(ChatMessage m) {
+    return m.role() == ChatMessage.Role.USER && m.content().stripLeading().startsWith(GUARDRAIL_PREFIX);
+  }
+}
