@@ -5,14 +5,13 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.troupe.db.DatabaseSettings.Vendor;
 import java.security.SecureRandom;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
+import java.util.Properties;
 import org.flywaydb.core.Flyway;
 
 /**
@@ -33,15 +32,21 @@ final class DatabaseBootstrap {
   static final String DEMO_LOCATION = "classpath:db/demo";
   static final String DEMO_HISTORY_TABLE = "troupe_demo_history";
 
-  private static final Pattern SECRET_IN_URL = Pattern.compile("(?i)(password=)[^&;\\s]*");
-
   private DatabaseBootstrap() {}
 
   /** Migrates the database and opens the pool that runs the read-only queries. */
   static HikariDataSource open(DatabaseSettings settings) throws SQLException {
-    migrate(settings);
-    String[] reader = readerAccount(settings);
-    return openQueryPool(settings, reader[0], reader[1]);
+    if (settings.vendor() != Vendor.H2) {
+      migrate(settings);
+      String[] reader = readerAccount(settings);
+      return openQueryPool(settings, reader[0], reader[1]);
+    }
+    // Holding one connection keeps H2 from closing and reopening the file between the steps.
+    try (Connection keepOpen = connectH2(settings)) {
+      migrate(settings);
+      String[] reader = readerAccount(settings);
+      return openQueryPool(settings, reader[0], reader[1]);
+    }
   }
 
   static void migrate(DatabaseSettings settings) {
@@ -52,14 +57,14 @@ final class DatabaseBootstrap {
         .filter(location -> exists(location, loader))
         .toArray(String[]::new);
     Flyway.configure(loader)
-        .dataSource(settings.url(), settings.user(), settings.password())
+        .dataSource(settings.url(), emptyToNull(settings.user()), emptyToNull(settings.password()))
         .locations(locations)
         .load()
         .migrate();
     if (settings.demoData()) {
       // Its own history table, so that turning the demo off later leaves the main history valid.
       Flyway.configure(loader)
-          .dataSource(settings.url(), settings.user(), settings.password())
+          .dataSource(settings.url(), emptyToNull(settings.user()), emptyToNull(settings.password()))
           .locations(DEMO_LOCATION)
           .table(DEMO_HISTORY_TABLE)
           .baselineOnMigrate(true)
@@ -90,8 +95,7 @@ final class DatabaseBootstrap {
     if (settings.vendor() != Vendor.H2) {
       return new String[] {settings.user(), settings.password()};
     }
-    try (Connection admin = DriverManager.getConnection(settings.url(), settings.user(), settings.password());
-        Statement st = admin.createStatement()) {
+    try (Connection admin = connectH2(settings); Statement st = admin.createStatement()) {
       String schema;
       try (ResultSet rs = st.executeQuery("SELECT CURRENT_SCHEMA")) {
         rs.next();
@@ -109,8 +113,8 @@ final class DatabaseBootstrap {
     config.setPoolName("troupe-db-query");
     config.setJdbcUrl(settings.url());
     config.setDriverClassName(settings.driver());
-    config.setUsername(user.isEmpty() ? null : user);
-    config.setPassword(password.isEmpty() ? null : password);
+    config.setUsername(emptyToNull(user));
+    config.setPassword(emptyToNull(password));
     config.setMaximumPoolSize(settings.poolSize());
     config.setConnectionTimeout(Math.max(250, settings.connectionTimeout().toMillis()));
     // Every connection is read-only (PostgreSQL: BEGIN READ ONLY) and never auto-commits.
@@ -120,6 +124,19 @@ final class DatabaseBootstrap {
       config.addDataSourceProperty("ApplicationName", "troupe");
     }
     return new HikariDataSource(config); // fails at once when the database is unreachable
+  }
+
+  /** Through the driver itself: DriverManager may not see it from every class loader. */
+  private static Connection connectH2(DatabaseSettings settings) throws SQLException {
+    Properties properties = new Properties();
+    properties.setProperty("user", settings.user());
+    properties.setProperty("password", settings.password());
+    return new org.h2.Driver().connect(settings.url(), properties);
+  }
+
+  /** An empty user or password means "not given" (e.g. it is in the URL). */
+  private static String emptyToNull(String value) {
+    return value == null || value.isEmpty() ? null : value;
   }
 
   private static String quote(String identifier) {
@@ -145,7 +162,7 @@ final class DatabaseBootstrap {
         reason = reason + "; cause: " + rootLine;
       }
     }
-    reason = SECRET_IN_URL.matcher(reason).replaceAll("$1***");
+    reason = DatabaseSettings.redact(reason);
     return reason.length() > 500 ? reason.substring(0, 500) + "..." : reason;
   }
 

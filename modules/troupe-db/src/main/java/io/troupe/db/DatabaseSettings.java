@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The effective settings of the database subsystem, read from the {@code troupe} config subtree.
@@ -102,7 +103,7 @@ public record DatabaseSettings(
    */
   public static String h2FileUrl(Path dataDir) {
     Path file = dataDir.toAbsolutePath().normalize().resolve("troupe");
-    return "jdbc:h2:file:" + file.toString().replace('\\', '/') + ";DB_CLOSE_ON_EXIT=FALSE";
+    return "jdbc:h2:file:" + file.toString().replace('\\', '/') + ";DB_CLOSE_ON_EXIT=FALSE;CASE_INSENSITIVE_IDENTIFIERS=TRUE";
   }
 
   static Vendor vendorOf(String url) {
@@ -116,9 +117,16 @@ public record DatabaseSettings(
         "troupe.database.url", "only jdbc:h2: and jdbc:postgresql: URLs are supported");
   }
 
+  private static final Pattern SECRET = Pattern.compile("(?i)(password=)[^&;\\s]*");
+
+  /** Masks a password given in a URL or a message. */
+  static String redact(String text) {
+    return SECRET.matcher(text).replaceAll("$1***");
+  }
+
   /** Without the passwords. */
   @Override
   public String toString() {
-    return "DatabaseSettings[url=" + url + ", user=" + user + ", vendor=" + vendor + ", poolSize=" + poolSize + "]";
+    return "DatabaseSettings[url=" + redact(url) + ", user=" + user + ", vendor=" + vendor + ", poolSize=" + poolSize + "]";
   }
 }

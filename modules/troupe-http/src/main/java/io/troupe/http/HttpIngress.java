@@ -1,9 +1,14 @@
 package io.troupe.http;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import io.troupe.core.runtime.TroupeRuntime;
+import io.troupe.http.support.JsonParsingErrorHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -11,6 +16,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.settings.ServerSettings;
 
 /**
  * The HTTP ingress: binds the routes, logs where it listens, and unbinds when it stops. A failed
@@ -39,25 +45,49 @@ public final class HttpIngress {
       Backends backends, HttpSettings settings, CompletableFuture<InetSocketAddress> boundTo) {
     return Behaviors.setup(ctx -> {
       Route routes = TroupeRoutes.create(backends, settings, ctx.getSystem());
-      ctx.pipeToSelf(
-          Http.get(ctx.getSystem()).newServerAt(settings.host(), settings.port()).bind(routes),
-          (binding, failure) -> failure == null ? new Bound(binding) : new BindFailed(failure));
-      return binding(settings, boundTo);
+      CompletionStage<ServerBinding> binding = Http.get(ctx.getSystem())
+          .newServerAt(settings.host(), settings.port())
+          .withSettings(serverSettings(ctx.getSystem().settings().config()))
+          .bind(routes);
+      ctx.pipeToSelf(binding, (bound, failure) -> failure == null ? new Bound(bound) : new BindFailed(failure));
+      return binding(ctx, settings, boundTo, binding);
     });
   }
 
-  private static Behavior<Command> binding(HttpSettings settings, CompletableFuture<InetSocketAddress> boundTo) {
+  /**
+   * Pekko's server settings with the ingress's own on top: timeouts and body cap from
+   * {@code troupe.http.server}, the JSON parsing-error handler, and no Server banner.
+   */
+  static ServerSettings serverSettings(Config config) {
+    Config server = config.getConfig("troupe.http.server");
+    Map<String, Object> ours = Map.of(
+        "pekko.http.server.request-timeout", server.getString("request-timeout"),
+        "pekko.http.server.idle-timeout", server.getString("idle-timeout"),
+        "pekko.http.server.parsing.max-content-length", server.getString("max-content-length"),
+        "pekko.http.server.parsing.error-handler", JsonParsingErrorHandler.class.getName(),
+        "pekko.http.server.server-header", "");
+    return ServerSettings.create(ConfigFactory.parseMap(ours).withFallback(config));
+  }
+
+  private static Behavior<Command> binding(
+      ActorContext<Command> ctx,
+      HttpSettings settings,
+      CompletableFuture<InetSocketAddress> boundTo,
+      CompletionStage<ServerBinding> pending) {
     return Behaviors.receive(Command.class)
-        .onMessage(Bound.class, msg -> Behaviors.setup(ctx -> onBound(ctx, msg.binding(), boundTo)))
+        .onMessage(Bound.class, msg -> onBound(ctx, msg.binding(), boundTo))
         .onMessage(BindFailed.class, msg -> {
-          String reason = msg.cause().getMessage();
+          ctx.getLog().error("Troupe could not listen on http://{}:{}: {}",
+              settings.host(), settings.port(), msg.cause().getMessage());
           if (boundTo != null) {
             boundTo.completeExceptionally(msg.cause());
           }
-          return Behaviors.setup(ctx -> {
-            ctx.getLog().error("Troupe could not listen on http://{}:{}: {}", settings.host(), settings.port(), reason);
-            return Behaviors.stopped();
-          });
+          return Behaviors.stopped();
+        })
+        .onSignal(PostStop.class, signal -> {
+          // Stopped before the bind finished: release the port once it does.
+          pending.thenAccept(ServerBinding::unbind);
+          return Behaviors.same();
         })
         .build();
   }

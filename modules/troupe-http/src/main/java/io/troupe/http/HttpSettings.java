@@ -51,12 +51,6 @@ public record HttpSettings(
             .toList());
   }
 
-  public HttpSettings withPort(int newPort) {
-    return new HttpSettings(host, newPort, maxBodyBytes, maxDocumentBodyBytes, askTimeout, waitDefaultTimeout,
-        waitMaxTimeout, batchMaxSize, batchDefaultTimeout, sseKeepAlive, sseBufferSize, documentsMaxCount,
-        documentsDefaultK, documentsMaxK, retryAfterSeconds, apiKeys);
-  }
-
   /** Keys stay out of logs and toString. */
   @Override
   public String toString() {

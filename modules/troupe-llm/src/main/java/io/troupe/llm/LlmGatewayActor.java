@@ -11,6 +11,7 @@ import io.troupe.core.runtime.Lifecycle;
 import io.troupe.core.runtime.Subsystems;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -99,7 +100,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     String name = settings.provider();
     ProviderFactory factory = factories.get(name);
     if (factory == null) {
-      initFailed(init.replyTo(), "unknown LLM provider '" + name + "'; available: " + String.join(", ", factories.keySet()));
+      initFailed(init.replyTo(), "unknown LLM provider '" + name + "'; available: " + String.join(", ", new TreeSet<>(factories.keySet())));
       return this;
     }
     LlmProvider provider;

@@ -1,7 +1,6 @@
 package io.troupe.http.intents;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
-import static org.apache.pekko.http.javadsl.server.Directives.completeOK;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.delete;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
@@ -36,11 +35,13 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.japi.function.Function;
+import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -181,9 +182,8 @@ public final class IntentRoutes {
           ask(id, replyTo -> new SessionEntity.Get(id, replyTo), settings.askTimeout());
       return onComplete(exists, found -> found.isFailure()
           ? complete(JsonResponses.fromThrowable(found.failed().get(), retryAfter))
-          : completeOK(
-              IntentEventsSse.source(session, id, afterSeq, settings.sseBufferSize(), settings.sseKeepAlive()),
-              EventStreamMarshalling.toEventStream()));
+          : complete(IntentEventsSse.response(
+              session, id, afterSeq, settings.sseBufferSize(), settings.sseKeepAlive())));
     }));
   }
 
@@ -233,7 +233,7 @@ public final class IntentRoutes {
 
   private CompletionStage<IntentView> ask(
       String intentId,
-      org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<org.apache.pekko.pattern.StatusReply<IntentView>>, SessionEntity.Command> message,
+      Function<ActorRef<StatusReply<IntentView>>, SessionEntity.Command> message,
       Duration timeout) {
     return AskPattern.askWithStatus(sessionRef(intentId), message, timeout, scheduler);
   }

@@ -9,7 +9,6 @@ import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 
 /**
  * The rejection and exception handlers of the ingress. Nothing falls through to Pekko's plain
@@ -21,9 +20,8 @@ public final class ErrorHandlers {
   public static RejectionHandler rejectionHandler() {
     return RejectionHandler.newBuilder()
         .handle(MalformedRequestContentRejection.class, r -> {
-          if (JsonResponses.unwrap(r.cause()) instanceof EntityStreamSizeException size) {
-            return complete(JsonResponses.error(413, ApiError.PAYLOAD_TOO_LARGE,
-                "the request body is larger than " + size.limit() + " bytes"));
+          if (JsonResponses.isTooLarge(JsonResponses.unwrap(r.getCause()))) {
+            return complete(JsonResponses.error(JsonResponses.toApiError(r.getCause(), 0)));
           }
           return complete(JsonResponses.error(400, ApiError.INVALID_REQUEST, "malformed request body: " + r.message()));
         })

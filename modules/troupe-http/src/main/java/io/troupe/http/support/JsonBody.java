@@ -18,7 +18,6 @@ import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.server.Route;
-import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 
 /**
  * Reads a JSON request body with precise errors: 400 for an empty or malformed body, 413 over
@@ -46,7 +45,7 @@ public final class JsonBody {
       return onComplete(entity.toStrict(readTimeout.toMillis(), maxBytes, mat), body -> {
         if (body.isFailure()) {
           Throwable cause = JsonResponses.unwrap(body.failed().get());
-          if (cause instanceof EntityStreamSizeException) {
+          if (JsonResponses.isTooLarge(cause)) {
             return complete(JsonResponses.error(tooLarge(maxBytes)));
           }
           return complete(JsonResponses.error(ApiError.invalid("could not read the request body")));

@@ -13,6 +13,7 @@ import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,8 +74,21 @@ public final class JsonResponses {
     if (cause instanceof EntityStreamSizeException size) {
       return ApiError.of(ApiError.PAYLOAD_TOO_LARGE, "the request body is larger than " + size.limit() + " bytes");
     }
+    if (isTooLarge(cause)) {
+      return ApiError.of(ApiError.PAYLOAD_TOO_LARGE, "the request body is too large");
+    }
     log.error("unexpected failure in a route", cause);
     return ApiError.of(ApiError.INTERNAL, "internal error");
+  }
+
+  /** Pekko's ways of saying that a streamed body passed its size limit. */
+  public static boolean isTooLarge(Throwable t) {
+    if (t instanceof EntityStreamSizeException) {
+      return true;
+    }
+    return t instanceof EntityStreamException e
+        && e.info().summary() != null
+        && e.info().summary().toLowerCase(java.util.Locale.ROOT).contains("too large");
   }
 
   public static Throwable unwrap(Throwable t) {

@@ -15,15 +15,18 @@ import java.util.regex.Pattern;
  * operator (or a percentage) wins.
  */
 final class ArithmeticExtractor {
-  private static final String NUM = "-?\\d+(?:\\.\\d+)?";
+  private static final String NUM = "-?\\d[\\d,]*(?:\\.\\d+)?";
+  /** "the sum of 3 and 4": rewritten before the request is split on "and". */
+  private static final String[][] PAIRS = {
+    {"(?i)\\bsum of (" + NUM + ") and (" + NUM + ")", "$1 + $2"},
+    {"(?i)\\bproduct of (" + NUM + ") and (" + NUM + ")", "$1 * $2"},
+    {"(?i)\\bdifference between (" + NUM + ") and (" + NUM + ")", "$1 - $2"},
+  };
   private static final Pattern THOUSANDS = Pattern.compile("(?<![\\d.,])\\d{1,3}(?:,\\d{3})+(?![\\d,])");
   private static final Pattern TOKEN = Pattern.compile("\\d+(?:\\.\\d+)?|\\.\\d+|[-+*/^%()]|\\bof\\b|\\bmod\\b|\\s+|.");
 
   /** Phrase rewrites, applied in order on lower-case text. */
   private static final String[][] REWRITES = {
-    {"\\bsum of (" + NUM + ") and (" + NUM + ")", "$1 + $2"},
-    {"\\bproduct of (" + NUM + ") and (" + NUM + ")", "$1 * $2"},
-    {"\\bdifference between (" + NUM + ") and (" + NUM + ")", "$1 - $2"},
     {"\\b(?:per\\s?cent|pct)\\b", "%"},
     {"\\b(?:multiplied by|times)\\b", "*"},
     {"\\bdivided by\\b", "/"},
@@ -38,6 +41,15 @@ final class ArithmeticExtractor {
   };
 
   private ArithmeticExtractor() {}
+
+  /** Rewrites "the sum of A and B" and the like into operators, so that "and" no longer splits them. */
+  static String joinPairs(String text) {
+    String out = text;
+    for (String[] pair : PAIRS) {
+      out = out.replaceAll(pair[0], pair[1]);
+    }
+    return out;
+  }
 
   static Optional<String> extract(String sentence) {
     String s = normalize(sentence);

@@ -52,19 +52,20 @@ final class IntentParser {
   private static final Pattern SCHEMA_ASK = Pattern.compile(
       "(?i)\\b(?:schema|what\\s+tables|which\\s+tables|(?:list|show)\\s+(?:the\\s+|all\\s+)?tables"
           + "|describe\\s+(?:the\\s+)?(?:database|db|tables))\\b");
-  private static final String DOCS = "(?:documents?|docs|notes|knowledge\\s+base|files|manuals?|articles)\\b";
+  private static final String DOCS = "(?:documents?|documentation|docs|notes|knowledge\\s+base|files|manuals?|articles)\\b";
   private static final Pattern SEARCH_ASK = Pattern.compile(
-      "(?i)\\b(?:search|look\\s+up|lookup|knowledge\\s+base|documents?|docs|notes|articles|manuals?)\\b"
+      "(?i)\\b(?:search|look\\s+up|lookup|knowledge\\s+base|documents?|documentation|docs|notes|articles|manuals?)\\b"
           + "|\\bfind\\b.*\\b(?:about|on|regarding|mentioning|related\\s+to)\\b"
           + "|\\bwhat\\s+do(?:es)?\\s+(?:the|our|my)\\s+\\w+\\s+say\\b");
   private static final Pattern[] SEARCH_PREFIXES = {
     Pattern.compile("(?i)^(?:please\\s+|can\\s+you\\s+|could\\s+you\\s+)+"),
+    Pattern.compile("(?i)^(?:summari[sz]e|explain|tell\\s+me\\s+about|what\\s+do\\s+we\\s+know\\s+about)\\s+"),
     Pattern.compile("(?i)^what\\s+do(?:es)?\\s+(?:the\\s+|our\\s+|my\\s+)?" + DOCS + "\\s+say\\s+(?:about|on|regarding)\\s+"),
     Pattern.compile("(?i)^(?:search|look\\s+up|lookup|find|query)\\s+(?:in\\s+|through\\s+)?(?:the\\s+|our\\s+|my\\s+)?"
         + "(?:" + DOCS + ")?\\s*(?:(?:for|about|on|regarding|mentioning|that\\s+mention|related\\s+to)\\b)?\\s*"),
   };
   private static final Pattern SEARCH_SUFFIX = Pattern.compile(
-      "(?i)\\s+(?:in|from)\\s+(?:the\\s+|our\\s+|my\\s+)?" + DOCS + "$");
+      "(?i)\\s+(?:(?:in|from)\\s+(?:the\\s+|our\\s+|my\\s+)?)?" + DOCS + "$");
   private static final Pattern COUNT_WORDS = Pattern.compile("(?i)\\b(?:how\\s+many|count|number\\s+of|total\\s+number)\\b");
   private static final Pattern LIST_WORDS = Pattern.compile(
       "(?i)\\b(?:list|show|display|give\\s+me|get|fetch|all|which|what\\s+are|database|db|sql|table|rows?)\\b");
@@ -90,6 +91,7 @@ final class IntentParser {
       sql = explicit.group().replaceAll("[;\\s]+$", "");
       text = text.substring(0, explicit.start());
     }
+    text = ArithmeticExtractor.joinPairs(text);
     for (String sentence : SENTENCES.split(text)) {
       Ask previous = null;
       for (String piece : CONJUNCTIONS.split(sentence)) {
@@ -197,6 +199,7 @@ final class IntentParser {
       q = prefix.matcher(q).replaceFirst("");
     }
     q = SEARCH_SUFFIX.matcher(q).replaceFirst("");
+    q = q.replaceFirst("(?i)^(?:the|a|an|our|my)\\s+", "");
     q = q.replaceAll("^[\"'“”]+|[\"'“”]+$", "").strip();
     return Json.object().put("query", q.isEmpty() ? part : q).put("k", settings.searchK());
   }

@@ -1,0 +1,215 @@
+package io.troupe.db;
+
+import com.typesafe.config.Config;
+import com.zaxxer.hikari.HikariDataSource;
+import io.troupe.core.db.Database;
+import io.troupe.core.db.Database.QueryResult;
+import io.troupe.core.db.Database.ReadOnlyQuery;
+import io.troupe.core.runtime.Lifecycle;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * The database subsystem. On Init it migrates the database and opens a read-only connection pool
+ * on the blocking dispatcher; then it runs {@link ReadOnlyQuery}s there, each in a read-only,
+ * rolled-back transaction (see {@link ReadOnlyQueries}). Until Init succeeds every query is
+ * answered at once with "unavailable".
+ */
+public final class DatabaseActor extends AbstractBehavior<Database.Command> {
+
+  public static final String NAME = "database";
+
+  private record InitDone(HikariDataSource pool, Throwable failure) implements Database.Command {}
+
+  private record QueryDone(ActorRef<StatusReply<QueryResult>> replyTo, QueryResult result, Throwable failure)
+      implements Database.Command {}
+
+  /** Settings from the {@code troupe} config subtree; {@code dataDir} holds the default H2 file. */
+  public static Behavior<Database.Command> create(Config troupe, Path dataDir) {
+    return Behaviors.setup(ctx -> {
+      try {
+        return new DatabaseActor(ctx, DatabaseSettings.fromConfig(troupe, dataDir), null);
+      } catch (RuntimeException e) { // a bad setting: every Init fails with the reason
+        return new DatabaseActor(ctx, null, "invalid configuration: " + e.getMessage());
+      }
+    });
+  }
+
+  public static Behavior<Database.Command> create(DatabaseSettings settings) {
+    return Behaviors.setup(ctx -> new DatabaseActor(ctx, settings, null));
+  }
+
+  private final DatabaseSettings settings;
+  private final String configError;
+  private final Executor blocking;
+
+  private HikariDataSource pool; // set once Init succeeded
+  private CompletableFuture<HikariDataSource> opening; // set while Init runs
+  private final List<ActorRef<Lifecycle.Initialized>> initWaiters = new ArrayList<>();
+  private String lastError;
+  private int inFlight;
+
+  private DatabaseActor(ActorContext<Database.Command> ctx, DatabaseSettings settings, String configError) {
+    super(ctx);
+    this.settings = settings;
+    this.configError = configError;
+    this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DatabaseSettings.DISPATCHER));
+  }
+
+  @Override
+  public Receive<Database.Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Lifecycle.Init.class, this::onInit)
+        .onMessage(InitDone.class, this::onInitDone)
+        .onMessage(ReadOnlyQuery.class, this::onQuery)
+        .onMessage(QueryDone.class, this::onQueryDone)
+        .onSignal(PostStop.class, signal -> closeAll())
+        .onSignal(PreRestart.class, signal -> closeAll())
+        .build();
+  }
+
+  private Behavior<Database.Command> onInit(Lifecycle.Init init) {
+    if (pool != null) {
+      init.replyTo().tell(Lifecycle.Initialized.ok(NAME));
+      return this;
+    }
+    if (configError != null) {
+      lastError = configError;
+      init.replyTo().tell(Lifecycle.Initialized.failed(NAME, configError));
+      return this;
+    }
+    initWaiters.add(init.replyTo());
+    if (opening == null) { // otherwise the running attempt answers this Init too
+      DatabaseSettings s = settings;
+      opening = CompletableFuture.supplyAsync(() -> open(s), blocking);
+      getContext().pipeToSelf(opening, InitDone::new);
+    }
+    return this;
+  }
+
+  private static HikariDataSource open(DatabaseSettings settings) {
+    try {
+      return DatabaseBootstrap.open(settings);
+    } catch (Exception e) {
+      throw new CompletionException(e);
+    }
+  }
+
+  private Behavior<Database.Command> onInitDone(InitDone done) {
+    opening = null;
+    Lifecycle.Initialized reply;
+    if (done.failure() == null) {
+      pool = done.pool();
+      lastError = null;
+      reply = Lifecycle.Initialized.ok(NAME);
+      getContext().getLog().info("database ready: {}", settings);
+    } else {
+      lastError = DatabaseBootstrap.describe(unwrap(done.failure()));
+      reply = Lifecycle.Initialized.failed(NAME, lastError);
+      getContext().getLog().warn("database init failed: {}", lastError);
+    }
+    initWaiters.forEach(replyTo -> replyTo.tell(reply));
+    initWaiters.clear();
+    return this;
+  }
+
+  private Behavior<Database.Command> onQuery(ReadOnlyQuery query) {
+    if (pool == null) {
+      query.replyTo().tell(StatusReply.error(Lifecycle.unavailable(NAME, lastError)));
+      return this;
+    }
+    if (query.sql() == null || query.sql().isBlank()) {
+      query.replyTo().tell(StatusReply.error("the SQL statement is empty"));
+      return this;
+    }
+    if (query.maxRows() < 1) {
+      query.replyTo().tell(StatusReply.error("maxRows must be at least 1"));
+      return this;
+    }
+    if (inFlight >= settings.maxInFlight()) {
+      query.replyTo().tell(StatusReply.error("overloaded: " + inFlight + " queries are already queued or running"));
+      return this;
+    }
+    HikariDataSource queryPool = pool;
+    DatabaseSettings.Vendor vendor = settings.vendor();
+    String sql = query.sql();
+    List<Object> parameters = query.parameters() == null
+        ? List.of()
+        : Collections.unmodifiableList(new ArrayList<>(query.parameters())); // may hold nulls
+    int maxRows = Math.min(query.maxRows(), settings.maxRows());
+    Duration timeout = query.timeout() == null || query.timeout().isNegative() || query.timeout().isZero()
+        ? settings.queryTimeout()
+        : query.timeout();
+    inFlight++;
+    CompletableFuture<QueryResult> result = CompletableFuture.supplyAsync(() -> {
+      try {
+        return ReadOnlyQueries.run(queryPool, vendor, sql, parameters, maxRows, timeout);
+      } catch (ReadOnlyQueries.QueryFailed e) {
+        throw new CompletionException(e);
+      }
+    }, blocking);
+    getContext().pipeToSelf(result, (rows, failure) -> new QueryDone(query.replyTo(), rows, failure));
+    return this;
+  }
+
+  private Behavior<Database.Command> onQueryDone(QueryDone done) {
+    inFlight--;
+    if (done.failure() == null) {
+      done.replyTo().tell(StatusReply.success(done.result()));
+    } else {
+      Throwable cause = unwrap(done.failure());
+      String message = cause instanceof ReadOnlyQueries.QueryFailed
+          ? cause.getMessage()
+          : "query failed: " + DatabaseBootstrap.describe(cause);
+      done.replyTo().tell(StatusReply.error(message));
+    }
+    return this;
+  }
+
+  /** Closes the pool, and the one a running Init may still open, on the blocking dispatcher. */
+  private Behavior<Database.Command> closeAll() {
+    if (pool != null) {
+      close(pool, blocking);
+      pool = null;
+    }
+    if (opening != null) {
+      Executor executor = blocking;
+      opening.thenAccept(dataSource -> close(dataSource, executor));
+      opening = null;
+    }
+    return this;
+  }
+
+  private static void close(HikariDataSource dataSource, Executor blocking) {
+    try {
+      blocking.execute(dataSource::close); // may wait for running queries to be aborted
+    } catch (RejectedExecutionException e) {
+      dataSource.close(); // the dispatcher is already shut down: the system is terminating
+    }
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    Throwable t = failure;
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}

@@ -1,0 +1,394 @@
+package io.troupe.db;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.troupe.core.db.Database;
+import io.troupe.core.db.Database.QueryResult;
+import io.troupe.core.db.Database.ReadOnlyQuery;
+import io.troupe.core.runtime.Lifecycle;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The protocol of {@link DatabaseActor}, run against each supported database by a subclass. The
+ * demo dataset has 12 customers, 10 products and 40 orders.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class DatabaseActorContract {
+
+  static final Duration INIT_WAIT = Duration.ofSeconds(30);
+  static final Duration QUERY_WAIT = Duration.ofSeconds(10);
+
+  protected ActorTestKit testKit;
+  private final List<ActorRef<Database.Command>> spawned = new ArrayList<>();
+
+  /** Settings ({@code troupe.database.*} keys and {@code troupe.data-dir}) of the shared database. */
+  protected abstract Map<String, Object> sharedDatabase() throws Exception;
+
+  /** Settings of a new, empty database. */
+  protected abstract Map<String, Object> freshDatabase() throws Exception;
+
+  /** A statement that runs far longer than a second. */
+  protected abstract String slowQuery();
+
+  /** What the database says when it refuses a write in a query. */
+  protected abstract String writeRefusal();
+
+  @BeforeAll
+  void startTestKit() {
+    testKit = ActorTestKit.create();
+  }
+
+  @AfterAll
+  void stopTestKit() {
+    testKit.shutdownTestKit();
+  }
+
+  // -- helpers
+
+  static Config troupeConfig(Map<String, Object> settings) {
+    return ConfigFactory.parseMap(settings).withFallback(ConfigFactory.load()).getConfig("troupe");
+  }
+
+  static Map<String, Object> with(Map<String, Object> settings, String key, Object value) {
+    Map<String, Object> copy = new HashMap<>(settings);
+    copy.put(key, value);
+    return copy;
+  }
+
+  ActorRef<Database.Command> spawn(Map<String, Object> settings) {
+    Config troupe = troupeConfig(settings);
+    ActorRef<Database.Command> database = testKit.spawn(DatabaseActor.create(troupe, Path.of(troupe.getString("data-dir"))));
+    spawned.add(database);
+    return database;
+  }
+
+  /** Stopping closes the pools, so that the tests do not run out of connections. */
+  @AfterEach
+  void stopSpawned() {
+    spawned.forEach(testKit::stop);
+    spawned.clear();
+  }
+
+  Lifecycle.Initialized init(ActorRef<Database.Command> database) {
+    TestProbe<Lifecycle.Initialized> probe = testKit.createTestProbe();
+    database.tell(new Lifecycle.Init(probe.getRef()));
+    return probe.receiveMessage(INIT_WAIT);
+  }
+
+  ActorRef<Database.Command> ready(Map<String, Object> settings) {
+    ActorRef<Database.Command> database = spawn(settings);
+    Lifecycle.Initialized initialized = init(database);
+    assertEquals(Lifecycle.Initialized.ok("database"), initialized);
+    return database;
+  }
+
+  StatusReply<QueryResult> query(ActorRef<Database.Command> database, String sql, List<Object> parameters, int maxRows, Duration timeout) {
+    TestProbe<StatusReply<QueryResult>> probe = testKit.createTestProbe();
+    database.tell(new ReadOnlyQuery(sql, parameters, maxRows, timeout, probe.getRef()));
+    return probe.receiveMessage(QUERY_WAIT.plus(timeout));
+  }
+
+  QueryResult rows(ActorRef<Database.Command> database, String sql, Object... parameters) {
+    StatusReply<QueryResult> reply = query(database, sql, List.of(parameters), 1000, Duration.ofSeconds(5));
+    assertTrue(reply.isSuccess(), () -> reply.getError().getMessage());
+    return reply.getValue();
+  }
+
+  long count(ActorRef<Database.Command> database, String table) {
+    return (Long) rows(database, "SELECT COUNT(*) FROM " + table).rows().get(0).get(0);
+  }
+
+  static String errorOf(StatusReply<?> reply) {
+    assertTrue(reply.isError(), () -> "expected an error, got " + reply.getValue());
+    return reply.getError().getMessage();
+  }
+
+  // -- lifecycle
+
+  @Test
+  void answersUnavailableAtOnceBeforeInit() throws Exception {
+    ActorRef<Database.Command> database = spawn(sharedDatabase());
+    String error = errorOf(query(database, "SELECT 1", List.of(), 10, Duration.ofSeconds(1)));
+    assertEquals(Lifecycle.unavailable("database", null), error);
+  }
+
+  @Test
+  void initFailsOnAnUnreachableDatabaseAndAFreshActorWithGoodSettingsWorks() throws Exception {
+    ActorRef<Database.Command> broken = spawn(with(sharedDatabase(), "troupe.database.url", "jdbc:postgresql://127.0.0.1:1/none"));
+    Lifecycle.Initialized failed = init(broken);
+    assertEquals("database", failed.subsystem());
+    assertFalse(failed.isOk());
+    assertTrue(failed.error().toLowerCase(Locale.ROOT).contains("refused"), failed.error());
+
+    // Queries get the reason; a second Init is tried again (and fails again, same settings).
+    String error = errorOf(query(broken, "SELECT 1", List.of(), 10, Duration.ofSeconds(1)));
+    assertEquals(Lifecycle.unavailable("database", failed.error()), error);
+    assertFalse(init(broken).isOk());
+
+    ActorRef<Database.Command> good = ready(sharedDatabase());
+    assertEquals(40L, count(good, "orders"));
+  }
+
+  @Test
+  void initFailsOnAnUnsupportedUrl() throws Exception {
+    ActorRef<Database.Command> database = spawn(with(sharedDatabase(), "troupe.database.url", "jdbc:mysql://localhost/x"));
+    Lifecycle.Initialized failed = init(database);
+    assertFalse(failed.isOk());
+    assertTrue(failed.error().startsWith("invalid configuration"), failed.error());
+  }
+
+  @Test
+  void aSecondInitOfAReadyActorAnswersOk() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    assertTrue(init(database).isOk());
+    assertEquals(12L, count(database, "customers"));
+  }
+
+  // -- schema
+
+  @Test
+  void migrationsCreateThePekkoPersistenceJdbcTables() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    QueryResult tables = rows(database,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = CURRENT_SCHEMA "
+            + "AND table_name IN ('event_journal', 'event_tag', 'snapshot', 'durable_state')");
+    assertEquals(Set.of("event_journal", "event_tag", "snapshot", "durable_state"), column(tables, 0));
+
+    QueryResult journal = rows(database,
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = CURRENT_SCHEMA "
+            + "AND table_name = 'event_journal'");
+    assertEquals(
+        Set.of("ordering", "deleted", "persistence_id", "sequence_number", "writer", "write_timestamp",
+            "adapter_manifest", "event_payload", "event_ser_id", "event_ser_manifest", "meta_payload",
+            "meta_ser_id", "meta_ser_manifest"),
+        column(journal, 0));
+  }
+
+  @Test
+  void withoutDemoDataThereAreNoShopTables() throws Exception {
+    ActorRef<Database.Command> database = ready(with(freshDatabase(), "troupe.database.demo-data", false));
+    assertEquals(0L, count(database, "\"event_journal\""));
+    String error = errorOf(query(database, "SELECT COUNT(*) FROM orders", List.of(), 10, Duration.ofSeconds(5)));
+    assertTrue(error.toLowerCase(Locale.ROOT).contains("orders"), error);
+  }
+
+  // -- queries
+
+  @Test
+  void answersQuestionsAboutTheDemoData() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    QueryResult result = rows(database, "SELECT COUNT(*) AS n FROM orders WHERE status = ?", "delivered");
+    assertEquals(List.of("n"), lower(result.columns()));
+    long delivered = (Long) result.rows().get(0).get(0);
+    assertTrue(delivered > 0 && delivered < 40, "delivered: " + delivered);
+
+    QueryResult ada = rows(database, "SELECT name, country FROM customers WHERE id = ?", 1);
+    assertEquals(List.of(List.of("Ada Lovelace", "GB")), ada.rows());
+    assertFalse(ada.truncated());
+  }
+
+  @Test
+  void convertsValuesToJsonFriendlyTypes() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    QueryResult result = rows(database,
+        "SELECT CAST(42 AS INTEGER) AS i, CAST(1.5 AS DOUBLE PRECISION) AS d, CAST(2.25 AS DECIMAL(10, 2)) AS m, "
+            + "TRUE AS b, CAST(NULL AS VARCHAR(10)) AS z, 'text' AS s, DATE '2024-03-01' AS dt, "
+            + "TIMESTAMP '2024-03-01 12:30:00' AS ts, TIMESTAMP WITH TIME ZONE '2024-03-01 12:30:00+02:00' AS tz");
+    assertEquals(List.of("i", "d", "m", "b", "z", "s", "dt", "ts", "tz"), lower(result.columns()));
+    List<Object> row = result.rows().get(0);
+    assertEquals(42L, row.get(0));
+    assertEquals(1.5, row.get(1));
+    assertEquals(0, new BigDecimal("2.25").compareTo((BigDecimal) row.get(2)));
+    assertEquals(Boolean.TRUE, row.get(3));
+    assertNull(row.get(4));
+    assertEquals("text", row.get(5));
+    assertEquals("2024-03-01", row.get(6));
+    assertEquals("2024-03-01T12:30:00", row.get(7));
+    assertEquals(OffsetDateTime.parse("2024-03-01T12:30:00+02:00").toInstant(), OffsetDateTime.parse((String) row.get(8)).toInstant());
+  }
+
+  @Test
+  void bindsNullParameters() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    StatusReply<QueryResult> reply = query(database, "SELECT COUNT(*) FROM customers WHERE email = ?",
+        java.util.Arrays.asList((Object) null), 10, Duration.ofSeconds(5));
+    assertSuccess(reply);
+    assertEquals(List.of(List.of(0L)), reply.getValue().rows());
+  }
+
+  @Test
+  void truncatesAtMaxRows() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    QueryResult five = query(database, "SELECT id FROM orders ORDER BY id", List.of(), 5, Duration.ofSeconds(5)).getValue();
+    assertEquals(List.of(List.of(1L), List.of(2L), List.of(3L), List.of(4L), List.of(5L)), five.rows());
+    assertTrue(five.truncated());
+
+    QueryResult exact = query(database, "SELECT id FROM orders", List.of(), 40, Duration.ofSeconds(5)).getValue();
+    assertEquals(40, exact.rows().size());
+    assertFalse(exact.truncated());
+  }
+
+  @Test
+  void rejectsAnEmptyStatementAndANonPositiveMaxRows() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    assertEquals("the SQL statement is empty", errorOf(query(database, " ", List.of(), 5, Duration.ofSeconds(1))));
+    assertEquals("maxRows must be at least 1", errorOf(query(database, "SELECT 1", List.of(), 0, Duration.ofSeconds(1))));
+  }
+
+  @Test
+  void reportsAnSqlErrorWithTheDatabaseMessage() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    String error = errorOf(query(database, "SELECT nope FROM orders", List.of(), 5, Duration.ofSeconds(5)));
+    assertTrue(error.startsWith("query failed: "), error);
+    assertTrue(error.toLowerCase(Locale.ROOT).contains("nope"), error);
+  }
+
+  // -- read-only, enforced by the database (statements sent raw, no parsing on our side)
+
+  @Test
+  void theDatabaseRefusesWrites() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    List<String> writes = List.of(
+        "INSERT INTO customers (id, name, email, country, signed_up) VALUES (99, 'Eve', 'eve@example.com', 'XX', DATE '2025-01-01')",
+        "UPDATE orders SET quantity = 0",
+        "DELETE FROM orders",
+        "DROP TABLE orders",
+        "CREATE TABLE intruder (id INTEGER)",
+        "TRUNCATE TABLE orders");
+    for (String write : writes) {
+      String error = errorOf(query(database, write, List.of(), 10, Duration.ofSeconds(5)));
+      assertTrue(error.contains(writeRefusal()), write + " -> " + error);
+    }
+    assertEquals(12L, count(database, "customers"));
+    assertEquals(40L, count(database, "orders"));
+    assertEquals(0L, (Long) rows(database, "SELECT COUNT(*) FROM orders WHERE quantity = 0").rows().get(0).get(0));
+  }
+
+  @Test
+  void aCommitCannotSmuggleAWriteOutOfTheReadOnlyTransaction() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    for (String sql : List.of("COMMIT; DELETE FROM orders", "ROLLBACK; DROP TABLE orders", "SET TRANSACTION READ WRITE; DELETE FROM orders")) {
+      errorOf(query(database, sql, List.of(), 10, Duration.ofSeconds(5)));
+    }
+    assertEquals(40L, count(database, "orders"));
+  }
+
+  // -- timeouts and concurrency
+
+  @Test
+  void cancelsAQueryAtItsTimeout() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    long started = System.nanoTime();
+    String error = errorOf(query(database, slowQuery(), List.of(), 10, Duration.ofSeconds(1)));
+    long millis = (System.nanoTime() - started) / 1_000_000;
+    assertEquals("query timed out after 1000 ms", error);
+    assertTrue(millis < 8_000, "took " + millis + " ms");
+  }
+
+  @Test
+  void aSlowQueryDoesNotHoldUpOthers() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    TestProbe<StatusReply<QueryResult>> slow = testKit.createTestProbe();
+    TestProbe<StatusReply<QueryResult>> fast = testKit.createTestProbe();
+    database.tell(new ReadOnlyQuery(slowQuery(), List.of(), 10, Duration.ofSeconds(3), slow.getRef()));
+    database.tell(new ReadOnlyQuery("SELECT COUNT(*) FROM products", List.of(), 10, Duration.ofSeconds(3), fast.getRef()));
+    StatusReply<QueryResult> quick = fast.receiveMessage(Duration.ofSeconds(2));
+    assertEquals(List.of(List.of(10L)), quick.getValue().rows());
+    slow.expectNoMessage(Duration.ofMillis(100)); // still running
+    assertEquals("query timed out after 3000 ms", errorOf(slow.receiveMessage(QUERY_WAIT)));
+  }
+
+  @Test
+  void refusesQueriesBeyondMaxInFlightAtOnce() throws Exception {
+    ActorRef<Database.Command> database = ready(with(sharedDatabase(), "troupe.database.max-in-flight", 1));
+    TestProbe<StatusReply<QueryResult>> slow = testKit.createTestProbe();
+    TestProbe<StatusReply<QueryResult>> second = testKit.createTestProbe();
+    database.tell(new ReadOnlyQuery(slowQuery(), List.of(), 10, Duration.ofSeconds(1), slow.getRef()));
+    database.tell(new ReadOnlyQuery("SELECT 1", List.of(), 10, Duration.ofSeconds(1), second.getRef()));
+    String error = errorOf(second.receiveMessage(Duration.ofMillis(500)));
+    assertTrue(error.startsWith("overloaded"), error);
+    assertTrue(slow.receiveMessage(QUERY_WAIT).isError());
+    assertTrue(query(database, "SELECT 1", List.of(), 1, Duration.ofSeconds(1)).isSuccess());
+  }
+
+  // -- the journal shares the database
+
+  @Test
+  void thePekkoPersistenceJdbcPluginsWorkOnTheMigratedSchemaNextToThePool() throws Exception {
+    Map<String, Object> fresh = freshDatabase();
+    ActorRef<Database.Command> database = ready(fresh); // migrated; its pool stays open throughout
+    Config persistence = JournalProbe.persistenceConfig(DatabaseSettings.fromConfig(troupeConfig(fresh)));
+    String[] expected = {"alpha", "alpha,beta,gamma"};
+    for (int round = 0; round < 2; round++) {
+      ActorTestKit node = ActorTestKit.create("journal-" + round, persistence);
+      try {
+        ActorRef<JournalProbe.Command> words = node.spawn(JournalProbe.Words.create("words-1"));
+        ActorRef<JournalProbe.Command> register = node.spawn(JournalProbe.Register.create("register-1"));
+        TestProbe<org.apache.pekko.Done> done = node.createTestProbe();
+        TestProbe<String> state = node.createTestProbe();
+        if (round == 0) {
+          for (String word : List.of("alpha")) {
+            words.tell(new JournalProbe.Add(word, done.getRef()));
+            done.receiveMessage(INIT_WAIT);
+          }
+          register.tell(new JournalProbe.Add("first", done.getRef()));
+          done.receiveMessage(INIT_WAIT);
+        } else {
+          words.tell(new JournalProbe.Get(state.getRef())); // recovered by a new actor system
+          assertEquals("alpha", state.receiveMessage(INIT_WAIT));
+          for (String word : List.of("beta", "gamma")) {
+            words.tell(new JournalProbe.Add(word, done.getRef()));
+            done.receiveMessage(INIT_WAIT);
+          }
+          register.tell(new JournalProbe.Get(state.getRef()));
+          assertEquals("first", state.receiveMessage(INIT_WAIT));
+        }
+        words.tell(new JournalProbe.Get(state.getRef()));
+        assertEquals(expected[round], state.receiveMessage(INIT_WAIT));
+      } finally {
+        node.shutdownTestKit();
+      }
+    }
+    assertEquals(3L, count(database, "\"event_journal\""));
+    assertTrue(count(database, "\"snapshot\"") >= 1);
+    assertEquals(1L, count(database, "\"durable_state\""));
+  }
+
+  static Set<Object> column(QueryResult result, int index) {
+    return result.rows().stream().map(row -> row.get(index)).collect(Collectors.toSet());
+  }
+
+  static List<String> lower(List<String> columns) {
+    return columns.stream().map(c -> c.toLowerCase(Locale.ROOT)).toList();
+  }
+
+  static void assertSuccess(StatusReply<?> reply) {
+    assertNotNull(reply);
+    assertTrue(reply.isSuccess(), () -> reply.getError().getMessage());
+  }
+}

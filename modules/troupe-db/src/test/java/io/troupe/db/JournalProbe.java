@@ -1,0 +1,112 @@
+package io.troupe.db;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.Map;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.state.javadsl.DurableStateBehavior;
+
+/**
+ * Test actors that write through pekko-persistence-jdbc: an event-sourced list of words (journal
+ * and snapshots) and a durable-state register. They prove that the migrated schema is the one the
+ * plugins expect.
+ */
+final class JournalProbe {
+  private JournalProbe() {}
+
+  /** The actor system config a node would derive from {@link DatabaseSettings}. */
+  static Config persistenceConfig(DatabaseSettings settings) {
+    Config slick = ConfigFactory.parseMap(Map.of(
+        "profile", settings.vendor().slickProfile(),
+        "db.url", settings.url(),
+        "db.user", settings.user(),
+        "db.password", settings.password(),
+        "db.driver", settings.driver(),
+        "db.numThreads", 2,
+        "db.maxConnections", 2,
+        "db.minConnections", 1));
+    return ConfigFactory.parseString("""
+            pekko.persistence.journal.plugin = "jdbc-journal"
+            pekko.persistence.snapshot-store.plugin = "jdbc-snapshot-store"
+            pekko.persistence.state.plugin = "jdbc-durable-state-store"
+            jdbc-journal.use-shared-db = "slick"
+            jdbc-snapshot-store.use-shared-db = "slick"
+            jdbc-durable-state-store.use-shared-db = "slick"
+            """)
+        .withFallback(slick.atPath("pekko-persistence-jdbc.shared-databases.slick"))
+        .withFallback(ConfigFactory.load());
+  }
+
+  interface Command {}
+
+  record Add(String word, ActorRef<Done> replyTo) implements Command {}
+
+  record Get(ActorRef<String> replyTo) implements Command {}
+
+  /** Words joined by commas; a snapshot every two events. */
+  static final class Words extends EventSourcedBehavior<Command, String, String> {
+    static Behavior<Command> create(String id) {
+      return new Words(PersistenceId.ofUniqueId(id));
+    }
+
+    private Words(PersistenceId id) {
+      super(id);
+    }
+
+    @Override
+    public String emptyState() {
+      return "";
+    }
+
+    @Override
+    public CommandHandler<Command, String, String> commandHandler() {
+      return newCommandHandlerBuilder().forAnyState()
+          .onCommand(Add.class, (state, add) -> Effect().persist(add.word()).thenReply(add.replyTo(), s -> Done.getInstance()))
+          .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), state))
+          .build();
+    }
+
+    @Override
+    public EventHandler<String, String> eventHandler() {
+      return newEventHandlerBuilder().forAnyState()
+          .onEvent(String.class, (state, word) -> state.isEmpty() ? word : state + "," + word)
+          .build();
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+      return RetentionCriteria.snapshotEvery(2, 1);
+    }
+  }
+
+  /** A register kept in the durable_state table. */
+  static final class Register extends DurableStateBehavior<Command, String> {
+    static Behavior<Command> create(String id) {
+      return new Register(PersistenceId.ofUniqueId(id));
+    }
+
+    private Register(PersistenceId id) {
+      super(id);
+    }
+
+    @Override
+    public String emptyState() {
+      return "";
+    }
+
+    @Override
+    public org.apache.pekko.persistence.typed.state.javadsl.CommandHandler<Command, String> commandHandler() {
+      return newCommandHandlerBuilder().forAnyState()
+          .onCommand(Add.class, (state, add) -> Effect().persist(add.word()).thenReply(add.replyTo(), s -> Done.getInstance()))
+          .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), state))
+          .build();
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package io.troupe.http;
+
+import io.troupe.core.json.Json;
+import io.troupe.core.llm.ToolSpec;
+import io.troupe.core.runtime.Readiness;
+import io.troupe.core.runtime.RuntimeSupervisor;
+import io.troupe.core.session.SessionEntity;
+import io.troupe.core.tools.ToolRegistry;
+import io.troupe.core.vector.VectorStore;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
+
+/** Stand-ins for the supervisor and the subsystems that the routes ask. */
+final class Fakes {
+  private Fakes() {}
+
+  static Readiness readiness(boolean databaseReady) {
+    return new Readiness(databaseReady, Map.of(
+        "llm-gateway", new Readiness.SubsystemState("ready", 3L, null, 1),
+        "database", databaseReady
+            ? new Readiness.SubsystemState("ready", 12L, null, 1)
+            : new Readiness.SubsystemState("down", null, "init failed: connection refused", 2)));
+  }
+
+  static Behavior<RuntimeSupervisor.Command> supervisor(Readiness readiness) {
+    return Behaviors.receive(RuntimeSupervisor.Command.class)
+        .onMessage(RuntimeSupervisor.GetReadiness.class, m -> {
+          m.replyTo().tell(readiness);
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  static Behavior<ToolRegistry.Command> tools() {
+    return Behaviors.receive(ToolRegistry.Command.class)
+        .onMessage(ToolRegistry.ListTools.class, m -> {
+          var schema = Json.parse("{\"type\":\"object\",\"properties\":{\"expression\":{\"type\":\"string\"}},\"required\":[\"expression\"]}");
+          m.replyTo().tell(new ToolRegistry.ToolList(List.of(new ToolSpec("calculator", "Evaluates arithmetic", schema))));
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  static Behavior<VectorStore.Command> vectorStore() {
+    return Behaviors.receive(VectorStore.Command.class)
+        .onMessage(VectorStore.Upsert.class, m -> {
+          m.replyTo().tell(StatusReply.success(new VectorStore.Upserted(
+              m.documents().stream().map(VectorStore.Document::id).toList())));
+          return Behaviors.same();
+        })
+        .onMessage(VectorStore.Search.class, m -> {
+          m.replyTo().tell(StatusReply.success(new VectorStore.SearchResult(List.of(
+              new VectorStore.Hit("d1", 0.9, "about " + m.query(), m.filter())))));
+          return Behaviors.same();
+        })
+        .onMessage(VectorStore.Delete.class, m -> {
+          m.replyTo().tell(StatusReply.success(new VectorStore.Deleted(m.id(), m.id().equals("known"))));
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  /** A session that never answers, for ask timeouts. */
+  static Behavior<SessionEntity.Command> silentSession() {
+    return Behaviors.ignore();
+  }
+}

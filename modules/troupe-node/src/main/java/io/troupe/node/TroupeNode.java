@@ -1,0 +1,95 @@
+package io.troupe.node;
+
+import com.typesafe.config.Config;
+import io.troupe.core.runtime.RuntimeSupervisor;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+
+/**
+ * A Troupe node: the runtime supervisor as the guardian of a cluster actor system, with the
+ * built-in subsystems and the HTTP ingress. {@code java -jar troupe-node.jar run --port 8080}.
+ */
+public final class TroupeNode {
+
+  /** A started node; {@code http} completes with the bound address (or fails if it could not bind). */
+  public record Running(ActorSystem<RuntimeSupervisor.Command> system, CompletionStage<InetSocketAddress> http) {}
+
+  private TroupeNode() {}
+
+  /** Starts a node with {@link NodeConfig#load} overrides, e.g. a port and a data directory. */
+  public static Running start(Map<String, ?> overrides) {
+    return start(NodeConfig.load(overrides));
+  }
+
+  /** Starts a node with a config that {@link NodeConfig} produced. */
+  public static Running start(Config config) {
+    CompletableFuture<InetSocketAddress> http = new CompletableFuture<>();
+    ActorSystem<RuntimeSupervisor.Command> system = ActorSystem.create(
+        RuntimeSupervisor.create(new NodeSubsystems(config, http), config.getConfig("troupe")),
+        NodeConfig.SYSTEM_NAME,
+        config);
+    if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      // No seeds: this node is a cluster of its own.
+      Cluster cluster = Cluster.get(system);
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+    return new Running(system, http);
+  }
+
+  public static void main(String[] args) throws Exception {
+    CommandLine cli;
+    try {
+      cli = CommandLine.parse(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("troupe: " + e.getMessage());
+      System.err.println(CommandLine.USAGE);
+      System.exit(2);
+      return;
+    }
+    if (cli.command().equals("help")) {
+      System.out.println(CommandLine.USAGE);
+      return;
+    }
+    Config config;
+    try {
+      config = NodeConfig.load(cli.overrides());
+    } catch (RuntimeException e) {
+      System.err.println("troupe: invalid configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    Path dataDir = Path.of(config.getString("troupe.data-dir")).toAbsolutePath().normalize();
+    Files.createDirectories(dataDir);
+
+    Running node = start(config);
+    InetSocketAddress address;
+    try {
+      // The main thread, not a dispatcher: it has nothing else to do until the port is bound.
+      address = node.http().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      System.err.println("troupe: could not start the HTTP ingress: " + cause.getMessage());
+      node.system().terminate();
+      node.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      System.exit(1);
+      return;
+    }
+    String host = address.getAddress() != null && address.getAddress().isAnyLocalAddress()
+        ? "127.0.0.1" : address.getHostString();
+    String url = "http://" + host + ":" + address.getPort();
+    System.out.println();
+    System.out.println("Troupe is listening on " + url + "  (data: " + dataDir + ")");
+    System.out.println("Readiness: curl -s " + url + "/health/ready");
+    System.out.println("Try:       curl -s -X POST '" + url + "/v1/intents?wait=true' -H 'Content-Type: application/json' \\");
+    System.out.println("             -d '{\"text\":\"What is 17% of 2,340 and what time is it in UTC?\"}'");
+    System.out.println();
+  }
+}

@@ -1,0 +1,72 @@
+package io.troupe.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.troupe.core.json.Json;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+
+/** A real node in this JVM, on a free port and a data directory of the test's, plus a small HTTP client. */
+final class TestNode implements AutoCloseable {
+  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  final TroupeNode.Running running;
+  final String base;
+
+  private TestNode(TroupeNode.Running running, String base) {
+    this.running = running;
+    this.base = base;
+  }
+
+  /** Starts a node and waits (bounded) until every subsystem is ready. */
+  static TestNode start(Path dataDir) throws Exception {
+    TroupeNode.Running running = TroupeNode.start(Map.of(
+        "troupe.http.port", 0,
+        "troupe.data-dir", dataDir.toString(),
+        "troupe.cluster.seeds", "",
+        "pekko.coordinated-shutdown.exit-jvm", "off"));
+    InetSocketAddress address = running.http().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    TestNode node = new TestNode(running, "http://127.0.0.1:" + address.getPort());
+    TestProbe<Object> probe = TestProbe.create(running.system());
+    probe.awaitAssert(Duration.ofSeconds(90), Duration.ofMillis(200), () -> {
+      HttpResponse<String> ready = node.get("/health/ready");
+      assertEquals(200, ready.statusCode(), ready.body());
+      return null;
+    });
+    return node;
+  }
+
+  HttpResponse<String> get(String path) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+  }
+
+  HttpResponse<String> post(String path, String json) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create(base + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return CLIENT.send(request.timeout(Duration.ofSeconds(90)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonNode json(HttpResponse<String> r) {
+    return Json.parse(r.body());
+  }
+
+  /** Terminates the actor system and waits for it (in the test thread). */
+  @Override
+  public void close() throws Exception {
+    running.system().terminate();
+    running.system().getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+}
