@@ -73,12 +73,12 @@ public final class TroupeNode {
     InetSocketAddress address;
     try {
       // The main thread, not a dispatcher: it has nothing else to do until the port is bound.
-      address = node.http().toCompletableFuture().get(120, TimeUnit.SECONDS);
+      address = node.http().toCompletableFuture().get(120, TimeUnit.SECONDS); // blocking-ok: main thread
     } catch (Exception e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
       System.err.println("troupe: could not start the HTTP ingress: " + cause.getMessage());
       node.system().terminate();
-      node.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      node.system().getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS); // blocking-ok: main thread
       System.exit(1);
       return;
     }
