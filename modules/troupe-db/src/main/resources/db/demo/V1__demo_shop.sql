@@ -1,7 +1,9 @@
 -- A small shop for the sql tool: customers, products and their orders.
 -- Portable SQL (H2 and PostgreSQL). Applied only when troupe.database.demo-data = true.
+-- ${app_schema} is the application schema (the connection's current schema, quoted): Flyway runs this
+-- in the journal schema, where the demo's history table lives.
 
-CREATE TABLE customers (
+CREATE TABLE ${app_schema}.customers (
   id INTEGER PRIMARY KEY,
   name VARCHAR(100) NOT NULL,
   email VARCHAR(200) NOT NULL UNIQUE,
@@ -9,26 +11,26 @@ CREATE TABLE customers (
   signed_up DATE NOT NULL
 );
 
-CREATE TABLE products (
+CREATE TABLE ${app_schema}.products (
   id INTEGER PRIMARY KEY,
   name VARCHAR(100) NOT NULL,
   category VARCHAR(50) NOT NULL,
   price DECIMAL(10, 2) NOT NULL
 );
 
-CREATE TABLE orders (
+CREATE TABLE ${app_schema}.orders (
   id INTEGER PRIMARY KEY,
-  customer_id INTEGER NOT NULL REFERENCES customers (id),
-  product_id INTEGER NOT NULL REFERENCES products (id),
+  customer_id INTEGER NOT NULL REFERENCES ${app_schema}.customers (id),
+  product_id INTEGER NOT NULL REFERENCES ${app_schema}.products (id),
   quantity INTEGER NOT NULL,
   status VARCHAR(20) NOT NULL,
   ordered_at TIMESTAMP NOT NULL
 );
 
-CREATE INDEX orders_customer_idx ON orders (customer_id);
-CREATE INDEX orders_product_idx ON orders (product_id);
+CREATE INDEX orders_customer_idx ON ${app_schema}.orders (customer_id);
+CREATE INDEX orders_product_idx ON ${app_schema}.orders (product_id);
 
-INSERT INTO customers (id, name, email, country, signed_up) VALUES
+INSERT INTO ${app_schema}.customers (id, name, email, country, signed_up) VALUES
   (1, 'Ada Lovelace', 'ada@example.com', 'GB', DATE '2024-01-15'),
   (2, 'Alan Turing', 'alan@example.com', 'GB', DATE '2024-02-03'),
   (3, 'Grace Hopper', 'grace@example.com', 'US', DATE '2024-02-20'),
@@ -42,7 +44,7 @@ INSERT INTO customers (id, name, email, country, signed_up) VALUES
   (11, 'Hedy Lamarr', 'hedy@example.com', 'AT', DATE '2024-09-14'),
   (12, 'Linus Torvalds', 'linus@example.com', 'FI', DATE '2024-10-05');
 
-INSERT INTO products (id, name, category, price) VALUES
+INSERT INTO ${app_schema}.products (id, name, category, price) VALUES
   (1, 'Mechanical keyboard', 'peripherals', 129.00),
   (2, 'Wireless mouse', 'peripherals', 39.90),
   (3, '27-inch monitor', 'displays', 289.00),
@@ -54,7 +56,7 @@ INSERT INTO products (id, name, category, price) VALUES
   (9, 'Desk lamp', 'accessories', 32.50),
   (10, 'Ergonomic chair', 'furniture', 399.00);
 
-INSERT INTO orders (id, customer_id, product_id, quantity, status, ordered_at) VALUES
+INSERT INTO ${app_schema}.orders (id, customer_id, product_id, quantity, status, ordered_at) VALUES
   (1, 6, 3, 2, 'delivered', TIMESTAMP '2025-01-03 16:06:00'),
   (2, 6, 10, 1, 'cancelled', TIMESTAMP '2025-01-07 08:05:00'),
   (3, 7, 7, 1, 'delivered', TIMESTAMP '2025-01-03 16:27:00'),

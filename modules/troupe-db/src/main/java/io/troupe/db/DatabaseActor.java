@@ -29,14 +29,15 @@ import org.apache.pekko.pattern.StatusReply;
 /**
  * The database subsystem. On Init it migrates the database and opens a read-only connection pool
  * on the blocking dispatcher; then it runs {@link ReadOnlyQuery}s there, each in a read-only,
- * rolled-back transaction (see {@link ReadOnlyQueries}). Until Init succeeds every query is
+ * rolled-back transaction, confined to the application schema (see {@link DatabaseBootstrap} and
+ * {@link ReadOnlyQueries}). Until Init succeeds every query is
  * answered at once with "unavailable".
  */
 public final class DatabaseActor extends AbstractBehavior<Database.Command> {
 
   public static final String NAME = "database";
 
-  private record InitDone(HikariDataSource pool, Throwable failure) implements Database.Command {}
+  private record InitDone(DatabaseBootstrap.QueryPool pool, Throwable failure) implements Database.Command {}
 
   private record QueryDone(ActorRef<StatusReply<QueryResult>> replyTo, QueryResult result, Throwable failure)
       implements Database.Command {}
@@ -61,7 +62,8 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
   private final Executor blocking;
 
   private HikariDataSource pool; // set once Init succeeded
-  private CompletableFuture<HikariDataSource> opening; // set while Init runs
+  private String role; // PostgreSQL: the role the queries run as, if any
+  private CompletableFuture<DatabaseBootstrap.QueryPool> opening; // set while Init runs
   private final List<ActorRef<Lifecycle.Initialized>> initWaiters = new ArrayList<>();
   private String lastError;
   private int inFlight;
@@ -104,7 +106,7 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     return this;
   }
 
-  private static HikariDataSource open(DatabaseSettings settings) {
+  private static DatabaseBootstrap.QueryPool open(DatabaseSettings settings) {
     try {
       return DatabaseBootstrap.open(settings);
     } catch (Exception e) {
@@ -116,10 +118,13 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     opening = null;
     Lifecycle.Initialized reply;
     if (done.failure() == null) {
-      pool = done.pool();
+      pool = done.pool().dataSource();
+      role = done.pool().role();
       lastError = null;
       reply = Lifecycle.Initialized.ok(NAME);
-      getContext().getLog().info("database ready: {}", settings);
+      done.pool().warnings().forEach(warning -> getContext().getLog().warn("database: {}", warning));
+      getContext().getLog().info("database ready: {}, queries run as {}", settings,
+          role != null ? "role " + role : pool.getUsername());
     } else {
       lastError = DatabaseBootstrap.describe(unwrap(done.failure()));
       reply = Lifecycle.Initialized.failed(NAME, lastError);
@@ -148,6 +153,7 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
       return this;
     }
     HikariDataSource queryPool = pool;
+    String queryRole = role;
     DatabaseSettings.Vendor vendor = settings.vendor();
     String sql = query.sql();
     List<Object> parameters = query.parameters() == null
@@ -160,7 +166,7 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     inFlight++;
     CompletableFuture<QueryResult> result = CompletableFuture.supplyAsync(() -> {
       try {
-        return ReadOnlyQueries.run(queryPool, vendor, sql, parameters, maxRows, timeout);
+        return ReadOnlyQueries.run(queryPool, vendor, queryRole, sql, parameters, maxRows, timeout);
       } catch (ReadOnlyQueries.QueryFailed e) {
         throw new CompletionException(e);
       }
@@ -191,7 +197,7 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     }
     if (opening != null) {
       Executor executor = blocking;
-      opening.thenAccept(dataSource -> close(dataSource, executor));
+      opening.thenAccept(opened -> close(opened.dataSource(), executor));
       opening = null;
     }
     return this;

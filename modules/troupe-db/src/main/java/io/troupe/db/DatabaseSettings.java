@@ -4,13 +4,17 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
  * The effective settings of the database subsystem, read from the {@code troupe} config subtree.
- * The node reuses {@link #url()}, {@link #user()}, {@link #password()} and {@link #driver()} for
- * the Pekko persistence JDBC journal, so that both share one database (in one JVM, the same H2 file).
+ * The node reuses {@link #url()}, {@link #user()}, {@link #password()}, {@link #driver()} and
+ * {@link #journalSchemaName()} for the Pekko persistence JDBC journal, so that both share one
+ * database (in one JVM, the same H2 file) while the journal's tables stay in their own schema.
  */
 public record DatabaseSettings(
     String url,
@@ -20,6 +24,8 @@ public record DatabaseSettings(
     Vendor vendor,
     String readOnlyUser,
     String readOnlyPassword,
+    String journalSchema,
+    String readerRole,
     int poolSize,
     Duration connectionTimeout,
     List<String> migrationLocations,
@@ -78,6 +84,8 @@ public record DatabaseSettings(
     if (poolSize < 1) {
       throw new ConfigException.BadValue("troupe.database.pool-size", "must be at least 1");
     }
+    String journalSchema = identifier(c, "journal-schema");
+    String readerRole = identifier(c, "reader-role");
     return new DatabaseSettings(
         url,
         user,
@@ -86,6 +94,8 @@ public record DatabaseSettings(
         vendor,
         c.getString("read-only-user"),
         c.getString("read-only-password"),
+        journalSchema,
+        readerRole,
         poolSize,
         c.getDuration("connection-timeout"),
         List.copyOf(c.getStringList("migration-locations")),
@@ -93,6 +103,46 @@ public record DatabaseSettings(
         c.getDuration("query-timeout"),
         c.getInt("max-rows"),
         c.getInt("max-in-flight"));
+  }
+
+  /**
+   * The journal schema as the database stores it: an unquoted name, so upper case in H2 and lower
+   * case in PostgreSQL. pekko-persistence-jdbc must be given this form: it quotes the schema in some
+   * statements and not in others (the durable-state store), and H2 matches quoted schema names
+   * case-sensitively even with CASE_INSENSITIVE_IDENTIFIERS.
+   */
+  public String journalSchemaName() {
+    return vendor == Vendor.H2 ? journalSchema.toUpperCase(Locale.ROOT) : journalSchema.toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * pekko-persistence-jdbc's {@code schemaName} of every table it uses (journal, tags, snapshots,
+   * read journal, durable state), set to {@link #journalSchemaName()}.
+   */
+  public Map<String, String> journalPluginSchemaSettings() {
+    Map<String, String> keys = new LinkedHashMap<>();
+    for (String table : List.of(
+        "jdbc-journal.tables.event_journal",
+        "jdbc-journal.tables.event_tag",
+        "jdbc-snapshot-store.tables.snapshot",
+        "jdbc-read-journal.tables.event_journal",
+        "jdbc-read-journal.tables.event_tag",
+        "jdbc-durable-state-store.tables.durable_state")) {
+      keys.put(table + ".schemaName", journalSchemaName());
+    }
+    return keys;
+  }
+
+  private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+
+  /** A plain SQL identifier: it goes into SQL unquoted, so nothing else is accepted. */
+  private static String identifier(Config c, String key) {
+    String value = c.getString(key).trim();
+    if (!IDENTIFIER.matcher(value).matches()) {
+      throw new ConfigException.BadValue("troupe.database." + key,
+          "'" + value + "' is not a plain SQL identifier (letters, digits and _, at most 63)");
+    }
+    return value.toLowerCase(Locale.ROOT);
   }
 
   /**
@@ -127,6 +177,7 @@ public record DatabaseSettings(
   /** Without the passwords. */
   @Override
   public String toString() {
-    return "DatabaseSettings[url=" + redact(url) + ", user=" + user + ", vendor=" + vendor + ", poolSize=" + poolSize + "]";
+    return "DatabaseSettings[url=" + redact(url) + ", user=" + user + ", vendor=" + vendor
+        + ", journalSchema=" + journalSchemaName() + ", poolSize=" + poolSize + "]";
   }
 }

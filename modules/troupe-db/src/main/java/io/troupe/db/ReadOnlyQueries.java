@@ -23,19 +23,26 @@ import org.postgresql.core.Parser;
  *   <li>H2 has no read-only transactions (setReadOnly is only a hint), so the pool logs in as a
  *       user with SELECT rights only; H2 answers any write or DDL with "Not enough rights".
  *   <li>PostgreSQL: the pool's connections are read-only, so every transaction starts with BEGIN
- *       READ ONLY. Before the statement, one SELECT sets a transaction-local statement_timeout and
- *       checks that transaction_read_only is on; after that first query the transaction can no
- *       longer be switched to read-write. The JDBC driver would run "COMMIT; INSERT ..." as two
- *       statements, the second outside the read-only transaction, so more than one statement (as
- *       the driver's own parser splits them) is refused.
+ *       READ ONLY. Before the statement, one SELECT sets a transaction-local statement_timeout,
+ *       standard_conforming_strings and the reader role, and checks that transaction_read_only is
+ *       on; after that first query the transaction can no longer be switched to read-write. The
+ *       JDBC driver would run "COMMIT; INSERT ..." as two statements, the second outside the
+ *       read-only transaction, so more than one statement (as the driver's own parser splits them)
+ *       is refused.
  * </ul>
+ *
+ * <p>How the journal schema stays unread: H2's reader has no rights on it; PostgreSQL's reader role
+ * has no USAGE on it, and {@link PostgresQueryGuard} refuses statements that could switch the role
+ * back (set_config, DO, SET ROLE, functions that run SQL text, ...). {@link H2QueryGuard} refuses
+ * SET and USE, which would outlast the rollback in the pooled H2 session.
  *
  * The transaction is always rolled back.
  */
 final class ReadOnlyQueries {
   private static final int FETCH_SIZE = 500;
   private static final String PG_PREPARE =
-      "SELECT set_config('statement_timeout', ?, true), current_setting('transaction_read_only')";
+      "SELECT set_config('statement_timeout', ?, true), set_config('standard_conforming_strings', 'on', true), "
+          + "current_setting('transaction_read_only')";
 
   private ReadOnlyQueries() {}
 
@@ -46,16 +53,24 @@ final class ReadOnlyQueries {
     }
   }
 
+  /**
+   * @param role the PostgreSQL role to run the statement as (SET LOCAL ROLE), or null; a plain
+   *     identifier (validated by {@link DatabaseSettings})
+   */
   static QueryResult run(
-      DataSource pool, Vendor vendor, String sql, List<Object> parameters, int maxRows, Duration timeout)
+      DataSource pool, Vendor vendor, String role, String sql, List<Object> parameters, int maxRows, Duration timeout)
       throws QueryFailed {
+    String refusal = vendor == Vendor.POSTGRESQL ? PostgresQueryGuard.refusal(sql) : H2QueryGuard.refusal(sql);
+    if (refusal != null) {
+      throw new QueryFailed("query refused: " + refusal);
+    }
     try (Connection connection = pool.getConnection()) {
       try {
         connection.setReadOnly(true);
         connection.setAutoCommit(false);
         if (vendor == Vendor.POSTGRESQL) {
           requireSingleStatement(sql);
-          beginPostgres(connection, timeout);
+          beginPostgres(connection, role, timeout);
         }
         return execute(connection, sql, parameters, maxRows, timeout);
       } finally {
@@ -113,9 +128,15 @@ final class ReadOnlyQueries {
     }
   }
 
-  /** The first query of the transaction: sets the server-side timeout and proves read-only. */
-  private static void beginPostgres(Connection connection, Duration timeout) throws SQLException {
-    try (PreparedStatement statement = connection.prepareStatement(PG_PREPARE)) {
+  /**
+   * The first query of the transaction: sets the server-side timeout, the reader role and the string
+   * syntax {@link PostgresQueryGuard} assumes, and proves read-only. The role is a literal, not a
+   * parameter: the driver may keep this statement prepared on the server, and it must not be
+   * reusable with another role.
+   */
+  private static void beginPostgres(Connection connection, String role, Duration timeout) throws SQLException {
+    String prepare = role == null ? PG_PREPARE : PG_PREPARE + ", set_config('role', '" + role + "', true)";
+    try (PreparedStatement statement = connection.prepareStatement(prepare)) {
       statement.setString(1, Long.toString(Math.max(1, timeout.toMillis())));
       try (ResultSet rs = statement.executeQuery()) {
         if (!rs.next() || !"on".equals(rs.getString(2))) {

@@ -1,9 +1,9 @@
 -- Pekko Persistence JDBC 1.1.1 schema for PostgreSQL, from the plugin's schema/postgres/postgres-create-schema.sql.
--- Two changes: no "public." prefix, so that the tables go into the connection's current schema
--- (the plugin's default schemaName is empty, so it finds them through the search_path), and
+-- Two changes: the journal schema (troupe.database.journal-schema, Flyway's default schema) instead of
+-- "public", so that the tables stay apart from the application schema the read-only queries see, and
 -- CREATE INDEX without CONCURRENTLY, which cannot run inside Flyway's transaction (the tables are empty here).
 
-CREATE TABLE IF NOT EXISTS event_journal(
+CREATE TABLE IF NOT EXISTS "${flyway:defaultSchema}".event_journal(
   ordering BIGSERIAL,
   persistence_id VARCHAR(255) NOT NULL,
   sequence_number BIGINT NOT NULL,
@@ -24,19 +24,19 @@ CREATE TABLE IF NOT EXISTS event_journal(
   PRIMARY KEY(persistence_id, sequence_number)
 );
 
-CREATE UNIQUE INDEX event_journal_ordering_idx ON event_journal(ordering);
+CREATE UNIQUE INDEX event_journal_ordering_idx ON "${flyway:defaultSchema}".event_journal(ordering);
 
-CREATE TABLE IF NOT EXISTS event_tag(
+CREATE TABLE IF NOT EXISTS "${flyway:defaultSchema}".event_tag(
     event_id BIGINT,
     tag VARCHAR(256),
     PRIMARY KEY(event_id, tag),
     CONSTRAINT fk_event_journal
       FOREIGN KEY(event_id)
-      REFERENCES event_journal(ordering)
+      REFERENCES "${flyway:defaultSchema}".event_journal(ordering)
       ON DELETE CASCADE
 );
 
-CREATE TABLE IF NOT EXISTS snapshot (
+CREATE TABLE IF NOT EXISTS "${flyway:defaultSchema}".snapshot (
   persistence_id VARCHAR(255) NOT NULL,
   sequence_number BIGINT NOT NULL,
   created BIGINT NOT NULL,
@@ -52,7 +52,7 @@ CREATE TABLE IF NOT EXISTS snapshot (
   PRIMARY KEY(persistence_id, sequence_number)
 );
 
-CREATE TABLE IF NOT EXISTS durable_state (
+CREATE TABLE IF NOT EXISTS "${flyway:defaultSchema}".durable_state (
     global_offset BIGSERIAL,
     persistence_id VARCHAR(255) NOT NULL,
     revision BIGINT NOT NULL,
@@ -63,5 +63,5 @@ CREATE TABLE IF NOT EXISTS durable_state (
     state_timestamp BIGINT NOT NULL,
     PRIMARY KEY(persistence_id)
     );
-CREATE INDEX state_tag_idx on durable_state (tag);
-CREATE INDEX state_global_offset_idx on durable_state (global_offset);
+CREATE INDEX state_tag_idx on "${flyway:defaultSchema}".durable_state (tag);
+CREATE INDEX state_global_offset_idx on "${flyway:defaultSchema}".durable_state (global_offset);

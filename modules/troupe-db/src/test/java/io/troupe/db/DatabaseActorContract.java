@@ -6,22 +6,35 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.troupe.core.db.Database;
 import io.troupe.core.db.Database.QueryResult;
 import io.troupe.core.db.Database.ReadOnlyQuery;
+import io.troupe.core.json.Json;
 import io.troupe.core.runtime.Lifecycle;
+import io.troupe.tools.builtin.DescribeSchemaTool;
 import java.math.BigDecimal;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -172,29 +185,117 @@ abstract class DatabaseActorContract {
   // -- schema
 
   @Test
-  void migrationsCreateThePekkoPersistenceJdbcTables() throws Exception {
-    ActorRef<Database.Command> database = ready(sharedDatabase());
-    QueryResult tables = rows(database,
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = CURRENT_SCHEMA "
-            + "AND table_name IN ('event_journal', 'event_tag', 'snapshot', 'durable_state')");
-    assertEquals(Set.of("event_journal", "event_tag", "snapshot", "durable_state"), column(tables, 0));
-
-    QueryResult journal = rows(database,
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = CURRENT_SCHEMA "
-            + "AND table_name = 'event_journal'");
-    assertEquals(
-        Set.of("ordering", "deleted", "persistence_id", "sequence_number", "writer", "write_timestamp",
-            "adapter_manifest", "event_payload", "event_ser_id", "event_ser_manifest", "meta_payload",
-            "meta_ser_id", "meta_ser_manifest"),
-        column(journal, 0));
+  void migrationsPutThePekkoPersistenceJdbcTablesAndTheHistoriesInTheJournalSchema() throws Exception {
+    Map<String, Object> settings = sharedDatabase();
+    ready(settings);
+    String journal = journalSchema(settings);
+    try (Connection admin = admin(settings)) {
+      assertEquals(
+          Set.of("event_journal", "event_tag", "snapshot", "durable_state", "flyway_schema_history", DatabaseBootstrap.DEMO_HISTORY_TABLE),
+          strings(admin, "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", journal));
+      assertEquals(
+          Set.of("ordering", "deleted", "persistence_id", "sequence_number", "writer", "write_timestamp",
+              "adapter_manifest", "event_payload", "event_ser_id", "event_ser_manifest", "meta_payload",
+              "meta_ser_id", "meta_ser_manifest"),
+          strings(admin, "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = 'event_journal'", journal));
+      // The application schema has the demo's tables and no base table of the journal or Flyway.
+      assertEquals(Set.of("customers", "orders", "products"), strings(admin,
+          "SELECT LOWER(table_name) FROM information_schema.tables WHERE table_schema = CURRENT_SCHEMA AND table_type = 'BASE TABLE'"));
+    }
   }
 
   @Test
   void withoutDemoDataThereAreNoShopTables() throws Exception {
-    ActorRef<Database.Command> database = ready(with(freshDatabase(), "troupe.database.demo-data", false));
-    assertEquals(0L, count(database, "\"event_journal\""));
+    Map<String, Object> settings = with(freshDatabase(), "troupe.database.demo-data", false);
+    ActorRef<Database.Command> database = ready(settings);
     String error = errorOf(query(database, "SELECT COUNT(*) FROM orders", List.of(), 10, Duration.ofSeconds(5)));
     assertTrue(error.toLowerCase(Locale.ROOT).contains("orders"), error);
+    try (Connection admin = admin(settings)) {
+      assertEquals(Set.of("event_journal", "event_tag", "snapshot", "durable_state", "flyway_schema_history"),
+          strings(admin, "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", journalSchema(settings)));
+    }
+  }
+
+  // -- the journal schema is out of the queries' reach
+
+  @Test
+  void queriesCannotReadTheJournalSchema() throws Exception {
+    Map<String, Object> settings = sharedDatabase();
+    ActorRef<Database.Command> database = ready(settings);
+    String secret = writeSecretEvent(settings);
+    String journal = journalSchema(settings);
+    List<String> reads = List.of(
+        "SELECT * FROM " + journal + ".event_journal",
+        "SELECT * FROM \"" + journal + "\".\"event_journal\"",
+        "SELECT COUNT(*) FROM " + journal.toLowerCase(Locale.ROOT) + ".event_journal",
+        "SELECT * FROM event_journal",
+        "SELECT * FROM \"event_journal\"",
+        "TABLE " + journal + ".event_journal",
+        "SELECT * FROM customers WHERE name IN (SELECT persistence_id FROM " + journal + ".event_journal)",
+        "SELECT * FROM " + journal + ".snapshot",
+        "SELECT * FROM " + journal + ".event_tag",
+        "SELECT * FROM " + journal + ".durable_state",
+        "SELECT * FROM " + journal + ".flyway_schema_history",
+        "SELECT * FROM " + journal + "." + DatabaseBootstrap.DEMO_HISTORY_TABLE,
+        "SELECT * FROM flyway_schema_history",
+        "SELECT * FROM " + DatabaseBootstrap.DEMO_HISTORY_TABLE);
+    for (String sql : reads) {
+      String error = errorOf(query(database, sql, List.of(), 10, Duration.ofSeconds(5)));
+      assertFalse(error.contains(secret), sql + " -> " + error);
+    }
+    // The demo data is still there.
+    assertEquals(40L, count(database, "orders"));
+  }
+
+  /**
+   * Ways out of the reader's confinement. On PostgreSQL the session user could switch the role back
+   * (set_config, SET/RESET ROLE, code or SQL text run by DO, query_to_xml, ts_stat) or read files;
+   * all are refused. On H2 none of this exists or the reader lacks the rights.
+   */
+  @Test
+  void escapeAttemptsFail() throws Exception {
+    Map<String, Object> settings = sharedDatabase();
+    ActorRef<Database.Command> database = ready(settings);
+    String secret = writeSecretEvent(settings);
+    String j = journalSchema(settings) + ".event_journal";
+    List<String> escapes = List.of(
+        "SELECT set_config('role', session_user, true), COUNT(*) FROM " + j,
+        "SELECT set_config('role','postgres',true), COUNT(*) FROM " + j,
+        "SELECT set_config('role', session_user, true), query_to_xml('SELECT * FROM " + j + "', true, true, '')",
+        "SELECT \"set_config\"('role', session_user, true), query_to_xml('SELECT * FROM " + j + "', true, true, '')",
+        "SELECT pg_catalog.SET_CONFIG /* c */ ('role', session_user, true)",
+        "SELECT E'\\'', set_config('role', session_user, true), query_to_xml('SELECT * FROM " + j + "', true, true, '')",
+        "SELECT $q$ x $q$, set_config('role', session_user, true)",
+        "SELECT query_to_xml('SELECT * FROM " + j + "', true, true, '')",
+        "SELECT ts_stat('SELECT set_config(''role'', session_user, true)::tsvector'), query_to_xml('SELECT * FROM " + j + "', true, true, '')",
+        "DO $$ BEGIN PERFORM set_config('role', session_user, true); "
+            + "RAISE EXCEPTION '%', (SELECT string_agg(persistence_id, ',') FROM " + j + "); END $$",
+        "RESET ROLE",
+        "SET ROLE postgres",
+        "SET SESSION AUTHORIZATION DEFAULT",
+        "SELECT pg_read_file('/etc/hostname')",
+        "SELECT * FROM pg_ls_dir('.')",
+        "SELECT lo_import('/etc/hostname')",
+        "SELECT dblink('dbname=test', 'SELECT 1')",
+        "SELECT U&\"\\0073et_config\"('role', session_user, true)");
+    for (String sql : escapes) {
+      String error = errorOf(query(database, sql, List.of(), 10, Duration.ofSeconds(5)));
+      assertFalse(error.contains(secret), sql + " -> " + error);
+    }
+    // Names in string literals and comments are data, not calls.
+    QueryResult literal = rows(database, "SELECT 'set_config' AS s /* query_to_xml( */ FROM customers WHERE id = ? -- DO", 1);
+    assertEquals(List.of(List.of("set_config")), literal.rows());
+  }
+
+  @Test
+  void describeSchemaListsTheApplicationTablesOnly() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    DescribeSchemaTool tool = new DescribeSchemaTool(database, testKit.system().scheduler(), 2000, Duration.ofSeconds(5));
+    JsonNode schema = tool.invoke(Json.object(), null).toCompletableFuture().get(QUERY_WAIT.toSeconds(), TimeUnit.SECONDS);
+    Set<String> tables = new HashSet<>();
+    schema.get("tables").forEach(table -> tables.add(table.get("name").asText().toLowerCase(Locale.ROOT)));
+    assertEquals(Set.of("customers", "orders", "products"), tables, schema.toString());
+    assertFalse(schema.get("truncated").asBoolean());
   }
 
   // -- queries
@@ -367,16 +468,83 @@ abstract class DatabaseActorContract {
           }
           register.tell(new JournalProbe.Get(state.getRef()));
           assertEquals("first", state.receiveMessage(INIT_WAIT));
+          register.tell(new JournalProbe.Add("second", done.getRef())); // an update of the durable state
+          done.receiveMessage(INIT_WAIT);
+          register.tell(new JournalProbe.Get(state.getRef()));
+          assertEquals("second", state.receiveMessage(INIT_WAIT));
         }
         words.tell(new JournalProbe.Get(state.getRef()));
         assertEquals(expected[round], state.receiveMessage(INIT_WAIT));
+        // The read journal finds the events too.
+        assertEquals(List.of(expected[round].split(",")), JournalProbe.currentEvents(node.system(), "words-1")
+            .toCompletableFuture().get(INIT_WAIT.toSeconds(), TimeUnit.SECONDS));
       } finally {
         node.shutdownTestKit();
       }
     }
-    assertEquals(3L, count(database, "\"event_journal\""));
-    assertTrue(count(database, "\"snapshot\"") >= 1);
-    assertEquals(1L, count(database, "\"durable_state\""));
+    try (Connection admin = admin(fresh)) {
+      String journal = quote(journalSchema(fresh));
+      assertEquals(3L, adminCount(admin, journal + ".\"event_journal\""));
+      assertTrue(adminCount(admin, journal + ".\"snapshot\"") >= 1);
+      assertEquals(1L, adminCount(admin, journal + ".\"durable_state\""));
+    }
+    // Nothing of it reaches the queries.
+    errorOf(query(database, "SELECT COUNT(*) FROM \"event_journal\"", List.of(), 10, Duration.ofSeconds(5)));
+  }
+
+  // -- direct access as the main user, for checks the queries must not be able to make
+
+  /** The journal schema as stored (H2: upper case). */
+  static String journalSchema(Map<String, Object> settings) {
+    return DatabaseSettings.fromConfig(troupeConfig(settings)).journalSchemaName();
+  }
+
+  static Connection admin(Map<String, Object> settings) throws SQLException {
+    DatabaseSettings s = DatabaseSettings.fromConfig(troupeConfig(settings));
+    Properties properties = new Properties();
+    properties.setProperty("user", s.user());
+    properties.setProperty("password", s.password());
+    return DriverManager.getConnection(s.url(), properties);
+  }
+
+  static Set<String> strings(Connection c, String sql, String... parameters) throws SQLException {
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      for (int i = 0; i < parameters.length; i++) {
+        st.setString(i + 1, parameters[i]);
+      }
+      Set<String> out = new HashSet<>();
+      try (ResultSet rs = st.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+      return out;
+    }
+  }
+
+  static long adminCount(Connection c, String from) throws SQLException {
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM " + from)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  static String quote(String identifier) {
+    return "\"" + identifier + "\"";
+  }
+
+  /** Journals an event as the main user; returns its persistence id, which no query may reveal. */
+  static String writeSecretEvent(Map<String, Object> settings) throws SQLException {
+    String secret = "secret-" + UUID.randomUUID();
+    try (Connection admin = admin(settings);
+        PreparedStatement st = admin.prepareStatement("INSERT INTO " + quote(journalSchema(settings)) + ".\"event_journal\" "
+            + "(\"persistence_id\", \"sequence_number\", \"deleted\", \"writer\", \"write_timestamp\", \"adapter_manifest\", "
+            + "\"event_payload\", \"event_ser_id\", \"event_ser_manifest\") VALUES (?, 1, FALSE, 'w', 0, '', ?, 1, '')")) {
+      st.setString(1, secret);
+      st.setBytes(2, secret.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      st.executeUpdate();
+    }
+    return secret;
   }
 
   static Set<Object> column(QueryResult result, int index) {

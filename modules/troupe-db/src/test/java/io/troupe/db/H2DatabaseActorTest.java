@@ -11,6 +11,7 @@ import io.troupe.core.db.Database.ReadOnlyQuery;
 import io.troupe.core.runtime.Lifecycle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -73,6 +74,24 @@ class H2DatabaseActorTest extends DatabaseActorContract {
   }
 
   @Test
+  void theReaderHasNoRightsOnTheJournalSchema() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    for (String table : List.of("event_journal", "event_tag", "snapshot", "durable_state", "flyway_schema_history",
+        DatabaseBootstrap.DEMO_HISTORY_TABLE)) {
+      String error = errorOf(query(database, "SELECT * FROM troupe_journal." + table, List.of(), 10, Duration.ofSeconds(5)));
+      assertTrue(error.contains("Not enough rights for object \"TROUPE_JOURNAL." + table + "\""), error);
+    }
+    // Session settings would outlast the rollback in the pooled connection.
+    for (String sql : List.of("SET SCHEMA troupe_journal", "USE troupe_journal", "// c\n /* d */ set PASSWORD 'x'")) {
+      String error = errorOf(query(database, sql, List.of(), 10, Duration.ofSeconds(5)));
+      assertTrue(error.startsWith("query refused: "), sql + " -> " + error);
+    }
+    assertEquals(List.of(List.of("PUBLIC")), rows(database, "SELECT CURRENT_SCHEMA").rows());
+    // The column-only table the plugin's durable-state store looks up in PUBLIC: temporary and empty.
+    assertEquals(0L, count(database, "PUBLIC.\"durable_state\""));
+  }
+
+  @Test
   void aFailedInitIsRetriedOnTheSameActor() throws Exception {
     Path dataDir = tempDir.resolve("blocked");
     Files.writeString(dataDir, "a file where the data directory should be");
@@ -112,9 +131,10 @@ class H2DatabaseActorTest extends DatabaseActorContract {
         TestProbe<Lifecycle.Initialized> initProbe = system.createTestProbe();
         database.tell(new Lifecycle.Init(initProbe.getRef()));
         assertTrue(initProbe.receiveMessage(INIT_WAIT).isOk());
+        try (Connection admin = admin(settings)) {
+          assertEquals(1L, adminCount(admin, quote(journalSchema(settings)) + ".\"flyway_schema_history\" WHERE \"type\" = 'SQL'"), "migrated once");
+        }
         TestProbe<StatusReply<QueryResult>> probe = system.createTestProbe();
-        database.tell(new ReadOnlyQuery("SELECT COUNT(*) FROM \"flyway_schema_history\" WHERE \"type\" = 'SQL'", List.of(), 10, Duration.ofSeconds(5), probe.getRef()));
-        assertEquals(List.of(List.of(1L)), probe.receiveMessage(QUERY_WAIT).getValue().rows(), "migrated once");
         database.tell(new ReadOnlyQuery("SELECT COUNT(*) FROM orders", List.of(), 10, Duration.ofSeconds(5), probe.getRef()));
         assertEquals(List.of(List.of(40L)), probe.receiveMessage(QUERY_WAIT).getValue().rows());
       } finally {

@@ -2,16 +2,23 @@ package io.troupe.db;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.EventEnvelope;
+import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.state.javadsl.DurableStateBehavior;
+import org.apache.pekko.stream.javadsl.Sink;
 
 /**
  * Test actors that write through pekko-persistence-jdbc: an event-sourced list of words (journal
@@ -38,10 +45,20 @@ final class JournalProbe {
             pekko.persistence.state.plugin = "jdbc-durable-state-store"
             jdbc-journal.use-shared-db = "slick"
             jdbc-snapshot-store.use-shared-db = "slick"
+            jdbc-read-journal.use-shared-db = "slick"
             jdbc-durable-state-store.use-shared-db = "slick"
             """)
+        .withFallback(ConfigFactory.parseMap(settings.journalPluginSchemaSettings()))
         .withFallback(slick.atPath("pekko-persistence-jdbc.shared-databases.slick"))
         .withFallback(ConfigFactory.load());
+  }
+
+  /** The events of {@code persistenceId} so far, through the JDBC read journal. */
+  static CompletionStage<List<Object>> currentEvents(ActorSystem<?> system, String persistenceId) {
+    JdbcReadJournal journal = PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    return journal.currentEventsByPersistenceId(persistenceId, 0L, Long.MAX_VALUE)
+        .map(EventEnvelope::event)
+        .runWith(Sink.seq(), system);
   }
 
   interface Command {}

@@ -1,6 +1,7 @@
 package io.troupe.db;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,10 +40,16 @@ class PostgresDatabaseActorTest extends DatabaseActorContract {
     PostgresTestDatabase.assumeReachable();
   }
 
+  private final List<String> roles = new ArrayList<>();
+
   @AfterAll
   void dropSchemas() throws SQLException {
     for (String schema : schemas) {
       PostgresTestDatabase.dropSchema(schema);
+    }
+    for (String role : roles) {
+      PostgresTestDatabase.execute("DROP OWNED BY " + role + " CASCADE");
+      PostgresTestDatabase.execute("DROP ROLE " + role);
     }
   }
 
@@ -55,6 +63,7 @@ class PostgresDatabaseActorTest extends DatabaseActorContract {
     return Map.of(
         "troupe.database.url", PostgresTestDatabase.url(schema),
         "troupe.database.user", PostgresTestDatabase.USER,
+        "troupe.database.journal-schema", PostgresTestDatabase.journalSchema(schema),
         "troupe.database.pool-size", 3,
         "troupe.data-dir", "target/unused-data-dir");
   }
@@ -89,10 +98,63 @@ class PostgresDatabaseActorTest extends DatabaseActorContract {
   }
 
   @Test
-  void theJournalTablesLiveInTheConfiguredSchema() throws Exception {
+  void theApplicationSchemaIsTheUrlsAndTheJournalHasItsOwn() throws Exception {
     ActorRef<Database.Command> database = ready(sharedDatabase());
     assertEquals(List.of(List.of(sharedSchema)), rows(database, "SELECT CURRENT_SCHEMA").rows());
-    assertEquals(0L, count(database, sharedSchema + ".event_journal"));
+    assertEquals(PostgresTestDatabase.journalSchema(sharedSchema), journalSchema(sharedDatabase()));
+  }
+
+  @Test
+  void queriesRunAsTheReaderRoleWhichCannotUseTheJournalSchema() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    assertEquals(List.of(List.of("troupe_reader", PostgresTestDatabase.USER)), rows(database, "SELECT CAST(current_user AS TEXT), CAST(session_user AS TEXT)").rows());
+    String journal = PostgresTestDatabase.journalSchema(sharedSchema);
+    assertEquals(List.of(List.of(true, false, false)), rows(database,
+        "SELECT has_schema_privilege(current_user, ?, 'USAGE'), has_schema_privilege(current_user, ?, 'USAGE'), "
+            + "EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = ?)", sharedSchema, journal, journal).rows());
+    String error = errorOf(query(database, "SELECT COUNT(*) FROM " + journal + ".event_journal", List.of(), 10, Duration.ofSeconds(5)));
+    assertTrue(error.contains("permission denied for schema " + journal), error);
+  }
+
+  @Test
+  void refusalsNameTheReason() throws Exception {
+    ActorRef<Database.Command> database = ready(sharedDatabase());
+    assertEquals("query refused: set_config is not allowed",
+        errorOf(query(database, "SELECT set_config('role', session_user, true)", List.of(), 10, Duration.ofSeconds(5))));
+    assertEquals("query refused: DO statements are not allowed",
+        errorOf(query(database, "DO $$ BEGIN END $$", List.of(), 10, Duration.ofSeconds(5))));
+    assertEquals("query refused: pg_read_file(...) is not allowed",
+        errorOf(query(database, "SELECT pg_read_file('/etc/hostname')", List.of(), 10, Duration.ofSeconds(5))));
+  }
+
+  /** A main user without CREATEROLE: Init still succeeds, with a warning; queries run as that user. */
+  @Test
+  void withoutTheRightToCreateTheRoleQueriesRunAsTheMainUserAfterAWarning() throws Exception {
+    String id = UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+    String user = "troupe_test_user_" + id;
+    String schema = "troupe_test_" + id;
+    PostgresTestDatabase.execute("CREATE ROLE " + user + " LOGIN NOCREATEROLE");
+    roles.add(user);
+    PostgresTestDatabase.execute("GRANT CREATE ON DATABASE " + PostgresTestDatabase.queryString("SELECT current_database()") + " TO " + user);
+    PostgresTestDatabase.execute("CREATE SCHEMA " + schema + " AUTHORIZATION " + user);
+    schemas.add(schema);
+    Map<String, Object> settings = with(with(settings(schema), "troupe.database.user", user), "troupe.database.reader-role", "troupe_test_absent_" + id);
+
+    try (DatabaseBootstrap.QueryPool pool = DatabaseBootstrap.open(DatabaseSettings.fromConfig(troupeConfig(settings)))) {
+      assertNull(pool.role());
+      assertEquals(1, pool.warnings().size(), pool.warnings().toString());
+      String warning = pool.warnings().get(0);
+      assertTrue(warning.startsWith("queries run as the main user " + user + ", who can read the journal schema " + schema + "_journal"), warning);
+      assertTrue(warning.contains("could not set up the reader role troupe_test_absent_" + id), warning);
+    }
+
+    ActorRef<Database.Command> database = ready(settings);
+    assertEquals(List.of(List.of(user)), rows(database, "SELECT CAST(current_user AS TEXT)").rows());
+    assertEquals(40L, count(database, "orders"));
+    // Still read-only, and the escapes are still refused.
+    String error = errorOf(query(database, "SELECT nextval('" + schema + "_journal.event_journal_ordering_seq')", List.of(), 10, Duration.ofSeconds(5)));
+    assertTrue(error.contains("read-only transaction"), error);
+    assertTrue(errorOf(query(database, "SELECT set_config('role', 'postgres', true)", List.of(), 10, Duration.ofSeconds(5))).startsWith("query refused"));
   }
 
   @Test
@@ -107,7 +169,9 @@ class PostgresDatabaseActorTest extends DatabaseActorContract {
   @Test
   void functionsThatWriteAreRefusedToo() throws Exception {
     ActorRef<Database.Command> database = ready(sharedDatabase());
-    String error = errorOf(query(database, "SELECT nextval('event_journal_ordering_seq')", List.of(), 10, Duration.ofSeconds(5)));
+    PostgresTestDatabase.execute("CREATE SEQUENCE IF NOT EXISTS " + sharedSchema + ".probe_seq");
+    PostgresTestDatabase.execute("GRANT USAGE ON SEQUENCE " + sharedSchema + ".probe_seq TO troupe_reader");
+    String error = errorOf(query(database, "SELECT nextval('probe_seq')", List.of(), 10, Duration.ofSeconds(5)));
     assertTrue(error.contains("read-only transaction"), error);
   }
 }

@@ -55,8 +55,24 @@ final class PostgresTestDatabase {
     return schema;
   }
 
+  /** Drops the schema and its journal schema ({@link #journalSchema}). */
   static void dropSchema(String schema) throws SQLException {
     execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    execute("DROP SCHEMA IF EXISTS " + journalSchema(schema) + " CASCADE");
+  }
+
+  /** The journal schema the tests use next to {@code schema}, so that every test database has its own. */
+  static String journalSchema(String schema) {
+    return schema + "_journal";
+  }
+
+  /** The first column of the first row. */
+  static String queryString(String sql) throws SQLException {
+    try (Connection connection = connect(URL);
+        Statement statement = connection.createStatement();
+        java.sql.ResultSet rs = statement.executeQuery(sql)) {
+      return rs.next() ? rs.getString(1) : null;
+    }
   }
 
   /** The JDBC URL whose current schema is {@code schema}. */
@@ -64,7 +80,7 @@ final class PostgresTestDatabase {
     return URL + (URL.contains("?") ? "&" : "?") + "currentSchema=" + schema;
   }
 
-  private static void execute(String sql) throws SQLException {
+  static void execute(String sql) throws SQLException {
     try (Connection connection = connect(URL); Statement statement = connection.createStatement()) {
       statement.execute(sql);
     }

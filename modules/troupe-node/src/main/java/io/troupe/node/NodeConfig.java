@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * The node's configuration: {@code application.conf} (which maps the environment variables),
  * command-line overrides on top, then what is derived in code: the cluster's seed nodes and the
- * journal's database, which is the database subsystem's own.
+ * journal's database, which is the database subsystem's own, and the journal's schema in it.
  */
 public final class NodeConfig {
   /** The actor system's name; seed node addresses carry it. */
@@ -31,7 +31,7 @@ public final class NodeConfig {
     return derive(base);
   }
 
-  /** Adds pekko.cluster.seed-nodes and the journal's shared database to a resolved config. */
+  /** Adds pekko.cluster.seed-nodes and the journal's shared database and schema to a resolved config. */
   public static Config derive(Config config) {
     Map<String, Object> derived = new HashMap<>();
     List<String> seeds = seedNodes(config.getString("troupe.cluster.seeds"));
@@ -45,6 +45,8 @@ public final class NodeConfig {
     derived.put(slick + "db.user", db.user());
     derived.put(slick + "db.password", db.password());
     derived.put(slick + "db.driver", db.driver());
+    // The journal's own schema, in the case the database stores it (persistence.conf names it too).
+    derived.putAll(db.journalPluginSchemaSettings());
     return ConfigFactory.parseMap(derived).withFallback(config).resolve();
   }
 

@@ -31,6 +31,13 @@ class NodeConfigTest {
     assertEquals("slick.jdbc.H2Profile$", c.getString(slick + "profile"));
     assertEquals("org.h2.Driver", c.getString(slick + "db.driver"));
     assertEquals(db.user(), c.getString(slick + "db.user"));
+
+    // The journal's tables are in their own schema, named as H2 stores it.
+    for (String key : List.of("jdbc-journal.tables.event_journal", "jdbc-journal.tables.event_tag",
+        "jdbc-snapshot-store.tables.snapshot", "jdbc-read-journal.tables.event_journal",
+        "jdbc-read-journal.tables.event_tag", "jdbc-durable-state-store.tables.durable_state")) {
+      assertEquals("TROUPE_JOURNAL", c.getString(key + ".schemaName"), key);
+    }
   }
 
   @Test
@@ -44,6 +51,19 @@ class NodeConfigTest {
     assertEquals("jdbc:postgresql://127.0.0.1:5432/test", c.getString(slick + "db.url"));
     assertEquals("postgres", c.getString(slick + "db.user"));
     assertEquals("pw", c.getString(slick + "db.password"));
+    assertEquals("troupe_journal", c.getString("jdbc-journal.tables.event_journal.schemaName"));
+    assertEquals("troupe_journal", c.getString("jdbc-read-journal.tables.event_journal.schemaName"));
+    assertEquals("troupe_journal", c.getString("jdbc-durable-state-store.tables.durable_state.schemaName"));
+  }
+
+  @Test
+  void theJournalSchemaIsConfigurable() {
+    Config c = NodeConfig.load(Map.of(
+        "troupe.database.url", "jdbc:postgresql://127.0.0.1:5432/test",
+        "troupe.database.journal-schema", "Conversations"));
+    assertEquals("conversations", c.getString("jdbc-snapshot-store.tables.snapshot.schemaName"));
+    assertThrows(ConfigException.BadValue.class,
+        () -> NodeConfig.load(Map.of("troupe.database.journal-schema", "x\"; DROP TABLE y")));
   }
 
   @Test

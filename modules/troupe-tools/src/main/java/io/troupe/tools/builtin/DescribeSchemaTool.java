@@ -19,15 +19,20 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * {@code describe_schema {}} → {@code {"schema", "tables": [{"name", "columns": [{"name", "type"}]}], "truncated"}}:
- * the tables and columns of the connection's current schema, from {@code information_schema}
- * (the same query works on H2, where it is PUBLIC, and on PostgreSQL).
+ * the tables and views of the connection's current schema (the application schema) and their
+ * columns, from {@code information_schema} (the same query works on H2, where it is PUBLIC, and on
+ * PostgreSQL). Only that schema: the journal and the migration history live in another one, which
+ * the query account cannot read. Temporary tables are left out (per-session scratch; in H2 the
+ * journal plugin needs an empty one in PUBLIC).
  */
 public final class DescribeSchemaTool implements Tool {
   public static final String NAME = "describe_schema";
 
-  static final String SQL = "SELECT table_schema, table_name, column_name, data_type"
-      + " FROM information_schema.columns WHERE table_schema = CURRENT_SCHEMA"
-      + " ORDER BY table_name, ordinal_position";
+  static final String SQL = "SELECT c.table_schema, c.table_name, c.column_name, c.data_type"
+      + " FROM information_schema.columns c JOIN information_schema.tables t"
+      + " ON t.table_schema = c.table_schema AND t.table_name = c.table_name"
+      + " WHERE c.table_schema = CURRENT_SCHEMA AND t.table_type NOT LIKE '%TEMPORARY'"
+      + " ORDER BY c.table_name, c.ordinal_position";
 
   private static final ToolSpec SPEC = new ToolSpec(NAME,
       "Lists the tables of the database and their columns with types. Call it before writing SQL.",
