@@ -1,20 +1,62 @@
 package io.troupe.llm;
 
 import io.troupe.core.llm.LlmFailure;
+import io.troupe.llm.http.RateLimitInfo;
+import java.time.Duration;
+import java.util.Optional;
 
 /**
  * A provider failure with a typed code. Providers complete their stage with it; its message must
  * be safe to show to a user (the gateway redacts obvious secrets again, to be sure).
+ *
+ * <p>HTTP providers add what the resilience layer needs to decide on a retry: the HTTP status (0
+ * when there was no response), the rate-limit headers with {@code Retry-After}, and whether any
+ * content already reached the caller (a stream that delivered content must never be retried).
  */
 public final class LlmException extends RuntimeException {
   private final LlmFailure.Code code;
+  private final int status;
+  private final RateLimitInfo rateLimit;
+  private final boolean contentDelivered;
 
   public LlmException(LlmFailure.Code code, String message) {
+    this(code, message, 0, RateLimitInfo.NONE, false);
+  }
+
+  public LlmException(LlmFailure.Code code, String message, int status, RateLimitInfo rateLimit, boolean contentDelivered) {
     super(message, null, false, false);
     this.code = code;
+    this.status = status;
+    this.rateLimit = rateLimit == null ? RateLimitInfo.NONE : rateLimit;
+    this.contentDelivered = contentDelivered;
   }
 
   public LlmFailure.Code code() {
     return code;
+  }
+
+  /** The provider's HTTP status, or 0 when the failure came before or without a response. */
+  public int status() {
+    return status;
+  }
+
+  /** Rate-limit headers of the failed response; {@link RateLimitInfo#NONE} when there were none. */
+  public RateLimitInfo rateLimit() {
+    return rateLimit;
+  }
+
+  /** The provider's {@code Retry-After}, when it sent one. */
+  public Optional<Duration> retryAfter() {
+    return Optional.ofNullable(rateLimit.retryAfter());
+  }
+
+  /** Whether any delta reached the caller before the failure: such a call must not be retried. */
+  public boolean contentDelivered() {
+    return contentDelivered;
+  }
+
+  /** The same failure, marked as having delivered content (or not). */
+  public LlmException withContentDelivered(boolean delivered) {
+    return delivered == contentDelivered ? this : new LlmException(code, getMessage(), status, rateLimit, delivered);
   }
 }

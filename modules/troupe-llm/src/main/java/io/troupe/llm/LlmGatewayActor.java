@@ -7,15 +7,37 @@ import io.troupe.core.llm.ChatResponse;
 import io.troupe.core.llm.LlmFailure;
 import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.llm.LlmProvider;
+import io.troupe.core.llm.Usage;
 import io.troupe.core.runtime.Lifecycle;
 import io.troupe.core.runtime.Subsystems;
+import io.troupe.llm.http.RateLimitInfo;
+import io.troupe.llm.resilience.Backoff;
+import io.troupe.llm.resilience.Bulkhead;
+import io.troupe.llm.resilience.CircuitBreaker;
+import io.troupe.llm.resilience.RateLimitReporting;
+import io.troupe.llm.resilience.RateLimits;
+import io.troupe.llm.resilience.ResilienceSettings;
+import io.troupe.llm.resilience.TokenBucket;
+import io.troupe.llm.resilience.TokenEstimate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Random;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -25,49 +47,128 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * The LLM gateway subsystem. On {@link Lifecycle.Init} it builds the configured provider and
- * waits for its {@code init()}; then it forwards every {@link LlmGateway.Chat} to it, times the
- * call out after {@code troupe.llm.call-timeout}, maps failures to a typed {@link LlmFailure} and
- * answers with a {@link LlmGateway.ChatResult}. Deltas go from the provider straight to
- * {@code deltaTo}, on whatever thread produces them.
+ * The LLM gateway subsystem. On {@link Lifecycle.Init} it builds the configured provider (and the
+ * providers of its fallback chain) and waits for their {@code init()}; then it sends every
+ * {@link LlmGateway.Chat} through its resilience layer and answers with a
+ * {@link LlmGateway.ChatResult}. Deltas go from the provider straight to {@code deltaTo}.
  *
- * <p>Many calls are in flight at once; the actor never waits on one. {@link #dispatch} is the one
- * place where a call leaves for a provider: the resilience layer (bulkheads, rate limits, retries,
- * circuit breaker) goes there.
+ * <p>The path of one call ({@link #start}): the target's circuit breaker, the provider's bulkhead
+ * (a slot, or a place in its bounded queue), its request and token buckets (a timer while they
+ * refill), then the provider. A retryable failure comes back after a backoff timer; a target that
+ * still fails hands the call to the next one of {@code troupe.llm.fallback}. Every piece of state
+ * lives in this actor; provider futures come back with {@code pipeToSelf}, tagged with the attempt
+ * they belong to, so a late one is dropped. Time comes from the timers and an injectable clock,
+ * so tests run on {@code ManualTime}.
  */
 public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> {
 
   /** The subsystem name used in readiness and errors. */
   public static final String NAME = Subsystems.LLM;
 
-  private record ProviderInitialized(
-      long attempt, String name, LlmProvider provider, Throwable error, ActorRef<Lifecycle.Initialized> replyTo)
+  private record ProvidersInitialized(
+      long attempt, List<String> names, List<LlmProvider> providers, List<CompletableFuture<Void>> readiness,
+      ActorRef<Lifecycle.Initialized> replyTo)
       implements LlmGateway.Command {}
 
-  private record CallCompleted(long callId, ChatResponse response, Throwable error) implements LlmGateway.Command {}
+  private record AttemptDone(long callId, long seq, ChatResponse response, Throwable error) implements LlmGateway.Command {}
+
+  private record AttemptTimedOut(long callId, long seq) implements LlmGateway.Command {}
 
   private record CallTimedOut(long callId) implements LlmGateway.Command {}
 
-  /** A call on its way; {@code open} stops late deltas once the call is answered. */
-  private record InFlight(LlmGateway.Chat chat, String provider, AtomicBoolean open) {}
+  /** A rate-limit wait or a backoff is over. */
+  private record Resume(long callId, long seq) implements LlmGateway.Command {}
 
+  private record RateLimitsObserved(String provider, RateLimitInfo info) implements LlmGateway.Command {}
+
+  private record TimerKey(String kind, long callId) {}
+
+  /** Where a call may go: a provider, and a model (null for the provider's default). */
+  record Target(String provider, String model) {
+    String label() {
+      return provider + "/" + (model == null ? "default" : model);
+    }
+  }
+
+  /** One provider's bulkhead and buckets. */
+  private static final class Lane {
+    final ResilienceSettings settings;
+    final Bulkhead bulkhead;
+    final TokenBucket requests;
+    final TokenBucket tokens;
+    boolean pumping; // handing freed slots to waiting calls (guards against recursion)
+
+    Lane(ResilienceSettings settings, long now) {
+      this.settings = settings;
+      this.bulkhead = new Bulkhead(settings.bulkhead());
+      this.requests = new TokenBucket(settings.rateLimit().requestsPerMinute(), now);
+      this.tokens = new TokenBucket(settings.rateLimit().tokensPerMinute(), now);
+    }
+  }
+
+  private enum Phase { NEW, QUEUED, RATE_WAIT, IN_FLIGHT, BACKOFF }
+
+  /** A call on its way. Mutable, and only ever touched by this actor. */
+  private static final class Call {
+    final long id;
+    final LlmGateway.Chat chat;
+    final AtomicBoolean delivered = new AtomicBoolean(); // a delta reached the caller: never retry
+    int targetIndex;
+    int attempt = 1; // at the current target
+    int attempts; // all targets
+    Phase phase = Phase.NEW;
+    long seq; // bumped by every wait and attempt; a timer or completion of an older one is stale
+    String slotOf; // the provider whose bulkhead slot it holds
+    CircuitBreaker breaker;
+    boolean trial; // it is its half-open breaker's trial call
+    long rateWaitSince = -1;
+    long tokensTaken;
+    LlmFailure providerFailure; // the last failure a provider itself answered
+    CompletableFuture<ChatResponse> inFlight;
+    AtomicBoolean deltasOpen = new AtomicBoolean(false);
+
+    Call(long id, LlmGateway.Chat chat) {
+      this.id = id;
+      this.chat = chat;
+    }
+  }
+
+  /** With the built-in providers and the named ones of {@code troupe.llm.providers}. */
   public static Behavior<LlmGateway.Command> create(Config troupe) {
-    return create(troupe, Providers.builtIn());
+    return create(troupe, Providers.forConfig(troupe.getConfig("llm")));
   }
 
   /** With the given providers by name, e.g. {@link Providers#builtIn()} plus the caller's own. */
   public static Behavior<LlmGateway.Command> create(Config troupe, Map<String, ProviderFactory> factories) {
+    return create(troupe, factories, System::nanoTime, new Random()::nextDouble);
+  }
+
+  /**
+   * For tests and simulations: a nanosecond clock (the token buckets and breakers read it; a test
+   * moves it together with ManualTime) and the source of backoff jitter (values in [0, 1)).
+   */
+  public static Behavior<LlmGateway.Command> create(
+      Config troupe, Map<String, ProviderFactory> factories, LongSupplier nanoClock, DoubleSupplier random) {
     Map<String, ProviderFactory> copy = Map.copyOf(factories);
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new LlmGatewayActor(ctx, timers, troupe, copy)));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(
+        timers -> new LlmGatewayActor(ctx, timers, troupe, copy, nanoClock, random)));
   }
 
   private final TimerScheduler<LlmGateway.Command> timers;
   private final LlmSettings settings;
   private final Config llmConfig;
   private final Map<String, ProviderFactory> factories;
-  private final Map<Long, InFlight> inFlight = new HashMap<>();
+  private final LongSupplier clock;
+  private final DoubleSupplier random;
+  private final List<Target> fallbacks;
 
-  private LlmProvider active; // null until an init succeeded
+  private final Map<String, LlmProvider> providers = new HashMap<>(); // empty until an init succeeded
+  private final Map<String, Lane> lanes = new HashMap<>();
+  private final Map<String, CircuitBreaker> breakers = new LinkedHashMap<>();
+  private final Map<String, ResilienceSettings> targetSettings = new HashMap<>();
+  private final Map<Long, Call> calls = new HashMap<>();
+  private final Map<String, Long> callsByKey = new HashMap<>();
+
   private String lastError;
   private long initAttempt;
   private long nextCallId;
@@ -76,76 +177,140 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
       ActorContext<LlmGateway.Command> ctx,
       TimerScheduler<LlmGateway.Command> timers,
       Config troupe,
-      Map<String, ProviderFactory> factories) {
+      Map<String, ProviderFactory> factories,
+      LongSupplier clock,
+      DoubleSupplier random) {
     super(ctx);
     this.timers = timers;
     this.settings = LlmSettings.fromConfig(troupe);
     this.llmConfig = troupe.getConfig("llm");
     this.factories = factories;
+    this.clock = clock;
+    this.random = random;
+    this.fallbacks = settings.fallback().stream().map(this::parseFallback).toList();
+  }
+
+  /** {@code provider}, {@code provider/model}, or a model of the primary provider. */
+  private Target parseFallback(String entry) {
+    if (factories.containsKey(entry)) {
+      return new Target(entry, null);
+    }
+    int slash = entry.indexOf('/');
+    if (slash > 0 && factories.containsKey(entry.substring(0, slash))) {
+      return new Target(entry.substring(0, slash), entry.substring(slash + 1));
+    }
+    return new Target(settings.provider(), entry);
   }
 
   @Override
   public Receive<LlmGateway.Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Lifecycle.Init.class, this::onInit)
-        .onMessage(ProviderInitialized.class, this::onProviderInitialized)
+        .onMessage(ProvidersInitialized.class, this::onProvidersInitialized)
         .onMessage(LlmGateway.Chat.class, this::onChat)
-        .onMessage(CallCompleted.class, this::onCallCompleted)
+        .onMessage(LlmGateway.CancelChat.class, this::onCancelChat)
+        .onMessage(LlmGateway.GetStatus.class, this::onGetStatus)
+        .onMessage(AttemptDone.class, this::onAttemptDone)
+        .onMessage(AttemptTimedOut.class, this::onAttemptTimedOut)
+        .onMessage(Resume.class, this::onResume)
         .onMessage(CallTimedOut.class, this::onCallTimedOut)
+        .onMessage(RateLimitsObserved.class, this::onRateLimitsObserved)
         .build();
   }
 
+  // Init: the primary provider must start; a fallback provider that does not is skipped.
+
   private Behavior<LlmGateway.Command> onInit(Lifecycle.Init init) {
     long attempt = ++initAttempt;
-    String name = settings.provider();
-    ProviderFactory factory = factories.get(name);
-    if (factory == null) {
-      initFailed(init.replyTo(), "unknown LLM provider '" + name + "'; available: " + String.join(", ", new TreeSet<>(factories.keySet())));
-      return this;
+    Set<String> names = new LinkedHashSet<>();
+    names.add(settings.provider());
+    fallbacks.forEach(t -> names.add(t.provider()));
+    List<String> built = new ArrayList<>();
+    List<LlmProvider> instances = new ArrayList<>();
+    List<CompletableFuture<Void>> readiness = new ArrayList<>();
+    for (String name : names) {
+      boolean primary = name.equals(settings.provider());
+      ProviderFactory factory = factories.get(name);
+      if (factory == null) {
+        initFailed(init.replyTo(), "unknown LLM provider '" + name + "'; available: "
+            + String.join(", ", new TreeSet<>(factories.keySet())));
+        return this;
+      }
+      try {
+        LlmProvider provider = factory.create(getContext().getSystem(), llmConfig);
+        CompletionStage<Void> ready = provider.init();
+        built.add(name);
+        instances.add(provider);
+        readiness.add(ready == null ? CompletableFuture.completedFuture(null) : ready.toCompletableFuture());
+      } catch (Exception e) {
+        String reason = "the LLM provider '" + name + "' could not start: " + Failures.reason(e);
+        if (primary) {
+          initFailed(init.replyTo(), reason);
+          return this;
+        }
+        getContext().getLog().warn("LLM fallback skipped: {}", reason);
+      }
     }
-    LlmProvider provider;
-    CompletionStage<Void> ready;
-    try {
-      provider = factory.create(getContext().getSystem(), llmConfig);
-      ready = provider.init();
-    } catch (Exception e) {
-      initFailed(init.replyTo(), "the LLM provider '" + name + "' could not start: " + Failures.reason(e));
-      return this;
-    }
-    // Until the new provider is ready, the previous one (if any) keeps serving.
-    getContext().pipeToSelf(ready, (ok, error) -> new ProviderInitialized(attempt, name, provider, error, init.replyTo()));
+    CompletableFuture<?>[] settled = readiness.stream().map(f -> f.handle((ok, error) -> null)).toArray(CompletableFuture[]::new);
+    // Until the new providers are ready, the previous ones (if any) keep serving.
+    getContext().pipeToSelf(CompletableFuture.allOf(settled),
+        (ok, error) -> new ProvidersInitialized(attempt, built, instances, readiness, init.replyTo()));
     return this;
   }
 
-  private Behavior<LlmGateway.Command> onProviderInitialized(ProviderInitialized m) {
+  private Behavior<LlmGateway.Command> onProvidersInitialized(ProvidersInitialized m) {
     boolean latest = m.attempt() == initAttempt;
-    if (m.error() != null) {
-      String reason = "the LLM provider '" + m.name() + "' could not start: " + Failures.reason(m.error());
-      if (latest) {
-        initFailed(m.replyTo(), reason);
-      } else {
-        m.replyTo().tell(Lifecycle.Initialized.failed(NAME, reason));
+    Map<String, LlmProvider> ready = new HashMap<>();
+    for (int i = 0; i < m.names().size(); i++) {
+      String name = m.names().get(i);
+      Throwable error = m.readiness().get(i).handle((ok, e) -> e).getNow(null); // already complete
+      if (error == null) {
+        ready.put(name, m.providers().get(i));
+        continue;
       }
-      return this;
+      String reason = "the LLM provider '" + name + "' could not start: " + Failures.reason(error);
+      if (name.equals(settings.provider())) {
+        if (latest) {
+          initFailed(m.replyTo(), reason);
+        } else {
+          m.replyTo().tell(Lifecycle.Initialized.failed(NAME, reason));
+        }
+        return this;
+      }
+      getContext().getLog().warn("LLM fallback skipped: {}", reason);
     }
     if (latest) {
-      active = m.provider();
+      providers.clear();
+      providers.putAll(ready);
       lastError = null;
-      getContext().getLog().info("LLM gateway ready with provider '{}'", m.name());
+      ready.forEach(this::listenToRateLimits);
+      breaker(new Target(settings.provider(), defaultModel()));
+      fallbacks.forEach(this::breaker);
+      getContext().getLog().info("LLM gateway ready with provider '{}'{}", settings.provider(),
+          fallbacks.isEmpty() ? "" : " and fallbacks " + fallbacks.stream().map(Target::label).toList());
     }
     m.replyTo().tell(Lifecycle.Initialized.ok(NAME));
     return this;
   }
 
+  private void listenToRateLimits(String name, LlmProvider provider) {
+    if (provider instanceof RateLimitReporting reporting) {
+      ActorRef<LlmGateway.Command> self = getContext().getSelf();
+      reporting.onRateLimits(info -> self.tell(new RateLimitsObserved(name, info)));
+    }
+  }
+
   private void initFailed(ActorRef<Lifecycle.Initialized> replyTo, String reason) {
-    active = null;
+    providers.clear();
     lastError = reason;
     getContext().getLog().warn("LLM gateway init failed: {}", reason);
     replyTo.tell(Lifecycle.Initialized.failed(NAME, reason));
   }
 
+  // Calls
+
   private Behavior<LlmGateway.Command> onChat(LlmGateway.Chat chat) {
-    if (active == null) {
+    if (!providers.containsKey(settings.provider())) {
       chat.replyTo().tell(LlmGateway.ChatResult.failed(LlmFailure.Code.UNAVAILABLE, Lifecycle.unavailable(NAME, lastError)));
       return this;
     }
@@ -153,75 +318,451 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
       chat.replyTo().tell(LlmGateway.ChatResult.failed(LlmFailure.Code.INVALID_REQUEST, "the request has no messages"));
       return this;
     }
-    dispatch(chat, active);
+    Call call = new Call(nextCallId++, chat);
+    calls.put(call.id, call);
+    if (chat.callKey() != null) {
+      callsByKey.put(chat.callKey(), call.id);
+    }
+    timers.startSingleTimer(new TimerKey("total", call.id), new CallTimedOut(call.id), settings.totalTimeout());
+    start(call);
     return this;
   }
 
-  /** Sends one call to a provider. The later resilience layer wraps this step. */
-  private void dispatch(LlmGateway.Chat chat, LlmProvider provider) {
-    long callId = nextCallId++;
-    AtomicBoolean open = new AtomicBoolean(true);
-    inFlight.put(callId, new InFlight(chat, provider.name(), open));
-    // The timer starts before the provider is called, so a test can rely on it once the call began.
-    timers.startSingleTimer(callId, new CallTimedOut(callId), settings.callTimeout());
+  /** The call's current target: its breaker, then a bulkhead slot (or a place in the queue). */
+  private void start(Call call) {
+    Target target = target(call);
+    if (!providers.containsKey(target.provider())) {
+      failOver(call, new LlmFailure(LlmFailure.Code.UNAVAILABLE, "the LLM provider '" + target.provider() + "' is not available"));
+      return;
+    }
+    CircuitBreaker breaker = breaker(target);
+    long now = clock.getAsLong();
+    if (!breaker.tryAcquire(now)) {
+      long seconds = Math.max(1, Duration.ofNanos(breaker.nanosUntilHalfOpen(now)).toSeconds());
+      failOver(call, new LlmFailure(LlmFailure.Code.UNAVAILABLE, "circuit open for '" + target.label()
+          + "' after repeated failures; next trial in " + seconds + " s"));
+      return;
+    }
+    call.breaker = breaker;
+    call.trial = breaker.state(now) == LlmGateway.BreakerState.HALF_OPEN;
+    Lane lane = lane(target.provider());
+    if (lane.bulkhead.tryAcquire()) {
+      call.slotOf = target.provider();
+      admit(call);
+    } else if (lane.bulkhead.enqueue(call.id)) {
+      call.phase = Phase.QUEUED;
+    } else {
+      breakerNeutral(call);
+      failOver(call, new LlmFailure(LlmFailure.Code.OVERLOADED, "the gateway queue for provider '" + target.provider()
+          + "' is full (" + lane.bulkhead.maxConcurrent() + " calls in flight, " + lane.bulkhead.maxQueued()
+          + " waiting); try again later"));
+    }
+  }
 
-    ActorRef<ChatDelta> deltaTo = chat.deltaTo();
+  /** Holding a slot: waits on a timer until the provider's buckets have a request and its tokens. */
+  private void admit(Call call) {
+    Target target = target(call);
+    Lane lane = lane(target.provider());
+    if (!providers.containsKey(target.provider())) { // gone with a failed re-init while the call waited
+      releaseSlot(call);
+      breakerNeutral(call);
+      failOver(call, new LlmFailure(LlmFailure.Code.UNAVAILABLE, "the LLM provider '" + target.provider() + "' is not available"));
+      return;
+    }
+    long now = clock.getAsLong();
+    long estimate = TokenEstimate.of(call.chat.request(), lane.settings.rateLimit().charsPerToken());
+    long wait = Math.max(lane.requests.nanosUntil(1, now), lane.tokens.nanosUntil(estimate, now));
+    if (wait <= 0) {
+      lane.requests.take(1, now);
+      lane.tokens.take(estimate, now);
+      call.tokensTaken = estimate;
+      call.rateWaitSince = -1;
+      send(call, target);
+      return;
+    }
+    if (call.rateWaitSince < 0) {
+      call.rateWaitSince = now;
+    }
+    Duration maxWait = lane.settings.rateLimit().maxWait();
+    if (now - call.rateWaitSince + wait > maxWait.toNanos()) {
+      releaseSlot(call);
+      breakerNeutral(call);
+      call.rateWaitSince = -1;
+      failOver(call, new LlmFailure(LlmFailure.Code.RATE_LIMITED, "the rate limit of provider '" + target.provider()
+          + "' would hold the call for " + Duration.ofNanos(wait).toMillis() + " ms, longer than the gateway waits ("
+          + maxWait.toMillis() + " ms); try again later"));
+      return;
+    }
+    call.phase = Phase.RATE_WAIT;
+    call.seq++;
+    timers.startSingleTimer(new TimerKey("resume", call.id), new Resume(call.id, call.seq), Duration.ofNanos(wait));
+  }
+
+  private void send(Call call, Target target) {
+    LlmProvider provider = providers.get(target.provider());
+    call.phase = Phase.IN_FLIGHT;
+    call.seq++;
+    call.attempts++;
+    long seq = call.seq;
+    AtomicBoolean open = new AtomicBoolean(true);
+    call.deltasOpen = open;
+    AtomicBoolean delivered = call.delivered;
+    ActorRef<ChatDelta> deltaTo = call.chat.deltaTo();
     Consumer<ChatDelta> onDelta = deltaTo == null ? d -> {} : d -> {
-      if (open.get()) deltaTo.tell(d);
+      if (open.get()) {
+        delivered.set(true);
+        deltaTo.tell(d);
+      }
     };
+    // The timer starts before the provider is called, so a test can rely on it once the call began.
+    timers.startSingleTimer(new TimerKey("attempt", call.id), new AttemptTimedOut(call.id, seq), settings.callTimeout());
     CompletionStage<ChatResponse> stage;
     try {
-      stage = provider.chat(effective(chat), onDelta);
+      stage = provider.chat(request(call, target), onDelta);
       if (stage == null) {
         stage = CompletableFuture.failedFuture(new IllegalStateException("the provider returned no result"));
       }
     } catch (RuntimeException e) {
       stage = CompletableFuture.failedFuture(e);
     }
-    getContext().pipeToSelf(stage, (response, error) -> new CallCompleted(callId, response, error));
+    try {
+      call.inFlight = stage.toCompletableFuture();
+    } catch (UnsupportedOperationException e) {
+      call.inFlight = null; // cannot be cancelled; its late result is dropped all the same
+    }
+    long id = call.id;
+    getContext().pipeToSelf(stage, (response, error) -> new AttemptDone(id, seq, response, error));
   }
 
-  /** Fills in the configured default model and streaming. */
-  private ChatRequest effective(LlmGateway.Chat chat) {
-    ChatRequest r = chat.request();
-    boolean noModel = r.model() == null || r.model().isBlank();
-    String model = noModel && !settings.model().isEmpty() ? settings.model() : r.model();
-    boolean stream = r.stream() || (settings.stream() && chat.deltaTo() != null);
-    if (java.util.Objects.equals(model, r.model()) && stream == r.stream()) {
+  /** The request for a target: its model (or the configured default for the primary), and streaming. */
+  private ChatRequest request(Call call, Target target) {
+    ChatRequest r = call.chat.request();
+    String model = call.targetIndex == 0 ? primaryModel(r) : target.model();
+    boolean stream = r.stream() || (settings.stream() && call.chat.deltaTo() != null);
+    if (Objects.equals(model, r.model()) && stream == r.stream()) {
       return r;
     }
     return new ChatRequest(model, r.messages(), r.tools(), r.maxOutputTokens(), stream);
   }
 
-  private Behavior<LlmGateway.Command> onCallCompleted(CallCompleted m) {
-    InFlight call = inFlight.remove(m.callId());
-    if (call == null) {
-      return this; // already answered with a timeout
+  private String primaryModel(ChatRequest r) {
+    boolean noModel = r.model() == null || r.model().isBlank();
+    return noModel ? defaultModel() : r.model();
+  }
+
+  private String defaultModel() {
+    return settings.model().isEmpty() ? null : settings.model();
+  }
+
+  private Target target(Call call) {
+    if (call.targetIndex == 0) {
+      return new Target(settings.provider(), primaryModel(call.chat.request()));
     }
-    timers.cancel(m.callId());
-    call.open().set(false);
-    LlmGateway.ChatResult result;
-    if (m.error() != null) {
-      LlmFailure failure = Failures.from(m.error(), call.provider());
-      getContext().getLog().debug("model call failed: {} {}", failure.code(), failure.message());
-      result = LlmGateway.ChatResult.failed(failure.code(), failure.message());
-    } else if (m.response() == null || m.response().message() == null) {
-      result = LlmGateway.ChatResult.failed(LlmFailure.Code.PROVIDER_ERROR,
-          "the provider '" + call.provider() + "' returned an empty response");
+    return fallbacks.get(call.targetIndex - 1);
+  }
+
+  private Behavior<LlmGateway.Command> onAttemptDone(AttemptDone m) {
+    Call call = calls.get(m.callId());
+    if (call == null || call.phase != Phase.IN_FLIGHT || call.seq != m.seq()) {
+      return this; // answered, cancelled, or timed out already
+    }
+    Target target = target(call);
+    endAttempt(call);
+    if (m.error() == null && m.response() != null && m.response().message() != null) {
+      succeeded(call, target, m.response());
+      return this;
+    }
+    if (m.error() == null) {
+      attemptFailed(call, target, new LlmFailure(LlmFailure.Code.PROVIDER_ERROR,
+          "the provider '" + target.provider() + "' returned an empty response"), null);
+      return this;
+    }
+    Throwable cause = Failures.unwrap(m.error());
+    LlmException providerError = cause instanceof LlmException e ? e : null;
+    if (providerError != null && providerError.contentDelivered()) {
+      call.delivered.set(true);
+    }
+    attemptFailed(call, target, Failures.from(m.error(), target.provider()), providerError);
+    return this;
+  }
+
+  private Behavior<LlmGateway.Command> onAttemptTimedOut(AttemptTimedOut m) {
+    Call call = calls.get(m.callId());
+    if (call == null || call.phase != Phase.IN_FLIGHT || call.seq != m.seq()) {
+      return this;
+    }
+    Target target = target(call);
+    abortInFlight(call);
+    endAttempt(call);
+    attemptFailed(call, target, new LlmFailure(LlmFailure.Code.TIMEOUT,
+        "the model call to '" + target.provider() + "' timed out after " + settings.callTimeout().toMillis() + " ms"), null);
+    return this;
+  }
+
+  /** The attempt is over: no more deltas from it, and its slot goes to the next call in the queue. */
+  private void endAttempt(Call call) {
+    timers.cancel(new TimerKey("attempt", call.id));
+    call.deltasOpen.set(false);
+    call.inFlight = null;
+    call.phase = Phase.NEW;
+    call.seq++;
+    releaseSlot(call);
+  }
+
+  private void succeeded(Call call, Target target, ChatResponse response) {
+    long now = clock.getAsLong();
+    if (call.breaker.state(now) == LlmGateway.BreakerState.HALF_OPEN) {
+      getContext().getLog().info("circuit closed again for '{}'", target.label());
+    }
+    call.breaker.onSuccess(now);
+    Usage usage = response.usage() == null ? Usage.ZERO : response.usage();
+    Lane lane = lane(target.provider());
+    if (usage.totalTokens() > 0) {
+      lane.tokens.adjust(usage.totalTokens() - call.tokensTaken, now);
+    }
+    String model = response.model() != null ? response.model() : target.model();
+    var cost = settings.pricing().cost(model, usage);
+    ChatResponse priced = cost.isPresent() && response.usage() != null
+        ? new ChatResponse(response.message(), usage.withCost(cost.getAsDouble()), response.finishReason(),
+            response.model(), response.provider())
+        : response;
+    reply(call, LlmGateway.ChatResult.ok(priced));
+  }
+
+  private void attemptFailed(Call call, Target target, LlmFailure failure, LlmException providerError) {
+    long now = clock.getAsLong();
+    Lane lane = lane(target.provider());
+    RateLimits limits = providerError == null ? RateLimits.NONE : RateLimits.of(providerError.rateLimit(), Instant.now());
+    Duration retryAfter = limits.retryAfter();
+    if (lane.settings.rateLimit().adaptToHeaders()) {
+      adapt(lane, limits, now);
+      if (failure.code() == LlmFailure.Code.RATE_LIMITED && retryAfter != null) {
+        lane.requests.blockFor(retryAfter, now); // the whole provider pauses, not only this call
+      }
+    }
+    if (countsAgainstBreaker(failure.code())) {
+      boolean wasOpen = call.breaker.state(now) == LlmGateway.BreakerState.OPEN;
+      call.breaker.onFailure(now);
+      if (!wasOpen && call.breaker.state(now) == LlmGateway.BreakerState.OPEN) {
+        getContext().getLog().warn("circuit opened for '{}' after {}: {}", target.label(), failure.code(), failure.message());
+      }
     } else {
-      result = LlmGateway.ChatResult.ok(m.response());
+      breakerNeutral(call);
     }
-    call.chat().replyTo().tell(result);
+    call.providerFailure = failure;
+    getContext().getLog().debug("model call {} to {} failed (attempt {}): {} {}",
+        call.id, target.label(), call.attempt, failure.code(), failure.message());
+    if (call.delivered.get()) {
+      reply(call, LlmGateway.ChatResult.failed(failure.code(), failure.message())); // content reached the caller
+      return;
+    }
+    ResilienceSettings.RetrySettings retry = resilience(target).retry();
+    boolean waitTooLong = retryAfter != null && retryAfter.compareTo(retry.maxRetryAfter()) > 0;
+    if (retryable(failure.code()) && call.attempt < retry.maxAttempts() && !waitTooLong) {
+      Duration delay = Backoff.delay(retry, call.attempt + 1, retryAfter, random);
+      call.attempt++;
+      call.phase = Phase.BACKOFF;
+      call.seq++;
+      timers.startSingleTimer(new TimerKey("resume", call.id), new Resume(call.id, call.seq), delay);
+      return;
+    }
+    failOver(call, failure);
+  }
+
+  /** The next target of the fallback chain, or the failure as the answer. */
+  private void failOver(Call call, LlmFailure failure) {
+    boolean canFallBack = retryable(failure.code()) || failure.code() == LlmFailure.Code.UNAVAILABLE;
+    if (canFallBack && !call.delivered.get() && call.targetIndex < fallbacks.size()) {
+      Target from = target(call);
+      call.targetIndex++;
+      call.attempt = 1;
+      call.rateWaitSince = -1;
+      getContext().getLog().debug("model call {} falls back from {} to {}: {}", call.id, from.label(), target(call).label(),
+          failure.code());
+      start(call);
+      return;
+    }
+    // A fallback that could not even be tried says less than the provider that failed before it.
+    LlmFailure answer = failure.code() == LlmFailure.Code.UNAVAILABLE && call.providerFailure != null
+        ? call.providerFailure
+        : failure;
+    reply(call, LlmGateway.ChatResult.failed(answer.code(), Failures.safe(answer.message())));
+  }
+
+  private Behavior<LlmGateway.Command> onResume(Resume m) {
+    Call call = calls.get(m.callId());
+    if (call == null || call.seq != m.seq()) {
+      return this;
+    }
+    if (call.phase == Phase.RATE_WAIT) {
+      admit(call);
+    } else if (call.phase == Phase.BACKOFF) {
+      start(call);
+    }
     return this;
   }
 
   private Behavior<LlmGateway.Command> onCallTimedOut(CallTimedOut m) {
-    InFlight call = inFlight.remove(m.callId());
+    Call call = calls.get(m.callId());
     if (call != null) {
-      call.open().set(false);
-      call.chat().replyTo().tell(LlmGateway.ChatResult.failed(LlmFailure.Code.TIMEOUT,
-          "the model call to '" + call.provider() + "' timed out after " + settings.callTimeout().toMillis() + " ms"));
+      Target target = target(call);
+      abort(call);
+      reply(call, LlmGateway.ChatResult.failed(LlmFailure.Code.TIMEOUT, "the model call to '" + target.provider()
+          + "' timed out after " + settings.totalTimeout().toMillis() + " ms (" + call.attempts + " attempts)"));
     }
     return this;
+  }
+
+  private Behavior<LlmGateway.Command> onCancelChat(LlmGateway.CancelChat m) {
+    Long id = m.callKey() == null ? null : callsByKey.get(m.callKey());
+    Call call = id == null ? null : calls.get(id);
+    if (call != null) {
+      getContext().getLog().debug("model call {} cancelled", call.id);
+      abort(call);
+      forget(call); // no reply: the caller is gone
+    }
+    return this;
+  }
+
+  /** Stops whatever the call is doing: the provider request, a timer, its slot or its place in the queue. */
+  private void abort(Call call) {
+    timers.cancel(new TimerKey("resume", call.id));
+    switch (call.phase) {
+      case IN_FLIGHT -> {
+        abortInFlight(call);
+        endAttempt(call);
+      }
+      case RATE_WAIT -> releaseSlot(call);
+      case QUEUED -> lane(target(call).provider()).bulkhead.removeQueued(call.id);
+      default -> {}
+    }
+    breakerNeutral(call);
+    call.phase = Phase.NEW;
+    call.seq++;
+  }
+
+  /** Cancelling the provider's future aborts its HTTP request (the providers' convention). */
+  private static void abortInFlight(Call call) {
+    CompletableFuture<ChatResponse> f = call.inFlight;
+    if (f != null && !f.isDone()) {
+      f.cancel(true);
+    }
+  }
+
+  private void reply(Call call, LlmGateway.ChatResult result) {
+    forget(call);
+    call.chat.replyTo().tell(result);
+  }
+
+  private void forget(Call call) {
+    calls.remove(call.id);
+    if (call.chat.callKey() != null) {
+      callsByKey.remove(call.chat.callKey(), call.id);
+    }
+    call.deltasOpen.set(false);
+    timers.cancel(new TimerKey("total", call.id));
+    timers.cancel(new TimerKey("resume", call.id));
+    timers.cancel(new TimerKey("attempt", call.id));
+  }
+
+  private void releaseSlot(Call call) {
+    if (call.slotOf == null) {
+      return;
+    }
+    String provider = call.slotOf;
+    call.slotOf = null;
+    Lane lane = lane(provider);
+    lane.bulkhead.release();
+    if (lane.pumping) {
+      return; // the loop below, further up the stack, hands this slot on
+    }
+    lane.pumping = true;
+    try {
+      OptionalLong next;
+      while ((next = lane.bulkhead.admitNext()).isPresent()) {
+        Call waiting = calls.get(next.getAsLong());
+        if (waiting == null || waiting.phase != Phase.QUEUED) {
+          lane.bulkhead.release();
+          continue;
+        }
+        waiting.slotOf = provider;
+        admit(waiting);
+      }
+    } finally {
+      lane.pumping = false;
+    }
+  }
+
+  private void breakerNeutral(Call call) {
+    if (call.trial && call.breaker != null) {
+      call.breaker.onNeutral();
+    }
+    call.trial = false;
+  }
+
+  private static boolean retryable(LlmFailure.Code code) {
+    return switch (code) {
+      case RATE_LIMITED, OVERLOADED, PROVIDER_ERROR, TIMEOUT -> true;
+      default -> false;
+    };
+  }
+
+  /** Failures that say the provider is unhealthy; 429 and the caller's own errors do not. */
+  private static boolean countsAgainstBreaker(LlmFailure.Code code) {
+    return switch (code) {
+      case OVERLOADED, PROVIDER_ERROR, TIMEOUT -> true;
+      default -> false;
+    };
+  }
+
+  // Rate-limit headers
+
+  private Behavior<LlmGateway.Command> onRateLimitsObserved(RateLimitsObserved m) {
+    Lane lane = lane(m.provider());
+    if (lane.settings.rateLimit().adaptToHeaders()) {
+      adapt(lane, RateLimits.of(m.info(), Instant.now()), clock.getAsLong());
+    }
+    return this;
+  }
+
+  private static void adapt(Lane lane, RateLimits limits, long now) {
+    if (limits.isEmpty()) {
+      return;
+    }
+    lane.requests.adapt(limits.requestsLimit(), limits.requestsRemaining(), limits.requestsReset(), now);
+    lane.tokens.adapt(limits.tokensLimit(), limits.tokensRemaining(), limits.tokensReset(), now);
+  }
+
+  // Status, for readiness
+
+  private Behavior<LlmGateway.Command> onGetStatus(LlmGateway.GetStatus m) {
+    long now = clock.getAsLong();
+    List<LlmGateway.TargetStatus> out = new ArrayList<>();
+    breakers.forEach((label, breaker) -> {
+      int slash = label.indexOf('/');
+      String provider = label.substring(0, slash);
+      Lane lane = lanes.get(provider);
+      out.add(new LlmGateway.TargetStatus(provider, label.substring(slash + 1), breaker.state(now),
+          providers.containsKey(provider), lane == null ? 0 : lane.bulkhead.active(),
+          lane == null ? 0 : lane.bulkhead.queued()));
+    });
+    m.replyTo().tell(new LlmGateway.Status(out));
+    return this;
+  }
+
+  // Per provider and per model state, created on first use
+
+  private Lane lane(String provider) {
+    return lanes.computeIfAbsent(provider,
+        p -> new Lane(ResilienceSettings.of(settings.resilience(), p, null), clock.getAsLong()));
+  }
+
+  private CircuitBreaker breaker(Target target) {
+    return breakers.computeIfAbsent(target.label(), l -> new CircuitBreaker(resilience(target).breaker()));
+  }
+
+  private ResilienceSettings resilience(Target target) {
+    return targetSettings.computeIfAbsent(target.label(),
+        l -> ResilienceSettings.of(settings.resilience(), target.provider(), target.model()));
   }
 }

@@ -105,7 +105,7 @@ class LlmTimingTest {
     };
     Map<String, ProviderFactory> factories = Map.of("stuck", (system, llm) -> stuck);
     ActorRef<LlmGateway.Command> gateway = testKit.spawn(LlmGatewayActor.create(
-        troupe("troupe.llm { provider = stuck, call-timeout = 5s }"), factories));
+        troupe("troupe.llm { provider = stuck, call-timeout = 5s, resilience.retry.max-attempts = 1 }"), factories));
     TestProbe<Lifecycle.Initialized> init = testKit.createTestProbe();
     gateway.tell(new Lifecycle.Init(init.ref()));
     assertTrue(init.receiveMessage().isOk());

@@ -1,6 +1,7 @@
 package io.troupe.core.llm;
 
 import io.troupe.core.CborSerializable;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /** Protocol of the LLM gateway subsystem (implemented in troupe-llm). */
@@ -12,10 +13,23 @@ public final class LlmGateway {
 
   /**
    * Asks for the next assistant turn. Deltas (when streaming) go to {@code deltaTo}, which may
-   * be null; the final result goes to {@code replyTo}.
+   * be null; the final result goes to {@code replyTo}. {@code callKey} (may be null) names the
+   * call for a later {@link CancelChat}.
    */
-  public record Chat(ChatRequest request, ActorRef<ChatDelta> deltaTo, ActorRef<ChatResult> replyTo)
-      implements Command, CborSerializable {}
+  public record Chat(ChatRequest request, ActorRef<ChatDelta> deltaTo, ActorRef<ChatResult> replyTo, String callKey)
+      implements Command, CborSerializable {
+
+    /** A call that cannot be cancelled. */
+    public Chat(ChatRequest request, ActorRef<ChatDelta> deltaTo, ActorRef<ChatResult> replyTo) {
+      this(request, deltaTo, replyTo, null);
+    }
+  }
+
+  /**
+   * Aborts the call sent with this {@code callKey}: its provider request is cancelled, and it gets
+   * no reply and no more deltas. Unknown keys are ignored.
+   */
+  public record CancelChat(String callKey) implements Command, CborSerializable {}
 
   /** Either a response or a typed failure. */
   public record ChatResult(ChatResponse response, LlmFailure failure) implements CborSerializable {
@@ -30,5 +44,34 @@ public final class LlmGateway {
     public boolean isOk() {
       return response != null;
     }
+  }
+
+  /** Asks for the state of every provider and circuit breaker (for readiness). */
+  public record GetStatus(ActorRef<Status> replyTo) implements Command, CborSerializable {}
+
+  /** The gateway's view of its providers: one entry per provider and model it routes to. */
+  public record Status(List<TargetStatus> targets) implements CborSerializable {
+    public Status {
+      targets = List.copyOf(targets);
+    }
+
+    /** True when no breaker is open. */
+    public boolean allClosed() {
+      return targets.stream().noneMatch(t -> t.breaker() == BreakerState.OPEN);
+    }
+  }
+
+  /**
+   * One provider and model: its circuit breaker, and its provider's bulkhead (calls in flight and
+   * waiting).
+   */
+  public record TargetStatus(
+      String provider, String model, BreakerState breaker, boolean available, int activeCalls, int queuedCalls)
+      implements CborSerializable {}
+
+  public enum BreakerState {
+    CLOSED,
+    OPEN,
+    HALF_OPEN
   }
 }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -80,6 +81,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   private String planCategory;
   private int modelCalls;
   private long modelStartNanos;
+  private String modelCallKey; // the model call awaiting its reply, cancelled if the run stops first
   private int answerAttempts;
   private long answerCheckStartNanos;
 
@@ -118,7 +120,17 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         .onMessage(CallChecked.class, this::onCallChecked)
         .onMessage(CallDone.class, this::onCallDone)
         .onMessage(AnswerChecked.class, this::onAnswerChecked)
+        .onSignal(PostStop.class, this::onPostStop)
         .build();
+  }
+
+  // A cancelled or finished run aborts its in-flight model call: the gateway frees the provider request.
+  private Behavior<Command> onPostStop(PostStop signal) {
+    if (modelCallKey != null) {
+      subsystems.llm().tell(new LlmGateway.CancelChat(modelCallKey));
+      modelCallKey = null;
+    }
+    return this;
   }
 
   // 1. The guardrail checks the intent itself.
@@ -192,8 +204,10 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     report("model.started", Json.object().put("call", call), null);
     ChatRequest request = new ChatRequest(
         settings.model().isBlank() ? null : settings.model(), messages, tools, 0, settings.stream());
+    String callKey = input.intentId() + "/model-" + call;
+    modelCallKey = callKey;
     getContext().ask(LlmGateway.ChatResult.class, subsystems.llm(), settings.modelTimeout(),
-        replyTo -> new LlmGateway.Chat(request, deltaAdapter, replyTo),
+        replyTo -> new LlmGateway.Chat(request, deltaAdapter, replyTo, callKey),
         (result, failure) -> new ModelReplied(call, result, failure));
     return this;
   }
@@ -208,6 +222,9 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   private Behavior<Command> onModelReplied(ModelReplied msg) {
     if (msg.call() != modelCalls) {
       return this;
+    }
+    if (msg.result() != null) {
+      modelCallKey = null; // answered: nothing left to cancel
     }
     if (msg.failure() != null) {
       recordModelStep("error", Json.object().put("error", "timed out"), null);
@@ -227,6 +244,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         .put("model", response.model())
         .put("inputTokens", response.usage().inputTokens())
         .put("outputTokens", response.usage().outputTokens());
+    if (response.usage().costUsd() > 0) detail.put("costUsd", response.usage().costUsd());
     response.message().toolCalls().forEach(c -> detail.withArray("toolCalls").add(c.name()));
     recordModelStep("ok", detail, response);
 

@@ -276,6 +276,9 @@ class SessionEntityTest {
     assertEquals(IntentStatus.CANCELLED, probe.receiveMessage().getValue().status());
     session.tell(new SessionEntity.Cancel(first.id(), probe.getRef()));
     assertEquals("conflict", Errors.codeOf(probe.receiveMessage().getError().getMessage()));
+    // the stopped run aborts its model call at the gateway
+    assertEquals(new LlmGateway.CancelChat(pendingChat.callKey()), llm.expectMessageClass(LlmGateway.CancelChat.class));
+    assertEquals(first.id() + "/model-1", pendingChat.callKey());
     pendingChat.replyTo().tell(text("too late")); // ignored
 
     IntentView second = submit(session, "next", null);
@@ -291,8 +294,9 @@ class SessionEntityTest {
     IntentView running = submit(session, "running", null);
     IntentView queued = submit(session, "queued", null);
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class);
+    var inFlight = llm.expectMessageClass(LlmGateway.Chat.class);
     testKit.stop(session);
+    assertEquals(inFlight.callKey(), llm.expectMessageClass(LlmGateway.CancelChat.class).callKey());
 
     var revived = session("");
     IntentView interrupted = await(revived, running.id());

@@ -1,0 +1,76 @@
+package io.troupe.llm.resilience;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigUtil;
+import java.time.Duration;
+
+/**
+ * The resilience settings ({@code troupe.llm.resilience}) that apply to one provider, or to one
+ * provider and model: the defaults, overridden by {@code providers."<provider>"}, and for the
+ * retry and circuit-breaker blocks also by {@code models."<model>"}.
+ */
+public record ResilienceSettings(
+    BulkheadSettings bulkhead, RateLimitSettings rateLimit, RetrySettings retry, BreakerSettings breaker) {
+
+  /** Calls in flight per provider, and calls that may wait for a slot. */
+  public record BulkheadSettings(int maxConcurrent, int maxQueued) {}
+
+  /** Per-provider token buckets; 0 leaves a bucket open until the provider's headers give a limit. */
+  public record RateLimitSettings(
+      long requestsPerMinute, long tokensPerMinute, boolean adaptToHeaders, Duration maxWait, int charsPerToken) {}
+
+  public record RetrySettings(
+      int maxAttempts, Duration initialBackoff, Duration maxBackoff, double multiplier, double jitter,
+      Duration maxRetryAfter) {}
+
+  public record BreakerSettings(
+      boolean enabled, int consecutiveFailures, double failureRate, int window, int minimumCalls,
+      Duration resetTimeout) {}
+
+  /** Settings of a provider (bulkhead and rate limits) with its model's retry and breaker blocks. */
+  public static ResilienceSettings of(Config resilience, String provider, String model) {
+    Config forProvider = section(resilience, "providers", provider).withFallback(resilience);
+    Config forModel = model == null ? forProvider : section(resilience, "models", model).withFallback(forProvider);
+    return new ResilienceSettings(bulkhead(forProvider), rateLimit(forProvider), retry(forModel), breaker(forModel));
+  }
+
+  private static Config section(Config resilience, String section, String name) {
+    String path = section + "." + ConfigUtil.joinPath(name);
+    return resilience.hasPath(path) ? resilience.getConfig(path) : ConfigFactory.empty();
+  }
+
+  private static BulkheadSettings bulkhead(Config c) {
+    return new BulkheadSettings(
+        Math.max(1, c.getInt("bulkhead.max-concurrent")), Math.max(0, c.getInt("bulkhead.max-queued")));
+  }
+
+  private static RateLimitSettings rateLimit(Config c) {
+    return new RateLimitSettings(
+        Math.max(0, c.getLong("rate-limit.requests-per-minute")),
+        Math.max(0, c.getLong("rate-limit.tokens-per-minute")),
+        c.getBoolean("rate-limit.adapt-to-headers"),
+        c.getDuration("rate-limit.max-wait"),
+        Math.max(1, c.getInt("rate-limit.chars-per-token")));
+  }
+
+  private static RetrySettings retry(Config c) {
+    return new RetrySettings(
+        Math.max(1, c.getInt("retry.max-attempts")),
+        c.getDuration("retry.initial-backoff"),
+        c.getDuration("retry.max-backoff"),
+        Math.max(1.0, c.getDouble("retry.multiplier")),
+        Math.min(1.0, Math.max(0.0, c.getDouble("retry.jitter"))),
+        c.getDuration("retry.max-retry-after"));
+  }
+
+  private static BreakerSettings breaker(Config c) {
+    return new BreakerSettings(
+        c.getBoolean("circuit-breaker.enabled"),
+        Math.max(1, c.getInt("circuit-breaker.consecutive-failures")),
+        c.getDouble("circuit-breaker.failure-rate"),
+        Math.max(1, c.getInt("circuit-breaker.window")),
+        Math.max(1, c.getInt("circuit-breaker.minimum-calls")),
+        c.getDuration("circuit-breaker.reset-timeout"));
+  }
+}
