@@ -1,5 +1,6 @@
 package io.troupe.http;
 
+import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.runtime.RuntimeSupervisor;
 import io.troupe.core.runtime.TroupeRuntime;
 import io.troupe.core.session.SessionEntity;
@@ -14,12 +15,23 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * subsystems; tests pass fakes.
  *
  * @param sessions the session entity of a session id
+ * @param llm the LLM gateway, whose providers' circuit breakers readiness shows; may be null
  */
 public record Backends(
     Function<String, RecipientRef<SessionEntity.Command>> sessions,
     RecipientRef<RuntimeSupervisor.Command> supervisor,
     RecipientRef<ToolRegistry.Command> tools,
-    RecipientRef<VectorStore.Command> vectorStore) {
+    RecipientRef<VectorStore.Command> vectorStore,
+    RecipientRef<LlmGateway.Command> llm) {
+
+  /** Without a gateway: readiness then shows no provider details. */
+  public Backends(
+      Function<String, RecipientRef<SessionEntity.Command>> sessions,
+      RecipientRef<RuntimeSupervisor.Command> supervisor,
+      RecipientRef<ToolRegistry.Command> tools,
+      RecipientRef<VectorStore.Command> vectorStore) {
+    this(sessions, supervisor, tools, vectorStore, null);
+  }
 
   public static Backends of(TroupeRuntime runtime) {
     ClusterSharding sharding = ClusterSharding.get(runtime.system());
@@ -27,6 +39,7 @@ public record Backends(
         sessionId -> sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId),
         runtime.supervisor(),
         runtime.subsystems().tools(),
-        runtime.subsystems().vectorStore());
+        runtime.subsystems().vectorStore(),
+        runtime.subsystems().llm());
   }
 }

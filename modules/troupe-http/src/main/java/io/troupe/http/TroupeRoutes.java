@@ -25,7 +25,7 @@ public final class TroupeRoutes {
     int retryAfter = settings.retryAfterSeconds();
     ReadinessGate readiness = new ReadinessGate(backends.supervisor(), settings.askTimeout(), system.scheduler(), retryAfter);
     Route all = concat(
-        new HealthRoutes(readiness, retryAfter).route(),
+        new HealthRoutes(readiness, backends.llm(), settings.askTimeout(), system.scheduler(), retryAfter).route(),
         new IntentRoutes(backends, settings, system.scheduler(), readiness).route(),
         new ToolRoutes(backends, settings, system.scheduler()).route(),
         new DocumentRoutes(backends, settings, system.scheduler()).route());

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.ConfigFactory;
 import io.troupe.core.json.Json;
+import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.session.SessionEntity;
 import java.io.ByteArrayInputStream;
 import java.net.InetSocketAddress;
@@ -28,6 +29,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,22 +48,29 @@ class HttpRoutesTest {
   private final Map<String, ActorRef<SessionEntity.Command>> sessions = new ConcurrentHashMap<>();
   private String base;
   private String notReadyBase;
+  private String breakerOpenBase;
 
   @BeforeAll
   void bind() throws Exception {
     HttpSettings settings = HttpSettings.fromConfig(testKit.system().settings().config().getConfig("troupe.http"));
     settings = new HttpSettings("127.0.0.1", 0, 2048, 4096, Duration.ofSeconds(1), Duration.ofSeconds(5),
         Duration.ofSeconds(10), 3, Duration.ofSeconds(5), Duration.ofSeconds(15), 64, 10, 5, 50, 2, List.of());
-    base = start(settings, true);
-    notReadyBase = start(settings, false);
+    base = start(settings, true, LlmGateway.BreakerState.CLOSED);
+    notReadyBase = start(settings, false, LlmGateway.BreakerState.CLOSED);
+    breakerOpenBase = start(settings, true, LlmGateway.BreakerState.OPEN);
   }
 
-  private String start(HttpSettings settings, boolean databaseReady) throws Exception {
+  private String start(HttpSettings settings, boolean databaseReady, LlmGateway.BreakerState breaker) throws Exception {
+    var status = new LlmGateway.Status(List.of(new LlmGateway.TargetStatus("openai", "gpt-4o-mini", breaker, true, 1, 0)));
     Backends backends = new Backends(
         this::session,
         testKit.spawn(Fakes.supervisor(Fakes.readiness(databaseReady))),
         testKit.spawn(Fakes.tools()),
-        testKit.spawn(Fakes.vectorStore()));
+        testKit.spawn(Fakes.vectorStore()),
+        testKit.spawn(Behaviors.<LlmGateway.Command>receiveMessage(msg -> {
+          if (msg instanceof LlmGateway.GetStatus get) get.replyTo().tell(status);
+          return Behaviors.same();
+        })));
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
     testKit.spawn(HttpIngress.create(backends, settings, bound));
     InetSocketAddress address = bound.get(10, TimeUnit.SECONDS);
@@ -328,6 +337,17 @@ class HttpRoutesTest {
     assertEquals("ready", body.at("/subsystems/database/status").asText());
     assertEquals(12, body.at("/subsystems/database/initMillis").asInt());
     assertFalse(body.at("/subsystems/database").has("error"));
+    assertEquals("closed", body.at("/subsystems/llm-gateway/providers/0/breaker").asText());
+  }
+
+  @Test
+  void anOpenCircuitBreakerShowsAsDegradedButStillReady() throws Exception {
+    var ready = send(HttpRequest.newBuilder(URI.create(breakerOpenBase + "/health/ready")).GET());
+    assertEquals(200, ready.statusCode());
+    JsonNode body = json(ready);
+    assertEquals("degraded", body.get("status").asText());
+    assertEquals("open", body.at("/subsystems/llm-gateway/providers/0/breaker").asText());
+    assertEquals("circuit open for openai/gpt-4o-mini", body.at("/subsystems/llm-gateway/error").asText());
   }
 
   @Test

@@ -27,6 +27,14 @@ public record IntentUsage(long inputTokens, long outputTokens, int modelCalls, i
     return new IntentUsage(inputTokens, outputTokens, modelCalls, toolCalls + 1, costUsd);
   }
 
+  /** What this usage adds to {@code earlier}. */
+  public IntentUsage minus(IntentUsage earlier) {
+    return earlier == null
+        ? this
+        : new IntentUsage(inputTokens - earlier.inputTokens, outputTokens - earlier.outputTokens,
+            modelCalls - earlier.modelCalls, toolCalls - earlier.toolCalls, costUsd - earlier.costUsd);
+  }
+
   /** The sum of two usages, e.g. over the intents of a session. */
   public IntentUsage plus(IntentUsage other) {
     return other == null

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.troupe.core.CborSerializable;
 import java.util.List;
 
-/** The intent resource of the HTTP contract (DESIGN.md §4), as the session entity knows it. */
+/**
+ * The intent resource of the HTTP contract (DESIGN.md §4), as the session entity knows it;
+ * {@code sessionUsage} sums the usage of every intent of its session so far.
+ */
 public record IntentView(
     String id,
     String sessionId,
@@ -16,5 +19,13 @@ public record IntentView(
     Outcome outcome,
     List<Step> steps,
     IntentUsage usage,
-    String traceId)
-    implements CborSerializable {}
+    String traceId,
+    IntentUsage sessionUsage)
+    implements CborSerializable {
+
+  /** Without the session's totals. */
+  public IntentView(String id, String sessionId, IntentStatus status, String text, JsonNode metadata, long createdNanos,
+      long finishedNanos, Outcome outcome, List<Step> steps, IntentUsage usage, String traceId) {
+    this(id, sessionId, status, text, metadata, createdNanos, finishedNanos, outcome, steps, usage, traceId, null);
+  }
+}

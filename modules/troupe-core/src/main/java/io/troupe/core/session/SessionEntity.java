@@ -167,7 +167,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private Effect<Event, SessionState> onSubmit(SessionState state, Submit cmd) {
     if (cmd.idempotencyKey() != null && state.intentByIdempotencyKey.containsKey(cmd.idempotencyKey())) {
       SessionState.IntentRecord existing = state.intent(state.intentByIdempotencyKey.get(cmd.idempotencyKey()));
-      return Effect().none().thenRun(s -> cmd.replyTo().tell(StatusReply.success(existing.view(sessionId))));
+      return Effect().none().thenRun(s -> cmd.replyTo().tell(StatusReply.success(existing.view(sessionId, s.usage))));
     }
     String intentId = IntentIds.of(sessionId, state.intentsAccepted + 1);
     List<Event> events = new ArrayList<>();
@@ -179,7 +179,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     return Effect().persist(events).thenRun(s -> {
       SessionState.IntentRecord accepted = s.intent(intentId);
-      cmd.replyTo().tell(StatusReply.success(accepted.view(sessionId)));
+      cmd.replyTo().tell(StatusReply.success(accepted.view(sessionId, s.usage)));
       publish(intentId, accepted.events);
       if (startNow) {
         startRun(s, intentId);
@@ -190,7 +190,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private Effect<Event, SessionState> onGet(SessionState state, Get cmd) {
     if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
     SessionState.IntentRecord intent = state.intent(cmd.intentId());
-    cmd.replyTo().tell(intent == null ? notFound(cmd.intentId()) : StatusReply.success(intent.view(sessionId)));
+    cmd.replyTo().tell(intent == null ? notFound(cmd.intentId()) : StatusReply.success(intent.view(sessionId, state.usage)));
     return Effect().none();
   }
 
@@ -200,7 +200,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (intent == null) {
       cmd.replyTo().tell(notFound(cmd.intentId()));
     } else if (intent.status.isTerminal()) {
-      cmd.replyTo().tell(StatusReply.success(intent.view(sessionId)));
+      cmd.replyTo().tell(StatusReply.success(intent.view(sessionId, state.usage)));
     } else {
       waiters.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.replyTo());
     }
@@ -248,7 +248,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     String next = wasRunning ? state.queued.peekFirst() : null;
     if (next != null) events.add(new IntentStarted(next));
     return Effect().persist(events).thenRun(s -> {
-      cmd.replyTo().tell(StatusReply.success(s.intent(cmd.intentId()).view(sessionId)));
+      cmd.replyTo().tell(StatusReply.success(s.intent(cmd.intentId()).view(sessionId, s.usage)));
       afterFinished(s, cmd.intentId());
       if (next != null) startRun(s, next);
     });
@@ -370,7 +370,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (listening != null) listening.forEach(s -> s.tell(new EventStream.Completed()));
     List<ActorRef<StatusReply<IntentView>>> waiting = waiters.remove(intentId);
     if (waiting != null) {
-      IntentView view = intent.view(sessionId);
+      IntentView view = intent.view(sessionId, state.usage);
       waiting.forEach(w -> w.tell(StatusReply.success(view)));
     }
   }
@@ -414,7 +414,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           SessionState.IntentRecord intent = state.intent(e.intentId());
           if (e.event() != null) intent.events.add(e.event());
           if (e.step() != null) intent.steps.add(e.step());
-          if (e.usage() != null) intent.usage = e.usage();
+          if (e.usage() != null) {
+            state.usage = state.usage.plus(e.usage().minus(intent.usage));
+            intent.usage = e.usage();
+          }
           return state;
         })
         .onEvent(IntentFinished.class, (state, e) -> {

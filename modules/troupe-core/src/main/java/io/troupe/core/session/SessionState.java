@@ -42,13 +42,14 @@ final class SessionState {
       return events.isEmpty() ? 0 : events.get(events.size() - 1).seq();
     }
 
-    IntentView view(String sessionId) {
+    IntentView view(String sessionId, IntentUsage sessionUsage) {
       return new IntentView(id, sessionId, status, text, metadata, createdNanos, finishedNanos, outcome,
-          List.copyOf(steps), usage, traceId);
+          List.copyOf(steps), usage, traceId, sessionUsage);
     }
   }
 
   long intentsAccepted;
+  IntentUsage usage = IntentUsage.NONE;
   final Map<String, IntentRecord> intents = new LinkedHashMap<>();
   final Map<String, String> intentByIdempotencyKey = new HashMap<>();
   final Deque<String> queued = new ArrayDeque<>();

@@ -125,6 +125,7 @@ class SessionEntityTest {
     assertEquals(IntentStatus.SUCCEEDED, done.status());
     assertEquals("17% of 2,340 is 397.8. It is 01:00 UTC.", done.outcome().answer());
     assertEquals(new IntentUsage(30, 12, 2, 2), done.usage());
+    assertEquals(done.usage(), done.sessionUsage(), "the session's first intent is all it used");
 
     // Each tool ran after its guardrail allow, and the two tool spans overlap.
     List<Step> toolSteps = done.steps().stream().filter(s -> s.kind().equals("tool")).toList();
@@ -233,7 +234,10 @@ class SessionEntityTest {
     List<String> contents = chat.request().messages().stream().map(ChatMessage::content).toList();
     assertTrue(contents.containsAll(List.of("first", "one", "second")), contents.toString());
     chat.replyTo().tell(text("two"));
-    assertEquals("two", await(session, second.id()).outcome().answer());
+    IntentView secondDone = await(session, second.id());
+    assertEquals("two", secondDone.outcome().answer());
+    assertEquals(2, secondDone.sessionUsage().modelCalls(), "the session's usage sums both intents");
+    assertEquals(1, secondDone.usage().modelCalls());
   }
 
   @Test

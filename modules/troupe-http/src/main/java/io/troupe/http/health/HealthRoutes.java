@@ -8,11 +8,20 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.troupe.core.json.Json;
+import io.troupe.core.llm.LlmGateway;
+import io.troupe.core.runtime.Subsystems;
 import io.troupe.core.runtime.Readiness;
 import io.troupe.http.support.JsonResponses;
 import io.troupe.http.support.ReadinessGate;
 import io.troupe.http.support.Respond;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.RecipientRef;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -20,10 +29,22 @@ import org.apache.pekko.http.javadsl.server.Route;
 /** GET /health/live (the process answers) and GET /health/ready (every subsystem is ready). */
 public final class HealthRoutes {
   private final ReadinessGate readiness;
+  private final RecipientRef<LlmGateway.Command> llm;
+  private final Duration askTimeout;
+  private final Scheduler scheduler;
   private final int retryAfter;
 
   public HealthRoutes(ReadinessGate readiness, int retryAfterSeconds) {
+    this(readiness, null, Duration.ofSeconds(1), null, retryAfterSeconds);
+  }
+
+  /** With the gateway: readiness also shows each provider's circuit breaker. */
+  public HealthRoutes(ReadinessGate readiness, RecipientRef<LlmGateway.Command> llm, Duration askTimeout,
+      Scheduler scheduler, int retryAfterSeconds) {
     this.readiness = readiness;
+    this.llm = llm;
+    this.askTimeout = askTimeout;
+    this.scheduler = scheduler;
     this.retryAfter = retryAfterSeconds;
   }
 
@@ -32,7 +53,7 @@ public final class HealthRoutes {
         path(segment("health").slash("live"), () -> get(() -> complete(live()))),
         path(segment("health").slash("ready"), () -> get(() -> Respond.with(
             readiness.current()
-                .thenApply(HealthRoutes::ready)
+                .thenCombine(providers(), HealthRoutes::ready)
                 .exceptionally(t -> notReported()),
             retryAfter))));
   }
@@ -43,9 +64,28 @@ public final class HealthRoutes {
     return JsonResponses.json(200, body);
   }
 
+  /** The gateway's providers, or null when there is no gateway or it does not answer in time. */
+  private CompletionStage<LlmGateway.Status> providers() {
+    if (llm == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return AskPattern.<LlmGateway.Command, LlmGateway.Status>ask(llm, LlmGateway.GetStatus::new, askTimeout, scheduler)
+        .exceptionally(t -> null);
+  }
+
   static HttpResponse ready(Readiness r) {
+    return ready(r, null);
+  }
+
+  /**
+   * 200 when every subsystem is ready, else 503. An open circuit breaker does not make the node
+   * unready (fallbacks may still serve, and every node shares the provider): it shows as
+   * {@code degraded} with the breaker's provider and model.
+   */
+  static HttpResponse ready(Readiness r, LlmGateway.Status providers) {
     ObjectNode body = Json.object();
-    body.put("status", r.ready() ? "ready" : "not_ready");
+    boolean degraded = providers != null && !providers.allClosed();
+    body.put("status", !r.ready() ? "not_ready" : degraded ? "degraded" : "ready");
     ObjectNode subsystems = body.putObject("subsystems");
     r.subsystems().forEach((name, s) -> {
       ObjectNode o = subsystems.putObject(name);
@@ -60,6 +100,22 @@ public final class HealthRoutes {
       }
       o.put("attempts", s.attempts());
     });
+    ObjectNode gateway = (ObjectNode) subsystems.get(Subsystems.LLM);
+    if (providers != null && gateway != null) {
+      var list = gateway.putArray("providers");
+      for (LlmGateway.TargetStatus t : providers.targets()) {
+        list.addObject()
+            .put("provider", t.provider())
+            .put("model", t.model())
+            .put("breaker", t.breaker().name().toLowerCase(Locale.ROOT))
+            .put("available", t.available())
+            .put("activeCalls", t.activeCalls())
+            .put("queuedCalls", t.queuedCalls());
+        if (t.breaker() == LlmGateway.BreakerState.OPEN && !gateway.has("error")) {
+          gateway.put("error", "circuit open for " + t.provider() + "/" + t.model());
+        }
+      }
+    }
     return JsonResponses.json(r.ready() ? 200 : 503, body);
   }
 

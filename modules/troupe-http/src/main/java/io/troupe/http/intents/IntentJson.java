@@ -29,7 +29,11 @@ public final class IntentJson {
     if (v.steps() != null) {
       v.steps().forEach(s -> steps.add(step(s)));
     }
-    o.set("usage", usage(v.usage()));
+    ObjectNode usage = usage(v.usage());
+    if (v.sessionUsage() != null) {
+      usage.set("session", usage(v.sessionUsage()));
+    }
+    o.set("usage", usage);
     if (v.metadata() != null && !v.metadata().isNull()) {
       o.set("metadata", v.metadata());
     }
@@ -97,6 +101,7 @@ public final class IntentJson {
     o.put("totalTokens", u.totalTokens());
     o.put("modelCalls", u.modelCalls());
     o.put("toolCalls", u.toolCalls());
+    o.put("costUsd", u.costUsd());
     return o;
   }
 
