@@ -20,6 +20,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -81,6 +82,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   private record RecoverOrphanedRun() implements Command {}
 
+  private record IdleCheck() implements Command {}
+
+  /** The shard's stop message: the session has asked to be passivated. */
+  private record Passivate() implements Command {}
+
   // Events: what the journal keeps.
 
   public sealed interface Event extends CborSerializable {}
@@ -98,11 +104,25 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   /** Starts sharding for sessions on this node; entities run their loop against {@code subsystems}. */
   public static void init(ActorSystem<?> system, Subsystems subsystems, SessionSettings settings) {
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
-        entityContext -> create(entityContext.getEntityId(), subsystems, settings)));
+            entityContext -> create(entityContext.getEntityId(), subsystems, settings, entityContext.getShard()))
+        .withStopMessage(new Passivate())
+        .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
   }
 
+  /** A session outside sharding: it never passivates. */
   public static Behavior<Command> create(String sessionId, Subsystems subsystems, SessionSettings settings) {
-    return Behaviors.setup(ctx -> new SessionEntity(ctx, sessionId, subsystems, settings));
+    return create(sessionId, subsystems, settings, null);
+  }
+
+  /** A session that asks {@code shard} to passivate it once idle (no run, no listener, no request). */
+  public static Behavior<Command> create(String sessionId, Subsystems subsystems, SessionSettings settings,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      if (shard != null) {
+        timers.startTimerWithFixedDelay(new IdleCheck(), settings.idleTimeout());
+      }
+      return new SessionEntity(ctx, sessionId, subsystems, settings, shard);
+    }));
   }
 
   /** The root span of an intent's trace is derived from its trace id. */
@@ -114,19 +134,23 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final String sessionId;
   private final Subsystems subsystems;
   private final SessionSettings settings;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private boolean requestedSinceIdleCheck = true;
 
   // Not journaled: the live run, and who waits for or listens to which intent.
   private ActorRef<AgentRun.Command> currentRun;
   private final Map<String, List<ActorRef<StatusReply<IntentView>>>> waiters = new HashMap<>();
   private final Map<String, List<ActorRef<EventStream.Message>>> subscribers = new HashMap<>();
 
-  private SessionEntity(ActorContext<Command> ctx, String sessionId, Subsystems subsystems, SessionSettings settings) {
+  private SessionEntity(ActorContext<Command> ctx, String sessionId, Subsystems subsystems, SessionSettings settings,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     super(PersistenceId.of(TYPE_KEY.name(), sessionId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.ctx = ctx;
     this.sessionId = sessionId;
     this.subsystems = subsystems;
     this.settings = settings;
+    this.shard = shard;
   }
 
   @Override
@@ -159,12 +183,15 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         .onCommand(RunFinished.class, this::onRunFinished)
         .onCommand(RunStopped.class, this::onRunStopped)
         .onCommand(RecoverOrphanedRun.class, this::onRecoverOrphanedRun)
+        .onCommand(IdleCheck.class, this::onIdleCheck)
+        .onCommand(Passivate.class, (state, cmd) -> Effect().stop())
         .build();
   }
 
   // Commands
 
   private Effect<Event, SessionState> onSubmit(SessionState state, Submit cmd) {
+    requestedSinceIdleCheck = true;
     if (cmd.idempotencyKey() != null && state.intentByIdempotencyKey.containsKey(cmd.idempotencyKey())) {
       SessionState.IntentRecord existing = state.intent(state.intentByIdempotencyKey.get(cmd.idempotencyKey()));
       return Effect().none().thenRun(s -> cmd.replyTo().tell(StatusReply.success(existing.view(sessionId, s.usage))));
@@ -188,6 +215,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private Effect<Event, SessionState> onGet(SessionState state, Get cmd) {
+    requestedSinceIdleCheck = true;
     if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
     SessionState.IntentRecord intent = state.intent(cmd.intentId());
     cmd.replyTo().tell(intent == null ? notFound(cmd.intentId()) : StatusReply.success(intent.view(sessionId, state.usage)));
@@ -195,6 +223,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private Effect<Event, SessionState> onAwaitTerminal(SessionState state, AwaitTerminal cmd) {
+    requestedSinceIdleCheck = true;
     if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
     SessionState.IntentRecord intent = state.intent(cmd.intentId());
     if (intent == null) {
@@ -208,6 +237,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private Effect<Event, SessionState> onSubscribe(SessionState state, Subscribe cmd) {
+    requestedSinceIdleCheck = true;
     if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
     SessionState.IntentRecord intent = state.intent(cmd.intentId());
     if (intent == null) {
@@ -226,6 +256,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private Effect<Event, SessionState> onCancel(SessionState state, Cancel cmd) {
+    requestedSinceIdleCheck = true;
     if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
     SessionState.IntentRecord intent = state.intent(cmd.intentId());
     if (intent == null) {
@@ -306,6 +337,17 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (state.running == null && currentRun == null && !state.queued.isEmpty()) {
       String next = state.queued.peekFirst();
       return Effect().persist(new IntentStarted(next)).thenRun(s -> startRun(s, next));
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, SessionState> onIdleCheck(SessionState state, IdleCheck cmd) {
+    // Idle for a whole check period: passivated between one and two idle timeouts after the last request.
+    boolean idle = !requestedSinceIdleCheck && currentRun == null && state.running == null && state.queued.isEmpty()
+        && subscribers.isEmpty() && waiters.isEmpty();
+    requestedSinceIdleCheck = false;
+    if (idle && shard != null) {
+      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
     }
     return Effect().none();
   }

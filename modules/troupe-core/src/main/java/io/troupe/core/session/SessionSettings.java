@@ -11,6 +11,7 @@ import java.time.Duration;
  * @param maxAnswerAttempts answers the guardrail may deny before the run fails
  * @param systemPrompt the first message of every conversation
  * @param historyMessages how many earlier messages of the session a new intent sees
+ * @param idleTimeout a session with no run, no listener and no request for this long is passivated
  */
 public record SessionSettings(
     String model,
@@ -22,7 +23,8 @@ public record SessionSettings(
     Duration guardrailTimeout,
     Duration subsystemTimeout,
     String systemPrompt,
-    int historyMessages) {
+    int historyMessages,
+    Duration idleTimeout) {
 
   public static SessionSettings fromConfig(Config troupe) {
     Config c = troupe.getConfig("agent");
@@ -36,6 +38,7 @@ public record SessionSettings(
         c.getDuration("guardrail-timeout"),
         c.getDuration("subsystem-timeout"),
         c.getString("system-prompt"),
-        c.getInt("history-messages"));
+        c.getInt("history-messages"),
+        c.getDuration("session-idle-timeout"));
   }
 }
