@@ -57,12 +57,17 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
   private record AnswerChecked(int attempt, String answer, Verdict verdict, Throwable failure) implements Command {}
 
+  private record DeadlinePassed() implements Command {}
+
   /** What the run needs to know about its intent. */
   record Input(String intentId, String sessionId, String text, String traceId, List<ChatMessage> history) {}
 
   static Behavior<Command> create(
       Input input, Subsystems subsystems, SessionSettings settings, ActorRef<SessionEntity.Command> session) {
-    return Behaviors.setup(ctx -> new AgentRun(ctx, input, subsystems, settings, session).start());
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startSingleTimer(new DeadlinePassed(), settings.deadline());
+      return new AgentRun(ctx, input, subsystems, settings, session).start();
+    }));
   }
 
   private final Input input;
@@ -81,6 +86,8 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   private String planCategory;
   private int modelCalls;
   private long modelStartNanos;
+  private long tokensUsed;
+  private double costUsd;
   private String modelCallKey; // the model call awaiting its reply, cancelled if the run stops first
   private int answerAttempts;
   private long answerCheckStartNanos;
@@ -120,6 +127,9 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         .onMessage(CallChecked.class, this::onCallChecked)
         .onMessage(CallDone.class, this::onCallDone)
         .onMessage(AnswerChecked.class, this::onAnswerChecked)
+        .onMessage(DeadlinePassed.class, msg -> fail("deadline",
+            "The intent did not finish within its deadline of " + settings.deadline().toMillis() + " ms.",
+            "simplify_request"))
         .onSignal(PostStop.class, this::onPostStop)
         .build();
   }
@@ -247,6 +257,17 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     if (response.usage().costUsd() > 0) detail.put("costUsd", response.usage().costUsd());
     response.message().toolCalls().forEach(c -> detail.withArray("toolCalls").add(c.name()));
     recordModelStep("ok", detail, response);
+
+    tokensUsed += response.usage().totalTokens();
+    costUsd += response.usage().costUsd();
+    if (settings.maxTokens() > 0 && tokensUsed > settings.maxTokens()) {
+      return fail("max_tokens", "The run used " + tokensUsed + " tokens, over its limit of " + settings.maxTokens() + ".",
+          "simplify_request");
+    }
+    if (settings.maxCostUsd() > 0 && costUsd > settings.maxCostUsd()) {
+      return fail("max_cost", String.format(Locale.ROOT, "The run cost %.6f USD, over its limit of %.6f USD.",
+          costUsd, settings.maxCostUsd()), "simplify_request");
+    }
 
     if (response.hasToolCalls()) {
       return startToolTurn(response.message());

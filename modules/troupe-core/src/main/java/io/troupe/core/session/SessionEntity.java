@@ -196,15 +196,36 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       SessionState.IntentRecord existing = state.intent(state.intentByIdempotencyKey.get(cmd.idempotencyKey()));
       return Effect().none().thenRun(s -> cmd.replyTo().tell(StatusReply.success(existing.view(sessionId, s.usage))));
     }
+    boolean busy = state.running != null || !state.queued.isEmpty() || currentRun != null;
+    if (busy && settings.busyPolicy() == SessionSettings.BusyPolicy.REJECT) {
+      cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.CONFLICT,
+          "session " + sessionId + " is running another intent; retry when it has finished")));
+      return Effect().none();
+    }
     String intentId = IntentIds.of(sessionId, state.intentsAccepted + 1);
     List<Event> events = new ArrayList<>();
+    List<String> superseded = new ArrayList<>();
+    if (busy && settings.busyPolicy() == SessionSettings.BusyPolicy.INTERRUPT) {
+      // The new intent replaces whatever runs or waits: they end cancelled, in order.
+      if (state.running != null) superseded.add(state.running);
+      superseded.addAll(state.queued);
+      for (String id : superseded) {
+        events.add(finished(state.intent(id), IntentStatus.CANCELLED, Outcome.failed("superseded",
+            "A newer intent of the session (" + intentId + ") replaced this one.", "none"), List.of()));
+      }
+      if (currentRun != null) {
+        ctx.stop(currentRun);
+        currentRun = null;
+      }
+    }
     events.add(new IntentAccepted(intentId, cmd.text(), cmd.metadata(), cmd.idempotencyKey(), Ids.traceId(),
         TraceClock.nowEpochNanos()));
-    boolean startNow = state.running == null && state.queued.isEmpty() && currentRun == null;
+    boolean startNow = !busy || settings.busyPolicy() == SessionSettings.BusyPolicy.INTERRUPT;
     if (startNow) {
       events.add(new IntentStarted(intentId));
     }
     return Effect().persist(events).thenRun(s -> {
+      superseded.forEach(id -> afterFinished(s, id));
       SessionState.IntentRecord accepted = s.intent(intentId);
       cmd.replyTo().tell(StatusReply.success(accepted.view(sessionId, s.usage)));
       publish(intentId, accepted.events);

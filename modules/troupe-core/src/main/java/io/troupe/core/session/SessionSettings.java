@@ -12,6 +12,10 @@ import java.time.Duration;
  * @param systemPrompt the first message of every conversation
  * @param historyMessages how many earlier messages of the session a new intent sees
  * @param idleTimeout a session with no run, no listener and no request for this long is passivated
+ * @param deadline the longest an intent may run
+ * @param maxTokens input plus output tokens per intent at most, 0 for no limit
+ * @param maxCostUsd cost per intent at most, 0 for no limit
+ * @param busyPolicy what a session does with an intent that arrives while another runs
  */
 public record SessionSettings(
     String model,
@@ -24,7 +28,21 @@ public record SessionSettings(
     Duration subsystemTimeout,
     String systemPrompt,
     int historyMessages,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    Duration deadline,
+    long maxTokens,
+    double maxCostUsd,
+    BusyPolicy busyPolicy) {
+
+  /** What a session does with an intent that arrives while another one runs. */
+  public enum BusyPolicy {
+    /** Run it after the ones before it (the default). */
+    ENQUEUE,
+    /** Refuse it: {@code conflict}, 409 over HTTP. */
+    REJECT,
+    /** Cancel the running intent (and drop the queued ones), then run it. */
+    INTERRUPT
+  }
 
   public static SessionSettings fromConfig(Config troupe) {
     Config c = troupe.getConfig("agent");
@@ -39,6 +57,10 @@ public record SessionSettings(
         c.getDuration("subsystem-timeout"),
         c.getString("system-prompt"),
         c.getInt("history-messages"),
-        c.getDuration("session-idle-timeout"));
+        c.getDuration("session-idle-timeout"),
+        c.getDuration("deadline"),
+        c.getLong("max-tokens"),
+        c.getDouble("max-cost-usd"),
+        BusyPolicy.valueOf(c.getString("busy-policy").toUpperCase(java.util.Locale.ROOT)));
   }
 }

@@ -312,6 +312,79 @@ class SessionEntityTest {
   }
 
   @Test
+  void endsARunThatOutlivesItsDeadline() {
+    var session = session("troupe.agent.deadline = 300ms");
+    IntentView accepted = submit(session, "Think forever", null);
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class); // never answered
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.FAILED, done.status());
+    assertEquals("deadline", done.outcome().errorCode());
+    assertTrue(done.outcome().error().contains("300 ms"), done.outcome().error());
+    // The in-flight model call is cancelled.
+    assertInstanceOf(LlmGateway.CancelChat.class, llm.receiveMessage());
+  }
+
+  @Test
+  void endsARunOverItsTokenBudget() {
+    var tokens = session("troupe.agent.max-tokens = 20");
+    IntentView first = submit(tokens, "Say a lot", null);
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("a long answer")); // 27 tokens
+    IntentView overTokens = await(tokens, first.id());
+    assertEquals("max_tokens", overTokens.outcome().errorCode());
+    assertTrue(overTokens.outcome().error().contains("27 tokens"), overTokens.outcome().error());
+  }
+
+  @Test
+  void endsARunOverItsCostBudget() {
+    var session = session("troupe.agent.max-cost-usd = 0.01");
+    IntentView accepted = submit(session, "Spend", null);
+    answerToolList();
+    var priced = new ChatResponse(ChatMessage.assistant("pricey"), new Usage(1000, 1000, 0.02), FinishReason.STOP, "m", "p");
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(LlmGateway.ChatResult.ok(priced));
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.FAILED, done.status());
+    assertEquals("max_cost", done.outcome().errorCode());
+  }
+
+  @Test
+  void aBusySessionCanRejectANewIntent() {
+    var session = session("troupe.agent.busy-policy = reject");
+    IntentView first = submit(session, "first", null);
+    answerToolList();
+    var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+    TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
+    session.tell(new SessionEntity.Submit("second", null, null, probe.getRef()));
+    StatusReply<IntentView> refused = probe.receiveMessage();
+    assertTrue(refused.isError());
+    assertEquals("conflict", Errors.codeOf(refused.getError().getMessage()));
+    chat.replyTo().tell(text("one"));
+    assertEquals(IntentStatus.SUCCEEDED, await(session, first.id()).status());
+    // Once idle, the session takes the next intent.
+    IntentView third = submit(session, "third", null);
+    assertEquals(IntentStatus.RUNNING, third.status());
+  }
+
+  @Test
+  void aBusySessionCanInterruptTheRunningIntent() {
+    var session = session("troupe.agent.busy-policy = interrupt");
+    IntentView first = submit(session, "first", null);
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class);
+    IntentView second = submit(session, "second", null);
+    assertEquals(IntentStatus.RUNNING, second.status());
+
+    IntentView cancelled = await(session, first.id());
+    assertEquals(IntentStatus.CANCELLED, cancelled.status());
+    assertEquals("superseded", cancelled.outcome().errorCode());
+    assertInstanceOf(LlmGateway.CancelChat.class, llm.receiveMessage());
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("two"));
+    assertEquals("two", await(session, second.id()).outcome().answer());
+  }
+
+  @Test
   void unknownIntentsAreNotFound() {
     var session = session("");
     TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
