@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -29,11 +30,18 @@ final class TestNode implements AutoCloseable {
 
   /** Starts a node and waits (bounded) until every subsystem is ready. */
   static TestNode start(Path dataDir) throws Exception {
-    TroupeNode.Running running = TroupeNode.start(Map.of(
+    return start(dataDir, Map.of());
+  }
+
+  /** As {@link #start(Path)}, with config overrides (paths to values) on top of the test defaults. */
+  static TestNode start(Path dataDir, Map<String, Object> overrides) throws Exception {
+    Map<String, Object> config = new HashMap<>(Map.of(
         "troupe.http.port", 0,
         "troupe.data-dir", dataDir.toString(),
         "troupe.cluster.seeds", "",
         "pekko.coordinated-shutdown.exit-jvm", "off"));
+    config.putAll(overrides);
+    TroupeNode.Running running = TroupeNode.start(config);
     InetSocketAddress address = running.http().toCompletableFuture().get(60, TimeUnit.SECONDS);
     TestNode node = new TestNode(running, "http://127.0.0.1:" + address.getPort());
     TestProbe<Object> probe = TestProbe.create(running.system());

@@ -198,10 +198,11 @@ public final class FakeProviderServer implements AutoCloseable {
       body = body.throttle(1, r.chunkDelay);
     }
     if (r.ending == Ending.RESET) {
-      // a moment later, so that the chunks before it are flushed to the client first
-      CompletionStage<ByteString> reset = Patterns.after(Duration.ofMillis(100), system.classicSystem().scheduler(),
-          system.executionContext(), () -> CompletableFuture.failedFuture(new IllegalStateException("fake connection reset")));
-      body = body.concat(Source.completionStage(reset));
+      // a moment after the last chunk, so that the chunks before it are flushed to the client first; lazily
+      // (concat pulls its second source at once, so its timer would start, and fail the body, too early)
+      body = body.concatLazy(Source.lazyCompletionStage(() -> Patterns.after(Duration.ofMillis(100),
+          system.classicSystem().scheduler(), system.executionContext(),
+          () -> CompletableFuture.<ByteString>failedFuture(new IllegalStateException("fake connection reset")))));
     } else if (r.ending == Ending.HANG) {
       body = body.concat(Source.<ByteString>maybe());
     }
