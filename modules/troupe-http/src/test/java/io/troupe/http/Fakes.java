@@ -41,6 +41,15 @@ final class Fakes {
           m.replyTo().tell(new ToolRegistry.ToolList(List.of(new ToolSpec("calculator", "Evaluates arithmetic", schema))));
           return Behaviors.same();
         })
+        .onMessage(io.troupe.core.tools.ToolCatalog.Describe.class, m -> {
+          var schema = Json.parse("{\"type\":\"object\",\"properties\":{\"expression\":{\"type\":\"string\"}},\"required\":[\"expression\"]}");
+          m.replyTo().tell(new io.troupe.core.tools.ToolCatalog.Catalog(
+              List.of(new ToolSpec("calculator", "Evaluates arithmetic", schema),
+                  new ToolSpec("files_write", "Writes a file", Json.parse("{\"type\":\"object\"}"))),
+              List.of(new io.troupe.core.tools.ToolCatalog.ToolInfo("calculator", io.troupe.core.tools.Tool.Effect.READ_ONLY, false, 30000, 16, "builtin"),
+                  new io.troupe.core.tools.ToolCatalog.ToolInfo("files_write", io.troupe.core.tools.Tool.Effect.SIDE_EFFECTING, true, 5000, 2, "mcp:files"))));
+          return Behaviors.same();
+        })
         .build();
   }
 

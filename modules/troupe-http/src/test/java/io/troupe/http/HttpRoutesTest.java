@@ -376,6 +376,18 @@ class HttpRoutesTest {
     assertEquals("calculator", tool.get("name").asText());
     assertEquals("Evaluates arithmetic", tool.get("description").asText());
     assertEquals("object", tool.at("/parameters/type").asText());
+    assertEquals("READ_ONLY", tool.get("effect").asText());
+    assertFalse(tool.get("blocking").asBoolean());
+    assertEquals(30000, tool.get("timeoutMs").asLong());
+    assertEquals(16, tool.get("maxConcurrent").asInt());
+    assertEquals("builtin", tool.get("source").asText());
+    JsonNode mcp = json(r).at("/tools/1");
+    assertEquals("files_write", mcp.get("name").asText());
+    assertEquals("SIDE_EFFECTING", mcp.get("effect").asText());
+    assertTrue(mcp.get("blocking").asBoolean());
+    assertEquals(5000, mcp.get("timeoutMs").asLong());
+    assertEquals(2, mcp.get("maxConcurrent").asInt());
+    assertEquals("mcp:files", mcp.get("source").asText());
   }
 
   @Test

@@ -89,7 +89,7 @@ class ToolRegistryActorTest {
     TestProbe<ToolRegistry.ToolList> reply = testKit.createTestProbe();
     registry.tell(new ToolRegistry.ListTools(reply.ref()));
     List<ToolSpec> tools = reply.receiveMessage().tools();
-    assertEquals(List.of("calculator", "current_time", "search_documents", "sql_query", "describe_schema"),
+    assertEquals(List.of("calculator", "current_time", "search_documents", "sql_query", "describe_schema", "http_fetch"),
         tools.stream().map(ToolSpec::name).toList());
     for (ToolSpec spec : tools) {
       assertFalse(spec.description().isBlank());
@@ -106,7 +106,7 @@ class ToolRegistryActorTest {
     assertEquals("c1", result.callId());
     assertEquals("weather", result.name());
     assertEquals("unknown tool 'weather'; available tools: calculator, current_time, search_documents, sql_query,"
-        + " describe_schema", result.error());
+        + " describe_schema, http_fetch", result.error());
   }
 
   @Test
@@ -309,7 +309,7 @@ class ToolRegistryActorTest {
     ActorRef<ToolRegistry.Command> registry = testKit.spawn(ToolRegistryActor.create(TROUPE, null, null));
     TestProbe<ToolRegistry.ToolList> reply = testKit.createTestProbe();
     registry.tell(new ToolRegistry.ListTools(reply.ref()));
-    assertEquals(List.of("calculator", "current_time"),
+    assertEquals(List.of("calculator", "current_time", "http_fetch"),
         reply.receiveMessage().tools().stream().map(ToolSpec::name).toList());
   }
 }

@@ -72,6 +72,13 @@ class SessionPassivationTest {
     String id = reply.receiveMessage().getValue().id();
     tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo().tell(new ToolRegistry.ToolList(List.of()));
     var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+    // Let the run's journal writes finish before moving the clock (the journal times out on it too).
+    TestProbe<EventStream.Message> events = testKit.createTestProbe();
+    session.tell(new SessionEntity.Subscribe(id, 0, events.getRef()));
+    events.fishForMessage(Duration.ofSeconds(5), m -> m instanceof EventStream.Item item
+        && item.event().type().equals("model.started")
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
 
     for (int i = 0; i < 5; i++) {
       manualTime.timePasses(IDLE);
