@@ -44,7 +44,14 @@ public final class TroupeNode {
     return new Running(system, http);
   }
 
+  /** The JDK's common pool: with one core's worth of parallelism it starts a thread per async callback. */
+  static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
   public static void main(String[] args) throws Exception {
+    // Before anything touches the common pool: CompletionStages from Pekko's Java API complete on it.
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(COMMON_POOL_PARALLELISM, Integer.toString(Math.max(4, Runtime.getRuntime().availableProcessors())));
+    }
     CommandLine cli;
     try {
       cli = CommandLine.parse(args);

@@ -1,0 +1,50 @@
+package io.troupe.bench;
+
+import io.troupe.bench.gateway.GatewaySuite;
+import java.util.Arrays;
+
+/**
+ * {@code bin/bench <suite> [options]}. Suites: {@code gateway} (issue 3: the LLM gateway alone,
+ * whole sessions through the OpenAI provider, and both under faults). Internal commands run one
+ * benchmark in a child JVM: {@code fake-server}, {@code gateway-run}, {@code sessions-run}.
+ */
+public final class BenchMain {
+  private BenchMain() {}
+
+  public static final String USAGE = String.join("\n",
+      "usage: bin/bench gateway [options]",
+      "  --pairs 64:64,256:256,1024:1024   (P:C) pairs of the gateway-alone runs; none = skip them",
+      "  --calls 10000                     model calls per gateway-alone run",
+      "  --sessions 1000,10000             N of the in-memory-journal session runs",
+      "  --durable 1000                    N of the H2 (JDBC journal) session runs",
+      "  --faults-calls 10000              gateway-alone calls with 20% 429/500 (at the middle pair); 0 = skip",
+      "  --faults-sessions 10000           N of the session run with 20% 429/500; 0 = skip",
+      "  --big                             adds N = 100000 to --sessions (slow; bounded by --timeout-s)",
+      "  --session-c 256                   gateway bulkhead and pool size of the session runs, min(N, this) (<= ~18000: fds)",
+      "  --latency-ms 200 --fail-rate 0.2 --timeout-s 300 --xmx 768m --big-xmx 3g",
+      "  --as-shipped false                skip the two runs without the common-pool flag (see docs/benchmarks.md)",
+      "  --quick                           a smoke run: 1000 calls, N = 200, ~2 minutes",
+      "usage: bin/bench report --file modules/troupe-bench/results/gateway-<time>/suite.json",
+      "  writes that run's HTML page again (suite.html next to it) and prints its table");
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
+      System.out.println(USAGE);
+      return;
+    }
+    Args rest = new Args(args, 1);
+    switch (args[0]) {
+      case "gateway" -> GatewaySuite.main(rest);
+      case "report" -> GatewaySuite.report(rest);
+      case "fake-server" -> GatewaySuite.fakeServer(rest);
+      case "gateway-run" -> GatewaySuite.gatewayRun(rest);
+      case "sessions-run" -> GatewaySuite.sessionsRun(rest);
+      default -> {
+        System.err.println("bench: unknown suite '" + args[0] + "' in " + Arrays.toString(args));
+        System.err.println(USAGE);
+        System.exit(2);
+      }
+    }
+    System.exit(0);
+  }
+}
