@@ -24,6 +24,7 @@ public final class BenchMain {
       "  --latency-ms 200 --fail-rate 0.2 --timeout-s 300 --xmx 768m --big-xmx 3g",
       "  --as-shipped false                skip the two runs without the common-pool flag (see docs/benchmarks.md)",
       "  --quick                           a smoke run: 1000 calls, N = 200, ~2 minutes",
+      "usage: bin/bench vector [--docs 50000 --queries 300 --minilm-docs 300 --candidates 100]",
       "usage: bin/bench report --file modules/troupe-bench/results/gateway-<time>/suite.json",
       "  writes that run's HTML page again (suite.html next to it) and prints its table");
 
@@ -35,6 +36,7 @@ public final class BenchMain {
     Args rest = new Args(args, 1);
     switch (args[0]) {
       case "gateway" -> GatewaySuite.main(rest);
+      case "vector" -> io.troupe.bench.vector.VectorBench.main(rest);
       case "report" -> GatewaySuite.report(rest);
       case "fake-server" -> GatewaySuite.fakeServer(rest);
       case "gateway-run" -> GatewaySuite.gatewayRun(rest);

@@ -12,6 +12,10 @@ import io.troupe.db.DatabaseSettings;
 import io.troupe.http.HttpIngress;
 import io.troupe.llm.LlmGatewayActor;
 import io.troupe.tools.ToolRegistryActor;
+import com.typesafe.config.ConfigValueFactory;
+import io.troupe.llm.embeddings.OpenAiEmbeddings;
+import io.troupe.vector.AsyncEmbedder;
+import io.troupe.vector.EmbedderFactory;
 import io.troupe.vector.VectorStoreActor;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -37,7 +41,24 @@ final class NodeSubsystems implements SubsystemFactories {
 
   @Override
   public Behavior<VectorStore.Command> vectorStore() {
-    return VectorStoreActor.create(troupe, dataDir());
+    return VectorStoreActor.create(troupe, dataDir(), openAiEmbeddings());
+  }
+
+  /**
+   * {@code troupe.vector-store.embedder = "openai"}: the OpenAI-compatible endpoint of
+   * {@code troupe.llm.openai} (base-url, api-key, embeddings-model), asked for vectors of
+   * {@code troupe.vector-store.dimension}. Made at the store's Init, never before it is chosen.
+   */
+  private EmbedderFactory openAiEmbeddings() {
+    return (system, executor) -> {
+      Config vector = troupe.getConfig("vector-store");
+      int dimension = vector.getInt("dimension");
+      Config section = troupe.getConfig("llm.openai")
+          .withValue("embeddings-dimensions", ConfigValueFactory.fromAnyRef(dimension));
+      OpenAiEmbeddings client = OpenAiEmbeddings.create(system, "troupe.llm.openai", section);
+      return AsyncEmbedder.remote("openai-" + client.model() + "-" + dimension, dimension,
+          vector.getInt("embed-batch-size"), client::embed);
+    };
   }
 
   private Path dataDir() {

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.troupe.core.json.Json;
 import io.troupe.core.vector.VectorStore;
+import java.util.Arrays;
+import org.apache.lucene.codecs.KnnVectorsFormat;
+import org.apache.lucene.codecs.lucene912.Lucene912Codec;
+import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,20 +43,29 @@ import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.FSDirectory;
 
 /**
- * A Lucene index of documents with an HNSW vector field. Blocking I/O: use it on the vector-store
- * dispatcher only. Searches may run concurrently; write batches must run one at a time.
+ * A Lucene index of document chunks with an HNSW vector field. Blocking I/O: use it on the
+ * vector-store dispatcher only. Searches may run concurrently; write batches must run one at a time.
  *
- * <p>Fields: {@code id} (exact, stored), {@code text} and {@code metadata} (stored; metadata as
- * JSON), {@code meta.<key>} (exact, for filters), {@code vector} (L2-normalized, dot product).
+ * <p>One Lucene document per chunk. Fields: {@code id} (the document's id: exact, stored; every
+ * chunk of a document has it, so an upsert or delete by id touches them all), {@code chunk},
+ * {@code start}, {@code end} (stored ints: the chunk's index and character offsets in the
+ * document's text), {@code text} (the chunk's text) and {@code metadata} (the document's, as
+ * JSON; stored), {@code meta.<key>} (exact, for filters; {@code tags} is split on commas into one
+ * term per tag), {@code vector} (L2-normalized, dot product).
  */
 final class LuceneIndex {
 
   static final String ID = "id";
+  static final String CHUNK = "chunk";
+  static final String START = "start";
+  static final String END = "end";
   static final String TEXT = "text";
   static final String METADATA = "metadata";
   static final String META_PREFIX = "meta.";
   static final String VECTOR = "vector";
   static final String EMBEDDER_KEY = "troupe.embedder";
+  /** The multi-valued metadata key: a comma-separated list of tags; a filter on one tag matches. */
+  static final String TAGS = "tags";
 
   private static final TypeReference<Map<String, String>> METADATA_TYPE = new TypeReference<>() {};
 
@@ -63,6 +76,19 @@ final class LuceneIndex {
    */
   private static final ConcurrentHashMap<Path, CompletableFuture<Void>> CLOSING = new ConcurrentHashMap<>();
 
+  /** A write of a batch with its embeddings done: what {@link #apply} takes. */
+  sealed interface Prepared {}
+
+  /** Documents with their chunks and one vector per chunk. */
+  record PreparedUpsert(List<PreparedDocument> documents) implements Prepared {}
+
+  record PreparedDocument(VectorStore.Document document, List<Chunker.Chunk> chunks, List<float[]> vectors) {}
+
+  record PreparedDelete(String id) implements Prepared {}
+
+  /** A write refused before it reached the index (e.g. its embedding failed). */
+  record Refused(String error) implements Prepared {}
+
   /** What became of one Upsert or Delete of a batch. */
   record WriteOutcome(boolean existed, String error) {}
 
@@ -70,14 +96,14 @@ final class LuceneIndex {
   private final FSDirectory directory;
   private final IndexWriter writer;
   private final SearcherManager searchers;
-  private final Embedder embedder;
+  private final int dimension;
 
-  private LuceneIndex(Path path, FSDirectory directory, IndexWriter writer, SearcherManager searchers, Embedder embedder) {
+  private LuceneIndex(Path path, FSDirectory directory, IndexWriter writer, SearcherManager searchers, int dimension) {
     this.path = path;
     this.directory = directory;
     this.writer = writer;
     this.searchers = searchers;
-    this.embedder = embedder;
+    this.dimension = dimension;
   }
 
   /** Completes when any index on {@code path} that is being closed in this JVM is closed. */
@@ -85,26 +111,44 @@ final class LuceneIndex {
     return CLOSING.getOrDefault(path, CompletableFuture.completedFuture(null)).exceptionally(e -> null);
   }
 
-  /** Opens (or creates) the index; refuses an index built with another embedder. */
-  static LuceneIndex open(Path path, Embedder embedder) throws IOException {
+  /** Opens (or creates) the index with the default HNSW parameters. */
+  static LuceneIndex open(Path path, String embedderId, int dimension) throws IOException {
+    return open(path, embedderId, dimension, Lucene99HnswVectorsFormat.DEFAULT_MAX_CONN, Lucene99HnswVectorsFormat.DEFAULT_BEAM_WIDTH);
+  }
+
+  /**
+   * Opens (or creates) the index; refuses an index built with another embedder. {@code maxConn}
+   * and {@code beamWidth} shape the HNSW graph of the segments written from now on.
+   */
+  static LuceneIndex open(Path path, String embedderId, int dimension, int maxConn, int beamWidth) throws IOException {
     Files.createDirectories(path);
     FSDirectory directory = FSDirectory.open(path);
     try {
       boolean exists = DirectoryReader.indexExists(directory);
       if (exists) {
         String recorded = SegmentInfos.readLatestCommit(directory).getUserData().get(EMBEDDER_KEY);
-        if (recorded != null && !recorded.equals(embedder.id())) {
+        if (recorded != null && !recorded.equals(embedderId)) {
           throw new IllegalStateException("the index in " + path + " was built with embedder " + recorded
-              + ", not " + embedder.id() + "; delete the directory to index again");
+              + ", not " + embedderId + "; delete the directory to index again");
         }
       }
-      IndexWriter writer = new IndexWriter(directory, new IndexWriterConfig().setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
+      KnnVectorsFormat hnsw = new Lucene99HnswVectorsFormat(maxConn, beamWidth);
+      IndexWriterConfig config = new IndexWriterConfig()
+          .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+          .setRAMBufferSizeMB(64)
+          .setCodec(new Lucene912Codec() {
+            @Override
+            public KnnVectorsFormat getKnnVectorsFormatForField(String field) {
+              return hnsw;
+            }
+          });
+      IndexWriter writer = new IndexWriter(directory, config);
       try {
-        writer.setLiveCommitData(Map.of(EMBEDDER_KEY, embedder.id()).entrySet());
+        writer.setLiveCommitData(Map.of(EMBEDDER_KEY, embedderId).entrySet());
         if (!exists) {
           writer.commit();
         }
-        return new LuceneIndex(path, directory, writer, new SearcherManager(writer, null), embedder);
+        return new LuceneIndex(path, directory, writer, new SearcherManager(writer, null), dimension);
       } catch (IOException | RuntimeException e) {
         writer.rollback();
         throw e;
@@ -119,7 +163,8 @@ final class LuceneIndex {
     return path;
   }
 
-  int documentCount() throws IOException {
+  /** Chunks in the index. */
+  int chunkCount() throws IOException {
     IndexSearcher searcher = searchers.acquire();
     try {
       return searcher.getIndexReader().numDocs();
@@ -129,26 +174,29 @@ final class LuceneIndex {
   }
 
   /**
-   * Applies Upserts and Deletes in order, commits once, and refreshes the searcher: durable and
-   * visible to searches when this returns. A write that is refused (e.g. a bad vector) gets an
-   * error in its outcome; an I/O failure fails the whole batch.
+   * Applies upserts and deletes in order, commits once, and refreshes the searcher: durable and
+   * visible to searches when this returns. An upsert replaces every chunk of its documents; a
+   * delete removes every chunk. A write that is refused (e.g. a bad vector) gets an error in its
+   * outcome; an I/O failure fails the whole batch.
    */
-  List<WriteOutcome> apply(List<VectorStore.Command> writes) throws IOException {
+  List<WriteOutcome> apply(List<Prepared> writes) throws IOException {
     List<WriteOutcome> outcomes = new ArrayList<>(writes.size());
     Map<String, Boolean> present = new HashMap<>(); // ids touched by this batch, not yet visible
     IndexSearcher searcher = searchers.acquire();
     try {
-      for (VectorStore.Command write : writes) {
+      for (Prepared write : writes) {
         try {
-          if (write instanceof VectorStore.Upsert upsert) {
-            List<Document> documents = toLucene(upsert.documents());
-            for (Document document : documents) {
-              String id = document.get(ID);
-              writer.updateDocument(new Term(ID, id), document);
-              present.put(id, true);
+          if (write instanceof PreparedUpsert upsert) {
+            List<Map.Entry<String, List<Document>>> converted = new ArrayList<>();
+            for (PreparedDocument document : upsert.documents()) { // all converted before any is written
+              converted.add(Map.entry(document.document().id(), toLucene(document)));
+            }
+            for (Map.Entry<String, List<Document>> document : converted) {
+              writer.updateDocuments(new Term(ID, document.getKey()), document.getValue());
+              present.put(document.getKey(), true);
             }
             outcomes.add(new WriteOutcome(false, null));
-          } else if (write instanceof VectorStore.Delete delete) {
+          } else if (write instanceof PreparedDelete delete) {
             Term id = new Term(ID, delete.id());
             boolean existed = present.containsKey(delete.id())
                 ? present.get(delete.id())
@@ -156,8 +204,8 @@ final class LuceneIndex {
             writer.deleteDocuments(id);
             present.put(delete.id(), false);
             outcomes.add(new WriteOutcome(existed, null));
-          } else {
-            outcomes.add(new WriteOutcome(false, "not a write: " + write.getClass().getSimpleName()));
+          } else if (write instanceof Refused refused) {
+            outcomes.add(new WriteOutcome(false, refused.error()));
           }
         } catch (RuntimeException e) {
           outcomes.add(new WriteOutcome(false, e.getMessage()));
@@ -172,27 +220,38 @@ final class LuceneIndex {
   }
 
   /**
-   * The {@code k} nearest documents to {@code query} whose metadata match {@code filter} exactly.
-   * The HNSW graph is explored for at least {@code candidates} neighbours: with a beam as narrow
-   * as a small k the greedy search can stop in a local optimum.
+   * The {@code k} nearest chunks to {@code vector} whose document's metadata match {@code filter}
+   * exactly ({@code tags}: every listed tag). The HNSW graph is explored for at least
+   * {@code candidates} neighbours: with a beam as narrow as a small k the greedy search can stop
+   * in a local optimum.
    */
-  List<VectorStore.Hit> search(String query, int k, Map<String, String> filter, int candidates) throws IOException {
-    float[] vector = vectorOf(query);
+  List<VectorStore.Hit> search(float[] vector, int k, Map<String, String> filter, int candidates) throws IOException {
+    float[] query = normalized(vector);
     Query filterQuery = null;
     if (!filter.isEmpty()) {
       BooleanQuery.Builder all = new BooleanQuery.Builder();
-      filter.forEach((key, value) -> all.add(new TermQuery(new Term(META_PREFIX + key, value)), BooleanClause.Occur.FILTER));
+      filter.forEach((key, value) -> {
+        if (key.equals(TAGS) || key.equals("tag")) {
+          for (String tag : tags(value)) {
+            all.add(new TermQuery(new Term(META_PREFIX + TAGS, tag)), BooleanClause.Occur.FILTER);
+          }
+        } else {
+          all.add(new TermQuery(new Term(META_PREFIX + key, value)), BooleanClause.Occur.FILTER);
+        }
+      });
       filterQuery = all.build();
     }
     IndexSearcher searcher = searchers.acquire();
     try {
       int explored = Math.max(k, candidates);
-      TopDocs top = searcher.search(new KnnFloatVectorQuery(VECTOR, vector, explored, filterQuery), k);
+      TopDocs top = searcher.search(new KnnFloatVectorQuery(VECTOR, query, explored, filterQuery), k);
       StoredFields stored = searcher.storedFields();
       List<VectorStore.Hit> hits = new ArrayList<>(top.scoreDocs.length);
       for (ScoreDoc scoreDoc : top.scoreDocs) {
         Document document = stored.document(scoreDoc.doc);
-        hits.add(new VectorStore.Hit(document.get(ID), scoreDoc.score, document.get(TEXT), metadata(document.get(METADATA))));
+        String text = document.get(TEXT);
+        hits.add(new VectorStore.Hit(document.get(ID), scoreDoc.score, text, metadata(document.get(METADATA)),
+            intOf(document, CHUNK, 0), intOf(document, START, 0), intOf(document, END, text == null ? 0 : text.length())));
       }
       return hits;
     } finally {
@@ -200,34 +259,53 @@ final class LuceneIndex {
     }
   }
 
-  private List<Document> toLucene(List<VectorStore.Document> documents) {
-    List<float[]> vectors = embedder.embedAll(documents.stream().map(VectorStore.Document::text).toList());
-    List<Document> result = new ArrayList<>(documents.size());
-    for (int i = 0; i < documents.size(); i++) {
-      VectorStore.Document source = documents.get(i);
+  private static int intOf(Document document, String field, int otherwise) {
+    var value = document.getField(field);
+    return value == null || value.numericValue() == null ? otherwise : value.numericValue().intValue();
+  }
+
+  /** The tags of a {@code tags} value: comma-separated, trimmed, empty ones dropped. */
+  static List<String> tags(String value) {
+    return Arrays.stream(value.split(",")).map(String::trim).filter(t -> !t.isEmpty()).distinct().toList();
+  }
+
+  private List<Document> toLucene(PreparedDocument prepared) {
+    VectorStore.Document source = prepared.document();
+    if (prepared.vectors().size() != prepared.chunks().size()) {
+      throw new IllegalStateException("the embedder returned " + prepared.vectors().size() + " vectors for "
+          + prepared.chunks().size() + " chunks");
+    }
+    String metadataJson = Json.write(source.metadata());
+    List<Document> result = new ArrayList<>(prepared.chunks().size());
+    for (int i = 0; i < prepared.chunks().size(); i++) {
+      Chunker.Chunk chunk = prepared.chunks().get(i);
       Document document = new Document();
       document.add(new StringField(ID, source.id(), Field.Store.YES));
-      document.add(new StoredField(TEXT, source.text()));
-      document.add(new StoredField(METADATA, Json.write(source.metadata())));
-      source.metadata().forEach((key, value) -> document.add(new StringField(META_PREFIX + key, value, Field.Store.NO)));
-      document.add(new KnnFloatVectorField(VECTOR, normalized(vectors.get(i)), VectorSimilarityFunction.DOT_PRODUCT));
+      document.add(new StoredField(CHUNK, chunk.index()));
+      document.add(new StoredField(START, chunk.start()));
+      document.add(new StoredField(END, chunk.end()));
+      document.add(new StoredField(TEXT, chunk.text()));
+      document.add(new StoredField(METADATA, metadataJson));
+      source.metadata().forEach((key, value) -> {
+        if (key.equals(TAGS)) {
+          tags(value).forEach(tag -> document.add(new StringField(META_PREFIX + TAGS, tag, Field.Store.NO)));
+        } else {
+          document.add(new StringField(META_PREFIX + key, value, Field.Store.NO));
+        }
+      });
+      document.add(new KnnFloatVectorField(VECTOR, normalized(prepared.vectors().get(i)), VectorSimilarityFunction.DOT_PRODUCT));
       result.add(document);
     }
     return result;
   }
 
-  private float[] vectorOf(String text) {
-    return normalized(embedder.embed(text));
-  }
-
   /** A unit-length copy; dot product then equals cosine similarity. */
   private float[] normalized(float[] vector) {
-    if (vector == null || vector.length != embedder.dimension()) {
+    if (vector == null || vector.length != dimension) {
       throw new IllegalStateException("the embedder returned a vector of length "
-          + (vector == null ? "null" : vector.length) + ", expected " + embedder.dimension());
+          + (vector == null ? "null" : vector.length) + ", expected " + dimension);
     }
     float[] copy = vector.clone();
-    HashingEmbedder.normalize(copy);
     double norm = 0;
     for (float v : copy) {
       if (!Float.isFinite(v)) {
@@ -238,6 +316,7 @@ final class LuceneIndex {
     if (norm == 0) {
       throw new IllegalStateException("the embedder returned a zero vector");
     }
+    HashingEmbedder.normalize(copy);
     return copy;
   }
 

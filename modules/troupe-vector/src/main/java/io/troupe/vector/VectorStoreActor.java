@@ -32,9 +32,12 @@ import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The vector store subsystem: a persistent Lucene HNSW index in {@code <data-dir>/index}. Init
- * opens it on the vector-store dispatcher. Searches run there concurrently. Upserts and Deletes
- * run in arrival order, one batch at a time, and each batch is committed before its replies go
- * out, so an acknowledged write is durable and visible to the next search.
+ * makes the embedder (loading a local model on the embedding dispatcher) and then opens the index
+ * on the vector-store dispatcher. Upserts and Deletes run in arrival order, one batch at a time:
+ * chunk the texts, embed every chunk of the batch (on the embedding dispatcher, or remotely),
+ * write and commit (vector-store dispatcher), then reply; so an acknowledged write is durable and
+ * visible to the next search. A search embeds its query the same way, then searches the index.
+ * The actor itself never blocks: every step's result comes back with {@code pipeToSelf}.
  */
 public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command> {
 
@@ -43,7 +46,9 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
   /** Writes applied in one commit at most. */
   private static final int MAX_BATCH = 64;
 
-  private record InitDone(LuceneIndex index, Throwable failure) implements VectorStore.Command {}
+  private record Opened(AsyncEmbedder embedder, LuceneIndex index) {}
+
+  private record InitDone(Opened opened, Throwable failure) implements VectorStore.Command {}
 
   private record WritesDone(List<VectorStore.Command> writes, List<LuceneIndex.WriteOutcome> outcomes, Throwable failure)
       implements VectorStore.Command {}
@@ -51,42 +56,69 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
   private record SearchDone(ActorRef<StatusReply<SearchResult>> replyTo, List<Hit> hits, Throwable failure)
       implements VectorStore.Command {}
 
-  /** The index in {@code <dataDir>/index}, with the embedder named in {@code troupe.vector-store}. */
+  /** The index in {@code <dataDir>/index}, with the local embedder named in {@code troupe.vector-store}. */
   public static Behavior<VectorStore.Command> create(Config troupe, Path dataDir) {
+    return create(troupe, dataDir, null);
+  }
+
+  /**
+   * Like {@link #create(Config, Path)}; {@code remote} supplies the embedder when the settings
+   * name one that is not local ({@code openai}), and may be null otherwise.
+   */
+  public static Behavior<VectorStore.Command> create(Config troupe, Path dataDir, EmbedderFactory remote) {
     return Behaviors.setup(ctx -> {
       try {
         VectorStoreSettings settings = VectorStoreSettings.fromConfig(troupe, dataDir);
-        return new VectorStoreActor(ctx, settings, settings.createEmbedder(), null);
+        EmbedderFactory factory;
+        if (settings.embedder().equals("openai")) {
+          if (remote == null) {
+            throw new IllegalArgumentException("embedder 'openai' needs the node's wiring");
+          }
+          factory = remote;
+        } else {
+          factory = EmbedderFactory.local(settings);
+        }
+        return new VectorStoreActor(ctx, settings, factory, null);
       } catch (RuntimeException e) { // a bad setting: every Init fails with the reason
         return new VectorStoreActor(ctx, null, null, "invalid configuration: " + e.getMessage());
       }
     });
   }
 
-  /** With an embedder of your own (its dimension wins over {@code settings.dimension()}). */
+  /** With an embedder of your own, run on the embedding dispatcher (its dimension wins over {@code settings.dimension()}). */
   public static Behavior<VectorStore.Command> create(VectorStoreSettings settings, Embedder embedder) {
-    return Behaviors.setup(ctx -> new VectorStoreActor(ctx, settings, embedder, null));
+    return create(settings, EmbedderFactory.of(embedder, settings.embedBatchSize()));
+  }
+
+  /** With an embedder factory of your own, called at Init on the embedding dispatcher. */
+  public static Behavior<VectorStore.Command> create(VectorStoreSettings settings, EmbedderFactory embedders) {
+    return Behaviors.setup(ctx -> new VectorStoreActor(ctx, settings, embedders, null));
   }
 
   private final VectorStoreSettings settings;
-  private final Embedder embedder;
+  private final EmbedderFactory embedders;
   private final String configError;
   private final Executor executor;
+  private final Executor embeddingExecutor;
+  private final Chunker chunker;
 
+  private AsyncEmbedder embedder; // set once Init succeeded
   private LuceneIndex index; // set once Init succeeded
-  private CompletableFuture<LuceneIndex> opening; // set while Init runs
+  private CompletableFuture<Opened> opening; // set while Init runs
   private final List<ActorRef<Lifecycle.Initialized>> initWaiters = new ArrayList<>();
   private String lastError;
   private final ArrayDeque<VectorStore.Command> pendingWrites = new ArrayDeque<>();
   private CompletableFuture<?> writing; // the running batch, if any
 
   private VectorStoreActor(
-      ActorContext<VectorStore.Command> ctx, VectorStoreSettings settings, Embedder embedder, String configError) {
+      ActorContext<VectorStore.Command> ctx, VectorStoreSettings settings, EmbedderFactory embedders, String configError) {
     super(ctx);
     this.settings = settings;
-    this.embedder = embedder;
+    this.embedders = embedders;
     this.configError = configError;
     this.executor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(VectorStoreSettings.DISPATCHER));
+    this.embeddingExecutor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(VectorStoreSettings.EMBEDDING_DISPATCHER));
+    this.chunker = settings == null ? null : settings.chunker();
   }
 
   @Override
@@ -119,14 +151,22 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
     initWaiters.add(init.replyTo());
     if (opening == null) { // otherwise the running attempt answers this Init too
       Path path = settings.indexDirectory();
-      Embedder embedderForIndex = embedder;
-      opening = LuceneIndex.previousClosed(path).thenApplyAsync(ignored -> {
+      EmbedderFactory factory = embedders;
+      org.apache.pekko.actor.typed.ActorSystem<?> system = getContext().getSystem();
+      VectorStoreSettings s = settings;
+      opening = CompletableFuture.supplyAsync(() -> {
         try {
-          return LuceneIndex.open(path, embedderForIndex);
+          return factory.create(system, embeddingExecutor);
         } catch (Exception e) {
           throw new CompletionException(e);
         }
-      }, executor);
+      }, embeddingExecutor).thenCompose(made -> LuceneIndex.previousClosed(path).thenApplyAsync(ignored -> {
+        try {
+          return new Opened(made, LuceneIndex.open(path, made.id(), made.dimension(), s.maxConn(), s.beamWidth()));
+        } catch (Exception e) {
+          throw new CompletionException(e);
+        }
+      }, executor));
       getContext().pipeToSelf(opening, InitDone::new);
     }
     return this;
@@ -136,7 +176,8 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
     opening = null;
     Lifecycle.Initialized reply;
     if (done.failure() == null) {
-      index = done.index();
+      index = done.opened().index();
+      embedder = done.opened().embedder();
       lastError = null;
       reply = Lifecycle.Initialized.ok(NAME);
       getContext().getLog().info("vector store ready: {} with embedder {}", index.path(), embedder.id());
@@ -157,7 +198,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
       LuceneIndex.closeLater(index.path(), CompletableFuture.completedFuture(index), pending, executor);
       index = null;
     } else if (opening != null) {
-      LuceneIndex.closeLater(settings.indexDirectory(), opening, pending, executor);
+      LuceneIndex.closeLater(settings.indexDirectory(), opening.thenApply(Opened::index), pending, executor);
       opening = null;
     }
     return this;
@@ -225,15 +266,67 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
       batch.add(pendingWrites.poll());
     }
     LuceneIndex target = index;
-    CompletableFuture<List<LuceneIndex.WriteOutcome>> result = CompletableFuture.supplyAsync(() -> {
-      try {
-        return target.apply(batch);
-      } catch (Exception e) {
-        throw new CompletionException(e);
-      }
-    }, executor);
+    CompletableFuture<List<LuceneIndex.WriteOutcome>> result = prepare(batch, embedder, chunker, executor)
+        .thenApplyAsync(prepared -> {
+          try {
+            return target.apply(prepared);
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        }, executor);
     writing = result;
     getContext().pipeToSelf(result, (outcomes, failure) -> new WritesDone(batch, outcomes, failure));
+  }
+
+  /**
+   * Chunks every upserted text (on {@code executor}) and embeds all chunks of the batch with one
+   * {@link AsyncEmbedder#embedAll}. If embedding fails, the batch's upserts are refused with the
+   * reason and its deletes still apply.
+   */
+  static CompletableFuture<List<LuceneIndex.Prepared>> prepare(
+      List<VectorStore.Command> batch, AsyncEmbedder embedder, Chunker chunker, Executor executor) {
+    return CompletableFuture.supplyAsync(() -> {
+      List<List<Chunker.Chunk>> chunked = new ArrayList<>();
+      List<String> texts = new ArrayList<>();
+      for (VectorStore.Command write : batch) {
+        if (write instanceof Upsert upsert) {
+          for (Document document : upsert.documents()) {
+            List<Chunker.Chunk> chunks = chunker.split(document.text());
+            chunked.add(chunks);
+            chunks.forEach(chunk -> texts.add(chunk.text()));
+          }
+        }
+      }
+      return Map.entry(chunked, texts);
+    }, executor).thenCompose(split -> embedder.embedAll(split.getValue()).handle((vectors, failure) -> {
+      List<LuceneIndex.Prepared> prepared = new ArrayList<>(batch.size());
+      int document = 0;
+      int vector = 0;
+      for (VectorStore.Command write : batch) {
+        if (write instanceof Upsert upsert) {
+          List<LuceneIndex.PreparedDocument> documents = new ArrayList<>();
+          for (Document source : upsert.documents()) {
+            List<Chunker.Chunk> chunks = split.getKey().get(document++);
+            if (failure == null) {
+              documents.add(new LuceneIndex.PreparedDocument(source, chunks, vectors.subList(vector, vector + chunks.size())));
+            }
+            vector += chunks.size();
+          }
+          prepared.add(failure == null
+              ? new LuceneIndex.PreparedUpsert(documents)
+              : new LuceneIndex.Refused("embedding failed: " + describe(failure)));
+        } else if (write instanceof Delete delete) {
+          prepared.add(new LuceneIndex.PreparedDelete(delete.id()));
+        } else {
+          prepared.add(new LuceneIndex.Refused("not a write: " + write.getClass().getSimpleName()));
+        }
+      }
+      if (failure == null && vectors.size() != vector) {
+        throw new CompletionException(new IllegalStateException(
+            "the embedder returned " + vectors.size() + " vectors for " + vector + " chunks"));
+      }
+      return prepared;
+    }));
   }
 
   private Behavior<VectorStore.Command> onWritesDone(WritesDone done) {
@@ -283,13 +376,14 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
     int k = Math.min(search.k(), settings.maxK());
     int candidates = settings.numCandidates();
     Map<String, String> filter = search.filter() == null ? Map.of() : Map.copyOf(search.filter());
-    CompletableFuture<List<Hit>> hits = CompletableFuture.supplyAsync(() -> {
-      try {
-        return target.search(query, k, filter, candidates);
-      } catch (Exception e) {
-        throw new CompletionException(e);
-      }
-    }, executor);
+    CompletableFuture<List<Hit>> hits = embedder.embedAll(List.of(query)).toCompletableFuture()
+        .thenApplyAsync(vectors -> {
+          try {
+            return target.search(vectors.get(0), k, filter, candidates);
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        }, executor);
     getContext().pipeToSelf(hits, (result, failure) -> new SearchDone(search.replyTo(), result, failure));
     return this;
   }

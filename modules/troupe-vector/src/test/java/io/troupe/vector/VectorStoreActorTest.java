@@ -58,7 +58,10 @@ class VectorStoreActorTest {
   }
 
   static Config troupe(Map<String, Object> settings) {
-    return ConfigFactory.parseMap(settings).withFallback(ConfigFactory.load()).getConfig("troupe");
+    // The hashing embedder unless a test asks for another: no model to load, deterministic.
+    return ConfigFactory.parseMap(settings)
+        .withFallback(ConfigFactory.parseMap(Map.of("troupe.vector-store.embedder", "hashing")))
+        .withFallback(ConfigFactory.load()).getConfig("troupe");
   }
 
   ActorRef<VectorStore.Command> spawn(Path directory, Map<String, Object> settings) {
@@ -303,5 +306,166 @@ class VectorStoreActorTest {
     assertTrue(init(store).isOk());
     assertTrue(upsert(store, List.of(new Document("short", "ab", Map.of()), new Document("long", "a".repeat(300), Map.of()))).isSuccess());
     assertEquals("long", hits(store, "b".repeat(280), 1, Map.of()).get(0).id());
+  }
+
+  // --- issue 4: chunks, filters, durability, threads
+
+  ActorRef<VectorStore.Command> readyWith(Path directory, Map<String, Object> settings) {
+    ActorRef<VectorStore.Command> store = spawn(directory, settings);
+    assertEquals(Lifecycle.Initialized.ok("vector-store"), init(store));
+    return store;
+  }
+
+  /** A text of numbered sentences about one subject each, long enough for several chunks. */
+  static String longText() {
+    StringBuilder text = new StringBuilder();
+    String[] subjects = {"invoices and refunds", "passwords and login", "parcels and delivery", "servers and clusters"};
+    for (int i = 0; i < 24; i++) {
+      text.append("Paragraph ").append(i).append(" is about ").append(subjects[i / 6]).append(". ");
+    }
+    return text.toString();
+  }
+
+  @Test
+  void longDocumentsAreChunkedAndHitsCarryOffsets() {
+    Map<String, Object> small = Map.of("troupe.vector-store.chunk-size", 200, "troupe.vector-store.chunk-overlap", 40);
+    ActorRef<VectorStore.Command> store = readyWith(dataDir, small);
+    String text = longText();
+    assertTrue(upsert(store, List.of(new Document("manual", text, Map.of("source", "handbook")),
+        new Document("short", "A short note about parcels.", Map.of()))).isSuccess());
+
+    List<Hit> all = hits(store, "parcels and delivery", 50, Map.of("source", "handbook"));
+    List<Chunker.Chunk> expected = new Chunker(200, 40).split(text);
+    assertTrue(expected.size() >= 5, "several chunks: " + expected.size());
+    assertEquals(expected.size(), all.size(), "one hit per chunk");
+    for (Hit hit : all) {
+      assertEquals("manual", hit.id());
+      assertEquals(text.substring(hit.start(), hit.end()), hit.text(), "offsets point into the document's text");
+      assertEquals(expected.get(hit.chunk()).start(), hit.start());
+      assertEquals(Map.of("source", "handbook"), hit.metadata());
+    }
+    Hit best = all.get(0);
+    assertTrue(best.text().contains("parcels and delivery"), best.text());
+
+    // Upsert replaces every chunk; delete removes every chunk.
+    assertTrue(upsert(store, List.of(new Document("manual", "Now only one line about clusters.", Map.of("source", "handbook")))).isSuccess());
+    List<Hit> replaced = hits(store, "anything", 50, Map.of("source", "handbook"));
+    assertEquals(1, replaced.size());
+    assertEquals(0, replaced.get(0).start());
+    assertEquals("Now only one line about clusters.".length(), replaced.get(0).end());
+    assertTrue(upsert(store, List.of(new Document("manual", text, Map.of("source", "handbook")))).isSuccess());
+    assertTrue(delete(store, "manual").getValue().existed());
+    assertEquals(List.of("short"), ids(hits(store, "parcels", 50, Map.of())));
+    assertFalse(delete(store, "manual").getValue().existed());
+  }
+
+  @Test
+  void filtersByTenantSourceAndTags() {
+    ActorRef<VectorStore.Command> store = ready(dataDir);
+    assertTrue(upsert(store, List.of(
+        new Document("a1", "Refunds take 14 days.", Map.of("tenant", "acme", "source", "faq", "tags", "billing,refunds")),
+        new Document("a2", "Refunds of gift cards are not possible.", Map.of("tenant", "acme", "source", "wiki", "tags", "billing")),
+        new Document("b1", "Refunds take 30 days.", Map.of("tenant", "globex", "source", "faq", "tags", "refunds, legal")))).isSuccess());
+
+    assertEquals(List.of("a1", "a2"), sorted(ids(hits(store, "refunds", 10, Map.of("tenant", "acme")))));
+    assertEquals(List.of("a1", "b1"), sorted(ids(hits(store, "refunds", 10, Map.of("source", "faq")))));
+    assertEquals(List.of("a1", "b1"), sorted(ids(hits(store, "refunds", 10, Map.of("tags", "refunds")))));
+    assertEquals(List.of("a1", "a2"), sorted(ids(hits(store, "refunds", 10, Map.of("tag", "billing")))));
+    assertEquals(List.of("b1"), ids(hits(store, "refunds", 10, Map.of("tags", "legal"))));
+    assertEquals(List.of("a1"), ids(hits(store, "refunds", 10, Map.of("tags", "billing,refunds"))), "every listed tag");
+    assertEquals(List.of("a1"), ids(hits(store, "refunds", 10, Map.of("tenant", "acme", "source", "faq"))));
+    assertEquals(List.of(), hits(store, "refunds", 10, Map.of("tenant", "initech")));
+    // Stored metadata comes back as given.
+    assertEquals("refunds, legal", hits(store, "refunds", 10, Map.of("tenant", "globex")).get(0).metadata().get("tags"));
+  }
+
+  static List<String> sorted(List<String> ids) {
+    return ids.stream().sorted().toList();
+  }
+
+  @Test
+  void ingestSearchDeleteRestartSearch() {
+    Map<String, Object> small = Map.of("troupe.vector-store.chunk-size", 200, "troupe.vector-store.chunk-overlap", 40);
+    ActorRef<VectorStore.Command> first = readyWith(dataDir, small);
+    assertTrue(upsert(first, KNOWLEDGE_BASE).isSuccess());
+    assertTrue(upsert(first, List.of(new Document("manual", longText(), Map.of("tenant", "acme")))).isSuccess());
+    assertEquals("password", hits(first, "how do I reset my password", 1, Map.of()).get(0).id());
+    assertTrue(delete(first, "password").getValue().existed());
+    assertFalse(ids(hits(first, "how do I reset my password", 50, Map.of())).contains("password"));
+    testKit.stop(first);
+
+    ActorRef<VectorStore.Command> second = readyWith(dataDir, small);
+    List<Hit> after = hits(second, "how do I reset my password", 100, Map.of());
+    assertFalse(ids(after).contains("password"));
+    assertTrue(ids(after).containsAll(List.of("refunds", "shipping", "manual")));
+    List<Hit> manual = hits(second, "servers and clusters", 100, Map.of("tenant", "acme"));
+    assertEquals(new Chunker(200, 40).split(longText()).size(), manual.size(), "every chunk survived the restart");
+  }
+
+  /**
+   * A crash right after an acknowledgement: the index files as they are on disk at that moment
+   * (copied while the writer is still open, no close, no flush) hold every acknowledged write.
+   */
+  @Test
+  void anAcknowledgedWriteIsOnDiskBeforeTheReply() throws Exception {
+    Map<String, Object> small = Map.of("troupe.vector-store.chunk-size", 200, "troupe.vector-store.chunk-overlap", 40);
+    ActorRef<VectorStore.Command> store = readyWith(dataDir, small);
+    assertTrue(upsert(store, KNOWLEDGE_BASE).isSuccess());
+    assertTrue(upsert(store, List.of(new Document("manual", longText(), Map.of()))).isSuccess());
+    assertTrue(delete(store, "gdpr").getValue().existed());
+
+    Path crashed = dataDir.resolve("crashed");
+    Path copy = crashed.resolve("index");
+    Files.createDirectories(copy);
+    try (var files = Files.list(dataDir.resolve("index"))) {
+      for (Path file : files.toList()) {
+        if (!file.getFileName().toString().equals("write.lock")) {
+          Files.copy(file, copy.resolve(file.getFileName()));
+        }
+      }
+    }
+    ActorRef<VectorStore.Command> recovered = readyWith(crashed, small);
+    List<Hit> all = hits(recovered, "anything", 100, Map.of());
+    int chunks = new Chunker(200, 40).split(longText()).size();
+    assertEquals(KNOWLEDGE_BASE.size() - 1 + chunks, all.size());
+    assertFalse(ids(all).contains("gdpr"));
+  }
+
+  @Test
+  void embeddingsRunOnTheEmbeddingDispatcherOnly() {
+    java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    HashingEmbedder hashing = new HashingEmbedder(384);
+    Embedder recording = new Embedder() {
+      @Override
+      public float[] embed(String text) {
+        threads.add(Thread.currentThread().getName());
+        return hashing.embed(text);
+      }
+
+      @Override
+      public List<float[]> embedAll(List<String> texts) {
+        threads.add(Thread.currentThread().getName());
+        return hashing.embedAll(texts);
+      }
+
+      @Override
+      public int dimension() {
+        return 384;
+      }
+
+      @Override
+      public String id() {
+        return hashing.id();
+      }
+    };
+    VectorStoreSettings settings = VectorStoreSettings.fromConfig(troupe(Map.of()), dataDir);
+    ActorRef<VectorStore.Command> store = testKit.spawn(VectorStoreActor.create(settings, recording));
+    assertTrue(init(store).isOk());
+    assertTrue(upsert(store, KNOWLEDGE_BASE).isSuccess());
+    assertEquals("password", hits(store, "reset password", 1, Map.of()).get(0).id());
+    assertFalse(threads.isEmpty());
+    for (String thread : threads) {
+      assertTrue(thread.contains("troupe.vector-store.embedding-dispatcher"), thread);
+    }
   }
 }

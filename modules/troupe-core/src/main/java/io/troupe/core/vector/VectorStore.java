@@ -20,8 +20,19 @@ public final class VectorStore {
     }
   }
 
-  public record Hit(String id, double score, String text, Map<String, String> metadata)
-      implements CborSerializable {}
+  /**
+   * One matching chunk of a document: {@code id} is the document's id, {@code text} the chunk's
+   * text, {@code start} and {@code end} its character offsets in the document's text (end
+   * exclusive) and {@code chunk} its index (0 for a document that fits one chunk).
+   */
+  public record Hit(String id, double score, String text, Map<String, String> metadata, int chunk, int start, int end)
+      implements CborSerializable {
+
+    /** A hit on a whole, unchunked text. */
+    public Hit(String id, double score, String text, Map<String, String> metadata) {
+      this(id, score, text, metadata, 0, 0, text == null ? 0 : text.length());
+    }
+  }
 
   /** Inserts or replaces documents by id; durable (committed) when the reply arrives. */
   public record Upsert(List<Document> documents, ActorRef<StatusReply<Upserted>> replyTo)

@@ -1,5 +1,6 @@
 package io.troupe.http.documents;
 
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.delete;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
@@ -22,6 +23,10 @@ import io.troupe.http.support.JsonResponses;
 import io.troupe.http.support.Respond;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,9 +36,33 @@ import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** Document ingest, search and delete against the vector store. */
+/**
+ * Document ingest, search and delete against the vector store.
+ *
+ * <ul>
+ *   <li>{@code POST /v1/documents} {@code {"documents":[{"id"?,"text","metadata"?}]}}: 200
+ *       {@code {"ids"}} once every document is durable. With {@code ?async=true}: 202
+ *       {@code {"jobId","status","done","total","ids","links"}} at once, and the progress at
+ *       {@code GET /v1/documents/jobs/{jobId}} ({@code {"id","status","done","total","ids","error"?}},
+ *       status {@code running | succeeded | failed}). Either way the batch goes to the store in
+ *       slices of {@value #SLICE} documents, one after the other; {@code done} counts the durable ones.
+ *   <li>{@code GET /v1/documents/search?q=&k=&filter=}: {@code {"hits":[{"id","score","text",
+ *       "metadata","chunk","start","end"}]}}, one hit per matching chunk.
+ *   <li>{@code DELETE /v1/documents/{id}}: every chunk of the document.
+ * </ul>
+ *
+ * Metadata values are strings, numbers or booleans; {@code tags} may also be an array of them
+ * (stored comma-separated; a filter {@code tags:a} matches every document tagged a).
+ */
 public final class DocumentRoutes {
   private static final int MAX_ID_LENGTH = 256;
+  private static final String TAGS = "tags";
+  /** Documents per Upsert sent to the store. */
+  static final int SLICE = 64;
+  /** Finished jobs kept for GET, the oldest forgotten first. */
+  static final int MAX_JOBS = 1000;
+
+  private final Jobs jobs = new Jobs();
 
   private final Backends backends;
   private final HttpSettings settings;
@@ -49,26 +78,115 @@ public final class DocumentRoutes {
     return concat(
         path(segment("v1").slash("documents"), () -> post(this::ingest)),
         path(segment("v1").slash("documents").slash("search"), () -> get(this::search)),
+        path(segment("v1").slash("documents").slash("jobs").slash(segment()), id -> get(() -> job(id))),
         path(segment("v1").slash("documents").slash(segment()), id -> delete(() -> remove(id))));
   }
 
   // POST /v1/documents {"documents":[{"id"?,"text","metadata"?}]}
 
   private Route ingest() {
-    return JsonBody.json(settings.maxDocumentBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
-      List<VectorStore.Document> documents = parseDocuments(body);
-      return Respond.with(
-          AskPattern.<VectorStore.Command, VectorStore.Upserted>askWithStatus(
-                  backends.vectorStore(), replyTo -> new VectorStore.Upsert(documents, replyTo),
-                  settings.askTimeout(), scheduler)
-              .thenApply(upserted -> {
-                ObjectNode out = Json.object();
-                ArrayNode ids = out.putArray("ids");
-                upserted.ids().forEach(ids::add);
-                return JsonResponses.json(200, out);
-              }),
-          settings.retryAfterSeconds());
-    }));
+    return parameterOptional("async", async -> JsonBody.json(settings.maxDocumentBodyBytes(), settings.askTimeout(),
+        body -> Respond.guarded(() -> {
+          boolean background = Fields.queryBoolean(async, "async");
+          List<VectorStore.Document> documents = parseDocuments(body);
+          Job job = new Job(UUID.randomUUID().toString(), documents.stream().map(VectorStore.Document::id).toList());
+          CompletionStage<Void> done = upsertInSlices(documents, job);
+          if (background) {
+            jobs.add(job);
+            done.whenComplete((ignored, failure) -> job.finish(failure, settings.retryAfterSeconds()));
+            ObjectNode out = job.toJson();
+            out.put("jobId", job.id);
+            out.putObject("links").put("self", "/v1/documents/jobs/" + job.id);
+            return complete(JsonResponses.json(202, out));
+          }
+          return Respond.with(done.thenApply(ignored -> {
+            ObjectNode out = Json.object();
+            ArrayNode ids = out.putArray("ids");
+            job.ids.forEach(ids::add);
+            return JsonResponses.json(200, out);
+          }), settings.retryAfterSeconds());
+        })));
+  }
+
+  /** Sends the slices one after the other; each is durable when its reply arrives. */
+  private CompletionStage<Void> upsertInSlices(List<VectorStore.Document> documents, Job job) {
+    CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
+    for (int from = 0; from < documents.size(); from += SLICE) {
+      List<VectorStore.Document> slice = List.copyOf(documents.subList(from, Math.min(documents.size(), from + SLICE)));
+      chain = chain.thenCompose(ignored -> AskPattern.<VectorStore.Command, VectorStore.Upserted>askWithStatus(
+              backends.vectorStore(), replyTo -> new VectorStore.Upsert(slice, replyTo), settings.askTimeout(), scheduler)
+          .thenAccept(upserted -> job.done.addAndGet(slice.size())));
+    }
+    return chain;
+  }
+
+  // GET /v1/documents/jobs/{id}
+
+  private Route job(String id) {
+    Job job = jobs.get(id);
+    if (job == null) {
+      return complete(JsonResponses.error(ApiError.notFound("no ingest job '" + Fields.clip(id) + "'")));
+    }
+    return complete(JsonResponses.json(200, job.toJson()));
+  }
+
+  /** An ingest in progress: its counters are written by the ask callbacks and read by GET. */
+  static final class Job {
+    final String id;
+    final List<String> ids;
+    final AtomicInteger done = new AtomicInteger();
+    private volatile String status = "running";
+    private volatile ApiError error;
+
+    Job(String id, List<String> ids) {
+      this.id = id;
+      this.ids = ids;
+    }
+
+    void finish(Throwable failure, int retryAfterSeconds) {
+      if (failure != null) {
+        error = JsonResponses.toApiError(failure, retryAfterSeconds);
+        status = "failed";
+      } else {
+        status = "succeeded";
+      }
+    }
+
+    boolean running() {
+      return status.equals("running");
+    }
+
+    ObjectNode toJson() {
+      ObjectNode out = Json.object();
+      out.put("id", id);
+      String now = status;
+      out.put("status", now);
+      out.put("done", done.get());
+      out.put("total", ids.size());
+      ArrayNode list = out.putArray("ids");
+      ids.forEach(list::add);
+      ApiError failure = error;
+      if (failure != null) {
+        out.putObject("error").put("code", failure.code()).put("message", failure.getMessage());
+      }
+      return out;
+    }
+  }
+
+  /** The jobs of this node, in memory: a restart forgets them (not the documents they wrote). */
+  static final class Jobs {
+    private final Map<String, Job> byId = new LinkedHashMap<>();
+
+    synchronized void add(Job job) {
+      byId.put(job.id, job);
+      if (byId.size() > MAX_JOBS) {
+        byId.values().stream().filter(j -> !j.running()).findFirst().ifPresent(oldest -> byId.remove(oldest.id));
+      }
+    }
+
+    synchronized Job get(String id) {
+      return byId.get(id);
+    }
   }
 
   private List<VectorStore.Document> parseDocuments(JsonNode body) {
@@ -96,7 +214,7 @@ public final class DocumentRoutes {
         throw ApiError.invalid(prefix + "`id` must be 1 to " + MAX_ID_LENGTH + " characters");
       }
       Map<String, String> metadata = Fields.optionalObject(doc, "metadata", prefix)
-          .map(m -> stringMap(m, prefix + "`metadata`"))
+          .map(m -> metadataMap(m, prefix + "`metadata`"))
           .orElse(Map.of());
       out.add(new VectorStore.Document(id == null ? UUID.randomUUID().toString() : id, text, metadata));
     }
@@ -127,7 +245,10 @@ public final class DocumentRoutes {
                       o.put("id", h.id());
                       o.put("score", h.score());
                       o.put("text", h.text());
-                      o.set("metadata", Json.valueToTree(h.metadata() == null ? Map.of() : h.metadata()));
+                      o.set("metadata", metadataJson(h.metadata()));
+                      o.put("chunk", h.chunk());
+                      o.put("start", h.start());
+                      o.put("end", h.end());
                     });
                     return JsonResponses.json(200, out);
                   }),
@@ -135,7 +256,10 @@ public final class DocumentRoutes {
         }))));
   }
 
-  /** {@code filter} as a JSON object ({@code {"lang":"en"}}) or {@code key:value,key:value}. */
+  /**
+   * {@code filter} as a JSON object ({@code {"tenant":"acme","tags":["a","b"]}}) or
+   * {@code key:value,key:value} ({@code tenant:acme,tag:a,tag:b}). Several tags: documents with all of them.
+   */
   static Map<String, String> parseFilter(Optional<String> raw) {
     if (raw.isEmpty() || raw.get().isBlank()) {
       return Map.of();
@@ -148,7 +272,7 @@ public final class DocumentRoutes {
       } catch (ApiError e) {
         throw ApiError.invalid("query parameter `filter` is not valid JSON: " + e.getMessage());
       }
-      return stringMap(Fields.object(node, "query parameter `filter`"), "query parameter `filter`");
+      return metadataMap(Fields.object(node, "query parameter `filter`"), "query parameter `filter`");
     }
     Map<String, String> out = new LinkedHashMap<>();
     for (String pair : text.split(",")) {
@@ -156,8 +280,56 @@ public final class DocumentRoutes {
       if (colon < 0 || pair.substring(0, colon).isBlank()) {
         throw ApiError.invalid("query parameter `filter` must be a JSON object or key:value pairs separated by commas");
       }
-      out.put(pair.substring(0, colon).trim(), pair.substring(colon + 1).trim());
+      String named = pair.substring(0, colon).trim();
+      String key = named.equals("tag") ? TAGS : named;
+      String value = pair.substring(colon + 1).trim();
+      // tags:a,tags:b asks for both tags
+      out.merge(key, value, (earlier, later) -> key.equals(TAGS) ? earlier + "," + later : later);
     }
+    return out;
+  }
+
+  /** Metadata as the store keeps it: strings; {@code tags} may be an array, kept comma-separated. */
+  private static Map<String, String> metadataMap(ObjectNode obj, String what) {
+    JsonNode tags = obj.get(TAGS);
+    if (tags == null || !tags.isArray()) {
+      return stringMap(obj, what);
+    }
+    List<String> list = new ArrayList<>();
+    for (JsonNode tag : tags) {
+      if (!tag.isValueNode() || tag.isNull()) {
+        throw ApiError.invalid(what + " `tags` must be an array of strings");
+      }
+      if (tag.asText().contains(",")) {
+        throw ApiError.invalid(what + " a tag must not contain a comma: '" + Fields.clip(tag.asText()) + "'");
+      }
+      if (!tag.asText().isBlank()) {
+        list.add(tag.asText().trim());
+      }
+    }
+    ObjectNode rest = obj.deepCopy();
+    rest.remove(TAGS);
+    Map<String, String> out = stringMap(rest, what);
+    if (!list.isEmpty()) {
+      out.put(TAGS, String.join(",", list));
+    }
+    return out;
+  }
+
+  /** Hit metadata as JSON: {@code tags} as an array. */
+  private static ObjectNode metadataJson(Map<String, String> metadata) {
+    ObjectNode out = Json.object();
+    if (metadata == null) {
+      return out;
+    }
+    metadata.forEach((key, value) -> {
+      if (key.equals(TAGS)) {
+        ArrayNode tags = out.putArray(TAGS);
+        Arrays.stream(value.split(",")).map(String::trim).filter(t -> !t.isEmpty()).forEach(tags::add);
+      } else {
+        out.put(key, value);
+      }
+    });
     return out;
   }
 
