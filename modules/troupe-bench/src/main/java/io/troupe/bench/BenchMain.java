@@ -36,7 +36,7 @@ public final class BenchMain {
     Args rest = new Args(args, 1);
     switch (args[0]) {
       case "gateway" -> GatewaySuite.main(rest);
-      case "vector" -> io.troupe.bench.vector.VectorBench.main(rest);
+      case "vector" -> io.troupe.bench.vector.VectorBench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
       case "report" -> GatewaySuite.report(rest);
       case "fake-server" -> GatewaySuite.fakeServer(rest);
       case "gateway-run" -> GatewaySuite.gatewayRun(rest);
