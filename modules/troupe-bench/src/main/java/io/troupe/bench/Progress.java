@@ -36,7 +36,7 @@ public final class Progress implements AutoCloseable {
   private void loop() {
     while (running) {
       try {
-        Thread.sleep(1000); // the driver's progress thread, not an actor
+        Thread.sleep(1000); // blocking-ok: the driver's progress thread, not an actor
       } catch (InterruptedException e) {
         return;
       }

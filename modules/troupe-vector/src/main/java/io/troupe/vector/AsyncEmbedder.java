@@ -38,7 +38,7 @@ public interface AsyncEmbedder {
         }
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
           List<float[]> all = new ArrayList<>(texts.size());
-          parts.forEach(part -> all.addAll(part.join())); // all complete here: join does not wait
+          parts.forEach(part -> all.addAll(part.join())); // blocking-ok: all complete here, join does not wait
           return all;
         });
       }
@@ -80,7 +80,7 @@ public interface AsyncEmbedder {
         }
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
           List<float[]> all = new ArrayList<>(texts.size());
-          parts.forEach(part -> all.addAll(part.join())); // all complete here: join does not wait
+          parts.forEach(part -> all.addAll(part.join())); // blocking-ok: all complete here, join does not wait
           return all;
         });
       }

@@ -139,7 +139,7 @@ public final class SessionBench {
       if (last.ready()) {
         return;
       }
-      Thread.sleep(200); // the driver's main thread
+      Thread.sleep(200); // blocking-ok: the driver's main thread
     }
     throw new IllegalStateException("the node did not become ready: " + (last == null ? "?" : last.subsystems()));
   }

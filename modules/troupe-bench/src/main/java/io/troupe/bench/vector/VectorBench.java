@@ -88,7 +88,7 @@ public final class VectorBench {
       System.out.println(report.markdown(String.join(" ", args)));
     } finally {
       system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS); // blocking-ok: benchmark driver thread
       deleteTree(work);
     }
   }
@@ -196,7 +196,7 @@ public final class VectorBench {
       throws Exception {
     ActorRef<VectorStore.Command> store = spawn(system, behavior, name);
     Lifecycle.Initialized init = AskPattern.<VectorStore.Command, Lifecycle.Initialized>ask(
-        store, Lifecycle.Init::new, ASK, system.scheduler()).toCompletableFuture().get(5, TimeUnit.MINUTES);
+        store, Lifecycle.Init::new, ASK, system.scheduler()).toCompletableFuture().get(5, TimeUnit.MINUTES); // blocking-ok: benchmark driver thread
     if (!init.isOk()) {
       throw new IllegalStateException("init failed: " + init.error());
     }
@@ -221,10 +221,10 @@ public final class VectorBench {
           })
           .build();
     }), "store-" + name + "-" + (spawned++), org.apache.pekko.actor.typed.Props.empty());
-    ActorRef<VectorStore.Command> store = child.get(30, TimeUnit.SECONDS);
+    ActorRef<VectorStore.Command> store = child.get(30, TimeUnit.SECONDS); // blocking-ok: benchmark driver thread
     STOPPERS.put(store, () -> {
       parent.tell("stop");
-      stopped.orTimeout(60, TimeUnit.SECONDS).join();
+      stopped.orTimeout(60, TimeUnit.SECONDS).join(); // blocking-ok: benchmark driver thread
     });
     return store;
   }
@@ -250,7 +250,7 @@ public final class VectorBench {
           store, replyTo -> new VectorStore.Upsert(slice, replyTo), ASK, system.scheduler());
       inFlight.add(ask.toCompletableFuture());
       if (inFlight.size() >= WINDOW) {
-        done += inFlight.remove(0).get(5, TimeUnit.MINUTES).ids().size();
+        done += inFlight.remove(0).get(5, TimeUnit.MINUTES).ids().size(); // blocking-ok: benchmark driver thread
       }
       long now = System.nanoTime();
       if (now - lastPrint > 2_000_000_000L) {
@@ -259,7 +259,7 @@ public final class VectorBench {
       }
     }
     for (CompletableFuture<VectorStore.Upserted> f : inFlight) {
-      done += f.get(5, TimeUnit.MINUTES).ids().size();
+      done += f.get(5, TimeUnit.MINUTES).ids().size(); // blocking-ok: benchmark driver thread
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     System.out.printf(Locale.ROOT, "   %s: %,d docs in %.1f s = %.0f docs/s%n", label, done, seconds, done / seconds);
@@ -276,7 +276,7 @@ public final class VectorBench {
       long t0 = System.nanoTime();
       VectorStore.SearchResult result = AskPattern.<VectorStore.Command, VectorStore.SearchResult>askWithStatus(
           store, replyTo -> new VectorStore.Search(query, k, Map.of(), replyTo), ASK, system.scheduler())
-          .toCompletableFuture().get(1, TimeUnit.MINUTES);
+          .toCompletableFuture().get(1, TimeUnit.MINUTES); // blocking-ok: benchmark driver thread
       latencies[q] = System.nanoTime() - t0;
       if (found != null) {
         Set<Integer> ids = new HashSet<>();
