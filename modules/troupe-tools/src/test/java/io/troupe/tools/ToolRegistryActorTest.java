@@ -262,10 +262,10 @@ class ToolRegistryActorTest {
     assertEquals(3, search.k());
     assertEquals(Map.of("source", "handbook"), search.filter());
     search.replyTo().tell(org.apache.pekko.pattern.StatusReply.success(new VectorStore.SearchResult(List.of(
-        new VectorStore.Hit("doc-1", 0.875, "Refunds are paid within 14 days.", Map.of("source", "handbook"))))));
+        new VectorStore.Hit("doc-1", 0.875, "Refunds are paid within 14 days.", Map.of("source", "handbook"), 2, 1800, 1832)))));
     ToolResult result = reply.receiveMessage();
     assertEquals("{\"hits\":[{\"id\":\"doc-1\",\"score\":0.875,\"text\":\"Refunds are paid within 14 days.\","
-        + "\"metadata\":{\"source\":\"handbook\"}}]}", result.contentForModel());
+        + "\"chunk\":2,\"start\":1800,\"end\":1832,\"metadata\":{\"source\":\"handbook\"}}]}", result.contentForModel());
 
     registry.tell(new ToolRegistry.Execute(new ToolCall("c2", "search_documents", Json.object().put("query", "x")),
         CONTEXT, reply.ref()));

@@ -69,7 +69,8 @@ public final class SearchDocumentsTool implements Tool {
     ObjectNode out = Json.object();
     ArrayNode hits = out.putArray("hits");
     for (VectorStore.Hit hit : result.hits()) {
-      ObjectNode h = hits.addObject().put("id", hit.id()).put("score", hit.score()).put("text", hit.text());
+      ObjectNode h = hits.addObject().put("id", hit.id()).put("score", hit.score()).put("text", hit.text())
+          .put("chunk", hit.chunk()).put("start", hit.start()).put("end", hit.end());
       h.set("metadata", Json.valueToTree(hit.metadata() == null ? Map.of() : hit.metadata()));
     }
     return out;
