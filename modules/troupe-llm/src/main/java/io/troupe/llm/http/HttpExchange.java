@@ -43,7 +43,7 @@ public final class HttpExchange {
     int max = client.settings().maxResponseBytes();
     return exchange(request, rateLimits, (response, kill, result) -> {
       CompletionStage<String> body = readBody(response, max, kill, result);
-      body.whenComplete((text, error) -> {
+      body.whenCompleteAsync((text, error) -> {
         if (error != null) {
           result.completeExceptionally(errors.forThrowable(error, false));
           return;
@@ -53,7 +53,7 @@ public final class HttpExchange {
         } catch (Throwable e) {
           result.completeExceptionally(errors.forThrowable(e, false));
         }
-      });
+      }, client.callbacks());
     });
   }
 
@@ -67,7 +67,7 @@ public final class HttpExchange {
           .toMat(Sink.foreach(handler::onEvent), Keep.both())
           .run(client.materializer());
       armKillSwitch(running.first(), kill, result);
-      running.second().whenComplete((done, error) -> {
+      running.second().whenCompleteAsync((done, error) -> {
         if (error != null) {
           result.completeExceptionally(errors.forThrowable(error, handler.contentDelivered()));
           return;
@@ -77,7 +77,7 @@ public final class HttpExchange {
         } catch (Throwable e) {
           result.completeExceptionally(errors.forThrowable(e, handler.contentDelivered()));
         }
-      });
+      }, client.callbacks());
     });
   }
 
@@ -101,7 +101,7 @@ public final class HttpExchange {
       result.completeExceptionally(errors.forThrowable(e, false));
       return result;
     }
-    sent.whenComplete((response, error) -> {
+    sent.whenCompleteAsync((response, error) -> {
       if (error != null) {
         result.completeExceptionally(errors.forThrowable(error, false));
         return;
@@ -120,12 +120,12 @@ public final class HttpExchange {
       }
       int status = response.status().intValue();
       if (status < 200 || status >= 300) {
-        readBody(response, MAX_ERROR_BODY, kill, result).whenComplete((body, readError) ->
-            result.completeExceptionally(errors.forStatus(status, body == null ? "" : body, limits)));
+        readBody(response, MAX_ERROR_BODY, kill, result).whenCompleteAsync((body, readError) ->
+            result.completeExceptionally(errors.forStatus(status, body == null ? "" : body, limits)), client.callbacks());
         return;
       }
       reader.read(response, kill, result);
-    });
+    }, client.callbacks());
     return result;
   }
 
@@ -142,7 +142,7 @@ public final class HttpExchange {
         }), Keep.both())
         .run(client.materializer());
     armKillSwitch(running.first(), kill, result);
-    return running.second().thenApply(b -> b.decodeString(StandardCharsets.UTF_8));
+    return running.second().thenApplyAsync(b -> b.decodeString(StandardCharsets.UTF_8), client.callbacks());
   }
 
   /** Publishes the switch; if the call was cancelled meanwhile, pulls it now. */

@@ -1,6 +1,7 @@
 package io.troupe.llm.http;
 
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.event.LoggingAdapter;
 import org.apache.pekko.http.javadsl.Http;
@@ -21,9 +22,11 @@ public final class ProviderHttpClient {
   private final Materializer materializer;
   private final LoggingAdapter log;
   private final HttpSettings settings;
+  private final Executor callbacks;
 
   private ProviderHttpClient(ActorSystem<?> system, HttpSettings settings) {
     this.http = Http.get(system);
+    this.callbacks = system.executionContext();
     this.settings = settings;
     this.materializer = Materializer.matFromSystem(system);
     this.log = system.classicSystem().log();
@@ -44,6 +47,15 @@ public final class ProviderHttpClient {
   /** Sends through the host's pool; completes when the response head has arrived. */
   public CompletionStage<HttpResponse> send(HttpRequest request) {
     return http.singleRequest(request, http.defaultClientHttpsContext(), pool, log);
+  }
+
+  /**
+   * Where callbacks on this client's futures run: the actor system's dispatcher. Stages from
+   * Pekko's Java API would otherwise run plain callbacks on the JDK's common pool, which on a
+   * machine of two cores starts a thread per callback.
+   */
+  public Executor callbacks() {
+    return callbacks;
   }
 
   public Materializer materializer() {
