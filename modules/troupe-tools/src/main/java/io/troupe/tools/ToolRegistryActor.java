@@ -9,6 +9,7 @@ import io.troupe.core.llm.ToolCall;
 import io.troupe.core.llm.ToolSpec;
 import io.troupe.core.runtime.Lifecycle;
 import io.troupe.core.runtime.Subsystems;
+import io.troupe.core.tools.Reconciliation;
 import io.troupe.core.tools.Tool;
 import io.troupe.core.tools.ToolCatalog;
 import io.troupe.core.tools.ToolContext;
@@ -35,6 +36,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -99,6 +101,9 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
           maxConcurrent, source);
     }
   }
+
+  private record Reconciled(ToolRegistry.Reconcile request, Reconciliation outcome, Throwable error)
+      implements ToolRegistry.Command {}
 
   private static final class Running {
     final ToolRegistry.Execute request;
@@ -214,6 +219,8 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
         .onMessage(ToolCatalog.Describe.class, this::onDescribe)
         .onMessage(ToolRegistry.Register.class, this::onRegister)
         .onMessage(ToolRegistry.Execute.class, this::onExecute)
+        .onMessage(ToolRegistry.Reconcile.class, this::onReconcile)
+        .onMessage(Reconciled.class, this::onReconciled)
         .onMessage(Finished.class, this::onFinished)
         .onMessage(TimedOut.class, this::onTimedOut)
         .onMessage(McpConnected.class, this::onMcpConnected)
@@ -281,7 +288,9 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
   }
 
   private Behavior<ToolRegistry.Command> onListTools(ToolRegistry.ListTools m) {
-    m.replyTo().tell(new ToolRegistry.ToolList(tools.values().stream().map(e -> e.tool().spec()).toList()));
+    m.replyTo().tell(new ToolRegistry.ToolList(
+        tools.values().stream().map(e -> e.tool().spec()).toList(),
+        tools.values().stream().filter(e -> e.tool().effect() == Tool.Effect.SIDE_EFFECTING).map(Entry::name).toList()));
     return this;
   }
 
@@ -339,6 +348,39 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
       launch(runId);
     } else {
       queue.addLast(runId);
+    }
+    return this;
+  }
+
+  private Behavior<ToolRegistry.Command> onReconcile(ToolRegistry.Reconcile m) {
+    Entry entry = tools.get(m.call().name());
+    JsonNode args = arguments(m.call().arguments());
+    if (!ready || entry == null || args == null || entry.tool().effect() != Tool.Effect.SIDE_EFFECTING) {
+      // Nothing to settle: runs again, or fails as any call would.
+      return onExecute(new ToolRegistry.Execute(m.call(), m.context(), m.replyTo()));
+    }
+    Tool tool = entry.tool();
+    CompletionStage<Reconciliation> asked = tool.kind() == Tool.Kind.BLOCKING
+        ? CompletableFuture.supplyAsync(() -> tool.reconcile(args, m.context()), blocking).thenCompose(stage -> stage)
+        : tool.reconcile(args, m.context());
+    getContext().pipeToSelf(asked.toCompletableFuture().orTimeout(entry.timeout().toMillis(), TimeUnit.MILLISECONDS),
+        (outcome, error) -> new Reconciled(m, outcome, error));
+    return this;
+  }
+
+  private Behavior<ToolRegistry.Command> onReconciled(Reconciled m) {
+    ToolCall call = m.request().call();
+    Reconciliation.Outcome outcome = m.error() == null ? m.outcome().outcome() : Reconciliation.Outcome.UNKNOWN;
+    switch (outcome) {
+      case APPLIED -> m.request().replyTo().tell(ToolResult.ok(call.id(), call.name(),
+          m.outcome().output() == null ? NullNode.getInstance() : m.outcome().output()));
+      case NOT_APPLIED -> onExecute(new ToolRegistry.Execute(call, m.request().context(), m.request().replyTo()));
+      default -> {
+        String reason = m.error() != null ? errorMessage(m.error()) : m.outcome().reason();
+        m.request().replyTo().tell(ToolResult.failed(call.id(), call.name(),
+            "the outcome of this call is unknown after a restart (" + reason + "); it was not run again, so that it "
+                + "cannot take effect twice. Check its effect before you retry it."));
+      }
     }
     return this;
   }

@@ -14,6 +14,7 @@ import io.troupe.core.json.Json;
 import io.troupe.core.llm.ToolCall;
 import io.troupe.core.llm.ToolSpec;
 import io.troupe.core.runtime.Lifecycle;
+import io.troupe.core.tools.Reconciliation;
 import io.troupe.core.tools.Tool;
 import io.troupe.core.tools.ToolContext;
 import io.troupe.core.tools.ToolRegistry;
@@ -23,6 +24,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -60,6 +63,75 @@ class ToolRegistryActorTest {
     TestProbe<ToolResult> reply = testKit.createTestProbe();
     registry.tell(new ToolRegistry.Execute(new ToolCall(callId, name, args), CONTEXT, reply.ref()));
     return reply.receiveMessage();
+  }
+
+  /** A side-effecting tool that remembers the keys it applied, and can tell about them afterwards. */
+  private static final class LedgerTool implements Tool {
+    final Map<String, Integer> applied = new ConcurrentHashMap<>();
+    final Set<String> unknowable = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public ToolSpec spec() {
+      return new ToolSpec("ledger", "records a line", Json.object().put("type", "object"));
+    }
+
+    @Override
+    public Effect effect() {
+      return Effect.SIDE_EFFECTING;
+    }
+
+    @Override
+    public CompletionStage<JsonNode> invoke(JsonNode arguments, ToolContext context) {
+      applied.merge(context.idempotencyKey(), 1, Integer::sum);
+      return CompletableFuture.completedFuture(Json.object().put("line", context.idempotencyKey()));
+    }
+
+    @Override
+    public CompletionStage<Reconciliation> reconcile(JsonNode arguments, ToolContext context) {
+      String key = context.idempotencyKey();
+      Reconciliation r = unknowable.contains(key) ? Reconciliation.unknown("the ledger is offline")
+          : applied.containsKey(key) ? Reconciliation.applied(Json.object().put("line", key))
+          : Reconciliation.notApplied();
+      return CompletableFuture.completedFuture(r);
+    }
+  }
+
+  private ToolResult reconcile(ActorRef<ToolRegistry.Command> registry, String name, String key) {
+    return reconcile(registry, name, key, Json.object());
+  }
+
+  private ToolResult reconcile(ActorRef<ToolRegistry.Command> registry, String name, String key, JsonNode args) {
+    TestProbe<ToolResult> reply = testKit.createTestProbe();
+    registry.tell(new ToolRegistry.Reconcile(new ToolCall("c9", name, args),
+        new ToolContext("intent-1", "session-1", "c9", key), reply.ref()));
+    return reply.receiveMessage();
+  }
+
+  @Test
+  void reconcilesASideEffectByItsIdempotencyKeyAndNeverRunsItTwice() {
+    LedgerTool ledger = new LedgerTool();
+    ActorRef<ToolRegistry.Command> registry = registry(List.of(ledger));
+    TestProbe<ToolRegistry.ToolList> list = testKit.createTestProbe();
+    registry.tell(new ToolRegistry.ListTools(list.ref()));
+    assertEquals(List.of("ledger"), list.receiveMessage().sideEffecting());
+
+    // Applied before the crash: its output, not a second run.
+    ledger.applied.put("k-applied", 1);
+    assertEquals("k-applied", reconcile(registry, "ledger", "k-applied").output().path("line").asText());
+    assertEquals(1, ledger.applied.get("k-applied"));
+    // Never applied: it runs now, once, with the same key.
+    assertEquals("k-new", reconcile(registry, "ledger", "k-new").output().path("line").asText());
+    assertEquals(1, ledger.applied.get("k-new"));
+    // Nobody can tell: an explicit error, and no run.
+    ledger.unknowable.add("k-unknown");
+    ToolResult unknown = reconcile(registry, "ledger", "k-unknown");
+    assertTrue(unknown.isError());
+    assertTrue(unknown.error().contains("outcome of this call is unknown"), unknown.error());
+    assertTrue(unknown.error().contains("the ledger is offline"), unknown.error());
+    assertFalse(ledger.applied.containsKey("k-unknown"));
+    // A read-only tool simply runs again.
+    ToolResult calc = reconcile(registry, "calculator", "k-calc", Json.object().put("expression", "1 + 1"));
+    assertEquals(2, calc.output().path("result").asInt(), String.valueOf(calc));
   }
 
   @Test

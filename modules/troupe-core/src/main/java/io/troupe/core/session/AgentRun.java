@@ -22,6 +22,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -36,6 +38,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * the final answer. A deny goes back to the model as feedback; attempts and steps are bounded.
  * Every stage is reported to the session entity, which journals it; the run stops after
  * reporting its end.
+ *
+ * <p>A resumed run (its node stopped while it ran) starts from the journaled tool turns: results
+ * it has are reused, calls never started run now, and a side-effecting call that was started but
+ * has no result is settled by the tool's reconciliation instead of being run again.
  */
 final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
@@ -55,19 +61,42 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
   private record CallDone(int turn, int index, ToolResult result, Throwable failure) implements Command {}
 
+  private record EffectJournaled(int turn, int index, Throwable failure) implements Command {}
+
   private record AnswerChecked(int attempt, String answer, Verdict verdict, Throwable failure) implements Command {}
 
   private record DeadlinePassed() implements Command {}
 
-  /** What the run needs to know about its intent. */
-  record Input(String intentId, String sessionId, String text, String traceId, List<ChatMessage> history) {}
+  /** What the run needs to know about its intent; {@code resume} is null for a fresh run. */
+  record Input(String intentId, String sessionId, String text, String traceId, List<ChatMessage> history,
+      Resume resume) {}
+
+  /** Where a resumed run starts: its tool turns so far, what it used, and when it first started. */
+  record Resume(List<ResumedTurn> turns, IntentUsage usage, long startedNanos, int attempt) {}
+
+  /** A journaled tool turn: the model's calls, the results recorded, and the side effects begun. */
+  record ResumedTurn(ChatMessage assistant, Map<String, ChatMessage> results, Set<String> effectsStarted) {
+    boolean complete() {
+      return assistant.toolCalls().stream().allMatch(c -> results.containsKey(c.id()));
+    }
+  }
 
   static Behavior<Command> create(
       Input input, Subsystems subsystems, SessionSettings settings, ActorRef<SessionEntity.Command> session) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      timers.startSingleTimer(new DeadlinePassed(), settings.deadline());
+      timers.startSingleTimer(new DeadlinePassed(), remainingTime(input, settings));
       return new AgentRun(ctx, input, subsystems, settings, session).start();
     }));
+  }
+
+  /** A resumed run keeps the deadline of its first start. */
+  private static Duration remainingTime(Input input, SessionSettings settings) {
+    if (input.resume() == null || input.resume().startedNanos() <= 0) {
+      return settings.deadline();
+    }
+    Duration ran = Duration.ofNanos(TraceClock.nowEpochNanos() - input.resume().startedNanos());
+    Duration left = settings.deadline().minus(ran);
+    return left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left;
   }
 
   private final Input input;
@@ -80,6 +109,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   private final List<ChatMessage> messages = new ArrayList<>();
   private int transcriptStart;
   private List<ToolSpec> tools = List.of();
+  private ToolRegistry.ToolList registered = new ToolRegistry.ToolList(List.of());
   private int stepSeq;
   private long intentCheckStart;
   private long planStartNanos;
@@ -94,9 +124,12 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
   // The tool turn in progress: its calls, verdicts, results and timings, by call index.
   private int turn;
+  private int toolTurns; // tool turns so far, resumed ones included: part of each call's idempotency key
   private List<ToolCall> calls = List.of();
   private Verdict[] verdicts;
   private ToolResult[] results;
+  private ChatMessage[] resultMessages;
+  private boolean[] unsettled; // side effects begun before a crash, with no result in the journal
   private long[] checkStartNanos;
   private long[] toolStartNanos;
   private int pending;
@@ -126,6 +159,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         .onMessage(ModelDelta.class, this::onModelDelta)
         .onMessage(CallChecked.class, this::onCallChecked)
         .onMessage(CallDone.class, this::onCallDone)
+        .onMessage(EffectJournaled.class, this::onEffectJournaled)
         .onMessage(AnswerChecked.class, this::onAnswerChecked)
         .onMessage(DeadlinePassed.class, msg -> fail("deadline",
             "The intent did not finish within its deadline of " + settings.deadline().toMillis() + " ms.",
@@ -143,8 +177,11 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     return this;
   }
 
-  // 1. The guardrail checks the intent itself.
+  // 1. The guardrail checks the intent itself (a resumed run passed it already).
   private Behavior<Command> start() {
+    if (input.resume() != null) {
+      return listTools();
+    }
     long started = TraceClock.nowEpochNanos();
     getContext().ask(Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
         replyTo -> new Guardrail.CheckIntent(input.intentId(), input.text(), replyTo),
@@ -167,8 +204,12 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     ObjectNode detail = classification.toJson();
     report("intent.classified", detail, step("classify", classification.category(), "ok", started, detail));
     // 3. Plan: the tools this run may offer the model.
-    planStartNanos = TraceClock.nowEpochNanos();
     planCategory = classification.category();
+    return listTools();
+  }
+
+  private Behavior<Command> listTools() {
+    planStartNanos = TraceClock.nowEpochNanos();
     getContext().ask(ToolRegistry.ToolList.class, subsystems.tools(), settings.subsystemTimeout(),
         ToolRegistry.ListTools::new, (list, failure) -> new ToolsListed(list, failure));
     return this;
@@ -178,6 +219,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     if (msg.failure() != null) {
       return fail("unavailable", "the tool registry did not answer: " + msg.failure().getMessage(), "retry_later");
     }
+    registered = msg.list();
     getContext().ask(Guardrail.PlanVerdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
         replyTo -> new Guardrail.CheckPlan(input.intentId(), msg.list().tools(), replyTo),
         (verdict, failure) -> new PlanChecked(verdict, failure));
@@ -189,10 +231,12 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       return fail("unavailable", "the guardrail did not answer: " + msg.failure().getMessage(), "retry_later");
     }
     tools = msg.verdict().allowed();
-    ObjectNode detail = Json.object().put("category", planCategory);
-    tools.forEach(t -> detail.withArray("tools").add(t.name()));
-    msg.verdict().removed().forEach(detail.withArray("removedByPolicy")::add);
-    report("plan.created", detail, step("plan", "tool_selection", "ok", planStartNanos, detail));
+    if (input.resume() == null) {
+      ObjectNode detail = Json.object().put("category", planCategory);
+      tools.forEach(t -> detail.withArray("tools").add(t.name()));
+      msg.verdict().removed().forEach(detail.withArray("removedByPolicy")::add);
+      report("plan.created", detail, step("plan", "tool_selection", "ok", planStartNanos, detail));
+    }
 
     if (!settings.systemPrompt().isBlank()) {
       messages.add(ChatMessage.system(settings.systemPrompt()));
@@ -200,6 +244,24 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     messages.addAll(input.history());
     transcriptStart = messages.size();
     messages.add(ChatMessage.user(input.text()));
+    return input.resume() == null ? callModel() : resume(input.resume());
+  }
+
+  /** Replays the journaled tool turns into the conversation, then goes on where the run stopped. */
+  private Behavior<Command> resume(Resume resume) {
+    modelCalls = resume.usage().modelCalls();
+    tokensUsed = resume.usage().totalTokens();
+    costUsd = resume.usage().costUsd();
+    List<ResumedTurn> turns = resume.turns();
+    for (int t = 0; t < turns.size(); t++) {
+      ResumedTurn done = turns.get(t);
+      if (t == turns.size() - 1 && !done.complete()) {
+        return beginToolTurn(done.assistant(), done.results(), done.effectsStarted());
+      }
+      toolTurns++;
+      messages.add(done.assistant());
+      done.assistant().toolCalls().forEach(c -> messages.add(done.results().get(c.id())));
+    }
     return callModel();
   }
 
@@ -237,12 +299,12 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       modelCallKey = null; // answered: nothing left to cancel
     }
     if (msg.failure() != null) {
-      recordModelStep("error", Json.object().put("error", "timed out"), null);
+      recordModelStep("error", Json.object().put("error", "timed out"), null, null);
       return fail("timeout", "The model did not answer within " + settings.modelTimeout().toMillis() + " ms.", "retry_later");
     }
     if (!msg.result().isOk()) {
       var failure = msg.result().failure();
-      recordModelStep("error", Json.object().put("error", failure.message()), null);
+      recordModelStep("error", Json.object().put("error", failure.message()), null, null);
       String code = failure.code().name().toLowerCase(Locale.ROOT);
       return fail(code, failure.message(), "retry_later");
     }
@@ -256,7 +318,10 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         .put("outputTokens", response.usage().outputTokens());
     if (response.usage().costUsd() > 0) detail.put("costUsd", response.usage().costUsd());
     response.message().toolCalls().forEach(c -> detail.withArray("toolCalls").add(c.name()));
-    recordModelStep("ok", detail, response);
+    ChatMessage toolTurn = response.hasToolCalls()
+        ? ChatMessage.assistantToolCalls(response.message().content(), ensureIds(response.message().toolCalls()))
+        : null;
+    recordModelStep("ok", detail, response, toolTurn);
 
     tokensUsed += response.usage().totalTokens();
     costUsd += response.usage().costUsd();
@@ -269,39 +334,55 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
           costUsd, settings.maxCostUsd()), "simplify_request");
     }
 
-    if (response.hasToolCalls()) {
-      return startToolTurn(response.message());
+    if (toolTurn != null) {
+      return beginToolTurn(toolTurn, Map.of(), Set.of());
     }
     return checkAnswer(response.message().content());
   }
 
-  private void recordModelStep(String status, ObjectNode detail, ChatResponse response) {
+  /** Journals the model's step; {@code toolTurn}, its tool calls, goes into the run's conversation. */
+  private void recordModelStep(String status, ObjectNode detail, ChatResponse response, ChatMessage toolTurn) {
     Step step = step("model", "chat", status, modelStartNanos, detail);
     session.tell(new SessionEntity.RunProgress(input.intentId(), "model.completed", detail, step,
-        response == null ? null : response.usage(), false));
+        response == null ? null : response.usage(), false, toolTurn));
   }
 
-  // Tool calls of one turn: every verdict first, then all allowed calls at once.
-  private Behavior<Command> startToolTurn(ChatMessage assistant) {
+  /**
+   * Tool calls of one turn: every verdict first, then all allowed calls at once. A resumed turn
+   * brings the results it has ({@code known}) and the side effects it began ({@code begun}).
+   */
+  private Behavior<Command> beginToolTurn(ChatMessage assistant, Map<String, ChatMessage> known, Set<String> begun) {
     turn++;
-    calls = ensureIds(assistant.toolCalls());
-    messages.add(ChatMessage.assistantToolCalls(assistant.content(), calls));
+    toolTurns++;
+    calls = assistant.toolCalls();
+    messages.add(assistant);
     int n = calls.size();
     verdicts = new Verdict[n];
     results = new ToolResult[n];
+    resultMessages = new ChatMessage[n];
+    unsettled = new boolean[n];
     checkStartNanos = new long[n];
     toolStartNanos = new long[n];
-    pending = n;
+    pending = 0;
     int thisTurn = turn;
     for (int i = 0; i < n; i++) {
       int index = i;
       ToolCall call = calls.get(i);
-      checkStartNanos[i] = TraceClock.nowEpochNanos();
-      getContext().ask(Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
-          replyTo -> new Guardrail.CheckToolCall(input.intentId(), call, replyTo),
-          (verdict, failure) -> new CallChecked(thisTurn, index, verdict, failure));
+      if (known.containsKey(call.id())) {
+        verdicts[i] = Verdict.allow();
+        resultMessages[i] = known.get(call.id());
+      } else if (begun.contains(call.id())) {
+        verdicts[i] = Verdict.allow();
+        unsettled[i] = true;
+      } else {
+        pending++;
+        checkStartNanos[i] = TraceClock.nowEpochNanos();
+        getContext().ask(Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
+            replyTo -> new Guardrail.CheckToolCall(input.intentId(), call, replyTo),
+            (verdict, failure) -> new CallChecked(thisTurn, index, verdict, failure));
+      }
     }
-    return this;
+    return pending == 0 ? runAllowedCalls() : this;
   }
 
   private static List<ToolCall> ensureIds(List<ToolCall> calls) {
@@ -328,28 +409,75 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
           "rephrase_request");
     }
     pending--;
-    if (pending > 0) {
-      return this;
-    }
-    // Every call has its verdict: run the allowed ones concurrently; denied ones get an error result.
+    return pending > 0 ? this : runAllowedCalls();
+  }
+
+  /**
+   * Every call has its verdict: run the allowed ones concurrently (a side-effecting one once its
+   * start is journaled), settle the unsettled ones, and give denied ones an error result.
+   */
+  private Behavior<Command> runAllowedCalls() {
+    int thisTurn = turn;
     for (int i = 0; i < calls.size(); i++) {
       ToolCall c = calls.get(i);
-      if (verdicts[i].isAllow()) {
+      int index = i;
+      if (resultMessages[i] != null) {
+        continue; // its result is in the journal
+      }
+      if (unsettled[i]) {
+        pending++;
+        toolStartNanos[i] = TraceClock.nowEpochNanos();
+        ToolContext context = contextOf(c);
+        getContext().ask(ToolResult.class, subsystems.tools(), settings.toolTimeout().plus(Duration.ofSeconds(1)),
+            replyTo -> new ToolRegistry.Reconcile(c, context, replyTo),
+            (result, failure) -> new CallDone(thisTurn, index, result, failure));
+      } else if (verdicts[i].isAllow()) {
         pending++;
         toolStartNanos[i] = TraceClock.nowEpochNanos();
         report("tool.started", Json.object().put("callId", c.id()).put("name", c.name()).set("arguments", c.arguments()), null);
-        int index = i;
-        int thisTurn = turn;
-        ToolContext context = new ToolContext(input.intentId(), input.sessionId(), c.id());
-        getContext().ask(ToolResult.class, subsystems.tools(), settings.toolTimeout().plus(Duration.ofSeconds(1)),
-            replyTo -> new ToolRegistry.Execute(c, context, replyTo),
-            (result, failure) -> new CallDone(thisTurn, index, result, failure));
+        if (registered.isSideEffecting(c.name())) {
+          getContext().ask(SessionEntity.EffectRecorded.class, session, settings.subsystemTimeout(),
+              replyTo -> new SessionEntity.RunEffectStarting(input.intentId(), c.id(), contextOf(c).idempotencyKey(), replyTo),
+              (recorded, failure) -> new EffectJournaled(thisTurn, index, failure));
+        } else {
+          execute(index);
+        }
       } else {
         results[i] = ToolResult.failed(c.id(), c.name(),
             "denied by the guardrail (" + verdicts[i].policy() + "): " + verdicts[i].reason());
+        resultMessages[i] = ChatMessage.toolResult(c.id(), c.name(), results[i].contentForModel());
+        session.tell(new SessionEntity.RunProgress(input.intentId(), null, null, null, null, false, resultMessages[i]));
       }
     }
     return pending == 0 ? finishToolTurn() : this;
+  }
+
+  private ToolContext contextOf(ToolCall call) {
+    return new ToolContext(input.intentId(), input.sessionId(), call.id(),
+        input.intentId() + "/" + toolTurns + "/" + call.id());
+  }
+
+  private void execute(int index) {
+    ToolCall c = calls.get(index);
+    ToolContext context = contextOf(c);
+    int thisTurn = turn;
+    getContext().ask(ToolResult.class, subsystems.tools(), settings.toolTimeout().plus(Duration.ofSeconds(1)),
+        replyTo -> new ToolRegistry.Execute(c, context, replyTo),
+        (result, failure) -> new CallDone(thisTurn, index, result, failure));
+  }
+
+  private Behavior<Command> onEffectJournaled(EffectJournaled msg) {
+    if (msg.turn() != turn || results[msg.index()] != null) {
+      return this;
+    }
+    if (msg.failure() == null) {
+      execute(msg.index());
+      return this;
+    }
+    ToolCall c = calls.get(msg.index());
+    return onCallDone(new CallDone(msg.turn(), msg.index(),
+        ToolResult.failed(c.id(), c.name(), "not run: its start could not be journaled, so a crash could have hidden it"),
+        null));
   }
 
   private Behavior<Command> onCallDone(CallDone msg) {
@@ -361,12 +489,15 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         ? ToolResult.failed(call.id(), call.name(), "the tool did not answer within " + settings.toolTimeout().toMillis() + " ms")
         : msg.result();
     results[msg.index()] = result;
+    resultMessages[msg.index()] = ChatMessage.toolResult(call.id(), call.name(), result.contentForModel());
     ObjectNode detail = Json.object().put("callId", call.id()).put("name", call.name()).put("ok", !result.isError());
     detail.set("arguments", call.arguments());
+    if (unsettled[msg.index()]) detail.put("reconciled", true);
     if (result.isError()) detail.put("error", result.error());
     else detail.set("output", result.output());
     Step step = step("tool", call.name(), result.isError() ? "error" : "ok", toolStartNanos[msg.index()], detail);
-    session.tell(new SessionEntity.RunProgress(input.intentId(), "tool.completed", detail, step, null, true));
+    session.tell(new SessionEntity.RunProgress(input.intentId(), "tool.completed", detail, step, null, true,
+        resultMessages[msg.index()]));
     pending--;
     return pending == 0 ? finishToolTurn() : this;
   }
@@ -379,8 +510,8 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     for (int i = 0; i < calls.size(); i++) {
       ToolResult r = results[i];
       if (!verdicts[i].isAllow()) denied++;
-      else if (r.isError()) errors++;
-      messages.add(ChatMessage.toolResult(r.callId(), r.name(), r.contentForModel()));
+      else if (r != null && r.isError()) errors++;
+      messages.add(resultMessages[i]);
     }
     ObjectNode detail = Json.object().put("calls", calls.size()).put("errors", errors).put("denied", denied);
     reportStep(step("verify", "tool_results", errors + denied == 0 ? "ok" : "error", started, detail));
@@ -444,11 +575,11 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   }
 
   private void report(String eventType, JsonNode data, Step step) {
-    session.tell(new SessionEntity.RunProgress(input.intentId(), eventType, data, step, null, false));
+    session.tell(new SessionEntity.RunProgress(input.intentId(), eventType, data, step, null, false, null));
   }
 
   private void reportStep(Step step) {
-    session.tell(new SessionEntity.RunProgress(input.intentId(), null, null, step, null, false));
+    session.tell(new SessionEntity.RunProgress(input.intentId(), null, null, step, null, false, null));
   }
 
   private Behavior<Command> fail(String code, String message, String nextAction) {

@@ -37,7 +37,9 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * One conversation: an event-sourced entity under Cluster Sharding. It accepts intents, runs them
  * one at a time (later ones wait in order) through an {@link AgentRun} child, journals every
  * step, and serves reads, waits and event streams. An intent that was running when its node
- * stopped ends {@code interrupted} when the session comes back; queued ones resume.
+ * stopped resumes from its journaled steps when the session comes back (under Cluster Sharding
+ * with remembered entities: at once, on whichever node now owns it); a side-effecting tool call
+ * is journaled before it runs, so a resumed run never repeats it blindly.
  */
 public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Command, SessionEntity.Event, SessionState> {
 
@@ -69,8 +71,14 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   public record Cancel(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
 
   /** From the run: an event for the stream and/or a finished step. */
-  record RunProgress(String intentId, String eventType, JsonNode data, Step step, Usage modelUsage, boolean toolCall)
+  record RunProgress(String intentId, String eventType, JsonNode data, Step step, Usage modelUsage, boolean toolCall,
+      ChatMessage message) implements Command {}
+
+  /** From the run, before it starts a side-effecting tool call: journal it, then answer. */
+  record RunEffectStarting(String intentId, String callId, String idempotencyKey, ActorRef<EffectRecorded> replyTo)
       implements Command {}
+
+  record EffectRecorded(String callId) implements CborSerializable {}
 
   /** From the run: a streamed fragment of the model's text; published, not journaled. */
   record RunDelta(String intentId, String text) implements Command {}
@@ -94,19 +102,33 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   public record IntentAccepted(String intentId, String text, JsonNode metadata, String idempotencyKey, String traceId,
       long createdNanos) implements Event {}
 
-  public record IntentStarted(String intentId) implements Event {}
+  public record IntentStarted(String intentId, long startedNanos) implements Event {}
 
-  public record IntentProgressed(String intentId, IntentEvent event, Step step, IntentUsage usage) implements Event {}
+  /**
+   * A step of a run. {@code message} extends the run's conversation: the model's tool calls, or a
+   * tool's result; a resumed run starts from them.
+   */
+  public record IntentProgressed(String intentId, IntentEvent event, Step step, IntentUsage usage, ChatMessage message)
+      implements Event {}
+
+  /** A side-effecting tool call is about to run; journaled first, so a crash cannot hide it. */
+  public record ToolEffectStarted(String intentId, String callId, String idempotencyKey) implements Event {}
+
+  /** The run of an intent that its node stopped goes on from its journaled steps. */
+  public record IntentResumed(String intentId, IntentEvent event) implements Event {}
 
   public record IntentFinished(String intentId, IntentStatus status, Outcome outcome, IntentEvent event,
       List<ChatMessage> transcript) implements Event {}
 
   /** Starts sharding for sessions on this node; entities run their loop against {@code subsystems}. */
   public static void init(ActorSystem<?> system, Subsystems subsystems, SessionSettings settings) {
+    // Remembered sessions restart by themselves after a crash or a rebalance, so that their runs resume;
+    // a session that passivates is forgotten (the store is set in cluster.conf).
+    boolean remember = system.settings().config().getBoolean("troupe.cluster.remember-sessions");
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
             entityContext -> create(entityContext.getEntityId(), subsystems, settings, entityContext.getShard()))
         .withStopMessage(new Passivate())
-        .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy()));
+        .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy().withRememberEntities(remember)));
   }
 
   /** A session outside sharding: it never passivates. */
@@ -179,6 +201,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         .onCommand(Subscribe.class, this::onSubscribe)
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(RunProgress.class, this::onRunProgress)
+        .onCommand(RunEffectStarting.class, this::onRunEffectStarting)
         .onCommand(RunDelta.class, this::onRunDelta)
         .onCommand(RunFinished.class, this::onRunFinished)
         .onCommand(RunStopped.class, this::onRunStopped)
@@ -222,7 +245,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         TraceClock.nowEpochNanos()));
     boolean startNow = !busy || settings.busyPolicy() == SessionSettings.BusyPolicy.INTERRUPT;
     if (startNow) {
-      events.add(new IntentStarted(intentId));
+      events.add(started(intentId));
     }
     return Effect().persist(events).thenRun(s -> {
       superseded.forEach(id -> afterFinished(s, id));
@@ -298,7 +321,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     events.add(finished(intent, IntentStatus.CANCELLED,
         Outcome.failed("cancelled", "The intent was cancelled by request.", "none"), List.of()));
     String next = wasRunning ? state.queued.peekFirst() : null;
-    if (next != null) events.add(new IntentStarted(next));
+    if (next != null) events.add(started(next));
     return Effect().persist(events).thenRun(s -> {
       cmd.replyTo().tell(StatusReply.success(s.intent(cmd.intentId()).view(sessionId, s.usage)));
       afterFinished(s, cmd.intentId());
@@ -316,10 +339,18 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     IntentUsage usage = null;
     if (cmd.modelUsage() != null) usage = intent.usage.plusModelCall(cmd.modelUsage());
     if (cmd.toolCall()) usage = (usage == null ? intent.usage : usage).plusToolCall();
-    return Effect().persist(new IntentProgressed(cmd.intentId(), event, cmd.step(), usage))
+    return Effect().persist(new IntentProgressed(cmd.intentId(), event, cmd.step(), usage, cmd.message()))
         .thenRun(s -> {
           if (event != null) publish(cmd.intentId(), List.of(event));
         });
+  }
+
+  private Effect<Event, SessionState> onRunEffectStarting(SessionState state, RunEffectStarting cmd) {
+    if (!cmd.intentId().equals(state.running) || currentRun == null) {
+      return Effect().none(); // a cancelled run: it gets no go-ahead
+    }
+    return Effect().persist(new ToolEffectStarted(cmd.intentId(), cmd.callId(), cmd.idempotencyKey()))
+        .thenRun(s -> cmd.replyTo().tell(new EffectRecorded(cmd.callId())));
   }
 
   private Effect<Event, SessionState> onRunDelta(SessionState state, RunDelta cmd) {
@@ -357,7 +388,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     if (state.running == null && currentRun == null && !state.queued.isEmpty()) {
       String next = state.queued.peekFirst();
-      return Effect().persist(new IntentStarted(next)).thenRun(s -> startRun(s, next));
+      return Effect().persist(started(next)).thenRun(s -> startRun(s, next));
     }
     return Effect().none();
   }
@@ -377,8 +408,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   private void startRun(SessionState state, String intentId) {
     SessionState.IntentRecord intent = state.intent(intentId);
+    AgentRun.Resume resume = intent.resumes == 0 ? null : new AgentRun.Resume(
+        intent.turns.stream().map(SessionState.ToolTurn::resumed).toList(), intent.usage, intent.startedNanos,
+        intent.resumes);
     AgentRun.Input input = new AgentRun.Input(intentId, sessionId, intent.text, intent.traceId,
-        state.recentHistory(settings.historyMessages()));
+        state.recentHistory(settings.historyMessages()), resume);
     currentRun = ctx.spawnAnonymous(AgentRun.create(input, subsystems, settings, ctx.getSelf()));
     ctx.watchWith(currentRun, new RunStopped(intentId));
   }
@@ -387,16 +421,31 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return state.running != null && currentRun == null;
   }
 
-  /** Ends an intent the node was running when it stopped, then handles {@code retry}. */
+  /**
+   * Resumes the run of an intent the node was running when it stopped, or ends it interrupted once
+   * it has been resumed {@code max-resumes} times; then handles {@code retry}.
+   */
   private Effect<Event, SessionState> recoverThenRetry(SessionState state, Command retry) {
     SessionState.IntentRecord orphan = state.intent(state.running);
+    if (orphan.resumes < settings.maxResumes()) {
+      int attempt = orphan.resumes + 1;
+      ctx.getLog().info("intent {} was running when its node stopped; resuming it (attempt {})", orphan.id, attempt);
+      IntentEvent resumed = new IntentEvent(orphan.lastEventSeq() + 1, "intent.resumed", TraceClock.nowEpochNanos(),
+          Json.object().put("attempt", attempt).put("completedToolTurns", orphan.turns.size()));
+      return Effect().persist(new IntentResumed(orphan.id, resumed)).thenRun(s -> {
+        publish(orphan.id, List.of(resumed));
+        startRun(s, orphan.id);
+        if (retry != null) ctx.getSelf().tell(retry);
+      });
+    }
     ctx.getLog().info("intent {} was running when its node stopped; marking it interrupted", orphan.id);
     List<Event> events = new ArrayList<>();
-    events.add(finished(orphan, IntentStatus.INTERRUPTED, Outcome.failed("interrupted",
-        "The node stopped while this intent was running; it was not resumed because its steps may have had effects.",
-        "resubmit"), List.of()));
+    String why = settings.maxResumes() == 0
+        ? "The node stopped while this intent was running; runs are not resumed here (troupe.agent.max-resumes = 0)."
+        : "The node stopped while this intent was running, after it had been resumed " + orphan.resumes + " time(s).";
+    events.add(finished(orphan, IntentStatus.INTERRUPTED, Outcome.failed("interrupted", why, "resubmit"), List.of()));
     String next = state.queued.peekFirst();
-    if (next != null) events.add(new IntentStarted(next));
+    if (next != null) events.add(started(next));
     return Effect().persist(events).thenRun(s -> {
       afterFinished(s, orphan.id);
       if (next != null) startRun(s, next);
@@ -409,11 +458,15 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     List<Event> events = new ArrayList<>();
     events.add(finished(intent, status, outcome, transcript));
     String next = state.queued.peekFirst();
-    if (next != null) events.add(new IntentStarted(next));
+    if (next != null) events.add(started(next));
     return Effect().persist(events).thenRun(s -> {
       afterFinished(s, intent.id);
       if (next != null) startRun(s, next);
     });
+  }
+
+  private static IntentStarted started(String intentId) {
+    return new IntentStarted(intentId, TraceClock.nowEpochNanos());
   }
 
   private IntentFinished finished(SessionState.IntentRecord intent, IntentStatus status, Outcome outcome,
@@ -470,7 +523,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         .onEvent(IntentStarted.class, (state, e) -> {
           state.queued.remove(e.intentId());
           state.running = e.intentId();
-          state.intent(e.intentId()).status = IntentStatus.RUNNING;
+          SessionState.IntentRecord intent = state.intent(e.intentId());
+          intent.status = IntentStatus.RUNNING;
+          intent.startedNanos = e.startedNanos();
           return state;
         })
         .onEvent(IntentProgressed.class, (state, e) -> {
@@ -481,6 +536,23 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
             state.usage = state.usage.plus(e.usage().minus(intent.usage));
             intent.usage = e.usage();
           }
+          ChatMessage m = e.message();
+          if (m != null && m.role() == ChatMessage.Role.ASSISTANT) {
+            intent.turns.add(new SessionState.ToolTurn(m));
+          } else if (m != null && m.role() == ChatMessage.Role.TOOL && !intent.turns.isEmpty()) {
+            intent.turns.get(intent.turns.size() - 1).results.put(m.toolCallId(), m);
+          }
+          return state;
+        })
+        .onEvent(ToolEffectStarted.class, (state, e) -> {
+          SessionState.IntentRecord intent = state.intent(e.intentId());
+          if (!intent.turns.isEmpty()) intent.turns.get(intent.turns.size() - 1).effectsStarted.add(e.callId());
+          return state;
+        })
+        .onEvent(IntentResumed.class, (state, e) -> {
+          SessionState.IntentRecord intent = state.intent(e.intentId());
+          intent.resumes++;
+          intent.events.add(e.event());
           return state;
         })
         .onEvent(IntentFinished.class, (state, e) -> {
@@ -491,6 +563,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           intent.events.add(e.event());
           state.queued.remove(e.intentId());
           if (e.intentId().equals(state.running)) state.running = null;
+          intent.turns.clear(); // the transcript below is what later intents see
           state.history.addAll(e.transcript());
           return state;
         })

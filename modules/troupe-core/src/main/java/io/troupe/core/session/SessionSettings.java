@@ -16,6 +16,7 @@ import java.time.Duration;
  * @param maxTokens input plus output tokens per intent at most, 0 for no limit
  * @param maxCostUsd cost per intent at most, 0 for no limit
  * @param busyPolicy what a session does with an intent that arrives while another runs
+ * @param maxResumes how often a run that its node stopped resumes from the journal; 0: it ends interrupted
  */
 public record SessionSettings(
     String model,
@@ -32,7 +33,8 @@ public record SessionSettings(
     Duration deadline,
     long maxTokens,
     double maxCostUsd,
-    BusyPolicy busyPolicy) {
+    BusyPolicy busyPolicy,
+    int maxResumes) {
 
   /** What a session does with an intent that arrives while another one runs. */
   public enum BusyPolicy {
@@ -61,6 +63,7 @@ public record SessionSettings(
         c.getDuration("deadline"),
         c.getLong("max-tokens"),
         c.getDouble("max-cost-usd"),
-        BusyPolicy.valueOf(c.getString("busy-policy").toUpperCase(java.util.Locale.ROOT)));
+        BusyPolicy.valueOf(c.getString("busy-policy").toUpperCase(java.util.Locale.ROOT)),
+        c.getInt("max-resumes"));
   }
 }

@@ -6,9 +6,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The state of one session, rebuilt from its events. Mutable, and changed only by the entity's
@@ -24,11 +26,15 @@ final class SessionState {
     final String traceId;
     final long createdNanos;
     IntentStatus status = IntentStatus.ACCEPTED;
+    long startedNanos;
     long finishedNanos;
     Outcome outcome;
     IntentUsage usage = IntentUsage.NONE;
     final List<Step> steps = new ArrayList<>();
     final List<IntentEvent> events = new ArrayList<>();
+    /** The tool turns of the run so far, kept while it runs so that it can resume after a crash. */
+    final List<ToolTurn> turns = new ArrayList<>();
+    int resumes;
 
     IntentRecord(String id, String text, JsonNode metadata, String traceId, long createdNanos) {
       this.id = id;
@@ -45,6 +51,21 @@ final class SessionState {
     IntentView view(String sessionId, IntentUsage sessionUsage) {
       return new IntentView(id, sessionId, status, text, metadata, createdNanos, finishedNanos, outcome,
           List.copyOf(steps), usage, traceId, sessionUsage);
+    }
+  }
+
+  /** One tool turn of a run: the model's calls, the results journaled so far, and the side effects begun. */
+  static final class ToolTurn {
+    final ChatMessage assistant;
+    final Map<String, ChatMessage> results = new HashMap<>();
+    final Set<String> effectsStarted = new HashSet<>();
+
+    ToolTurn(ChatMessage assistant) {
+      this.assistant = assistant;
+    }
+
+    AgentRun.ResumedTurn resumed() {
+      return new AgentRun.ResumedTurn(assistant, Map.copyOf(results), Set.copyOf(effectsStarted));
     }
   }
 

@@ -2,6 +2,7 @@ package io.troupe.core.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.troupe.core.llm.ToolSpec;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -38,4 +39,13 @@ public interface Tool {
 
   /** Runs the tool on arguments that have already passed the schema. Completes with JSON output. */
   CompletionStage<JsonNode> invoke(JsonNode arguments, ToolContext context);
+
+  /**
+   * Tells whether a {@link Effect#SIDE_EFFECTING} call with {@code context.idempotencyKey()} took
+   * effect, after a crash left its outcome unknown. The default cannot tell.
+   */
+  default CompletionStage<Reconciliation> reconcile(JsonNode arguments, ToolContext context) {
+    return CompletableFuture.completedFuture(
+        Reconciliation.unknown("the tool '" + spec().name() + "' cannot tell whether the call took effect"));
+  }
 }

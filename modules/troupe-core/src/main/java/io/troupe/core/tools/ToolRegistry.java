@@ -15,7 +15,16 @@ public final class ToolRegistry {
 
   public record ListTools(ActorRef<ToolList> replyTo) implements Command, CborSerializable {}
 
-  public record ToolList(List<ToolSpec> tools) implements CborSerializable {}
+  /** The tools' specs, and the names of those that change the world ({@link Tool.Effect#SIDE_EFFECTING}). */
+  public record ToolList(List<ToolSpec> tools, List<String> sideEffecting) implements CborSerializable {
+    public ToolList(List<ToolSpec> tools) {
+      this(tools, List.of());
+    }
+
+    public boolean isSideEffecting(String name) {
+      return sideEffecting != null && sideEffecting.contains(name);
+    }
+  }
 
   /**
    * Validates the call's arguments against the tool's schema and runs it. Always answers with a
@@ -23,6 +32,15 @@ public final class ToolRegistry {
    * result, never a missing reply.
    */
   public record Execute(ToolCall call, ToolContext context, ActorRef<ToolResult> replyTo)
+      implements Command, CborSerializable {}
+
+  /**
+   * Settles a side-effecting call that was started before a crash and has no recorded result: the
+   * tool's {@link Tool#reconcile} says whether it took effect. Applied: its output. Not applied: the
+   * call runs now, with the same idempotency key. Unknown: an error result that says so; the call
+   * is not run again. A tool without side effects simply runs again.
+   */
+  public record Reconcile(ToolCall call, ToolContext context, ActorRef<ToolResult> replyTo)
       implements Command, CborSerializable {}
 
   /** Adds or replaces a tool at run time (local only: a Tool is code, not data). */

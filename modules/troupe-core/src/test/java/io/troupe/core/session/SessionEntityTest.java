@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
@@ -51,6 +52,11 @@ class SessionEntityTest {
       new ToolSpec("calculator", "arithmetic", Json.object()),
       new ToolSpec("current_time", "time", Json.object()),
       new ToolSpec("sql_query", "sql", Json.object()));
+
+  private static final List<ToolSpec> EFFECT_SPECS = List.of(
+      new ToolSpec("calculator", "arithmetic", Json.object()),
+      new ToolSpec("record_effect", "changes the world", Json.object()),
+      new ToolSpec("current_time", "time", Json.object()));
 
   private SessionSettings settings(String overrides) {
     return SessionSettings.fromConfig(ConfigFactory.parseString(overrides).withFallback(ConfigFactory.load()).getConfig("troupe"));
@@ -293,8 +299,8 @@ class SessionEntityTest {
   }
 
   @Test
-  void anIntentRunningWhenTheSessionStopsEndsInterruptedAndQueuedOnesResume() {
-    var session = session("");
+  void withoutResumesAnIntentRunningWhenTheSessionStopsEndsInterruptedAndQueuedOnesStart() {
+    var session = session("troupe.agent.max-resumes = 0");
     IntentView running = submit(session, "running", null);
     IntentView queued = submit(session, "queued", null);
     answerToolList();
@@ -302,13 +308,69 @@ class SessionEntityTest {
     testKit.stop(session);
     assertEquals(inFlight.callKey(), llm.expectMessageClass(LlmGateway.CancelChat.class).callKey());
 
-    var revived = session("");
+    var revived = session("troupe.agent.max-resumes = 0");
     IntentView interrupted = await(revived, running.id());
     assertEquals(IntentStatus.INTERRUPTED, interrupted.status());
     assertEquals("interrupted", interrupted.outcome().errorCode());
     answerToolList();
     llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("resumed"));
     assertEquals("resumed", await(revived, queued.id()).outcome().answer());
+  }
+
+  @Test
+  void aRunningIntentResumesFromItsJournalAndNeverRepeatsASideEffect() {
+    var session = session("");
+    IntentView running = submit(session, "Record it, add it up and tell the time", null);
+    IntentView queued = submit(session, "queued", null);
+    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo()
+        .tell(new ToolRegistry.ToolList(EFFECT_SPECS, List.of("record_effect")));
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(toolCalls(
+        call("call_1", "calculator", "{\"expression\":\"1+1\"}"),
+        call("call_2", "record_effect", "{\"label\":\"x\"}"),
+        call("call_3", "current_time", "{\"timezone\":\"UTC\"}")));
+
+    // Read-only calls run at once; the side-effecting one only once its start is journaled.
+    var calc = tools.expectMessageClass(ToolRegistry.Execute.class);
+    assertEquals("call_1", calc.call().id());
+    assertEquals("call_3", tools.expectMessageClass(ToolRegistry.Execute.class).call().id());
+    TestProbe<EventStream.Message> events = testKit.createTestProbe();
+    session.tell(new SessionEntity.Subscribe(running.id(), 0, events.getRef()));
+    calc.replyTo().tell(ToolResult.ok("call_1", "calculator", Json.object().put("result", 2)));
+    events.fishForMessage(Duration.ofSeconds(5), m -> m instanceof EventStream.Item item
+        && item.event().type().equals("tool.completed") ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+    var effect = tools.expectMessageClass(ToolRegistry.Execute.class);
+    assertEquals("call_2", effect.call().id());
+    String key = effect.context().idempotencyKey();
+    assertEquals(running.id() + "/1/call_2", key);
+
+    // The node stops: call_2's outcome is unknown, call_3 has no result, call_1 has one.
+    testKit.stop(session);
+    var revived = session("");
+    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo()
+        .tell(new ToolRegistry.ToolList(EFFECT_SPECS, List.of("record_effect")));
+    var reconcile = tools.expectMessageClass(ToolRegistry.Reconcile.class);
+    assertEquals("call_2", reconcile.call().id());
+    assertEquals(key, reconcile.context().idempotencyKey(), "the same key reaches the tool");
+    var again = tools.expectMessageClass(ToolRegistry.Execute.class);
+    assertEquals("call_3", again.call().id());
+    tools.expectNoMessage(Duration.ofMillis(100)); // call_1 is not run again
+    reconcile.replyTo().tell(ToolResult.ok("call_2", "record_effect", Json.object().put("recorded", "x")));
+    again.replyTo().tell(ToolResult.ok("call_3", "current_time", Json.object().put("iso", "2026-11-28T04:00:00Z")));
+
+    var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+    List<ChatMessage> messages = chat.request().messages();
+    List<ChatMessage> results = messages.subList(messages.size() - 3, messages.size());
+    assertEquals(List.of("call_1", "call_2", "call_3"), results.stream().map(ChatMessage::toolCallId).toList());
+    assertTrue(results.get(0).content().contains("2"));
+    chat.replyTo().tell(text("Recorded x; 1+1 is 2; it is 04:00 UTC."));
+
+    IntentView done = await(revived, running.id());
+    assertEquals(IntentStatus.SUCCEEDED, done.status());
+    assertEquals(2, done.usage().modelCalls(), "the model call before the crash counts");
+    assertTrue(done.steps().stream().anyMatch(s -> s.kind().equals("tool") && s.detail().path("reconciled").asBoolean()));
+    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo().tell(new ToolRegistry.ToolList(TOOL_SPECS));
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("next"));
+    assertEquals("next", await(revived, queued.id()).outcome().answer());
   }
 
   @Test
