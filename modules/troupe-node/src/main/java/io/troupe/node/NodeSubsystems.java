@@ -1,24 +1,27 @@
 package io.troupe.node;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
 import io.troupe.core.db.Database;
 import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.runtime.SubsystemFactories;
 import io.troupe.core.runtime.TroupeRuntime;
+import io.troupe.core.tools.Tool;
 import io.troupe.core.tools.ToolRegistry;
 import io.troupe.core.vector.VectorStore;
 import io.troupe.db.DatabaseActor;
 import io.troupe.db.DatabaseSettings;
+import io.troupe.db.ledger.EffectLedgerTool;
 import io.troupe.http.HttpIngress;
 import io.troupe.llm.LlmGatewayActor;
-import io.troupe.tools.ToolRegistryActor;
-import com.typesafe.config.ConfigValueFactory;
 import io.troupe.llm.embeddings.OpenAiEmbeddings;
+import io.troupe.tools.ToolRegistryActor;
 import io.troupe.vector.AsyncEmbedder;
 import io.troupe.vector.EmbedderFactory;
 import io.troupe.vector.VectorStoreActor;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -73,7 +76,10 @@ final class NodeSubsystems implements SubsystemFactories {
   @Override
   public Behavior<ToolRegistry.Command> toolRegistry(
       ActorRef<VectorStore.Command> vectorStore, ActorRef<Database.Command> database) {
-    return ToolRegistryActor.create(troupe, vectorStore, database);
+    List<Tool> extra = troupe.getBoolean("tools.effect-ledger.enabled")
+        ? List.of(new EffectLedgerTool(DatabaseSettings.fromConfig(troupe)))
+        : List.of();
+    return ToolRegistryActor.create(troupe, vectorStore, database, extra);
   }
 
   @Override

@@ -52,21 +52,25 @@ class NodeDurabilityTest {
   }
 
   @Test
-  void anIntentRunningWhenItsNodeStopsEndsInterruptedWithAReason() throws Exception {
-    String id;
-    try (TestNode first = TestNode.start(dataDir, Map.of("troupe.llm.local.latency", "1h"))) {
-      var r = first.post("/v1/intents", "{\"text\":\"What is 40 + 2?\"}");
-      assertEquals(202, r.statusCode(), r.body());
-      id = TestNode.json(r).get("id").asText();
-      TestProbe<Object> probe = TestProbe.create(first.running.system());
-      probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
-        var model = TestNode.json(first.get("/v1/intents/" + id)).at("/steps");
-        assertEquals("running", TestNode.json(first.get("/v1/intents/" + id)).get("status").asText());
-        assertTrue(model.size() >= 3, "the run has reached its model call");
-        return null;
-      });
-    }
+  void anIntentRunningWhenItsNodeStopsResumesWhenTheNodeComesBack() throws Exception {
+    String id = startAnIntentThenStopTheNode();
     try (TestNode second = TestNode.start(dataDir)) {
+      TestProbe<Object> probe = TestProbe.create(second.running.system());
+      JsonNode after = probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
+        JsonNode view = TestNode.json(second.get("/v1/intents/" + id));
+        assertEquals("succeeded", view.get("status").asText(), view.toString());
+        return view;
+      });
+      assertTrue(after.at("/outcome/answer").asText().contains("42"), after.toString());
+      String events = second.get("/v1/intents/" + id + "/events").body(); // the stream ends: the intent is terminal
+      assertTrue(events.contains("intent.resumed"), events);
+    }
+  }
+
+  @Test
+  void withResumesOffAnIntentRunningWhenItsNodeStopsEndsInterruptedWithAReason() throws Exception {
+    String id = startAnIntentThenStopTheNode();
+    try (TestNode second = TestNode.start(dataDir, Map.of("troupe.agent.max-resumes", 0))) {
       JsonNode after = TestNode.json(second.get("/v1/intents/" + id));
       assertEquals("interrupted", after.get("status").asText(), after.toString());
       assertEquals("interrupted", after.at("/outcome/errorCode").asText());
@@ -77,6 +81,23 @@ class NodeDurabilityTest {
           "{\"text\":\"What is 11 + 11?\",\"sessionId\":\"" + after.get("sessionId").asText() + "\"}");
       assertEquals(200, next.statusCode(), next.body());
       assertTrue(TestNode.json(next).at("/outcome/answer").asText().contains("22"));
+    }
+  }
+
+  /** Submits an intent whose model call never answers, waits until the call is out, stops the node. */
+  private String startAnIntentThenStopTheNode() throws Exception {
+    try (TestNode first = TestNode.start(dataDir, Map.of("troupe.llm.local.latency", "1h"))) {
+      var r = first.post("/v1/intents", "{\"text\":\"What is 40 + 2?\"}");
+      assertEquals(202, r.statusCode(), r.body());
+      String id = TestNode.json(r).get("id").asText();
+      TestProbe<Object> probe = TestProbe.create(first.running.system());
+      probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+        var model = TestNode.json(first.get("/v1/intents/" + id)).at("/steps");
+        assertEquals("running", TestNode.json(first.get("/v1/intents/" + id)).get("status").asText());
+        assertTrue(model.size() >= 3, "the run has reached its model call");
+        return null;
+      });
+      return id;
     }
   }
 

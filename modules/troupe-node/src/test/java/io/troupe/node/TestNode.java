@@ -71,9 +71,18 @@ final class TestNode implements AutoCloseable {
     return Json.parse(r.body());
   }
 
+  private boolean closed;
+
+  /** Stops the node at once, as a crash would; the node must run with run-by-actor-system-terminate off. */
+  void crash() throws Exception {
+    close();
+  }
+
   /** Terminates the actor system and waits for it (in the test thread). */
   @Override
   public void close() throws Exception {
+    if (closed) return;
+    closed = true;
     running.system().terminate();
     running.system().getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }

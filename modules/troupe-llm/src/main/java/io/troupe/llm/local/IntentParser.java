@@ -11,12 +11,13 @@ import java.util.regex.Pattern;
 
 /**
  * Splits a request into sub-asks and matches each to a tool with extracted arguments. Rules, in
- * order of priority: time, schema, document search, database, arithmetic. A sub-ask that matches
+ * order of priority: recording an effect, time, schema, document search, database, arithmetic. A sub-ask that matches
  * a tool that was not offered stays unmatched, and remembers the tool it would have needed.
  */
 final class IntentParser {
 
   enum Kind {
+    EFFECT(ToolNames.RECORD_EFFECT),
     TIME(ToolNames.CURRENT_TIME),
     SCHEMA(ToolNames.DESCRIBE_SCHEMA),
     SEARCH(ToolNames.SEARCH_DOCUMENTS),
@@ -45,6 +46,7 @@ final class IntentParser {
       "(?i)\\s*,?\\s+and\\s+(?:then\\s+|also\\s+)?|\\s*,\\s*(?:then|also)\\s+"
           + "|,\\s+(?=(?:what|how|when|which|where|who|search|find|look|list|show|tell|give|calculate|compute|count)\\b)");
 
+  private static final Pattern EFFECT_ASK = Pattern.compile("(?i)\\brecord\\s+(?:an?\\s+)?effect\\s+([\\w.:-]{1,100})");
   private static final Pattern TIME_ASK = Pattern.compile(
       "(?i)\\b(?:what(?:'s|\\s+is)?\\s+(?:the\\s+)?(?:current\\s+|local\\s+)?(?:time|date|day)\\b|time\\s+is\\s+it"
           + "|current\\s+(?:time|date)|local\\s+time|time\\s+(?:right\\s+)?now|time\\s+(?:in|at)\\s+\\S"
@@ -133,6 +135,10 @@ final class IntentParser {
 
   private Optional<ObjectNode> arguments(Kind kind, String part) {
     switch (kind) {
+      case EFFECT: {
+        Matcher m = EFFECT_ASK.matcher(part);
+        return m.find() ? Optional.of(Json.object().put("label", m.group(1))) : Optional.empty();
+      }
       case TIME:
         return TIME_ASK.matcher(part).find()
             ? Optional.of(Json.object().put("timezone", TimezoneExtractor.extract(part).orElse("UTC")))

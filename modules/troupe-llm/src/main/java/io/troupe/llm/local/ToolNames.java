@@ -7,6 +7,8 @@ final class ToolNames {
   static final String SEARCH_DOCUMENTS = "search_documents";
   static final String SQL_QUERY = "sql_query";
   static final String DESCRIBE_SCHEMA = "describe_schema";
+  /** The effect ledger, a side-effecting test tool (troupe.tools.effect-ledger). */
+  static final String RECORD_EFFECT = "record_effect";
 
   private ToolNames() {}
 }
