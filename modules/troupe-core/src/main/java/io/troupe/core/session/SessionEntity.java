@@ -123,12 +123,19 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   /** Starts sharding for sessions on this node; entities run their loop against {@code subsystems}. */
   public static void init(ActorSystem<?> system, Subsystems subsystems, SessionSettings settings) {
     // Remembered sessions restart by themselves after a crash or a rebalance, so that their runs resume;
-    // a session that passivates is forgotten (the store is set in cluster.conf).
+    // a session that passivates is forgotten. The coordinator's state and the remembered sessions live in
+    // the journal: they survive the loss of every node and need no local disk (ddata would keep them in
+    // LMDB files per node).
     boolean remember = system.settings().config().getBoolean("troupe.cluster.remember-sessions");
+    ClusterShardingSettings sharding = ClusterShardingSettings.create(system)
+        .withNoPassivationStrategy()
+        .withRememberEntities(remember)
+        .withStateStoreMode(ClusterShardingSettings.stateStoreModePersistence())
+        .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced());
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
             entityContext -> create(entityContext.getEntityId(), subsystems, settings, entityContext.getShard()))
         .withStopMessage(new Passivate())
-        .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy().withRememberEntities(remember)));
+        .withSettings(sharding));
   }
 
   /** A session outside sharding: it never passivates. */
