@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.troupe.db.DatabaseSettings;
+import io.troupe.node.cluster.ClusterFormation;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,7 +13,8 @@ import java.util.Map;
 /**
  * The node's configuration: {@code application.conf} (which maps the environment variables),
  * command-line overrides on top, then what is derived in code: the cluster's seed nodes and the
- * journal's database, which is the database subsystem's own, and the journal's schema in it.
+ * journal's database, which is the database subsystem's own, and the journal's schema in it, and the
+ * cluster's bootstrap and management settings ({@link ClusterFormation}).
  */
 public final class NodeConfig {
   /** The actor system's name; seed node addresses carry it. */
@@ -31,13 +33,11 @@ public final class NodeConfig {
     return derive(base);
   }
 
-  /** Adds pekko.cluster.seed-nodes and the journal's shared database and schema to a resolved config. */
+  /** Adds the cluster's seed nodes or bootstrap, management, and the journal's shared database and schema to a resolved config. */
   public static Config derive(Config config) {
     Map<String, Object> derived = new HashMap<>();
-    List<String> seeds = seedNodes(config.getString("troupe.cluster.seeds"));
-    if (!seeds.isEmpty()) {
-      derived.put("pekko.cluster.seed-nodes", seeds);
-    }
+    // Seed nodes or Kubernetes bootstrap, and the management server.
+    derived.putAll(ClusterFormation.derivedSettings(config, seedNodes(config.getString("troupe.cluster.seeds"))));
     DatabaseSettings db = DatabaseSettings.fromConfig(config.getConfig("troupe"));
     String slick = "pekko-persistence-jdbc.shared-databases.slick.";
     derived.put(slick + "profile", db.vendor().slickProfile());

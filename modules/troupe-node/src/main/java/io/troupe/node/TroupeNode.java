@@ -2,6 +2,7 @@ package io.troupe.node;
 
 import com.typesafe.config.Config;
 import io.troupe.core.runtime.RuntimeSupervisor;
+import io.troupe.node.cluster.ClusterFormation;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,8 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 
 /**
  * A Troupe node: the runtime supervisor as the guardian of a cluster actor system, with the
@@ -36,11 +35,8 @@ public final class TroupeNode {
         RuntimeSupervisor.create(new NodeSubsystems(config, http), config.getConfig("troupe")),
         NodeConfig.SYSTEM_NAME,
         config);
-    if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
-      // No seeds: this node is a cluster of its own.
-      Cluster cluster = Cluster.get(system);
-      cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    }
+    // Joins through the seeds, itself or Kubernetes bootstrap; starts management when enabled.
+    ClusterFormation.start(system, config);
     return new Running(system, http);
   }
 
