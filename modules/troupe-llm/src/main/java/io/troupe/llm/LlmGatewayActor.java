@@ -341,6 +341,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
       providers.putAll(ready);
       lastError = null;
       ready.forEach(this::listenToRateLimits);
+      ready.keySet().forEach(this::prefetchLease);
       breaker(new Target(settings.provider(), defaultModel()));
       fallbacks.forEach(this::breaker);
       getContext().getLog().info("LLM gateway ready with provider '{}'{}", settings.provider(),
@@ -808,6 +809,14 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
   }
 
   // Cluster quota: leases of the coordinator's permits
+
+  /** A provider with a cluster quota gets its first lease at start, so the first calls need not wait for it. */
+  private void prefetchLease(String provider) {
+    Lane lane = lane(provider);
+    if (lane.leases != null && lane.leases.low(clock.getAsLong())) {
+      askLease(provider, lane, lane.leases.limitsTokens() ? 1 : 0);
+    }
+  }
 
   /** No permit in the lease: the call waits (holding its slot) for the next one, at most max-wait. */
   private void waitForLease(Call call, Lane lane, Target target, long leaseTokens, long now) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.troupe.llm.resilience.ResilienceSettings;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
@@ -163,6 +164,27 @@ class QuotaLeaseTest {
     leases.add(5, 1000, T0 + 20 * SECOND, T0);
     assertEquals(0, leases.tokenDebt());
     assertEquals(700, leases.tokens(T0)); // the new lease paid the debt first
+  }
+
+  @Test
+  void theScopeIsClusterOnlyOnAClusterWithAStaticLimitAndCanBeSetPerProvider() {
+    com.typesafe.config.Config resilience = com.typesafe.config.ConfigFactory.parseString("""
+            providers.limited { rate-limit { requests-per-minute = 100, lease-requests = 7, lease-ttl = 5s } }
+            providers.mine { rate-limit { requests-per-minute = 100, scope = node } }
+            """)
+        .withFallback(com.typesafe.config.ConfigFactory.load().getConfig("troupe.llm.resilience"));
+    ResilienceSettings.RateLimitSettings limited = ResilienceSettings.of(resilience, "limited", null).rateLimit();
+    assertEquals(ResilienceSettings.Scope.AUTO, limited.scope());
+    assertEquals(7, limited.leaseRequests());
+    assertEquals(Duration.ofSeconds(5), limited.leaseTtl());
+    assertEquals(ResilienceSettings.Scope.CLUSTER, ResilienceSettings.effectiveScope(limited, true));
+    assertEquals(ResilienceSettings.Scope.NODE, ResilienceSettings.effectiveScope(limited, false));
+
+    ResilienceSettings.RateLimitSettings mine = ResilienceSettings.of(resilience, "mine", null).rateLimit();
+    assertEquals(ResilienceSettings.Scope.NODE, ResilienceSettings.effectiveScope(mine, true));
+
+    ResilienceSettings.RateLimitSettings unlimited = ResilienceSettings.of(resilience, "other", null).rateLimit();
+    assertEquals(ResilienceSettings.Scope.NODE, ResilienceSettings.effectiveScope(unlimited, true)); // no coordinator
   }
 
   @Test
