@@ -96,8 +96,11 @@ public final class LocalLeases {
     }
     expire(nowNanos);
     if (extra < 0) {
+      long back = -extra;
+      long pay = Math.min(tokenDebt, back); // what is owed comes first
+      tokenDebt -= pay;
       Batch newest = batches.peekLast();
-      if (newest != null) newest.tokens += -extra;
+      if (newest != null) newest.tokens += back - pay;
       return;
     }
     long owed = extra;

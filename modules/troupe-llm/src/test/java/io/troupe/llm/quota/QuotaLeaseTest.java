@@ -160,10 +160,13 @@ class QuotaLeaseTest {
     assertEquals(0, leases.tokens(T0));
     assertEquals(300, leases.tokenDebt());
     assertFalse(leases.tryTake(1, T0));
+    leases.settle(-100, T0); // a call that used less pays the debt before anything comes back
+    assertEquals(200, leases.tokenDebt());
+    assertEquals(0, leases.tokens(T0));
 
     leases.add(5, 1000, T0 + 20 * SECOND, T0);
     assertEquals(0, leases.tokenDebt());
-    assertEquals(700, leases.tokens(T0)); // the new lease paid the debt first
+    assertEquals(800, leases.tokens(T0)); // the new lease paid the debt first
   }
 
   @Test
