@@ -11,6 +11,8 @@ import io.troupe.core.llm.Usage;
 import io.troupe.core.runtime.Lifecycle;
 import io.troupe.core.runtime.Subsystems;
 import io.troupe.llm.http.RateLimitInfo;
+import io.troupe.llm.quota.LocalLeases;
+import io.troupe.llm.quota.QuotaCoordinator;
 import io.troupe.llm.resilience.Backoff;
 import io.troupe.llm.resilience.Bulkhead;
 import io.troupe.llm.resilience.CircuitBreaker;
@@ -81,7 +83,22 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
 
   private record RateLimitsObserved(String provider, RateLimitInfo info) implements LlmGateway.Command {}
 
+  /** The quota coordinator answered lease request {@code no} of a provider (or the ask failed). */
+  private record LeaseAnswered(String provider, long no, QuotaCoordinator.Lease lease, Throwable error)
+      implements LlmGateway.Command {}
+
+  /** Time to ask the coordinator again (after a refusal's retry-after, or a failed ask). */
+  private record AskLease(String provider) implements LlmGateway.Command {}
+
+  /** A call waited for a cluster lease as long as max-wait allows. */
+  private record QuotaWaitOver(long callId) implements LlmGateway.Command {}
+
   private record TimerKey(String kind, long callId) {}
+
+  private record LeaseTimerKey(String provider) {}
+
+  /** Between a failed lease request and the next one. */
+  private static final Duration LEASE_RETRY = Duration.ofMillis(250);
 
   /** Where a call may go: a provider, and a model (null for the provider's default). */
   record Target(String provider, String model) {
@@ -90,19 +107,48 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     }
   }
 
-  /** One provider's bulkhead and buckets. */
+  /**
+   * One provider's bulkhead and buckets. In cluster scope the static limits are the cluster's: the
+   * local buckets only follow the provider's headers, and the permits come from leases.
+   */
   private static final class Lane {
     final ResilienceSettings settings;
     final Bulkhead bulkhead;
     final TokenBucket requests;
     final TokenBucket tokens;
+    final LocalLeases leases; // null in node scope
+    final Set<Long> quotaWaiters = new LinkedHashSet<>(); // calls waiting for a lease, in order
+    boolean leaseAsked; // a lease request is on its way
+    long leaseAskNo;
+    boolean denied; // the coordinator said "nothing until deniedUntil"
+    long deniedUntil;
     boolean pumping; // handing freed slots to waiting calls (guards against recursion)
 
-    Lane(ResilienceSettings settings, long now) {
+    Lane(ResilienceSettings settings, long now, boolean cluster) {
       this.settings = settings;
       this.bulkhead = new Bulkhead(settings.bulkhead());
-      this.requests = new TokenBucket(settings.rateLimit().requestsPerMinute(), now);
-      this.tokens = new TokenBucket(settings.rateLimit().tokensPerMinute(), now);
+      ResilienceSettings.RateLimitSettings rl = settings.rateLimit();
+      if (cluster) {
+        this.requests = new TokenBucket(0, now);
+        this.tokens = new TokenBucket(0, now);
+        this.leases = new LocalLeases(batch(rl.leaseRequests(), rl.requestsPerMinute()),
+            batch(rl.leaseTokens(), rl.tokensPerMinute()));
+      } else {
+        this.requests = new TokenBucket(rl.requestsPerMinute(), now);
+        this.tokens = new TokenBucket(rl.tokensPerMinute(), now);
+        this.leases = null;
+      }
+    }
+
+    /** The batch to lease: as configured, but at most a tenth of the limit, so no node takes it all. */
+    private static long batch(long configured, long perMinute) {
+      return perMinute <= 0 ? 0 : Math.max(1, Math.min(configured, perMinute / 10));
+    }
+
+    /** The tokens a call must find in the lease: its estimate, but never more than the limit. */
+    long leaseTokens(long estimate) {
+      long tpm = settings.rateLimit().tokensPerMinute();
+      return tpm <= 0 ? 0 : Math.min(estimate, tpm);
     }
   }
 
@@ -123,6 +169,8 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     boolean trial; // it is its half-open breaker's trial call
     long rateWaitSince = -1;
     long tokensTaken;
+    boolean quotaWaiting; // waits for a cluster lease, with a max-wait timer
+    long quotaTokens; // the tokens it needs (waiting) or took (sent) from the lease
     LlmFailure providerFailure; // the last failure a provider itself answered
     CompletableFuture<ChatResponse> inFlight;
     AtomicBoolean deltasOpen = new AtomicBoolean(false);
@@ -169,6 +217,9 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
   private final Map<Long, Call> calls = new HashMap<>();
   private final Map<String, Long> callsByKey = new HashMap<>();
 
+  private final boolean clusterSystem;
+  private ActorRef<QuotaCoordinator.Command> quota; // the singleton's proxy, once a lane needs it
+
   private String lastError;
   private long initAttempt;
   private long nextCallId;
@@ -188,6 +239,9 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     this.clock = clock;
     this.random = random;
     this.fallbacks = settings.fallback().stream().map(this::parseFallback).toList();
+    String actorProvider = ctx.getSystem().settings().config().getString("pekko.actor.provider");
+    this.clusterSystem = actorProvider.equals("cluster")
+        || actorProvider.equals("org.apache.pekko.cluster.ClusterActorRefProvider");
   }
 
   /** {@code provider}, {@code provider/model}, or a model of the primary provider. */
@@ -215,6 +269,9 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
         .onMessage(Resume.class, this::onResume)
         .onMessage(CallTimedOut.class, this::onCallTimedOut)
         .onMessage(RateLimitsObserved.class, this::onRateLimitsObserved)
+        .onMessage(LeaseAnswered.class, this::onLeaseAnswered)
+        .onMessage(AskLease.class, this::onAskLease)
+        .onMessage(QuotaWaitOver.class, this::onQuotaWaitOver)
         .build();
   }
 
@@ -284,6 +341,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
       providers.putAll(ready);
       lastError = null;
       ready.forEach(this::listenToRateLimits);
+      ready.keySet().forEach(this::prefetchLease);
       breaker(new Target(settings.provider(), defaultModel()));
       fallbacks.forEach(this::breaker);
       getContext().getLog().info("LLM gateway ready with provider '{}'{}", settings.provider(),
@@ -372,6 +430,18 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     long now = clock.getAsLong();
     long estimate = TokenEstimate.of(call.chat.request(), lane.settings.rateLimit().charsPerToken());
     long wait = Math.max(lane.requests.nanosUntil(1, now), lane.tokens.nanosUntil(estimate, now));
+    if (wait <= 0 && lane.leases != null) {
+      long leaseTokens = lane.leaseTokens(estimate);
+      if (!lane.leases.tryTake(leaseTokens, now)) {
+        waitForLease(call, lane, target, leaseTokens, now);
+        return;
+      }
+      call.quotaTokens = leaseTokens;
+      endQuotaWait(call);
+      if (lane.leases.low(now)) {
+        askLease(target.provider(), lane, lane.leases.limitsTokens() ? 1 : 0); // the next batch, before it is needed
+      }
+    }
     if (wait <= 0) {
       lane.requests.take(1, now);
       lane.tokens.take(estimate, now);
@@ -519,6 +589,9 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     Lane lane = lane(target.provider());
     if (usage.totalTokens() > 0) {
       lane.tokens.adjust(usage.totalTokens() - call.tokensTaken, now);
+      if (lane.leases != null) {
+        lane.leases.settle(usage.totalTokens() - call.quotaTokens, now);
+      }
     }
     String model = response.model() != null ? response.model() : target.model();
     var cost = settings.pricing().cost(model, usage);
@@ -627,6 +700,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
   /** Stops whatever the call is doing: the provider request, a timer, its slot or its place in the queue. */
   private void abort(Call call) {
     timers.cancel(new TimerKey("resume", call.id));
+    endQuotaWait(call);
     switch (call.phase) {
       case IN_FLIGHT -> {
         abortInFlight(call);
@@ -663,6 +737,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     timers.cancel(new TimerKey("total", call.id));
     timers.cancel(new TimerKey("resume", call.id));
     timers.cancel(new TimerKey("attempt", call.id));
+    endQuotaWait(call);
   }
 
   private void releaseSlot(Call call) {
@@ -733,6 +808,171 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     lane.tokens.adapt(limits.tokensLimit(), limits.tokensRemaining(), limits.tokensReset(), now);
   }
 
+  // Cluster quota: leases of the coordinator's permits
+
+  /** A provider with a cluster quota gets its first lease at start, so the first calls need not wait for it. */
+  private void prefetchLease(String provider) {
+    Lane lane = lane(provider);
+    if (lane.leases != null && lane.leases.low(clock.getAsLong())) {
+      askLease(provider, lane, lane.leases.limitsTokens() ? 1 : 0);
+    }
+  }
+
+  /** No permit in the lease: the call waits (holding its slot) for the next one, at most max-wait. */
+  private void waitForLease(Call call, Lane lane, Target target, long leaseTokens, long now) {
+    if (call.rateWaitSince < 0) {
+      call.rateWaitSince = now;
+    }
+    Duration maxWait = lane.settings.rateLimit().maxWait();
+    long waited = now - call.rateWaitSince;
+    if (lane.denied && waited + Math.max(0, lane.deniedUntil - now) > maxWait.toNanos()) {
+      quotaExhausted(call, target, Duration.ofNanos(Math.max(0, lane.deniedUntil - now)));
+      return;
+    }
+    call.phase = Phase.RATE_WAIT;
+    call.seq++;
+    call.quotaTokens = leaseTokens;
+    if (!call.quotaWaiting) {
+      call.quotaWaiting = true;
+      Duration left = maxWait.minusNanos(Math.max(0, waited));
+      timers.startSingleTimer(new TimerKey("quota", call.id), new QuotaWaitOver(call.id),
+          left.isNegative() ? Duration.ZERO : left);
+    }
+    lane.quotaWaiters.add(call.id);
+    askLease(target.provider(), lane, shortfall(lane, leaseTokens, now));
+  }
+
+  private static long shortfall(Lane lane, long leaseTokens, long now) {
+    if (!lane.leases.limitsTokens()) {
+      return 0;
+    }
+    long have = lane.leases.tokens(now);
+    return Math.max(1, leaseTokens - Math.max(0, have));
+  }
+
+  private void endQuotaWait(Call call) {
+    if (call.quotaWaiting) {
+      call.quotaWaiting = false;
+      timers.cancel(new TimerKey("quota", call.id));
+    }
+  }
+
+  /**
+   * Asks the coordinator for the next batch, unless a request is already on its way, a retry is
+   * scheduled, or the coordinator said there is nothing yet (then the retry timer asks).
+   */
+  private void askLease(String provider, Lane lane, long minTokens) {
+    if (lane.leaseAsked || lane.denied || timers.isTimerActive(new LeaseTimerKey(provider))) {
+      return;
+    }
+    if (quota == null) {
+      quota = QuotaCoordinator.initSingleton(getContext().getSystem(), clock);
+    }
+    ResilienceSettings.RateLimitSettings rl = lane.settings.rateLimit();
+    long no = ++lane.leaseAskNo;
+    lane.leaseAsked = true;
+    long requests = Math.max(1, lane.leases.batchRequests());
+    long tokens = Math.max(lane.leases.batchTokens(), minTokens);
+    getContext().ask(QuotaCoordinator.Lease.class, quota, rl.leaseTimeout(),
+        replyTo -> new QuotaCoordinator.RequestLease(provider, rl.requestsPerMinute(), rl.tokensPerMinute(), requests,
+            tokens, minTokens, replyTo),
+        (lease, error) -> new LeaseAnswered(provider, no, lease, error));
+  }
+
+  private Behavior<LlmGateway.Command> onLeaseAnswered(LeaseAnswered m) {
+    Lane lane = lanes.get(m.provider());
+    if (lane == null || lane.leases == null || m.no() != lane.leaseAskNo) {
+      return this;
+    }
+    lane.leaseAsked = false;
+    long now = clock.getAsLong();
+    if (m.error() != null || m.lease() == null) {
+      // The coordinator is out of reach (e.g. the singleton is moving): the waiting calls keep
+      // waiting, at most max-wait, and the lease is asked for again shortly.
+      getContext().getLog().debug("no answer from the LLM quota coordinator for '{}': {}", m.provider(),
+          m.error() == null ? "empty answer" : m.error().getMessage());
+      if (!lane.quotaWaiters.isEmpty()) {
+        timers.startSingleTimer(new LeaseTimerKey(m.provider()), new AskLease(m.provider()), LEASE_RETRY);
+      }
+      return this;
+    }
+    QuotaCoordinator.Lease lease = m.lease();
+    if (lease.granted()) {
+      lane.denied = false;
+      lane.leases.add(lease.requests(), lease.tokens(), now + lane.settings.rateLimit().leaseTtl().toNanos(), now);
+      pumpQuotaWaiters(lane);
+      return this;
+    }
+    Duration retryAfter = Duration.ofMillis(lease.retryAfterMillis());
+    lane.denied = true;
+    lane.deniedUntil = now + retryAfter.toNanos();
+    long maxWait = lane.settings.rateLimit().maxWait().toNanos();
+    for (Long id : new ArrayList<>(lane.quotaWaiters)) {
+      Call call = calls.get(id);
+      if (call == null || !call.quotaWaiting) {
+        lane.quotaWaiters.remove(id);
+      } else if (now - call.rateWaitSince + retryAfter.toNanos() > maxWait) {
+        lane.quotaWaiters.remove(id);
+        quotaExhausted(call, target(call), retryAfter);
+      }
+    }
+    timers.startSingleTimer(new LeaseTimerKey(m.provider()), new AskLease(m.provider()), retryAfter);
+    return this;
+  }
+
+  private Behavior<LlmGateway.Command> onAskLease(AskLease m) {
+    Lane lane = lanes.get(m.provider());
+    if (lane == null || lane.leases == null) {
+      return this;
+    }
+    lane.denied = false;
+    lane.quotaWaiters.removeIf(id -> calls.get(id) == null || !calls.get(id).quotaWaiting);
+    if (!lane.quotaWaiters.isEmpty()) {
+      Call first = calls.get(lane.quotaWaiters.iterator().next());
+      askLease(m.provider(), lane, shortfall(lane, first.quotaTokens, clock.getAsLong()));
+    }
+    return this;
+  }
+
+  /** A lease arrived: the waiting calls try again, in the order they came. */
+  private void pumpQuotaWaiters(Lane lane) {
+    List<Long> waiting = new ArrayList<>(lane.quotaWaiters);
+    lane.quotaWaiters.clear();
+    for (Long id : waiting) {
+      Call call = calls.get(id);
+      if (call != null && call.quotaWaiting && call.phase == Phase.RATE_WAIT) {
+        admit(call); // sends it, or puts it back in line
+      }
+    }
+  }
+
+  private Behavior<LlmGateway.Command> onQuotaWaitOver(QuotaWaitOver m) {
+    Call call = calls.get(m.callId());
+    if (call == null || !call.quotaWaiting || call.phase != Phase.RATE_WAIT) {
+      return this;
+    }
+    Target target = target(call);
+    Lane lane = lane(target.provider());
+    lane.quotaWaiters.remove(call.id);
+    quotaExhausted(call, target, lane.denied ? Duration.ofNanos(Math.max(0, lane.deniedUntil - clock.getAsLong())) : null);
+    return this;
+  }
+
+  /** The call gets no permit of the cluster quota within max-wait: RATE_LIMITED, as with a local bucket. */
+  private void quotaExhausted(Call call, Target target, Duration nextPermit) {
+    endQuotaWait(call);
+    releaseSlot(call);
+    breakerNeutral(call);
+    call.rateWaitSince = -1;
+    Duration maxWait = lane(target.provider()).settings.rateLimit().maxWait();
+    String why = nextPermit == null
+        ? "no lease of the cluster-wide rate limit of provider '" + target.provider() + "' arrived within "
+            + maxWait.toMillis() + " ms (the quota coordinator may be moving)"
+        : "the cluster-wide rate limit of provider '" + target.provider() + "' has no permit for "
+            + nextPermit.toMillis() + " ms, longer than the gateway waits (" + maxWait.toMillis() + " ms)";
+    failOver(call, new LlmFailure(LlmFailure.Code.RATE_LIMITED, why + "; try again later"));
+  }
+
   // Status, for readiness
 
   private Behavior<LlmGateway.Command> onGetStatus(LlmGateway.GetStatus m) {
@@ -753,8 +993,18 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
   // Per provider and per model state, created on first use
 
   private Lane lane(String provider) {
-    return lanes.computeIfAbsent(provider,
-        p -> new Lane(ResilienceSettings.of(settings.resilience(), p, null), clock.getAsLong()));
+    Lane lane = lanes.get(provider);
+    if (lane == null) {
+      ResilienceSettings rs = ResilienceSettings.of(settings.resilience(), provider, null);
+      ResilienceSettings.Scope scope = ResilienceSettings.effectiveScope(rs.rateLimit(), clusterSystem);
+      if (!clusterSystem && rs.rateLimit().scope() == ResilienceSettings.Scope.CLUSTER && rs.rateLimit().hasStaticLimit()) {
+        getContext().getLog().warn("rate-limit.scope = cluster for provider '{}', but this actor system is not a "
+            + "cluster: its limit applies to this node alone", provider);
+      }
+      lane = new Lane(rs, clock.getAsLong(), scope == ResilienceSettings.Scope.CLUSTER);
+      lanes.put(provider, lane);
+    }
+    return lane;
   }
 
   private CircuitBreaker breaker(Target target) {

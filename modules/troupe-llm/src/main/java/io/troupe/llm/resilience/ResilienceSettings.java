@@ -16,9 +16,45 @@ public record ResilienceSettings(
   /** Calls in flight per provider, and calls that may wait for a slot. */
   public record BulkheadSettings(int maxConcurrent, int maxQueued) {}
 
-  /** Per-provider token buckets; 0 leaves a bucket open until the provider's headers give a limit. */
+  /**
+   * Per-provider token buckets; 0 leaves a bucket open until the provider's headers give a limit.
+   * The static limits are either this node's alone ({@link Scope#NODE}) or shared by the whole
+   * cluster ({@link Scope#CLUSTER}: leased in batches of {@code leaseRequests} and
+   * {@code leaseTokens} from the quota coordinator, each lease good for {@code leaseTtl}).
+   */
   public record RateLimitSettings(
-      long requestsPerMinute, long tokensPerMinute, boolean adaptToHeaders, Duration maxWait, int charsPerToken) {}
+      long requestsPerMinute, long tokensPerMinute, boolean adaptToHeaders, Duration maxWait, int charsPerToken,
+      Scope scope, long leaseRequests, long leaseTokens, Duration leaseTtl, Duration leaseTimeout) {
+
+    /** The settings with only the local limits, as before the cluster scope existed. */
+    public RateLimitSettings(
+        long requestsPerMinute, long tokensPerMinute, boolean adaptToHeaders, Duration maxWait, int charsPerToken) {
+      this(requestsPerMinute, tokensPerMinute, adaptToHeaders, maxWait, charsPerToken, Scope.NODE, 1, 1,
+          Duration.ofSeconds(10), Duration.ofSeconds(2));
+    }
+
+    /** A static limit is configured (requests, tokens or both). */
+    public boolean hasStaticLimit() {
+      return requestsPerMinute > 0 || tokensPerMinute > 0;
+    }
+  }
+
+  /**
+   * Whose static limit it is. {@code AUTO} (the default) is {@code CLUSTER} on a cluster node with a
+   * static limit, else {@code NODE}; see {@link #effectiveScope}.
+   */
+  public enum Scope { AUTO, CLUSTER, NODE }
+
+  /**
+   * The scope that applies: {@code CLUSTER} only with a static limit and on an actor system whose
+   * provider is {@code cluster}; everything else keeps the node-local buckets.
+   */
+  public static Scope effectiveScope(RateLimitSettings rateLimit, boolean clusterSystem) {
+    if (!rateLimit.hasStaticLimit() || !clusterSystem || rateLimit.scope() == Scope.NODE) {
+      return Scope.NODE;
+    }
+    return Scope.CLUSTER;
+  }
 
   public record RetrySettings(
       int maxAttempts, Duration initialBackoff, Duration maxBackoff, double multiplier, double jitter,
@@ -51,7 +87,26 @@ public record ResilienceSettings(
         Math.max(0, c.getLong("rate-limit.tokens-per-minute")),
         c.getBoolean("rate-limit.adapt-to-headers"),
         c.getDuration("rate-limit.max-wait"),
-        Math.max(1, c.getInt("rate-limit.chars-per-token")));
+        Math.max(1, c.getInt("rate-limit.chars-per-token")),
+        scope(c.getString("rate-limit.scope")),
+        Math.max(1, c.getLong("rate-limit.lease-requests")),
+        Math.max(1, c.getLong("rate-limit.lease-tokens")),
+        positive(c.getDuration("rate-limit.lease-ttl"), Duration.ofSeconds(10)),
+        positive(c.getDuration("rate-limit.lease-timeout"), Duration.ofSeconds(2)));
+  }
+
+  private static Scope scope(String value) {
+    return switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "cluster" -> Scope.CLUSTER;
+      case "node" -> Scope.NODE;
+      case "auto", "" -> Scope.AUTO;
+      default -> throw new com.typesafe.config.ConfigException.BadValue("rate-limit.scope",
+          "expected auto, cluster or node, got '" + value + "'");
+    };
+  }
+
+  private static Duration positive(Duration d, Duration otherwise) {
+    return d.isZero() || d.isNegative() ? otherwise : d;
   }
 
   private static RetrySettings retry(Config c) {
