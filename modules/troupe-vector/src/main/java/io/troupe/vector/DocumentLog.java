@@ -1,5 +1,7 @@
 package io.troupe.vector;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.troupe.core.CborSerializable;
 import io.troupe.core.vector.VectorStore;
 import java.time.Duration;
@@ -51,6 +53,11 @@ public final class DocumentLog
 
   // -- events
 
+  /** Named in the serialized form: an {@link Append} carries a list of them. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+  @JsonSubTypes({
+      @JsonSubTypes.Type(value = DocumentsUpserted.class, name = "upserted"),
+      @JsonSubTypes.Type(value = DocumentDeleted.class, name = "deleted")})
   public sealed interface Event extends CborSerializable {}
 
   /**
