@@ -23,6 +23,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -102,14 +103,14 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
   private record EventsApplied(long firstSeq, long lastSeq, List<LuceneIndex.WriteOutcome> outcomes, Throwable failure)
       implements VectorStore.Command {}
 
-  private record StreamStarted(int generation, ActorRef<StreamAck> ackTo) implements VectorStore.Command {}
+  private record StreamStarted(long generation, ActorRef<StreamAck> ackTo) implements VectorStore.Command {}
 
-  private record LogEvents(int generation, List<EventEnvelope> envelopes, ActorRef<StreamAck> ackTo)
+  private record LogEvents(long generation, List<EventEnvelope> envelopes, ActorRef<StreamAck> ackTo)
       implements VectorStore.Command {}
 
-  private record StreamEnded(int generation, Throwable failure) implements VectorStore.Command {}
+  private record StreamEnded(long generation, Throwable failure) implements VectorStore.Command {}
 
-  private record RestartStream(int generation) implements VectorStore.Command {}
+  private record RestartStream(long generation) implements VectorStore.Command {}
 
   private record SearchDone(ActorRef<StatusReply<SearchResult>> replyTo, List<Hit> hits, Throwable failure)
       implements VectorStore.Command {}
@@ -214,7 +215,10 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
   private CompletableFuture<?> applying; // the running Lucene batch, if any
 
   // The read-journal stream that follows the log.
-  private int streamGeneration;
+  /** Stream ids are unique in the JVM: a restarted actor keeps its ActorRef, and its old stream's last messages may still come. */
+  private static final AtomicLong STREAM_IDS = new AtomicLong();
+
+  private long streamGeneration;
   private UniqueKillSwitch killSwitch;
   private long followedFrom;
   private ActorRef<StreamAck> streamAck; // the stream waits for this ack
@@ -545,7 +549,8 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
   // -- follow the log
 
   private void startStream() {
-    int generation = ++streamGeneration;
+    long generation = STREAM_IDS.incrementAndGet();
+    streamGeneration = generation;
     followedFrom = appliedSeq + 1;
     Sink<List<EventEnvelope>, NotUsed> sink = ActorSink.<List<EventEnvelope>, VectorStore.Command, StreamAck>actorRefWithBackpressure(
         getContext().getSelf(),
@@ -584,9 +589,13 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
     return this;
   }
 
-  /** Lets the stream go on while few events wait: the backlog of a catch-up stays in the journal, not here. */
+  /**
+   * Lets the stream go on while few events wait (the backlog of a catch-up stays in the journal, not
+   * here), and always while the next event to apply is missing: the events waiting may be this
+   * node's own, appended after an event that only the stream can bring.
+   */
   private void ackStream() {
-    if (streamAck != null && ahead.size() < 2 * replication.applyBatch()) {
+    if (streamAck != null && (ahead.size() < 2 * replication.applyBatch() || !ahead.containsKey(appliedSeq + 1))) {
       streamAck.tell(StreamAck.ACK);
       streamAck = null;
     }
@@ -679,6 +688,9 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
 
   private Behavior<VectorStore.Command> onEventsApplied(EventsApplied done) {
     applying = null;
+    if (index == null) {
+      return this; // from before a restart: the reopened index knows where it stands
+    }
     if (done.failure() != null) {
       String error = "write failed: " + describe(done.failure());
       if (log == null) {
