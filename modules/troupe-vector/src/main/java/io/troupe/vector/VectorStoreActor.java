@@ -73,6 +73,13 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
   /** Writes prepared and appended together at most. */
   private static final int MAX_BATCH = 64;
 
+  /**
+   * Estimated serialized size of one batch's events at most (text, metadata and vectors): half of
+   * artery's default large frame (2 MiB), which an Append to a log entity on another node must fit.
+   * A batch always takes its first write, whatever its size.
+   */
+  private static final long MAX_BATCH_BYTES = 1 << 20;
+
   /** Outcomes of applied events kept for a confirmation of the log that arrives after the stream brought the event. */
   private static final int RECENT_OUTCOMES = 4096;
 
@@ -409,7 +416,13 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
 
   private void prepareNextBatch() {
     List<VectorStore.Command> batch = new ArrayList<>();
+    long bytes = 0;
     while (!pendingWrites.isEmpty() && batch.size() < MAX_BATCH) {
+      long size = estimatedBytes(pendingWrites.peek());
+      if (!batch.isEmpty() && bytes + size > MAX_BATCH_BYTES) {
+        break;
+      }
+      bytes += size;
       batch.add(pendingWrites.poll());
     }
     writing = true;
@@ -466,6 +479,23 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
       }
       return prepared;
     }));
+  }
+
+  /** About what a write weighs as an event: its text and metadata, and 5 bytes per vector component in CBOR. */
+  private long estimatedBytes(VectorStore.Command write) {
+    if (!(write instanceof Upsert upsert)) {
+      return 64;
+    }
+    long step = Math.max(1, settings.chunkSize() - settings.chunkOverlap());
+    long bytes = 0;
+    for (Document document : upsert.documents()) {
+      long chunks = 1 + document.text().length() / step;
+      bytes += 64 + 3L * document.text().length() + chunks * (32 + 5L * embedder.dimension());
+      for (Map.Entry<String, String> entry : document.metadata().entrySet()) {
+        bytes += 3L * (entry.getKey().length() + entry.getValue().length());
+      }
+    }
+    return bytes;
   }
 
   // -- writes: append to the log
