@@ -42,6 +42,11 @@ final class NodeSubsystems implements SubsystemFactories {
     return DatabaseActor.create(DatabaseSettings.fromConfig(troupe));
   }
 
+  /**
+   * With {@code troupe.vector-store.replication.mode = journal} (the node's default, config/troupe.conf)
+   * the store starts the sharded document log on this node and its index follows the log through
+   * {@code jdbc-read-journal}, so every node of the cluster sees the same documents.
+   */
   @Override
   public Behavior<VectorStore.Command> vectorStore() {
     return VectorStoreActor.create(troupe, dataDir(), openAiEmbeddings());

@@ -64,6 +64,13 @@ final class LuceneIndex {
   static final String META_PREFIX = "meta.";
   static final String VECTOR = "vector";
   static final String EMBEDDER_KEY = "troupe.embedder";
+  /**
+   * Commit user data: the sequence number of the document log's last event in the index. Every
+   * event up to it is applied (the index applies the log in order), so a restart resumes after it.
+   */
+  static final String APPLIED_SEQ_KEY = "troupe.applied-seq";
+  /** Stored per chunk: the sequence number of the log event that wrote its document (0: none). */
+  static final String SEQ = "seq";
   /** The multi-valued metadata key: a comma-separated list of tags; a filter on one tag matches. */
   static final String TAGS = "tags";
 
@@ -79,8 +86,12 @@ final class LuceneIndex {
   /** A write of a batch with its embeddings done: what {@link #apply} takes. */
   sealed interface Prepared {}
 
-  /** Documents with their chunks and one vector per chunk. */
-  record PreparedUpsert(List<PreparedDocument> documents) implements Prepared {}
+  /** Documents with their chunks and one vector per chunk; {@code seq}: the log event's, or 0. */
+  record PreparedUpsert(List<PreparedDocument> documents, long seq) implements Prepared {
+    PreparedUpsert(List<PreparedDocument> documents) {
+      this(documents, 0);
+    }
+  }
 
   record PreparedDocument(VectorStore.Document document, List<Chunker.Chunk> chunks, List<float[]> vectors) {}
 
@@ -97,13 +108,18 @@ final class LuceneIndex {
   private final IndexWriter writer;
   private final SearcherManager searchers;
   private final int dimension;
+  private final String embedderId;
+  private long appliedSeq; // changed only by apply, which runs one batch at a time
 
-  private LuceneIndex(Path path, FSDirectory directory, IndexWriter writer, SearcherManager searchers, int dimension) {
+  private LuceneIndex(Path path, FSDirectory directory, IndexWriter writer, SearcherManager searchers, int dimension,
+      String embedderId, long appliedSeq) {
     this.path = path;
     this.directory = directory;
     this.writer = writer;
     this.searchers = searchers;
     this.dimension = dimension;
+    this.embedderId = embedderId;
+    this.appliedSeq = appliedSeq;
   }
 
   /** Completes when any index on {@code path} that is being closed in this JVM is closed. */
@@ -125,8 +141,11 @@ final class LuceneIndex {
     FSDirectory directory = FSDirectory.open(path);
     try {
       boolean exists = DirectoryReader.indexExists(directory);
+      long appliedSeq = 0;
       if (exists) {
-        String recorded = SegmentInfos.readLatestCommit(directory).getUserData().get(EMBEDDER_KEY);
+        Map<String, String> userData = SegmentInfos.readLatestCommit(directory).getUserData();
+        appliedSeq = Long.parseLong(userData.getOrDefault(APPLIED_SEQ_KEY, "0"));
+        String recorded = userData.get(EMBEDDER_KEY);
         if (recorded != null && !recorded.equals(embedderId)) {
           throw new IllegalStateException("the index in " + path + " was built with embedder " + recorded
               + ", not " + embedderId + "; delete the directory to index again");
@@ -144,11 +163,11 @@ final class LuceneIndex {
           });
       IndexWriter writer = new IndexWriter(directory, config);
       try {
-        writer.setLiveCommitData(Map.of(EMBEDDER_KEY, embedderId).entrySet());
+        writer.setLiveCommitData(commitData(embedderId, appliedSeq).entrySet());
         if (!exists) {
           writer.commit();
         }
-        return new LuceneIndex(path, directory, writer, new SearcherManager(writer, null), dimension);
+        return new LuceneIndex(path, directory, writer, new SearcherManager(writer, null), dimension, embedderId, appliedSeq);
       } catch (IOException | RuntimeException e) {
         writer.rollback();
         throw e;
@@ -159,8 +178,21 @@ final class LuceneIndex {
     }
   }
 
+  private static Map<String, String> commitData(String embedderId, long appliedSeq) {
+    return Map.of(EMBEDDER_KEY, embedderId, APPLIED_SEQ_KEY, Long.toString(appliedSeq));
+  }
+
   Path path() {
     return path;
+  }
+
+  String embedderId() {
+    return embedderId;
+  }
+
+  /** The sequence number of the log's last event in the last commit (0: none). */
+  long appliedSeq() {
+    return appliedSeq;
   }
 
   /** Chunks in the index. */
@@ -180,6 +212,14 @@ final class LuceneIndex {
    * outcome; an I/O failure fails the whole batch.
    */
   List<WriteOutcome> apply(List<Prepared> writes) throws IOException {
+    return apply(writes, appliedSeq);
+  }
+
+  /**
+   * As {@link #apply(List)}, and records {@code throughSeq} as the last applied event of the log in
+   * the same commit: the documents and the position in the log are durable together.
+   */
+  List<WriteOutcome> apply(List<Prepared> writes, long throughSeq) throws IOException {
     List<WriteOutcome> outcomes = new ArrayList<>(writes.size());
     Map<String, Boolean> present = new HashMap<>(); // ids touched by this batch, not yet visible
     IndexSearcher searcher = searchers.acquire();
@@ -189,7 +229,7 @@ final class LuceneIndex {
           if (write instanceof PreparedUpsert upsert) {
             List<Map.Entry<String, List<Document>>> converted = new ArrayList<>();
             for (PreparedDocument document : upsert.documents()) { // all converted before any is written
-              converted.add(Map.entry(document.document().id(), toLucene(document)));
+              converted.add(Map.entry(document.document().id(), toLucene(document, upsert.seq())));
             }
             for (Map.Entry<String, List<Document>> document : converted) {
               writer.updateDocuments(new Term(ID, document.getKey()), document.getValue());
@@ -214,7 +254,9 @@ final class LuceneIndex {
     } finally {
       searchers.release(searcher);
     }
+    writer.setLiveCommitData(commitData(embedderId, throughSeq).entrySet());
     writer.commit();
+    appliedSeq = throughSeq;
     searchers.maybeRefreshBlocking();
     return outcomes;
   }
@@ -269,7 +311,7 @@ final class LuceneIndex {
     return Arrays.stream(value.split(",")).map(String::trim).filter(t -> !t.isEmpty()).distinct().toList();
   }
 
-  private List<Document> toLucene(PreparedDocument prepared) {
+  private List<Document> toLucene(PreparedDocument prepared, long seq) {
     VectorStore.Document source = prepared.document();
     if (prepared.vectors().size() != prepared.chunks().size()) {
       throw new IllegalStateException("the embedder returned " + prepared.vectors().size() + " vectors for "
@@ -284,6 +326,7 @@ final class LuceneIndex {
       document.add(new StoredField(CHUNK, chunk.index()));
       document.add(new StoredField(START, chunk.start()));
       document.add(new StoredField(END, chunk.end()));
+      document.add(new StoredField(SEQ, seq));
       document.add(new StoredField(TEXT, chunk.text()));
       document.add(new StoredField(METADATA, metadataJson));
       source.metadata().forEach((key, value) -> {
