@@ -2,7 +2,7 @@
 """Cluster benchmark: intents per second on one node and on three, the share of requests that cross
 nodes, and (through cluster_drill.py) the recovery time after a kill -9.
 
-  python3 scripts/cluster_bench.py [--seconds 20] [--clients 16] [--out DIR]
+  python3 scripts/cluster_bench.py [--seconds 20] [--warmup 20] [--clients 16] [--out DIR] [--skip-drill]
 
 Node processes run the node jar on the PostgreSQL at 127.0.0.1:5432 with the local model at 0 ms.
 Clients are threads with keep-alive connections, each with its own sessions, posting
@@ -94,13 +94,16 @@ def run_phase(count, args, workdir, label):
         n.env.update(TROUPE_MANAGEMENT_ENABLED="true", TROUPE_MANAGEMENT_PORT=str(n.management_port),
                      TROUPE_EFFECT_LEDGER="false")
         n.java_opts[0] = "-Xmx512m"
+        if count > 1 and args.cpus_per_node:
+            # Co-located nodes share the machine's cores: size each JVM's pools (GC, JIT, dispatchers) to its share.
+            n.java_opts.append(f"-XX:ActiveProcessorCount={args.cpus_per_node}")
     try:
         os.makedirs(os.path.join(workdir, label), exist_ok=True)
         for n in nodes:
             n.start()
         drill.wait_ready(nodes, 180)
-        drill.log(f"{label}: {count} node(s) ready; warming up")
-        load(nodes, 5, args.clients, f"warm-{label}")
+        drill.log(f"{label}: {count} node(s) ready; warming up for {args.warmup} s")
+        load(nodes, args.warmup, args.clients, f"warm-{label}")
         drill.log(f"{label}: measuring {args.seconds} s with {args.clients} clients")
         t0 = time.time()
         done, errors, ingress = load(nodes, args.seconds, args.clients, f"run-{label}")
@@ -126,8 +129,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--warmup", type=int, default=20, help="seconds of load before measuring (JIT, pools)")
     ap.add_argument("--out", default=os.path.join(drill.ROOT, "modules", "troupe-bench", "results"))
     ap.add_argument("--skip-drill", action="store_true")
+    ap.add_argument("--cpus-per-node", type=int, default=0,
+                    help="-XX:ActiveProcessorCount for each of the three nodes (0: the JVM's own count)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     workdir = tempfile.mkdtemp(prefix="troupe-cluster-bench-")

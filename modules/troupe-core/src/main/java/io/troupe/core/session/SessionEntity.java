@@ -17,6 +17,7 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -165,6 +166,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final SessionSettings settings;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private boolean requestedSinceIdleCheck = true;
+  private final IntentAdmission admission;
+  private long counted; // this session's share of IntentAdmission
 
   // Not journaled: the live run, and who waits for or listens to which intent.
   private ActorRef<AgentRun.Command> currentRun;
@@ -180,6 +183,14 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.subsystems = subsystems;
     this.settings = settings;
     this.shard = shard;
+    this.admission = IntentAdmission.get(ctx.getSystem());
+  }
+
+  /** Brings this session's share of the node's in-flight count up to date. */
+  private void countInFlight(SessionState state) {
+    long now = (state.running != null ? 1 : 0) + state.queued.size();
+    admission.add(now - counted);
+    counted = now;
   }
 
   @Override
@@ -190,7 +201,12 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   @Override
   public SignalHandler<SessionState> signalHandler() {
     return newSignalHandlerBuilder()
+        .onSignal(PostStop.instance(), state -> {
+          admission.add(-counted);
+          counted = 0;
+        })
         .onSignal(RecoveryCompleted.instance(), state -> {
+          countInFlight(state);
           if (state.running != null || !state.queued.isEmpty()) {
             ctx.getSelf().tell(new RecoverOrphanedRun());
           }
@@ -254,7 +270,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (startNow) {
       events.add(started(intentId));
     }
-    return Effect().persist(events).thenRun(s -> {
+    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
       superseded.forEach(id -> afterFinished(s, id));
       SessionState.IntentRecord accepted = s.intent(intentId);
       cmd.replyTo().tell(StatusReply.success(accepted.view(sessionId, s.usage)));
@@ -329,7 +345,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         Outcome.failed("cancelled", "The intent was cancelled by request.", "none"), List.of()));
     String next = wasRunning ? state.queued.peekFirst() : null;
     if (next != null) events.add(started(next));
-    return Effect().persist(events).thenRun(s -> {
+    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
       cmd.replyTo().tell(StatusReply.success(s.intent(cmd.intentId()).view(sessionId, s.usage)));
       afterFinished(s, cmd.intentId());
       if (next != null) startRun(s, next);
@@ -395,7 +411,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     if (state.running == null && currentRun == null && !state.queued.isEmpty()) {
       String next = state.queued.peekFirst();
-      return Effect().persist(started(next)).thenRun(s -> startRun(s, next));
+      return Effect().persist(started(next)).thenRun(this::countInFlight).thenRun(s -> startRun(s, next));
     }
     return Effect().none();
   }
@@ -453,7 +469,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     events.add(finished(orphan, IntentStatus.INTERRUPTED, Outcome.failed("interrupted", why, "resubmit"), List.of()));
     String next = state.queued.peekFirst();
     if (next != null) events.add(started(next));
-    return Effect().persist(events).thenRun(s -> {
+    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
       afterFinished(s, orphan.id);
       if (next != null) startRun(s, next);
       if (retry != null) ctx.getSelf().tell(retry);
@@ -466,7 +482,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     events.add(finished(intent, status, outcome, transcript));
     String next = state.queued.peekFirst();
     if (next != null) events.add(started(next));
-    return Effect().persist(events).thenRun(s -> {
+    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
       afterFinished(s, intent.id);
       if (next != null) startRun(s, next);
     });

@@ -374,6 +374,24 @@ class SessionEntityTest {
   }
 
   @Test
+  void countsTheIntentsItHoldsInFlightForTheIngress() {
+    IntentAdmission admission = IntentAdmission.get(testKit.system());
+    long before = admission.inFlight();
+    var session = session("");
+    IntentView first = submit(session, "first", null);
+    IntentView second = submit(session, "second", null);
+    assertEquals(before + 2, admission.inFlight(), "one running, one queued");
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("one"));
+    assertEquals(IntentStatus.SUCCEEDED, await(session, first.id()).status());
+    assertEquals(before + 1, admission.inFlight());
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class); // never answered
+    testKit.stop(session);
+    assertEquals(before, admission.inFlight(), "a stopped session holds nothing");
+  }
+
+  @Test
   void endsARunThatOutlivesItsDeadline() {
     var session = session("troupe.agent.deadline = 300ms");
     IntentView accepted = submit(session, "Think forever", null);
