@@ -47,6 +47,13 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
   interface Command {}
 
+  /**
+   * From the session: stop the run. The model call is aborted and read-only tool calls are
+   * abandoned; side-effecting calls under way are allowed to finish and their results recorded.
+   * Then the run reports {@code cancelled} with a conversation in which every call has a result.
+   */
+  record Cancel() implements Command {}
+
   private record IntentChecked(Verdict verdict, Throwable failure) implements Command {}
 
   private record ToolsListed(ToolRegistry.ToolList list, Throwable failure) implements Command {}
@@ -130,6 +137,9 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   private ToolResult[] results;
   private ChatMessage[] resultMessages;
   private boolean[] unsettled; // side effects begun before a crash, with no result in the journal
+  private boolean[] effectRunning; // side-effecting calls executing (or being settled) now
+  private boolean turnOpen; // the assistant's tool calls are in messages, their results not yet
+  private boolean cancelling;
   private long[] checkStartNanos;
   private long[] toolStartNanos;
   private int pending;
@@ -161,7 +171,8 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         .onMessage(CallDone.class, this::onCallDone)
         .onMessage(EffectJournaled.class, this::onEffectJournaled)
         .onMessage(AnswerChecked.class, this::onAnswerChecked)
-        .onMessage(DeadlinePassed.class, msg -> fail("deadline",
+        .onMessage(Cancel.class, this::onCancel)
+        .onMessage(DeadlinePassed.class, msg -> cancelling ? finishCancelled() : fail("deadline",
             "The intent did not finish within its deadline of " + settings.deadline().toMillis() + " ms.",
             "simplify_request"))
         .onSignal(PostStop.class, this::onPostStop)
@@ -191,6 +202,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   }
 
   private Behavior<Command> onIntentChecked(IntentChecked msg) {
+    if (cancelling) return this;
     if (msg.failure() != null) {
       return fail("unavailable", "the guardrail did not answer: " + msg.failure().getMessage(), "retry_later");
     }
@@ -216,6 +228,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   }
 
   private Behavior<Command> onToolsListed(ToolsListed msg) {
+    if (cancelling) return this;
     if (msg.failure() != null) {
       return fail("unavailable", "the tool registry did not answer: " + msg.failure().getMessage(), "retry_later");
     }
@@ -227,6 +240,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   }
 
   private Behavior<Command> onPlanChecked(PlanChecked msg) {
+    if (cancelling) return this;
     if (msg.failure() != null) {
       return fail("unavailable", "the guardrail did not answer: " + msg.failure().getMessage(), "retry_later");
     }
@@ -292,7 +306,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   }
 
   private Behavior<Command> onModelReplied(ModelReplied msg) {
-    if (msg.call() != modelCalls) {
+    if (cancelling || msg.call() != modelCalls) {
       return this;
     }
     if (msg.result() != null) {
@@ -356,11 +370,13 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     toolTurns++;
     calls = assistant.toolCalls();
     messages.add(assistant);
+    turnOpen = true;
     int n = calls.size();
     verdicts = new Verdict[n];
     results = new ToolResult[n];
     resultMessages = new ChatMessage[n];
     unsettled = new boolean[n];
+    effectRunning = new boolean[n];
     checkStartNanos = new long[n];
     toolStartNanos = new long[n];
     pending = 0;
@@ -395,7 +411,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   }
 
   private Behavior<Command> onCallChecked(CallChecked msg) {
-    if (msg.turn() != turn || verdicts[msg.index()] != null) {
+    if (cancelling || msg.turn() != turn || verdicts[msg.index()] != null) {
       return this;
     }
     ToolCall call = calls.get(msg.index());
@@ -426,6 +442,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       }
       if (unsettled[i]) {
         pending++;
+        effectRunning[i] = registered.isSideEffecting(c.name());
         toolStartNanos[i] = TraceClock.nowEpochNanos();
         ToolContext context = contextOf(c);
         getContext().ask(ToolResult.class, subsystems.tools(), settings.toolTimeout().plus(Duration.ofSeconds(1)),
@@ -459,6 +476,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
   private void execute(int index) {
     ToolCall c = calls.get(index);
+    effectRunning[index] = registered.isSideEffecting(c.name());
     ToolContext context = contextOf(c);
     int thisTurn = turn;
     getContext().ask(ToolResult.class, subsystems.tools(), settings.toolTimeout().plus(Duration.ofSeconds(1)),
@@ -470,11 +488,15 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     if (msg.turn() != turn || results[msg.index()] != null) {
       return this;
     }
+    ToolCall c = calls.get(msg.index());
+    if (cancelling) {
+      return onCallDone(new CallDone(msg.turn(), msg.index(),
+          ToolResult.failed(c.id(), c.name(), "not run: the intent was cancelled before the call started"), null));
+    }
     if (msg.failure() == null) {
       execute(msg.index());
       return this;
     }
-    ToolCall c = calls.get(msg.index());
     return onCallDone(new CallDone(msg.turn(), msg.index(),
         ToolResult.failed(c.id(), c.name(), "not run: its start could not be journaled, so a crash could have hidden it"),
         null));
@@ -498,6 +520,10 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     Step step = step("tool", call.name(), result.isError() ? "error" : "ok", toolStartNanos[msg.index()], detail);
     session.tell(new SessionEntity.RunProgress(input.intentId(), "tool.completed", detail, step, null, true,
         resultMessages[msg.index()]));
+    effectRunning[msg.index()] = false;
+    if (cancelling) {
+      return effectsRunning() ? this : finishCancelled();
+    }
     pending--;
     return pending == 0 ? finishToolTurn() : this;
   }
@@ -513,6 +539,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       else if (r != null && r.isError()) errors++;
       messages.add(resultMessages[i]);
     }
+    turnOpen = false;
     ObjectNode detail = Json.object().put("calls", calls.size()).put("errors", errors).put("denied", denied);
     reportStep(step("verify", "tool_results", errors + denied == 0 ? "ok" : "error", started, detail));
     turn++; // late replies of this turn are ignored from here on
@@ -531,7 +558,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   }
 
   private Behavior<Command> onAnswerChecked(AnswerChecked msg) {
-    if (msg.attempt() != answerAttempts) {
+    if (cancelling || msg.attempt() != answerAttempts) {
       return this;
     }
     if (msg.failure() != null) {
@@ -555,6 +582,51 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     messages.add(ChatMessage.user("[guardrail] Your previous answer was rejected: " + verdict.reason()
         + ". Write a different answer."));
     return callModel();
+  }
+
+  // Cancellation
+
+  private Behavior<Command> onCancel(Cancel msg) {
+    if (cancelling) return this;
+    cancelling = true;
+    if (modelCallKey != null) {
+      subsystems.llm().tell(new LlmGateway.CancelChat(modelCallKey));
+      modelCallKey = null;
+    }
+    return effectsRunning() ? this : finishCancelled();
+  }
+
+  private boolean effectsRunning() {
+    if (effectRunning == null) return false;
+    for (boolean running : effectRunning) {
+      if (running) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Ends the run {@code cancelled}. Its conversation joins the session's history valid: every tool
+   * call has a result (an explicit "cancelled" one where none came), and an assistant turn closes it.
+   */
+  private Behavior<Command> finishCancelled() {
+    List<ChatMessage> transcript = new ArrayList<>();
+    if (messages.isEmpty()) {
+      transcript.add(ChatMessage.user(input.text()));
+    } else {
+      transcript.addAll(messages.subList(transcriptStart, messages.size()));
+    }
+    if (turnOpen) {
+      for (int i = 0; i < calls.size(); i++) {
+        ToolCall c = calls.get(i);
+        transcript.add(resultMessages[i] != null ? resultMessages[i] : ChatMessage.toolResult(c.id(), c.name(),
+            ToolResult.failed(c.id(), c.name(), "cancelled: the intent was cancelled before this call finished")
+                .contentForModel()));
+      }
+    }
+    transcript.add(ChatMessage.assistant("[cancelled] The request was cancelled before I finished it."));
+    session.tell(new SessionEntity.RunFinished(input.intentId(), IntentStatus.CANCELLED,
+        Outcome.failed("cancelled", "The intent was cancelled by request.", "none"), List.copyOf(transcript)));
+    return Behaviors.stopped();
   }
 
   // Reporting

@@ -21,6 +21,7 @@ import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -93,6 +94,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   private record IdleCheck() implements Command {}
 
+  /** A cancel that is still waiting for side effects under way: answer with the intent as it is. */
+  private record CancelReplyDue(String intentId) implements Command {}
+
+  private static final Duration CANCEL_REPLY_WITHIN = Duration.ofSeconds(1);
+
   /** The shard's stop message: the session has asked to be passivated. */
   private record Passivate() implements Command {}
 
@@ -151,7 +157,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       if (shard != null) {
         timers.startTimerWithFixedDelay(new IdleCheck(), settings.idleTimeout());
       }
-      return new SessionEntity(ctx, sessionId, subsystems, settings, shard);
+      return new SessionEntity(ctx, timers, sessionId, subsystems, settings, shard);
     }));
   }
 
@@ -173,12 +179,15 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private ActorRef<AgentRun.Command> currentRun;
   private final Map<String, List<ActorRef<StatusReply<IntentView>>>> waiters = new HashMap<>();
   private final Map<String, List<ActorRef<EventStream.Message>>> subscribers = new HashMap<>();
+  private final Map<String, List<ActorRef<StatusReply<IntentView>>>> cancelReplies = new HashMap<>();
+  private final TimerScheduler<Command> timers;
 
-  private SessionEntity(ActorContext<Command> ctx, String sessionId, Subsystems subsystems, SessionSettings settings,
-      ActorRef<ClusterSharding.ShardCommand> shard) {
+  private SessionEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
+      Subsystems subsystems, SessionSettings settings, ActorRef<ClusterSharding.ShardCommand> shard) {
     super(PersistenceId.of(TYPE_KEY.name(), sessionId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.ctx = ctx;
+    this.timers = timers;
     this.sessionId = sessionId;
     this.subsystems = subsystems;
     this.settings = settings;
@@ -230,6 +239,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         .onCommand(RunStopped.class, this::onRunStopped)
         .onCommand(RecoverOrphanedRun.class, this::onRecoverOrphanedRun)
         .onCommand(IdleCheck.class, this::onIdleCheck)
+        .onCommand(CancelReplyDue.class, this::onCancelReplyDue)
         .onCommand(Passivate.class, (state, cmd) -> Effect().stop())
         .build();
   }
@@ -337,8 +347,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     boolean wasRunning = cmd.intentId().equals(state.running);
     if (wasRunning && currentRun != null) {
-      ctx.stop(currentRun);
-      currentRun = null;
+      // The run ends itself: it lets side effects under way finish, and closes the conversation.
+      currentRun.tell(new AgentRun.Cancel());
+      cancelReplies.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.replyTo());
+      timers.startSingleTimer(new CancelReplyDue(cmd.intentId()), CANCEL_REPLY_WITHIN);
+      return Effect().none();
     }
     List<Event> events = new ArrayList<>();
     events.add(finished(intent, IntentStatus.CANCELLED,
@@ -412,6 +425,16 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (state.running == null && currentRun == null && !state.queued.isEmpty()) {
       String next = state.queued.peekFirst();
       return Effect().persist(started(next)).thenRun(this::countInFlight).thenRun(s -> startRun(s, next));
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, SessionState> onCancelReplyDue(SessionState state, CancelReplyDue cmd) {
+    List<ActorRef<StatusReply<IntentView>>> waiting = cancelReplies.remove(cmd.intentId());
+    SessionState.IntentRecord intent = state.intent(cmd.intentId());
+    if (waiting != null && intent != null) {
+      IntentView view = intent.view(sessionId, state.usage);
+      waiting.forEach(w -> w.tell(StatusReply.success(view)));
     }
     return Effect().none();
   }
@@ -508,9 +531,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     List<ActorRef<EventStream.Message>> listening = subscribers.remove(intentId);
     if (listening != null) listening.forEach(s -> s.tell(new EventStream.Completed()));
     List<ActorRef<StatusReply<IntentView>>> waiting = waiters.remove(intentId);
-    if (waiting != null) {
+    List<ActorRef<StatusReply<IntentView>>> cancelled = cancelReplies.remove(intentId);
+    if (waiting != null || cancelled != null) {
       IntentView view = intent.view(sessionId, state.usage);
-      waiting.forEach(w -> w.tell(StatusReply.success(view)));
+      if (waiting != null) waiting.forEach(w -> w.tell(StatusReply.success(view)));
+      if (cancelled != null) cancelled.forEach(w -> w.tell(StatusReply.success(view)));
     }
   }
 

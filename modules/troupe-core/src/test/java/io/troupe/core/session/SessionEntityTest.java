@@ -299,6 +299,49 @@ class SessionEntityTest {
   }
 
   @Test
+  void cancellingLetsASideEffectFinishAndLeavesAValidHistoryForTheNextIntent() {
+    var session = session("");
+    IntentView first = submit(session, "Record it and add it up", null);
+    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo()
+        .tell(new ToolRegistry.ToolList(EFFECT_SPECS, List.of("record_effect")));
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(toolCalls(
+        call("call_1", "calculator", "{\"expression\":\"1+1\"}"),
+        call("call_2", "record_effect", "{\"label\":\"x\"}")));
+    assertEquals("call_1", tools.expectMessageClass(ToolRegistry.Execute.class).call().id());
+    var effect = tools.expectMessageClass(ToolRegistry.Execute.class);
+    assertEquals("call_2", effect.call().id());
+
+    // Cancelled while both run: the read-only call is abandoned, the side effect may finish.
+    TestProbe<StatusReply<IntentView>> cancel = testKit.createTestProbe();
+    session.tell(new SessionEntity.Cancel(first.id(), cancel.getRef()));
+    assertEquals(IntentStatus.RUNNING, cancel.receiveMessage(Duration.ofSeconds(5)).getValue().status(),
+        "answered before the side effect has finished");
+    effect.replyTo().tell(ToolResult.ok("call_2", "record_effect", Json.object().put("recorded", "x")));
+    IntentView cancelled = await(session, first.id());
+    assertEquals(IntentStatus.CANCELLED, cancelled.status());
+    assertTrue(cancelled.steps().stream().anyMatch(st -> st.kind().equals("tool") && st.name().equals("record_effect")),
+        "the side effect's result is recorded");
+
+    // The next intent sees the cancelled turn with a result for every call, then a closing answer.
+    IntentView next = submit(session, "next", null);
+    answerToolList();
+    var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+    List<ChatMessage> history = chat.request().messages();
+    var called = history.stream().flatMap(m -> m.toolCalls().stream()).map(ToolCall::id).toList();
+    var answered = history.stream().filter(m -> m.role() == ChatMessage.Role.TOOL).map(ChatMessage::toolCallId).toList();
+    assertEquals(List.of("call_1", "call_2"), called);
+    assertEquals(List.of("call_1", "call_2"), answered);
+    ChatMessage calcResult = history.stream().filter(m -> "call_1".equals(m.toolCallId())).findFirst().orElseThrow();
+    assertTrue(calcResult.content().contains("cancelled"), calcResult.content());
+    ChatMessage closing = history.get(history.size() - 2);
+    assertEquals(ChatMessage.Role.ASSISTANT, closing.role());
+    assertTrue(closing.content().contains("cancelled"), closing.content());
+    assertEquals("next", history.get(history.size() - 1).content());
+    chat.replyTo().tell(text("fine"));
+    assertEquals(IntentStatus.SUCCEEDED, await(session, next.id()).status());
+  }
+
+  @Test
   void withoutResumesAnIntentRunningWhenTheSessionStopsEndsInterruptedAndQueuedOnesStart() {
     var session = session("troupe.agent.max-resumes = 0");
     IntentView running = submit(session, "running", null);
