@@ -1,5 +1,6 @@
 package io.troupe.llm.local;
 
+import io.troupe.core.json.Json;
 import io.troupe.core.llm.ChatMessage;
 import io.troupe.core.llm.ChatRequest;
 import io.troupe.core.llm.ToolCall;
@@ -11,6 +12,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -22,6 +25,8 @@ import java.util.stream.Collectors;
  *       a tool call, all in one turn ({@code call_1}, {@code call_2}, ...); none fits: a help text.
  *   <li>Otherwise answer from the tool results. Tools never run twice for one intent, so the loop
  *       always ends. Each "[guardrail]" message after an answer makes the next answer plainer.
+ *   <li>"fan out S steps of F tools" (the fan-out benchmark): S turns of F parallel calculator
+ *       calls, then an answer.
  * </ul>
  */
 final class LocalPlanner {
@@ -34,6 +39,9 @@ final class LocalPlanner {
       return new Turn(text, List.of());
     }
   }
+
+  private static final Pattern FAN_OUT =
+      Pattern.compile("(?i)\\bfan\\s+out\\s+(\\d{1,3})\\s+steps?\\s+of\\s+(\\d{1,2})\\s+tools?\\b");
 
   private final IntentParser parser;
   private final AnswerWriter writer = new AnswerWriter();
@@ -80,6 +88,12 @@ final class LocalPlanner {
       }
     }
 
+    Matcher fanOut = FAN_OUT.matcher(intent);
+    if (fanOut.find() && offered.contains(ToolNames.CALCULATOR)) {
+      return fanOutTurn(messages.subList(intentAt + 1, messages.size()),
+          Integer.parseInt(fanOut.group(1)), Integer.parseInt(fanOut.group(2)));
+    }
+
     List<IntentParser.Ask> asks = parser.parse(intent, offered);
     if (calls.isEmpty() && !answered && !actionDenied) {
       List<ToolCall> planned = toCalls(asks);
@@ -94,6 +108,20 @@ final class LocalPlanner {
     }
     List<IntentParser.Ask> unmatched = asks.stream().filter(a -> !a.matched()).toList();
     return Turn.text(writer.answer(calls, results, unmatched, tone, actionDenied));
+  }
+
+  /** The next turn of a fan-out: {@code tools} calculator calls while fewer than {@code steps} turns have run. */
+  private static Turn fanOutTurn(List<ChatMessage> sinceIntent, int steps, int tools) {
+    int turns = (int) sinceIntent.stream().filter(m -> m.role() == ChatMessage.Role.ASSISTANT && !m.toolCalls().isEmpty()).count();
+    if (turns >= steps) {
+      return Turn.text("Done: " + steps + " steps of " + tools + " tool calls.");
+    }
+    List<ToolCall> calls = new ArrayList<>();
+    for (int i = 1; i <= tools; i++) {
+      calls.add(new ToolCall("call_" + (turns + 1) + "_" + i, ToolNames.CALCULATOR,
+          Json.object().put("expression", (turns + 1) + " * " + i)));
+    }
+    return new Turn("", calls);
   }
 
   private static List<ToolCall> toCalls(List<IntentParser.Ask> asks) {

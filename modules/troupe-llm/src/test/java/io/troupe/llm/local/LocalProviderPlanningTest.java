@@ -53,6 +53,24 @@ class LocalProviderPlanningTest {
   }
 
   @Test
+  void fanOutRunsItsStepsOfParallelCallsThenAnswers() {
+    List<ChatMessage> conversation = new ArrayList<>(List.of(ChatMessage.user("fan out 2 steps of 3 tools")));
+    for (int step = 1; step <= 2; step++) {
+      List<ToolCall> calls = chat(conversation, ALL).message().toolCalls();
+      assertEquals(3, calls.size());
+      assertTrue(calls.stream().allMatch(c -> c.name().equals("calculator")));
+      assertEquals("call_" + step + "_1", calls.get(0).id());
+      conversation.add(ChatMessage.assistantToolCalls("", calls));
+      calls.forEach(c -> conversation.add(ChatMessage.toolResult(c.id(), c.name(), "{\"result\":1}")));
+    }
+    ChatResponse last = chat(conversation, ALL);
+    assertEquals(FinishReason.STOP, last.finishReason());
+    assertTrue(last.message().content().contains("2 steps"), last.message().content());
+    // Recording an effect is its own tool.
+    assertEquals("record_effect", plan("Record effect e7", List.of("record_effect", "calculator")).get(0).name());
+  }
+
+  @Test
   void percentageAndTimeBecomeTwoCallsInOneTurn() {
     ChatResponse r = chat(List.of(ChatMessage.user("What is 17% of 2,340 and what time is it in UTC?")), ALL);
     assertEquals(FinishReason.TOOL_CALLS, r.finishReason());
