@@ -25,6 +25,8 @@ public final class BenchMain {
       "  --as-shipped false                skip the two runs without the common-pool flag (see docs/benchmarks.md)",
       "  --quick                           a smoke run: 1000 calls, N = 200, ~2 minutes",
       "usage: bin/bench vector [--docs 50000 --queries 300 --minilm-docs 300 --candidates 100]",
+      "usage: bin/bench fanout [--n 1000,10000,100000] [--million] [--durable-n 1000,10000] [--steps 5 --tools 3 --latency-ms 200]",
+      "  Troupe (in-memory and H2 journal), bare Pekko and Python asyncio side by side; PNG plots with gnuplot",
       "usage: bin/bench report --file modules/troupe-bench/results/gateway-<time>/suite.json",
       "  writes that run's HTML page again (suite.html next to it) and prints its table");
 
@@ -41,6 +43,8 @@ public final class BenchMain {
       case "fake-server" -> GatewaySuite.fakeServer(rest);
       case "gateway-run" -> GatewaySuite.gatewayRun(rest);
       case "sessions-run" -> GatewaySuite.sessionsRun(rest);
+      case "fanout" -> io.troupe.bench.fanout.FanoutSuite.main(rest);
+      case "fanout-run" -> io.troupe.bench.fanout.FanoutRun.main(rest);
       default -> {
         System.err.println("bench: unknown suite '" + args[0] + "' in " + Arrays.toString(args));
         System.err.println(USAGE);

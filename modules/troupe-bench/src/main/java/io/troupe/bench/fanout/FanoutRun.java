@@ -1,0 +1,238 @@
+package io.troupe.bench.fanout;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.bench.Args;
+import io.troupe.bench.Log;
+import io.troupe.bench.Memory;
+import io.troupe.bench.Progress;
+import io.troupe.bench.Results;
+import io.troupe.core.json.Json;
+import io.troupe.core.runtime.Readiness;
+import io.troupe.core.runtime.RuntimeSupervisor;
+import io.troupe.core.session.IntentStatus;
+import io.troupe.core.session.IntentView;
+import io.troupe.core.session.SessionEntity;
+import io.troupe.node.TroupeNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * One fan-out run, in a JVM of its own: N sessions, each S steps of (a model call of L ms, then F
+ * parallel tool calls). {@code impl=troupe}: a node in this JVM, sessions through Cluster Sharding,
+ * the {@code local} provider, guardrail and traces on, the journal in memory or in H2.
+ * {@code impl=bare}: {@link BarePekko}. Writes one JSON result.
+ */
+public final class FanoutRun {
+  private FanoutRun() {}
+
+  private static final Executor DIRECT = Runnable::run;
+
+  public static void main(Args args) throws Exception {
+    String impl = args.str("impl", "troupe");
+    dumpSteps = args.flag("dump-steps");
+    int n = args.integer("n", 1000);
+    int steps = args.integer("steps", 5);
+    int tools = args.integer("tools", 3);
+    int latencyMs = args.integer("latency-ms", 200);
+    String journal = args.str("journal", "inmem");
+    long timeoutS = args.integer("timeout-s", 600);
+    Path out = Path.of(args.str("out", "results/fanout-" + impl + "-" + journal + "-n" + n + ".json"));
+    double idealS = steps * latencyMs / 1000.0;
+
+    ObjectNode res = Json.object();
+    res.put("impl", impl.equals("troupe") ? "troupe-" + journal : impl);
+    res.put("n", n).put("steps", steps).put("tools", tools).put("latencyMs", latencyMs).put("idealS", idealS);
+    Outcome r = impl.equals("bare") ? bare(n, steps, tools, latencyMs, timeoutS) : troupe(n, steps, tools, latencyMs, journal, timeoutS, res);
+    res.put("wallS", Results.round3(r.wallS));
+    res.put("wallOverIdeal", Results.round3(r.wallS / idealS));
+    res.put("startSeconds", Results.round3(r.startS));
+    res.put("succeeded", r.ok);
+    res.put("failed", r.failed);
+    res.put("intentsPerSecond", Results.round3(r.ok / r.wallS));
+    res.put("peakRssMiB", Results.round3(Memory.peakRssMiB()));
+    res.put("heapAfterGcMiB", Results.round3(Memory.heapAfterGcMiB()));
+    res.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / (1024 * 1024));
+    Results.write(out, res);
+    Log.info("%s n=%d: wall %.2fs (ideal %.2fs) ratio %.3f, ok %d failed %d, peak RSS %.0f MiB, heap after GC %.0f MiB",
+        res.get("impl").asText(), n, r.wallS, idealS, r.wallS / idealS, r.ok, r.failed,
+        res.get("peakRssMiB").asDouble(), res.get("heapAfterGcMiB").asDouble());
+  }
+
+  private record Outcome(double wallS, double startS, long ok, long failed) {}
+
+  private static Outcome bare(int n, int steps, int tools, int latencyMs, long timeoutS) throws Exception {
+    CountDownLatch done = new CountDownLatch(n);
+    Duration latency = Duration.ofMillis(latencyMs);
+    // Warm the JIT on a small run first, as the Troupe run does.
+    runBare(Math.min(n, 2000), steps, tools, latency, timeoutS, new CountDownLatch(Math.min(n, 2000)), "bare warm-up");
+    return runBare(n, steps, tools, latency, timeoutS, done, "bare");
+  }
+
+  private static Outcome runBare(int n, int steps, int tools, Duration latency, long timeoutS, CountDownLatch done,
+      String label) throws Exception {
+    long[] startedAt = new long[1];
+    double[] spawnS = new double[1];
+    Behavior<Void> guardian = Behaviors.setup(ctx -> {
+      List<ActorRef<BarePekko.Call>> toolRefs = new ArrayList<>();
+      for (int i = 0; i < tools; i++) toolRefs.add(ctx.spawn(BarePekko.tool(), "tool-" + i));
+      startedAt[0] = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        ctx.spawn(BarePekko.session(steps, latency, toolRefs, done), "s-" + i).tell(new BarePekko.Start());
+      }
+      spawnS[0] = (System.nanoTime() - startedAt[0]) / 1e9;
+      return Behaviors.empty();
+    });
+    ActorSystem<Void> system = ActorSystem.create(guardian, "bare",
+        com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.actor.provider = local"));
+    try (Progress progress = new Progress(label, n)) {
+      progress.extra(() -> "");
+      Thread watcher = new Thread(() -> {
+        while (done.getCount() > 0) {
+          progress.done.set(n - done.getCount());
+          try {
+            Thread.sleep(200); // blocking-ok: the driver's progress thread
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      });
+      watcher.setDaemon(true);
+      watcher.start();
+      boolean all = done.await(timeoutS, TimeUnit.SECONDS); // blocking-ok: the driver's main thread
+      double wall = (System.nanoTime() - startedAt[0]) / 1e9;
+      return new Outcome(wall, spawnS[0], n - done.getCount(), all ? 0 : done.getCount());
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS); // blocking-ok: main thread
+    }
+  }
+
+  private static Outcome troupe(int n, int steps, int tools, int latencyMs, String journal, long timeoutS, ObjectNode res)
+      throws Exception {
+    Path dataDir = Files.createTempDirectory("troupe-fanout-");
+    Map<String, Object> o = new HashMap<>();
+    o.put("troupe.http.port", 0);
+    o.put("troupe.data-dir", dataDir.toString());
+    o.put("troupe.cluster.seeds", "");
+    o.put("pekko.coordinated-shutdown.exit-jvm", "off");
+    o.put("pekko.loglevel", "WARNING");
+    o.put("pekko.log-dead-letters", 0);
+    o.put("troupe.vector-store.embedder", "hashing");
+    o.put("troupe.llm.local.latency", latencyMs + "ms");
+    // Every session waits on the model at the same moments: room for all of them.
+    o.put("troupe.llm.resilience.providers.local.bulkhead.max-concurrent", Math.max(100_000, 2 * n));
+    o.put("troupe.llm.resilience.providers.local.bulkhead.max-queued", Math.max(100_000, 2 * n));
+    // The calculator only computes: its bulkhead need not bound it here.
+    o.put("troupe.tools.defaults.max-concurrent", Math.max(16, tools * n));
+    o.put("troupe.tools.defaults.max-queue", Math.max(64, tools * n));
+    o.put("troupe.agent.max-steps", steps + 2);
+    o.put("troupe.agent.deadline", timeoutS + "s");
+    o.put("troupe.agent.model-timeout", timeoutS + "s");
+    o.put("troupe.agent.tool-timeout", timeoutS + "s");
+    o.put("troupe.agent.guardrail-timeout", timeoutS + "s");
+    o.put("troupe.agent.subsystem-timeout", timeoutS + "s");
+    o.put("troupe.llm.call-timeout", timeoutS + "s");
+    o.put("troupe.llm.total-timeout", (timeoutS + 5) + "s");
+    o.put("troupe.http.limits.max-intents-in-flight", 0);
+    if (journal.equals("inmem")) {
+      o.put("pekko.persistence.journal.plugin", "pekko.persistence.journal.inmem");
+      o.put("pekko.persistence.snapshot-store.plugin", "pekko.persistence.no-snapshot-store");
+    }
+    TroupeNode.Running node = TroupeNode.start(o);
+    ActorSystem<RuntimeSupervisor.Command> system = node.system();
+    try {
+      awaitReady(system, Duration.ofSeconds(180));
+      ClusterSharding sharding = ClusterSharding.get(system);
+      String text = "fan out " + steps + " steps of " + tools + " tools";
+      drive(sharding, "warm", Math.min(n, 2000), text, timeoutS, "troupe warm-up");
+      Outcome outcome = drive(sharding, "s", n, text, timeoutS, "troupe-" + journal);
+      if (dumpSteps) dumpSteps(sharding, "s-0");
+      return outcome;
+    } finally {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS); // blocking-ok: main thread
+    }
+  }
+
+  static boolean dumpSteps;
+
+  /** Where the time of one intent went: each step's start (from the intent's first) and duration. */
+  private static void dumpSteps(ClusterSharding sharding, String sessionId) throws Exception {
+    IntentView v = sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId)
+        .<StatusReply<IntentView>>ask(replyTo -> new SessionEntity.Get(sessionId + ".1", replyTo), Duration.ofSeconds(10))
+        .toCompletableFuture().get(15, TimeUnit.SECONDS).getValue(); // blocking-ok: the driver's main thread
+    long t0 = v.createdNanos();
+    for (var step : v.steps()) {
+      Log.info("  %-10s %-24s start %8.1f ms  took %8.1f ms", step.kind(), step.name(),
+          (step.startNanos() - t0) / 1e6, (step.endNanos() - step.startNanos()) / 1e6);
+    }
+  }
+
+  private static Outcome drive(ClusterSharding sharding, String prefix, int n, String text, long timeoutS, String label)
+      throws InterruptedException {
+    Duration ask = Duration.ofSeconds(timeoutS);
+    CountDownLatch latch = new CountDownLatch(n);
+    Map<String, Long> codes = new ConcurrentHashMap<>();
+    long start = System.nanoTime();
+    double submittedS;
+    try (Progress progress = new Progress(label, n)) {
+      for (int i = 0; i < n; i++) {
+        progress.sent.incrementAndGet();
+        EntityRef<SessionEntity.Command> session = sharding.entityRefFor(SessionEntity.TYPE_KEY, prefix + "-" + i);
+        session.<StatusReply<IntentView>>ask(replyTo -> new SessionEntity.Submit(text, null, null, replyTo), ask)
+            .thenComposeAsync(reply -> reply.isError()
+                ? CompletableFuture.completedFuture("submit")
+                : session.<StatusReply<IntentView>>ask(
+                        replyTo -> new SessionEntity.AwaitTerminal(reply.getValue().id(), replyTo), ask)
+                    .thenApply(done -> done.isSuccess() && done.getValue().status() == IntentStatus.SUCCEEDED
+                        ? null
+                        : done.isError() ? "await" : done.getValue().outcome().errorCode()), DIRECT)
+            .handle((code, failure) -> failure != null ? "ask_" + failure.getClass().getSimpleName() : code)
+            .thenAccept(code -> {
+              if (code != null) {
+                progress.errors.incrementAndGet();
+                codes.merge(code, 1L, Long::sum);
+              }
+              progress.done.incrementAndGet();
+              latch.countDown();
+            });
+      }
+      submittedS = (System.nanoTime() - start) / 1e9;
+      latch.await(timeoutS, TimeUnit.SECONDS); // blocking-ok: the driver's main thread
+      double wall = (System.nanoTime() - start) / 1e9;
+      long errors = progress.errors.get();
+      if (!codes.isEmpty()) Log.info("%s: errors %s", label, codes);
+      long unfinished = latch.getCount();
+      return new Outcome(wall, submittedS, n - unfinished - errors, errors + unfinished);
+    }
+  }
+
+  private static void awaitReady(ActorSystem<RuntimeSupervisor.Command> system, Duration max) throws Exception {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (System.nanoTime() < deadline) {
+      Readiness r = AskPattern.<RuntimeSupervisor.Command, Readiness>ask(system, RuntimeSupervisor.GetReadiness::new,
+          Duration.ofSeconds(5), system.scheduler()).toCompletableFuture().get(10, TimeUnit.SECONDS); // blocking-ok: main
+      if (r.ready()) return;
+      Thread.sleep(200); // blocking-ok: the driver's main thread
+    }
+    throw new IllegalStateException("the node did not become ready");
+  }
+}

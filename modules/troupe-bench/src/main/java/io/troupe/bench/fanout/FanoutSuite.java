@@ -1,0 +1,180 @@
+package io.troupe.bench.fanout;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.bench.Args;
+import io.troupe.bench.ChildJvm;
+import io.troupe.bench.Log;
+import io.troupe.bench.Results;
+import io.troupe.core.json.Json;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code bin/bench fanout}: the fan-out workload at each N, side by side in one run: Troupe with the
+ * journal in memory, Troupe with the H2 journal, the bare Pekko program, and Python asyncio. Each
+ * run is a process of its own. Writes suite.json, a Markdown table and two PNG plots (gnuplot).
+ */
+public final class FanoutSuite {
+  private FanoutSuite() {}
+
+  public static void main(Args args) throws Exception {
+    List<Integer> ns = args.ints("n", "1000,10000,100000");
+    if (args.flag("million")) ns.add(1_000_000);
+    List<Integer> durable = args.ints("durable-n", "1000,10000");
+    int steps = args.integer("steps", 5);
+    int tools = args.integer("tools", 3);
+    int latencyMs = args.integer("latency-ms", 200);
+    int timeoutS = args.integer("timeout-s", 900);
+    boolean python = !args.flag("skip-python");
+    Path dir = Path.of(args.str("results", "modules/troupe-bench/results"));
+    String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
+    Path runDir = dir.resolve("fanout-" + stamp);
+    Files.createDirectories(runDir);
+    Log.info("fan-out: N=%s (durable %s), S=%d steps, F=%d tools, L=%d ms; results in %s", ns, durable, steps, tools,
+        latencyMs, runDir);
+
+    ArrayNode all = Json.array();
+    for (int n : ns) {
+      String xmx = n >= 1_000_000 ? args.str("xmx-1m", "12g") : n >= 100_000 ? args.str("xmx-100k", "3g") : "1g";
+      List<String> common = List.of("--n", "" + n, "--steps", "" + steps, "--tools", "" + tools, "--latency-ms",
+          "" + latencyMs, "--timeout-s", "" + timeoutS);
+      run(all, runDir, "bare", n, xmx, common, List.of("--impl", "bare"), timeoutS);
+      run(all, runDir, "troupe-inmem", n, xmx, common, List.of("--impl", "troupe", "--journal", "inmem"), timeoutS);
+      if (durable.contains(n)) {
+        run(all, runDir, "troupe-h2", n, xmx, common, List.of("--impl", "troupe", "--journal", "h2"), timeoutS);
+      }
+      if (python) {
+        JsonNode py = python(n, steps, tools, latencyMs, timeoutS);
+        if (py != null) all.add(py);
+      }
+    }
+    ObjectNode suite = Json.object();
+    suite.put("cores", Runtime.getRuntime().availableProcessors());
+    suite.put("jdk", System.getProperty("java.version"));
+    suite.put("steps", steps).put("tools", tools).put("latencyMs", latencyMs);
+    suite.set("runs", all);
+    Results.write(runDir.resolve("suite.json"), suite);
+    String table = table(all, ns);
+    Files.writeString(runDir.resolve("fanout.md"), table);
+    System.out.println(table);
+    plots(all, runDir);
+  }
+
+  private static void run(ArrayNode all, Path dir, String label, int n, String xmx, List<String> common,
+      List<String> impl, int timeoutS) throws Exception {
+    Path out = dir.resolve(label + "-n" + n + ".json");
+    List<String> a = new ArrayList<>(List.of("fanout-run"));
+    a.addAll(common);
+    a.addAll(impl);
+    a.addAll(List.of("--out", out.toString()));
+    Log.info("== %s, N=%,d (-Xmx%s)", label, n, xmx);
+    // As the node's main does: Pekko's Java API completes CompletionStages whose callbacks may land on the
+    // common pool, which on 2 cores otherwise starts a thread per task (docs/benchmarks.md, issue 3).
+    int code = ChildJvm.run(xmx, List.of("-Djava.util.concurrent.ForkJoinPool.common.parallelism=4"), a, timeoutS + 240);
+    if (code == 0 && Files.exists(out)) {
+      all.add(Results.read(out));
+    } else {
+      Log.info("%s N=%d did not finish (exit %d)", label, n, code);
+      all.add(Json.object().put("impl", label).put("n", n).put("failedRun", true));
+    }
+  }
+
+  private static JsonNode python(int n, int steps, int tools, int latencyMs, int timeoutS) throws Exception {
+    Log.info("== python-asyncio, N=%,d", n);
+    Process p = new ProcessBuilder("python3", "modules/troupe-bench/python/fanout.py", "--n", "" + n,
+        "--steps", "" + steps, "--tools", "" + tools, "--latency-ms", "" + latencyMs).redirectErrorStream(true).start();
+    String last = null;
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        System.out.println("   | " + line);
+        if (line.startsWith("{")) last = line;
+      }
+    }
+    if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      return null;
+    }
+    return last == null ? null : Json.parse(last);
+  }
+
+  private static String table(ArrayNode all, List<Integer> ns) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("| N | implementation | wall (s) | wall/ideal | vs bare Pekko | vs asyncio | peak RSS (MiB) | heap after GC (MiB) | intents/s |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|\n");
+    for (int n : ns) {
+      JsonNode bare = find(all, "bare", n);
+      JsonNode py = find(all, "python-asyncio", n);
+      for (JsonNode r : all) {
+        if (r.path("n").asInt() != n) continue;
+        if (r.path("failedRun").asBoolean()) {
+          sb.append(String.format(Locale.ROOT, "| %,d | %s | did not finish | | | | | | |%n", n, r.path("impl").asText()));
+          continue;
+        }
+        double wall = r.path("wallSeconds").isMissingNode() ? r.path("wallS").asDouble() : r.path("wallSeconds").asDouble();
+        sb.append(String.format(Locale.ROOT, "| %,d | %s | %.2f | %.3f | %s | %s | %.0f | %s | %s |%n", n,
+            r.path("impl").asText(), wall, r.path("wallOverIdeal").asDouble(),
+            ratio(wall, bare), ratio(wall, py), r.path("peakRssMiB").asDouble(),
+            r.has("heapAfterGcMiB") ? String.format(Locale.ROOT, "%.0f", r.path("heapAfterGcMiB").asDouble()) : "",
+            r.has("intentsPerSecond") ? String.format(Locale.ROOT, "%.0f", r.path("intentsPerSecond").asDouble()) : ""));
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String ratio(double wall, JsonNode base) {
+    if (base == null || base.path("failedRun").asBoolean()) return "";
+    double b = base.has("wallSeconds") ? base.path("wallSeconds").asDouble() : base.path("wallS").asDouble();
+    return b > 0 ? String.format(Locale.ROOT, "%.2f", wall / b) : "";
+  }
+
+  private static JsonNode find(ArrayNode all, String impl, int n) {
+    for (JsonNode r : all) if (r.path("impl").asText().equals(impl) && r.path("n").asInt() == n) return r;
+    return null;
+  }
+
+  /** wall/ideal and peak RSS against N, log axes, one line per implementation (gnuplot). */
+  private static void plots(ArrayNode all, Path dir) throws IOException, InterruptedException {
+    Map<String, StringBuilder> series = new LinkedHashMap<>();
+    for (JsonNode r : all) {
+      if (r.path("failedRun").asBoolean()) continue;
+      series.computeIfAbsent(r.path("impl").asText(), k -> new StringBuilder())
+          .append(r.path("n").asInt()).append(' ').append(r.path("wallOverIdeal").asDouble()).append(' ')
+          .append(r.path("peakRssMiB").asDouble()).append('\n');
+    }
+    List<String> ratioPlots = new ArrayList<>();
+    List<String> memoryPlots = new ArrayList<>();
+    for (Map.Entry<String, StringBuilder> e : series.entrySet()) {
+      Path data = dir.resolve(e.getKey() + ".dat");
+      Files.writeString(data, e.getValue());
+      ratioPlots.add("'" + data + "' using 1:2 with linespoints lw 2 title '" + e.getKey() + "'");
+      memoryPlots.add("'" + data + "' using 1:3 with linespoints lw 2 title '" + e.getKey() + "'");
+    }
+    String script = "set terminal png size 900,540\nset logscale x\nset grid\nset key top left\nset xlabel 'concurrent sessions N'\n"
+        + "set output '" + dir.resolve("wall-over-ideal.png") + "'\nset logscale y\nset ylabel 'wall / ideal (S x L)'\n"
+        + "set title 'Fan-out: wall time over the ideal, by N'\nplot " + String.join(", ", ratioPlots) + "\n"
+        + "set output '" + dir.resolve("memory.png") + "'\nset ylabel 'peak RSS (MiB)'\n"
+        + "set title 'Fan-out: peak RSS, by N'\nplot " + String.join(", ", memoryPlots) + "\n";
+    Process p = new ProcessBuilder("gnuplot").redirectErrorStream(true).start();
+    p.getOutputStream().write(script.getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) Log.info("gnuplot failed (install gnuplot-nox): %s", output);
+    else Log.info("plots: %s, %s", dir.resolve("wall-over-ideal.png"), dir.resolve("memory.png"));
+  }
+}
