@@ -116,7 +116,7 @@ public final class IntentRoutes {
    */
   private static SubmitRequest forCaller(SubmitRequest request, JsonNode item, Caller caller) {
     String session = request.sessionId();
-    if (!caller.isImplicit() && request.idempotencyKey() != null && item.path("sessionId").isMissingNode()) {
+    if (!caller.isImplicit() && request.idempotencyKey() != null && !item.path("sessionId").isTextual()) {
       session = SubmitRequest.sessionOfKey(caller.tenant() + "\n" + request.idempotencyKey());
     }
     return new SubmitRequest(request.text(), caller.qualify(session), request.metadata(), request.idempotencyKey());
