@@ -3,24 +3,31 @@ package io.troupe.http;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.troupe.core.runtime.TroupeRuntime;
+import io.troupe.core.session.IntentAdmission;
+import io.troupe.http.security.HttpsContexts;
+import io.troupe.http.security.SecuritySettings;
 import io.troupe.http.support.JsonParsingErrorHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
 
 /**
  * The HTTP ingress: binds the routes, logs where it listens, and unbinds when it stops. A failed
- * bind stops it and fails {@code boundTo}, so that the node can exit with the reason.
+ * bind, or a security configuration it refuses (see {@link SecuritySettings}), stops it and fails
+ * {@code boundTo}, so that the node can exit with the reason.
  */
 public final class HttpIngress {
 
@@ -35,28 +42,70 @@ public final class HttpIngress {
   /** The node's ingress, with settings from {@code troupe.http}. */
   public static Behavior<Command> create(TroupeRuntime runtime, CompletableFuture<InetSocketAddress> boundTo) {
     return Behaviors.setup(ctx -> {
-      HttpSettings settings = HttpSettings.fromConfig(ctx.getSystem().settings().config().getConfig("troupe.http"));
-      return create(Backends.of(runtime), settings, boundTo);
+      Config http = ctx.getSystem().settings().config().getConfig("troupe.http");
+      HttpSettings settings = HttpSettings.fromConfig(http);
+      SecuritySettings security;
+      try {
+        security = SecuritySettings.fromConfig(http);
+      } catch (IllegalArgumentException e) {
+        return refuse(ctx, boundTo, e);
+      }
+      IntentAdmission admission = IntentAdmission.get(ctx.getSystem());
+      return create(Backends.of(runtime), settings, security, admission::inFlight, boundTo);
     });
   }
 
-  /** @param boundTo completed with the bound address, or failed with the bind error; may be null */
+  /** Open (no auth, no limits, plain HTTP), as in the route tests. */
   public static Behavior<Command> create(
       Backends backends, HttpSettings settings, CompletableFuture<InetSocketAddress> boundTo) {
+    return create(backends, settings, SecuritySettings.open(), () -> 0, boundTo);
+  }
+
+  /**
+   * @param intentsInFlight the intents this node holds now, for load shedding
+   * @param boundTo completed with the bound address, or failed with the bind error; may be null
+   */
+  public static Behavior<Command> create(
+      Backends backends,
+      HttpSettings settings,
+      SecuritySettings security,
+      LongSupplier intentsInFlight,
+      CompletableFuture<InetSocketAddress> boundTo) {
     return Behaviors.setup(ctx -> {
-      Route routes = TroupeRoutes.create(backends, settings, ctx.getSystem());
-      CompletionStage<ServerBinding> binding = Http.get(ctx.getSystem())
+      ServerBuilder server = Http.get(ctx.getSystem())
           .newServerAt(settings.host(), settings.port())
-          .withSettings(serverSettings(ctx.getSystem().settings().config()))
-          .bind(routes);
+          .withSettings(serverSettings(ctx.getSystem().settings().config()));
+      if (security.tls().enabled()) {
+        try {
+          server = server.enableHttps(HttpsContexts.server(security.tls()));
+        } catch (IllegalArgumentException e) {
+          return refuse(ctx, boundTo, e);
+        }
+      }
+      security.warnings().forEach(warning -> ctx.getLog().warn(warning));
+      if (security.authEnabled()) {
+        ctx.getLog().info("Ingress auth is on: {}", security.apiKeys());
+      }
+      Route routes = TroupeRoutes.create(backends, settings, security, intentsInFlight, ctx.getSystem());
+      CompletionStage<ServerBinding> binding = server.bind(routes);
       ctx.pipeToSelf(binding, (bound, failure) -> failure == null ? new Bound(bound) : new BindFailed(failure));
-      return binding(ctx, settings, boundTo, binding);
+      return binding(ctx, settings, security.tls().enabled() ? "https" : "http", boundTo, binding);
     });
+  }
+
+  private static Behavior<Command> refuse(
+      ActorContext<Command> ctx, CompletableFuture<InetSocketAddress> boundTo, IllegalArgumentException why) {
+    ctx.getLog().error("Troupe will not start its HTTP ingress: {}", why.getMessage());
+    if (boundTo != null) {
+      boundTo.completeExceptionally(why);
+    }
+    return Behaviors.stopped();
   }
 
   /**
    * Pekko's server settings with the ingress's own on top: timeouts and body cap from
-   * {@code troupe.http.server}, the JSON parsing-error handler, and no Server banner.
+   * {@code troupe.http.server}, the JSON parsing-error handler, no Server banner, and no warning
+   * that would quote a malformed Authorization header.
    */
   static ServerSettings serverSettings(Config config) {
     Config server = config.getConfig("troupe.http.server");
@@ -65,6 +114,7 @@ public final class HttpIngress {
         "pekko.http.server.idle-timeout", server.getString("idle-timeout"),
         "pekko.http.server.parsing.max-content-length", server.getString("max-content-length"),
         "pekko.http.server.parsing.error-handler", JsonParsingErrorHandler.class.getName(),
+        "pekko.http.server.parsing.ignore-illegal-header-for", List.of("authorization", "proxy-authorization"),
         "pekko.http.server.server-header", "");
     return ServerSettings.create(ConfigFactory.parseMap(ours).withFallback(config));
   }
@@ -72,13 +122,14 @@ public final class HttpIngress {
   private static Behavior<Command> binding(
       ActorContext<Command> ctx,
       HttpSettings settings,
+      String scheme,
       CompletableFuture<InetSocketAddress> boundTo,
       CompletionStage<ServerBinding> pending) {
     return Behaviors.receive(Command.class)
-        .onMessage(Bound.class, msg -> onBound(ctx, msg.binding(), boundTo))
+        .onMessage(Bound.class, msg -> onBound(ctx, scheme, msg.binding(), boundTo))
         .onMessage(BindFailed.class, msg -> {
-          ctx.getLog().error("Troupe could not listen on http://{}:{}: {}",
-              settings.host(), settings.port(), msg.cause().getMessage());
+          ctx.getLog().error("Troupe could not listen on {}://{}:{}: {}",
+              scheme, settings.host(), settings.port(), msg.cause().getMessage());
           if (boundTo != null) {
             boundTo.completeExceptionally(msg.cause());
           }
@@ -93,10 +144,10 @@ public final class HttpIngress {
   }
 
   private static Behavior<Command> onBound(
-      ActorContext<Command> ctx, ServerBinding binding, CompletableFuture<InetSocketAddress> boundTo) {
+      ActorContext<Command> ctx, String scheme, ServerBinding binding, CompletableFuture<InetSocketAddress> boundTo) {
     InetSocketAddress address = binding.localAddress();
     binding.addToCoordinatedShutdown(Duration.ofSeconds(5), ctx.getSystem());
-    ctx.getLog().info("Troupe listening on http://{}:{}", address.getHostString(), address.getPort());
+    ctx.getLog().info("Troupe listening on {}://{}:{}", scheme, address.getHostString(), address.getPort());
     if (boundTo != null) {
       boundTo.complete(address);
     }

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * Settings of the ingress, from {@code troupe.http}.
  *
- * @param apiKeys ingress API keys (enforced by a later issue); never logged
+ * @param apiKeys the raw entries of {@code api-keys} (see {@link io.troupe.http.security.ApiKeys}); never logged
  */
 public record HttpSettings(
     String host,

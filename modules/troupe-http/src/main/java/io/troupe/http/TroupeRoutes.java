@@ -6,29 +6,43 @@ import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeout
 import io.troupe.http.documents.DocumentRoutes;
 import io.troupe.http.health.HealthRoutes;
 import io.troupe.http.intents.IntentRoutes;
+import io.troupe.http.security.Access;
+import io.troupe.http.security.SecuritySettings;
 import io.troupe.http.support.ApiError;
 import io.troupe.http.support.ErrorHandlers;
 import io.troupe.http.support.JsonResponses;
+import io.troupe.http.support.LoadShedder;
 import io.troupe.http.support.ReadinessGate;
 import io.troupe.http.tools.ToolRoutes;
+import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Every route of the ingress, sealed with the JSON rejection and exception handlers: no answer
- * leaves in Pekko's plain-text defaults.
+ * leaves in Pekko's plain-text defaults. Health stays open; everything else passes
+ * {@link Access} (auth, per-tenant rate limit) and then checks its own scope.
  */
 public final class TroupeRoutes {
   private TroupeRoutes() {}
 
+  /** Open: no auth, no limits. */
   public static Route create(Backends backends, HttpSettings settings, ActorSystem<?> system) {
+    return create(backends, settings, SecuritySettings.open(), () -> 0, system);
+  }
+
+  public static Route create(Backends backends, HttpSettings settings, SecuritySettings security,
+      LongSupplier intentsInFlight, ActorSystem<?> system) {
     int retryAfter = settings.retryAfterSeconds();
     ReadinessGate readiness = new ReadinessGate(backends.supervisor(), settings.askTimeout(), system.scheduler(), retryAfter);
+    LoadShedder shedder = new LoadShedder(intentsInFlight, security.maxIntentsInFlight(), retryAfter);
+    IntentRoutes intents = new IntentRoutes(backends, settings, system.scheduler(), readiness, shedder);
+    ToolRoutes tools = new ToolRoutes(backends, settings, system.scheduler());
+    DocumentRoutes documents = new DocumentRoutes(backends, settings, system.scheduler());
+    Access access = new Access(security, System::nanoTime);
     Route all = concat(
         new HealthRoutes(readiness, backends.llm(), settings.askTimeout(), system.scheduler(), retryAfter).route(),
-        new IntentRoutes(backends, settings, system.scheduler(), readiness).route(),
-        new ToolRoutes(backends, settings, system.scheduler()).route(),
-        new DocumentRoutes(backends, settings, system.scheduler()).route());
+        access.authenticated(caller -> concat(intents.route(caller), tools.route(caller), documents.route(caller))));
     return withRequestTimeoutResponse(
         request -> JsonResponses.error(ApiError.unavailable("the request took too long; retry shortly", retryAfter)),
         () -> all.seal(ErrorHandlers.rejectionHandler(), ErrorHandlers.exceptionHandler(retryAfter)));

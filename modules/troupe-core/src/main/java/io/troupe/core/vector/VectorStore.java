@@ -10,6 +10,12 @@ import org.apache.pekko.pattern.StatusReply;
 public final class VectorStore {
   private VectorStore() {}
 
+  /**
+   * The metadata key that names a document's tenant. The ingress sets it on every document of a
+   * tenant and adds it to every search of one; clients cannot set or filter on it themselves.
+   */
+  public static final String TENANT_KEY = "troupe.tenant";
+
   public interface Command {}
 
   /** A document to index. Metadata values are strings so that they can be filtered on. */

@@ -16,6 +16,9 @@ import io.troupe.core.json.Json;
 import io.troupe.core.vector.VectorStore;
 import io.troupe.http.Backends;
 import io.troupe.http.HttpSettings;
+import io.troupe.http.security.Access;
+import io.troupe.http.security.Caller;
+import io.troupe.http.security.Scope;
 import io.troupe.http.support.ApiError;
 import io.troupe.http.support.Fields;
 import io.troupe.http.support.JsonBody;
@@ -53,6 +56,10 @@ import org.apache.pekko.http.javadsl.server.Route;
  *
  * Metadata values are strings, numbers or booleans; {@code tags} may also be an array of them
  * (stored comma-separated; a filter {@code tags:a} matches every document tagged a).
+ *
+ * <p>Tenancy: a tenant's documents are stored under {@code <tenant>~<id>} with the metadata
+ * {@link VectorStore#TENANT_KEY}, and every search of a tenant filters on it; ids and metadata
+ * leave without either. Another tenant's document is 404, and never a hit.
  */
 public final class DocumentRoutes {
   private static final int MAX_ID_LENGTH = 256;
@@ -74,23 +81,28 @@ public final class DocumentRoutes {
     this.scheduler = scheduler;
   }
 
-  public Route route() {
+  public Route route(Caller caller) {
     return concat(
-        path(segment("v1").slash("documents"), () -> post(this::ingest)),
-        path(segment("v1").slash("documents").slash("search"), () -> get(this::search)),
-        path(segment("v1").slash("documents").slash("jobs").slash(segment()), id -> get(() -> job(id))),
-        path(segment("v1").slash("documents").slash(segment()), id -> delete(() -> remove(id))));
+        path(segment("v1").slash("documents"),
+            () -> post(() -> Access.require(caller, () -> ingest(caller), Scope.DOCUMENTS_WRITE))),
+        path(segment("v1").slash("documents").slash("search"),
+            () -> get(() -> Access.require(caller, () -> search(caller), Scope.INTENTS_READ, Scope.DOCUMENTS_WRITE))),
+        path(segment("v1").slash("documents").slash("jobs").slash(segment()),
+            id -> get(() -> Access.require(caller, () -> job(id, caller), Scope.DOCUMENTS_WRITE))),
+        path(segment("v1").slash("documents").slash(segment()),
+            id -> delete(() -> Access.require(caller, () -> remove(id, caller), Scope.DOCUMENTS_WRITE))));
   }
 
   // POST /v1/documents {"documents":[{"id"?,"text","metadata"?}]}
 
-  private Route ingest() {
+  private Route ingest(Caller caller) {
     return parameterOptional("async", async -> JsonBody.json(settings.maxDocumentBodyBytes(), settings.askTimeout(),
         body -> Respond.guarded(() -> {
           boolean background = Fields.queryBoolean(async, "async");
           List<VectorStore.Document> documents = parseDocuments(body);
-          Job job = new Job(UUID.randomUUID().toString(), documents.stream().map(VectorStore.Document::id).toList());
-          CompletionStage<Void> done = upsertInSlices(documents, job);
+          Job job = new Job(UUID.randomUUID().toString(), caller.tenant(),
+              documents.stream().map(VectorStore.Document::id).toList());
+          CompletionStage<Void> done = upsertInSlices(documents.stream().map(d -> owned(d, caller)).toList(), job);
           if (background) {
             jobs.add(job);
             done.whenComplete((ignored, failure) -> job.finish(failure, settings.retryAfterSeconds()));
@@ -120,11 +132,21 @@ public final class DocumentRoutes {
     return chain;
   }
 
+  /** The document as stored for the caller's tenant. */
+  private static VectorStore.Document owned(VectorStore.Document d, Caller caller) {
+    if (caller.isImplicit()) {
+      return d;
+    }
+    Map<String, String> metadata = new LinkedHashMap<>(d.metadata());
+    metadata.put(VectorStore.TENANT_KEY, caller.tenant());
+    return new VectorStore.Document(caller.qualify(d.id()), d.text(), metadata);
+  }
+
   // GET /v1/documents/jobs/{id}
 
-  private Route job(String id) {
+  private Route job(String id, Caller caller) {
     Job job = jobs.get(id);
-    if (job == null) {
+    if (job == null || !job.tenant.equals(caller.tenant())) {
       return complete(JsonResponses.error(ApiError.notFound("no ingest job '" + Fields.clip(id) + "'")));
     }
     return complete(JsonResponses.json(200, job.toJson()));
@@ -133,13 +155,15 @@ public final class DocumentRoutes {
   /** An ingest in progress: its counters are written by the ask callbacks and read by GET. */
   static final class Job {
     final String id;
+    final String tenant;
     final List<String> ids;
     final AtomicInteger done = new AtomicInteger();
     private volatile String status = "running";
     private volatile ApiError error;
 
-    Job(String id, List<String> ids) {
+    Job(String id, String tenant, List<String> ids) {
       this.id = id;
+      this.tenant = tenant;
       this.ids = ids;
     }
 
@@ -223,7 +247,7 @@ public final class DocumentRoutes {
 
   // GET /v1/documents/search?q=&k=&filter=
 
-  private Route search() {
+  private Route search(Caller caller) {
     return parameterOptional("q", q -> parameterOptional("k", k -> parameterOptional("filter", filter ->
         Respond.guarded(() -> {
           String query = q.filter(s -> !s.isBlank())
@@ -232,7 +256,10 @@ public final class DocumentRoutes {
           if (top < 1 || top > settings.documentsMaxK()) {
             throw ApiError.invalid("query parameter `k` must be between 1 and " + settings.documentsMaxK());
           }
-          Map<String, String> filters = parseFilter(filter);
+          Map<String, String> filters = new LinkedHashMap<>(parseFilter(filter));
+          if (!caller.isImplicit()) {
+            filters.put(VectorStore.TENANT_KEY, caller.tenant());
+          }
           return Respond.with(
               AskPattern.<VectorStore.Command, VectorStore.SearchResult>askWithStatus(
                       backends.vectorStore(), replyTo -> new VectorStore.Search(query, top, filters, replyTo),
@@ -242,7 +269,7 @@ public final class DocumentRoutes {
                     ArrayNode hits = out.putArray("hits");
                     result.hits().forEach(h -> {
                       ObjectNode o = hits.addObject();
-                      o.put("id", h.id());
+                      o.put("id", caller.unqualify(h.id()));
                       o.put("score", h.score());
                       o.put("text", h.text());
                       o.set("metadata", metadataJson(h.metadata()));
@@ -323,6 +350,9 @@ public final class DocumentRoutes {
       return out;
     }
     metadata.forEach((key, value) -> {
+      if (key.equals(VectorStore.TENANT_KEY)) {
+        return;
+      }
       if (key.equals(TAGS)) {
         ArrayNode tags = out.putArray(TAGS);
         Arrays.stream(value.split(",")).map(String::trim).filter(t -> !t.isEmpty()).forEach(tags::add);
@@ -335,6 +365,9 @@ public final class DocumentRoutes {
 
   private static Map<String, String> stringMap(ObjectNode obj, String what) {
     Map<String, String> out = new LinkedHashMap<>();
+    if (obj.has(VectorStore.TENANT_KEY)) {
+      throw ApiError.invalid(what + " `" + VectorStore.TENANT_KEY + "` is reserved: the ingress sets it");
+    }
     obj.fields().forEachRemaining(f -> {
       JsonNode v = f.getValue();
       if (v.isNull()) {
@@ -351,17 +384,17 @@ public final class DocumentRoutes {
 
   // DELETE /v1/documents/{id}
 
-  private Route remove(String id) {
+  private Route remove(String id, Caller caller) {
     return Respond.with(
         AskPattern.<VectorStore.Command, VectorStore.Deleted>askWithStatus(
-                backends.vectorStore(), replyTo -> new VectorStore.Delete(id, replyTo),
+                backends.vectorStore(), replyTo -> new VectorStore.Delete(caller.qualify(id), replyTo),
                 settings.askTimeout(), scheduler)
             .thenApply(deleted -> {
               if (!deleted.existed()) {
                 throw ApiError.notFound("no document '" + Fields.clip(id) + "'");
               }
               ObjectNode out = Json.object();
-              out.put("id", deleted.id());
+              out.put("id", caller.unqualify(deleted.id()));
               out.put("deleted", true);
               return JsonResponses.json(200, out);
             }),

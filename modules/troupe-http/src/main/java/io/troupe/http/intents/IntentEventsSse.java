@@ -7,6 +7,7 @@ import io.troupe.core.session.SessionEntity;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.RecipientRef;
@@ -24,7 +25,8 @@ import org.apache.pekko.util.ByteString;
  * The server-sent events of one intent. The stream's actor subscribes to the session entity,
  * which sends every event after {@code afterSeq} and then {@link EventStream.Completed} once the
  * intent is terminal; that ends the stream. Frames are {@code id:}, {@code event:}, {@code data:}
- * lines; an idle stream gets a comment line every keep-alive interval.
+ * lines; an idle stream gets a comment line every keep-alive interval. The stream subscribes with
+ * the internal (tenant-qualified) intent id and shows the client's ids in every frame.
  */
 public final class IntentEventsSse {
   private static final ByteString HEARTBEAT = ByteString.fromString(":\n\n");
@@ -33,16 +35,33 @@ public final class IntentEventsSse {
 
   public static HttpResponse response(
       RecipientRef<SessionEntity.Command> session, String intentId, long afterSeq, int bufferSize, Duration keepAlive) {
+    return response(session, intentId, intentId, UnaryOperator.identity(), afterSeq, bufferSize, keepAlive);
+  }
+
+  /**
+   * @param shownId the intent id as the client knows it
+   * @param shownIds turns an internal id in event data into the client's
+   */
+  public static HttpResponse response(
+      RecipientRef<SessionEntity.Command> session,
+      String intentId,
+      String shownId,
+      UnaryOperator<String> shownIds,
+      long afterSeq,
+      int bufferSize,
+      Duration keepAlive) {
     return HttpResponse.create()
         .withHeaders(List.of(RawHeader.create("Cache-Control", "no-cache"), RawHeader.create("X-Accel-Buffering", "no")))
         .withEntity(HttpEntities.createChunked(
             ContentTypes.create(MediaTypes.TEXT_EVENT_STREAM),
-            source(session, intentId, afterSeq, bufferSize, keepAlive)));
+            source(session, intentId, shownId, shownIds, afterSeq, bufferSize, keepAlive)));
   }
 
   public static Source<ByteString, NotUsed> source(
       RecipientRef<SessionEntity.Command> session,
       String intentId,
+      String shownId,
+      UnaryOperator<String> shownIds,
       long afterSeq,
       int bufferSize,
       Duration keepAlive) {
@@ -58,15 +77,15 @@ public final class IntentEventsSse {
           return NotUsed.notUsed();
         })
         .filter(m -> m instanceof EventStream.Item)
-        .map(m -> frame(intentId, ((EventStream.Item) m).event()))
+        .map(m -> frame(shownId, ((EventStream.Item) m).event(), shownIds))
         .keepAlive(keepAlive, () -> HEARTBEAT);
   }
 
   /** One event: {@code id: <seq>}, {@code event: <type>}, {@code data: <json on one line>}. */
-  static ByteString frame(String intentId, IntentEvent e) {
+  static ByteString frame(String intentId, IntentEvent e, UnaryOperator<String> shownIds) {
     return ByteString.fromString(
         "id: " + e.seq() + "\n"
             + "event: " + e.type() + "\n"
-            + "data: " + Json.write(IntentJson.event(intentId, e)) + "\n\n");
+            + "data: " + Json.write(IntentJson.event(intentId, e, shownIds)) + "\n\n");
   }
 }

@@ -107,6 +107,11 @@ public final class IntentJson {
 
   /** The {@code data:} of one server-sent event: an envelope plus the event's own fields. */
   public static ObjectNode event(String intentId, IntentEvent e) {
+    return event(intentId, e, java.util.function.UnaryOperator.identity());
+  }
+
+  /** As {@link #event(String, IntentEvent)}, with the ids in the event's data shown by {@code shownIds}. */
+  public static ObjectNode event(String intentId, IntentEvent e, java.util.function.UnaryOperator<String> shownIds) {
     ObjectNode o = Json.object();
     o.put("intentId", intentId);
     o.put("seq", e.seq());
@@ -116,7 +121,9 @@ public final class IntentJson {
     if (data != null && data.isObject()) {
       data.fields().forEachRemaining(f -> {
         if (!o.has(f.getKey())) {
-          o.set(f.getKey(), f.getValue());
+          boolean isId = f.getKey().equals("sessionId") || f.getKey().equals("intentId");
+          o.set(f.getKey(), isId && f.getValue().isTextual() ? Json.MAPPER.getNodeFactory().textNode(
+              shownIds.apply(f.getValue().asText())) : f.getValue());
         }
       });
     } else if (data != null && !data.isNull()) {

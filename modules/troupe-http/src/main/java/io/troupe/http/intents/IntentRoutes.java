@@ -1,6 +1,7 @@
 package io.troupe.http.intents;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.delete;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
@@ -19,13 +20,18 @@ import io.troupe.core.json.Json;
 import io.troupe.core.runtime.Subsystems;
 import io.troupe.core.session.IntentIds;
 import io.troupe.core.session.IntentView;
+import io.troupe.core.session.Outcome;
 import io.troupe.core.session.SessionEntity;
 import io.troupe.http.Backends;
 import io.troupe.http.HttpSettings;
+import io.troupe.http.security.Access;
+import io.troupe.http.security.Caller;
+import io.troupe.http.security.Scope;
 import io.troupe.http.support.ApiError;
 import io.troupe.http.support.Fields;
 import io.troupe.http.support.JsonBody;
 import io.troupe.http.support.JsonResponses;
+import io.troupe.http.support.LoadShedder;
 import io.troupe.http.support.ReadinessGate;
 import io.troupe.http.support.Respond;
 import java.time.Duration;
@@ -45,55 +51,80 @@ import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** The intent routes of DESIGN.md §4: submit, batch, read, cancel, events and trace. */
+/**
+ * The intent routes of DESIGN.md §4: submit, batch, read, cancel, events and trace. Every id a
+ * caller names is qualified with its tenant on the way in ({@link Caller#qualify}) and
+ * unqualified on the way out, so another tenant's intents answer 404 like ones that never existed.
+ */
 public final class IntentRoutes {
   private final Backends backends;
   private final HttpSettings settings;
   private final Scheduler scheduler;
   private final ReadinessGate readiness;
+  private final LoadShedder shedder;
   private final int retryAfter;
 
-  public IntentRoutes(Backends backends, HttpSettings settings, Scheduler scheduler, ReadinessGate readiness) {
+  public IntentRoutes(
+      Backends backends, HttpSettings settings, Scheduler scheduler, ReadinessGate readiness, LoadShedder shedder) {
     this.backends = backends;
     this.settings = settings;
     this.scheduler = scheduler;
     this.readiness = readiness;
+    this.shedder = shedder;
     this.retryAfter = settings.retryAfterSeconds();
   }
 
-  public Route route() {
+  public Route route(Caller caller) {
     return concat(
-        path(segment("v1").slash("intents:batch"), () -> post(this::batch)),
-        path(segment("v1").slash("intents"), () -> post(this::submit)),
-        path(segment("v1").slash("intents").slash(segment()).slash("events"), id -> get(() -> events(id))),
-        path(segment("v1").slash("intents").slash(segment()).slash("trace"), id -> get(() -> trace(id))),
-        path(segment("v1").slash("intents").slash(segment()),
-            id -> concat(get(() -> read(id)), delete(() -> cancel(id)))));
+        path(segment("v1").slash("intents:batch"),
+            () -> post(() -> Access.require(caller, () -> batch(caller), Scope.INTENTS_WRITE))),
+        path(segment("v1").slash("intents"),
+            () -> post(() -> Access.require(caller, () -> submit(caller), Scope.INTENTS_WRITE))),
+        path(segment("v1").slash("intents").slash(segment()).slash("events"),
+            id -> get(() -> Access.require(caller, () -> events(id, caller), Scope.INTENTS_READ))),
+        path(segment("v1").slash("intents").slash(segment()).slash("trace"),
+            id -> get(() -> Access.require(caller, () -> trace(id, caller), Scope.INTENTS_READ))),
+        path(segment("v1").slash("intents").slash(segment()), id -> concat(
+            get(() -> Access.require(caller, () -> read(id, caller), Scope.INTENTS_READ)),
+            delete(() -> Access.require(caller, () -> cancel(id, caller), Scope.INTENTS_WRITE)))));
   }
 
   // POST /v1/intents
 
-  private Route submit() {
+  private Route submit(Caller caller) {
     return parameterOptional("wait", wait -> parameterOptional("timeoutMs", timeoutMs ->
         optionalHeaderValueByName("Idempotency-Key", key ->
             JsonBody.json(settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
               boolean waitForIt = Fields.queryBoolean(wait, "wait");
               Duration waitFor = waitTimeout(timeoutMs, settings.waitDefaultTimeout());
-              SubmitRequest request = SubmitRequest.parse(body, key, "");
+              SubmitRequest request = forCaller(SubmitRequest.parse(body, key, ""), body, caller);
+              shedder.admit();
               CompletionStage<HttpResponse> response = readiness
                   .require(Subsystems.DATABASE, "accepting an intent")
                   .thenCompose(ready -> submitTo(request))
                   .thenCompose(view -> waitForIt
-                      ? awaitResource(view, waitFor).thenApply(IntentRoutes::resourceResponse)
-                      : CompletableFuture.completedFuture(acceptedResponse(view)));
+                      ? awaitResource(view, waitFor).thenApply(done -> resourceResponse(shown(done, caller)))
+                      : CompletableFuture.completedFuture(acceptedResponse(shown(view, caller))));
               return withRequestTimeout(requestTimeout(waitForIt ? waitFor : Duration.ZERO),
-                  () -> Respond.with(response, retryAfter));
+                  () -> respond(response, caller));
             })))));
+  }
+
+  /**
+   * The request with its session qualified by the caller's tenant. A session derived from an
+   * idempotency key also mixes in the tenant, so two tenants using one key get two different ids.
+   */
+  private static SubmitRequest forCaller(SubmitRequest request, JsonNode item, Caller caller) {
+    String session = request.sessionId();
+    if (!caller.isImplicit() && request.idempotencyKey() != null && !item.path("sessionId").isTextual()) {
+      session = SubmitRequest.sessionOfKey(caller.tenant() + "\n" + request.idempotencyKey());
+    }
+    return new SubmitRequest(request.text(), caller.qualify(session), request.metadata(), request.idempotencyKey());
   }
 
   // POST /v1/intents:batch
 
-  private Route batch() {
+  private Route batch(Caller caller) {
     return parameterOptional("timeoutMs", timeoutMs -> optionalHeaderValueByName("Idempotency-Key", key ->
         JsonBody.json(settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
           Duration waitFor = waitTimeout(timeoutMs, settings.batchDefaultTimeout());
@@ -111,25 +142,26 @@ public final class IntentRoutes {
           if (items.size() > settings.batchMaxSize()) {
             throw ApiError.invalid("a batch holds at most " + settings.batchMaxSize() + " intents, not " + items.size());
           }
+          shedder.admit();
           CompletionStage<HttpResponse> response = readiness
               .require(Subsystems.DATABASE, "accepting an intent")
-              .thenCompose(ready -> runBatch(items, key, waitFor));
-          return withRequestTimeout(requestTimeout(waitFor), () -> Respond.with(response, retryAfter));
+              .thenCompose(ready -> runBatch(items, key, waitFor, caller));
+          return withRequestTimeout(requestTimeout(waitFor), () -> respond(response, caller));
         }))));
   }
 
   /** Submits every item at once, waits for each, and answers in input order. */
-  private CompletionStage<HttpResponse> runBatch(JsonNode items, Optional<String> key, Duration waitFor) {
+  private CompletionStage<HttpResponse> runBatch(JsonNode items, Optional<String> key, Duration waitFor, Caller caller) {
     List<CompletableFuture<JsonNode>> results = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       int index = i;
       try {
-        SubmitRequest request =
-            SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index), "intents[" + i + "]: ");
+        SubmitRequest request = forCaller(
+            SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index), "intents[" + i + "]: "), items.get(i), caller);
         results.add(submitTo(request)
             .thenCompose(view -> awaitResource(view, waitFor))
-            .<JsonNode>thenApply(IntentJson::resource)
-            .exceptionally(t -> errorItem(JsonResponses.toApiError(t, retryAfter)))
+            .<JsonNode>thenApply(view -> IntentJson.resource(shown(view, caller)))
+            .exceptionally(t -> errorItem(scrubbed(t, caller)))
             .toCompletableFuture());
       } catch (ApiError e) {
         results.add(CompletableFuture.completedFuture(errorItem(e)));
@@ -149,41 +181,51 @@ public final class IntentRoutes {
 
   // GET, DELETE /v1/intents/{id}
 
-  private Route read(String id) {
-    return Respond.guarded(() -> Respond.with(
-        ask(id, replyTo -> new SessionEntity.Get(id, replyTo), settings.askTimeout())
-            .thenApply(view -> JsonResponses.json(200, IntentJson.resource(view))),
-        retryAfter));
+  private Route read(String id, Caller caller) {
+    return Respond.guarded(() -> {
+      String intentId = intentIdOf(id, caller);
+      return respond(
+          ask(intentId, replyTo -> new SessionEntity.Get(intentId, replyTo), settings.askTimeout())
+              .thenApply(view -> JsonResponses.json(200, IntentJson.resource(shown(view, caller)))),
+          caller);
+    });
   }
 
-  private Route cancel(String id) {
-    return Respond.guarded(() -> Respond.with(
-        ask(id, replyTo -> new SessionEntity.Cancel(id, replyTo), settings.askTimeout())
-            .thenApply(view -> JsonResponses.json(202, IntentJson.resource(view))),
-        retryAfter));
+  private Route cancel(String id, Caller caller) {
+    return Respond.guarded(() -> {
+      String intentId = intentIdOf(id, caller);
+      return respond(
+          ask(intentId, replyTo -> new SessionEntity.Cancel(intentId, replyTo), settings.askTimeout())
+              .thenApply(view -> JsonResponses.json(202, IntentJson.resource(shown(view, caller)))),
+          caller);
+    });
   }
 
   // GET /v1/intents/{id}/trace
 
-  private Route trace(String id) {
-    return Respond.guarded(() -> Respond.with(
-        ask(id, replyTo -> new SessionEntity.Get(id, replyTo), settings.askTimeout())
-            .thenApply(view -> JsonResponses.json(200, TraceJson.trace(view))),
-        retryAfter));
+  private Route trace(String id, Caller caller) {
+    return Respond.guarded(() -> {
+      String intentId = intentIdOf(id, caller);
+      return respond(
+          ask(intentId, replyTo -> new SessionEntity.Get(intentId, replyTo), settings.askTimeout())
+              .thenApply(view -> JsonResponses.json(200, TraceJson.trace(shown(view, caller)))),
+          caller);
+    });
   }
 
   // GET /v1/intents/{id}/events
 
-  private Route events(String id) {
+  private Route events(String id, Caller caller) {
     return optionalHeaderValueByName("Last-Event-ID", lastEventId -> Respond.guarded(() -> {
-      RecipientRef<SessionEntity.Command> session = sessionRef(id);
+      String intentId = intentIdOf(id, caller);
+      RecipientRef<SessionEntity.Command> session = sessionRef(intentId);
       long afterSeq = lastEventId(lastEventId);
       CompletionStage<IntentView> exists =
-          ask(id, replyTo -> new SessionEntity.Get(id, replyTo), settings.askTimeout());
+          ask(intentId, replyTo -> new SessionEntity.Get(intentId, replyTo), settings.askTimeout());
       return onComplete(exists, found -> found.isFailure()
-          ? complete(JsonResponses.fromThrowable(found.failed().get(), retryAfter))
+          ? complete(JsonResponses.error(scrubbed(found.failed().get(), caller)))
           : complete(IntentEventsSse.response(
-              session, id, afterSeq, settings.sseBufferSize(), settings.sseKeepAlive())));
+              session, intentId, id, caller::unqualify, afterSeq, settings.sseBufferSize(), settings.sseKeepAlive())));
     }));
   }
 
@@ -238,11 +280,45 @@ public final class IntentRoutes {
     return AskPattern.askWithStatus(sessionRef(intentId), message, timeout, scheduler);
   }
 
-  /** The session entity of an intent id; 404 for an id that cannot name an intent. */
+  /**
+   * The internal id of an intent id a client names: qualified with its tenant. 404 for an id
+   * that cannot name an intent (an id with a tenant prefix of its own is one of those).
+   */
+  private static String intentIdOf(String clientId, Caller caller) {
+    IntentIds.sessionOf(clientId)
+        .orElseThrow(() -> ApiError.notFound("no intent '" + Fields.clip(clientId) + "'"));
+    return caller.qualify(clientId);
+  }
+
+  /** The session entity of an internal intent id. */
   private RecipientRef<SessionEntity.Command> sessionRef(String intentId) {
-    String session = IntentIds.sessionOf(intentId)
-        .orElseThrow(() -> ApiError.notFound("no intent '" + Fields.clip(intentId) + "'"));
-    return backends.sessions().apply(session);
+    int dot = intentId.lastIndexOf('.');
+    if (dot <= 0) {
+      throw ApiError.notFound("no intent");
+    }
+    return backends.sessions().apply(intentId.substring(0, dot));
+  }
+
+  /** The view as its client sees it: ids without the tenant prefix. */
+  private static IntentView shown(IntentView v, Caller caller) {
+    if (caller.isImplicit()) {
+      return v;
+    }
+    Outcome o = v.outcome();
+    Outcome outcome = o == null ? null : new Outcome(o.answer(), o.nextAction(), caller.scrub(o.error()), o.errorCode());
+    return new IntentView(caller.unqualify(v.id()), caller.unqualify(v.sessionId()), v.status(), v.text(), v.metadata(),
+        v.createdNanos(), v.finishedNanos(), outcome, v.steps(), v.usage(), v.traceId(), v.sessionUsage());
+  }
+
+  /** A failure as an API error whose message names ids as the caller knows them. */
+  private ApiError scrubbed(Throwable t, Caller caller) {
+    ApiError e = JsonResponses.toApiError(t, retryAfter);
+    return caller.isImplicit() ? e
+        : new ApiError(e.status(), e.code(), caller.scrub(e.getMessage()), e.retryAfterSeconds());
+  }
+
+  private Route respond(CompletionStage<HttpResponse> response, Caller caller) {
+    return completeWithFuture(response.exceptionally(t -> JsonResponses.error(scrubbed(t, caller))));
   }
 
   private Duration waitTimeout(Optional<String> timeoutMs, Duration fallback) {

@@ -11,6 +11,9 @@ import io.troupe.core.tools.ToolCatalog;
 import io.troupe.core.tools.ToolRegistry;
 import io.troupe.http.Backends;
 import io.troupe.http.HttpSettings;
+import io.troupe.http.security.Access;
+import io.troupe.http.security.Caller;
+import io.troupe.http.security.Scope;
 import io.troupe.http.support.JsonResponses;
 import io.troupe.http.support.Respond;
 import java.util.HashMap;
@@ -35,8 +38,12 @@ public final class ToolRoutes {
     this.scheduler = scheduler;
   }
 
-  public Route route() {
-    return path(segment("v1").slash("tools"), () -> get(() -> Respond.with(
+  public Route route(Caller caller) {
+    return path(segment("v1").slash("tools"), () -> get(() -> Access.require(caller, this::list, Scope.INTENTS_READ)));
+  }
+
+  private Route list() {
+    return Respond.with(
         AskPattern.<ToolRegistry.Command, ToolCatalog.Catalog>ask(
                 backends.tools(), ToolCatalog.Describe::new, settings.askTimeout(), scheduler)
             .thenApply(list -> {
@@ -60,6 +67,6 @@ public final class ToolRoutes {
               });
               return JsonResponses.json(200, out);
             }),
-        settings.retryAfterSeconds())));
+        settings.retryAfterSeconds());
   }
 }

@@ -60,18 +60,28 @@ public final class SearchDocumentsTool implements Tool {
     int k = arguments.path("k").asInt(defaultK);
     Map<String, String> filter = new LinkedHashMap<>();
     arguments.path("filter").fields().forEachRemaining(e -> filter.put(e.getKey(), e.getValue().asText()));
+    // A tenant's session (<tenant>~<id>, named by the ingress) searches only that tenant's documents.
+    String sessionId = context == null || context.sessionId() == null ? "" : context.sessionId();
+    String tenant = sessionId.indexOf('~') > 0 ? sessionId.substring(0, sessionId.indexOf('~')) : null;
+    filter.remove(VectorStore.TENANT_KEY);
+    if (tenant != null) {
+      filter.put(VectorStore.TENANT_KEY, tenant);
+    }
     CompletionStage<VectorStore.SearchResult> ask = AskPattern.askWithStatus(
         vectorStore, replyTo -> new VectorStore.Search(query, k, Map.copyOf(filter), replyTo), timeout, scheduler);
-    return Asks.explained(ask, "vector store", timeout).thenApply(SearchDocumentsTool::toJson);
+    return Asks.explained(ask, "vector store", timeout).thenApply(result -> toJson(result, tenant));
   }
 
-  private static JsonNode toJson(VectorStore.SearchResult result) {
+  private static JsonNode toJson(VectorStore.SearchResult result, String tenant) {
     ObjectNode out = Json.object();
     ArrayNode hits = out.putArray("hits");
     for (VectorStore.Hit hit : result.hits()) {
-      ObjectNode h = hits.addObject().put("id", hit.id()).put("score", hit.score()).put("text", hit.text())
+      String id = tenant != null && hit.id().startsWith(tenant + "~") ? hit.id().substring(tenant.length() + 1) : hit.id();
+      ObjectNode h = hits.addObject().put("id", id).put("score", hit.score()).put("text", hit.text())
           .put("chunk", hit.chunk()).put("start", hit.start()).put("end", hit.end());
-      h.set("metadata", Json.valueToTree(hit.metadata() == null ? Map.of() : hit.metadata()));
+      Map<String, String> metadata = new LinkedHashMap<>(hit.metadata() == null ? Map.of() : hit.metadata());
+      metadata.remove(VectorStore.TENANT_KEY);
+      h.set("metadata", Json.valueToTree(metadata));
     }
     return out;
   }
