@@ -56,7 +56,6 @@ def main():
     log_path = os.path.join(workdir, "node.log")
     env = dict(os.environ, TROUPE_LOCAL_LATENCY_MS=str(args.latency_ms), TROUPE_EMBEDDER="hashing")
     cmd = ["java", f"-Xmx{args.xmx}", f"-Dtroupe.http.limits.max-intents-in-flight={args.max_in_flight}",
-           "-Dtroupe.http.limits.tenant-requests-per-second=0",
            "-jar", drill.JAR, "run", "--port", str(port), "--data-dir", os.path.join(workdir, "data")]
     node = subprocess.Popen(cmd, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

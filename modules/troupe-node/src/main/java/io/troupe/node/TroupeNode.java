@@ -87,7 +87,8 @@ public final class TroupeNode {
     }
     String host = address.getAddress() != null && address.getAddress().isAnyLocalAddress()
         ? "127.0.0.1" : address.getHostString();
-    String url = "http://" + host + ":" + address.getPort();
+    String scheme = config.getBoolean("troupe.http.tls.enabled") ? "https" : "http";
+    String url = scheme + "://" + host + ":" + address.getPort();
     System.out.println();
     System.out.println("Troupe is listening on " + url + "  (data: " + dataDir + ")");
     System.out.println("Readiness: curl -s " + url + "/health/ready");
