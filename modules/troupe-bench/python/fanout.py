@@ -2,9 +2,10 @@
 """The anchor: the fan-out workload in the seed's own pattern, Python 3 asyncio, stdlib only.
 
 N concurrent sessions, each running S agent steps. A step is one model call (a simulated wait of
-L ms, as the `local` provider's latency) followed by F parallel tool calls (asyncio.gather). Every
-action passes a guardrail check, and every action is traced (a span record kept per session), as
-Troupe does. The ideal wall time is S x L.
+L ms, as the `local` provider's latency) followed by F parallel tool calls (asyncio.gather); after
+the last step, one more model call writes the answer, as an agent loop does (Troupe's included).
+Every action passes a guardrail check, and every action is traced (a span record kept per
+session), as Troupe does. The ideal wall time is (S + 1) x L.
 
   python3 fanout.py --n 1000 10000 100000 [--steps 5] [--latency-ms 200] [--tools 3] [--json out.json]
 
@@ -52,6 +53,9 @@ async def session(sid, steps, latency, tools, spans_out):
         spans.append(("tools", t1, time.monotonic_ns()))
         if len(results) != len(calls):
             raise RuntimeError("lost a result")
+    t2 = time.monotonic_ns()
+    await model_call(latency)  # the answer
+    spans.append(("model", t2, time.monotonic_ns()))
     answer = f"17% of 2,340 is 397.8 (session {sid})"
     if not guardrail(answer):
         raise RuntimeError("denied")
@@ -82,7 +86,7 @@ def main():
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     latency = args.latency_ms / 1000
-    ideal = args.steps * latency
+    ideal = (args.steps + 1) * latency
     results = []
     if len(args.n) > 1:
         # One process per N, so that each peak RSS is its own.

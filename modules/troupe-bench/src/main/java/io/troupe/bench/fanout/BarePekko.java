@@ -10,6 +10,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 /**
  * The fan-out workload as the smallest plain Pekko program: one actor per session, a timer for
  * each model wait, three tool actors, and nothing else (no guardrail, persistence or tracing).
+ * After the last step one more model wait stands for the answer, as in the agent loop.
  */
 final class BarePekko {
   private BarePekko() {}
@@ -49,6 +50,10 @@ final class BarePekko {
                 return Behaviors.same();
               })
               .onMessage(ModelAnswered.class, m -> {
+                if (step == steps) {
+                  done.countDown(); // the answer
+                  return Behaviors.stopped();
+                }
                 waiting = tools.size();
                 for (ActorRef<Call> tool : tools) tool.tell(new Call(step, self[0]));
                 return Behaviors.same();
@@ -56,12 +61,8 @@ final class BarePekko {
               .onMessage(ToolDone.class, m -> {
                 if (--waiting > 0) return Behaviors.same();
                 step++;
-                if (step < steps) {
-                  timers.startSingleTimer(new ModelAnswered(), latency);
-                  return Behaviors.same();
-                }
-                done.countDown();
-                return Behaviors.stopped();
+                timers.startSingleTimer(new ModelAnswered(), latency); // the next step's, or the answer's
+                return Behaviors.same();
               })
               .build();
         });

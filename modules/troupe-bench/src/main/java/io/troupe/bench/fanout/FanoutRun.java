@@ -55,7 +55,8 @@ public final class FanoutRun {
     String journal = args.str("journal", "inmem");
     long timeoutS = args.integer("timeout-s", 600);
     Path out = Path.of(args.str("out", "results/fanout-" + impl + "-" + journal + "-n" + n + ".json"));
-    double idealS = steps * latencyMs / 1000.0;
+    // S steps of one model call and F tools, then the model call that answers: (S + 1) x L.
+    double idealS = (steps + 1) * latencyMs / 1000.0;
 
     ObjectNode res = Json.object();
     res.put("impl", impl.equals("troupe") ? "troupe-" + journal : impl);

@@ -166,7 +166,7 @@ public final class FanoutSuite {
       memoryPlots.add("'" + data + "' using 1:3 with linespoints lw 2 title '" + e.getKey() + "'");
     }
     String script = "set terminal png size 900,540\nset logscale x\nset grid\nset key top left\nset xlabel 'concurrent sessions N'\n"
-        + "set output '" + dir.resolve("wall-over-ideal.png") + "'\nset logscale y\nset ylabel 'wall / ideal (S x L)'\n"
+        + "set output '" + dir.resolve("wall-over-ideal.png") + "'\nset logscale y\nset ylabel 'wall / ideal ((S + 1) x L)'\n"
         + "set title 'Fan-out: wall time over the ideal, by N'\nplot " + String.join(", ", ratioPlots) + "\n"
         + "set output '" + dir.resolve("memory.png") + "'\nset ylabel 'peak RSS (MiB)'\n"
         + "set title 'Fan-out: peak RSS, by N'\nplot " + String.join(", ", memoryPlots) + "\n";
