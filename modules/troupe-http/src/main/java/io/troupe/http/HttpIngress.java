@@ -55,8 +55,8 @@ public final class HttpIngress {
   }
 
   /**
-   * Pekko's server settings with the ingress's own on top: timeouts and body cap from
-   * {@code troupe.http.server}, the JSON parsing-error handler, and no Server banner.
+   * Pekko's server settings with the ingress's own on top: timeouts, body cap and request-head
+   * limits from {@code troupe.http.server}, the JSON parsing-error handler, and no Server banner.
    */
   static ServerSettings serverSettings(Config config) {
     Config server = config.getConfig("troupe.http.server");
@@ -64,6 +64,10 @@ public final class HttpIngress {
         "pekko.http.server.request-timeout", server.getString("request-timeout"),
         "pekko.http.server.idle-timeout", server.getString("idle-timeout"),
         "pekko.http.server.parsing.max-content-length", server.getString("max-content-length"),
+        "pekko.http.server.parsing.max-uri-length", server.getString("max-uri-length"),
+        "pekko.http.server.parsing.max-header-count", server.getString("max-header-count"),
+        "pekko.http.server.parsing.max-header-name-length", server.getString("max-header-name-length"),
+        "pekko.http.server.parsing.max-header-value-length", server.getString("max-header-value-length"),
         "pekko.http.server.parsing.error-handler", JsonParsingErrorHandler.class.getName(),
         "pekko.http.server.server-header", "");
     return ServerSettings.create(ConfigFactory.parseMap(ours).withFallback(config));

@@ -85,7 +85,7 @@ public final class DocumentRoutes {
   // POST /v1/documents {"documents":[{"id"?,"text","metadata"?}]}
 
   private Route ingest() {
-    return parameterOptional("async", async -> JsonBody.json(settings.maxDocumentBodyBytes(), settings.askTimeout(),
+    return parameterOptional("async", async -> JsonBody.json(settings.limits(), settings.maxDocumentBodyBytes(), settings.askTimeout(),
         body -> Respond.guarded(() -> {
           boolean background = Fields.queryBoolean(async, "async");
           List<VectorStore.Document> documents = parseDocuments(body);
@@ -210,8 +210,8 @@ public final class DocumentRoutes {
       ObjectNode doc = Fields.object(docs.get(i), "documents[" + i + "]");
       String text = Fields.requiredText(doc, "text", prefix);
       String id = Fields.optionalString(doc, "id", prefix).orElse(null);
-      if (id != null && (id.isBlank() || id.length() > MAX_ID_LENGTH)) {
-        throw ApiError.invalid(prefix + "`id` must be 1 to " + MAX_ID_LENGTH + " characters");
+      if (id != null) {
+        Fields.identifier(id, prefix + "`id`", MAX_ID_LENGTH);
       }
       Map<String, String> metadata = Fields.optionalObject(doc, "metadata", prefix)
           .map(m -> metadataMap(m, prefix + "`metadata`"))

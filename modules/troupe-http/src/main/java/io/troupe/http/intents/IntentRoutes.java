@@ -76,10 +76,10 @@ public final class IntentRoutes {
   private Route submit() {
     return parameterOptional("wait", wait -> parameterOptional("timeoutMs", timeoutMs ->
         optionalHeaderValueByName("Idempotency-Key", key ->
-            JsonBody.json(settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
+            JsonBody.json(settings.limits(), settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
               boolean waitForIt = Fields.queryBoolean(wait, "wait");
               Duration waitFor = waitTimeout(timeoutMs, settings.waitDefaultTimeout());
-              SubmitRequest request = SubmitRequest.parse(body, key, "");
+              SubmitRequest request = SubmitRequest.parse(body, key, "", settings.limits());
               CompletionStage<HttpResponse> response = readiness
                   .require(Subsystems.DATABASE, "accepting an intent")
                   .thenCompose(ready -> submitTo(request))
@@ -95,7 +95,7 @@ public final class IntentRoutes {
 
   private Route batch() {
     return parameterOptional("timeoutMs", timeoutMs -> optionalHeaderValueByName("Idempotency-Key", key ->
-        JsonBody.json(settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
+        JsonBody.json(settings.limits(), settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
           Duration waitFor = waitTimeout(timeoutMs, settings.batchDefaultTimeout());
           ObjectNode obj = Fields.object(body, "the request body");
           JsonNode items = obj.get("intents");
@@ -125,7 +125,7 @@ public final class IntentRoutes {
       int index = i;
       try {
         SubmitRequest request =
-            SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index), "intents[" + i + "]: ");
+            SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index), "intents[" + i + "]: ", settings.limits());
         results.add(submitTo(request)
             .thenCompose(view -> awaitResource(view, waitFor))
             .<JsonNode>thenApply(IntentJson::resource)
