@@ -171,6 +171,7 @@ class JsonIngressFuzzTest {
     return Arbitraries.oneOf(
         value,
         intentLike,
+        Combinators.combine(intentLike, value).as((first, second) -> first + " " + second),
         Combinators.combine(Arbitraries.oneOf(intentLike, value).list().ofMaxSize(7), value)
             .as((items, other) -> "{\"intents\":" + (items.isEmpty() ? other : "[" + String.join(",", items) + "]") + "}"),
         Combinators.combine(Arbitraries.oneOf(documentLike, value).list().ofMaxSize(12), value)

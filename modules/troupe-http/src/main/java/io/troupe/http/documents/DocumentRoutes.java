@@ -340,6 +340,9 @@ public final class DocumentRoutes {
       if (v.isNull()) {
         return;
       }
+      if (f.getKey().isBlank()) {
+        throw ApiError.invalid(what + " keys must not be empty");
+      }
       if (!v.isValueNode()) {
         throw ApiError.invalid(what + " values must be strings, numbers or booleans; `" + f.getKey() + "` is "
             + Fields.typeOf(v));
@@ -352,6 +355,9 @@ public final class DocumentRoutes {
   // DELETE /v1/documents/{id}
 
   private Route remove(String id) {
+    if (id.isBlank()) {
+      return complete(JsonResponses.error(ApiError.notFound("no document '" + Fields.clip(id) + "'")));
+    }
     return Respond.with(
         AskPattern.<VectorStore.Command, VectorStore.Deleted>askWithStatus(
                 backends.vectorStore(), replyTo -> new VectorStore.Delete(id, replyTo),

@@ -116,7 +116,8 @@ public final class Fields {
       return Optional.empty();
     }
     try {
-      long v = Long.parseLong(raw.get().trim());
+      // strip, not trim: trim also drops NUL and other control characters
+      long v = Long.parseLong(raw.get().strip());
       if (v < 0) {
         throw ApiError.invalid("query parameter `" + name + "` must not be negative");
       }
@@ -128,7 +129,7 @@ public final class Fields {
 
   public static boolean queryBoolean(Optional<String> raw, String name) {
     if (raw.isEmpty()) return false;
-    return switch (raw.get().trim().toLowerCase(java.util.Locale.ROOT)) {
+    return switch (raw.get().strip().toLowerCase(java.util.Locale.ROOT)) {
       case "true", "1", "yes", "" -> true;
       case "false", "0", "no" -> false;
       default -> throw ApiError.invalid("query parameter `" + name + "` must be true or false");

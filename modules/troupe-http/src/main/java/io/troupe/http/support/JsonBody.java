@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.OptionalLong;
+import java.util.regex.Pattern;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.MediaType;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
@@ -24,6 +25,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  * keys, so no body costs more than its size in memory or CPU.
  */
 public final class JsonBody {
+  /** A package-qualified name or a Jackson feature constant. */
+  private static final Pattern JAVA_NAME = Pattern.compile("\\b[a-z]+(\\.[a-z0-9_]+)+\\.[A-Z]|[A-Za-z]+Feature\\.");
+
   private JsonBody() {}
 
   public static Route json(
@@ -101,19 +105,27 @@ public final class JsonBody {
     return "the document is too large";
   }
 
-  /** Drops Jackson's "(... [Source: REDACTED (`StreamReadFeature...` disabled); line: 1, column: 1])" notes. */
+  /**
+   * The parser's reason without what names its Java API: its "[Source: ...]" notes, and the
+   * class and feature names of a trailing-token error.
+   */
   private static String withoutSourceNote(String message) {
     if (message == null) {
       return "unreadable input";
     }
-    int note = message.indexOf("[Source:");
-    if (note < 0) {
-      return message;
+    if (message.startsWith("Trailing token")) {
+      return "unexpected content after the JSON value";
     }
-    String head = message.substring(0, note);
-    int open = head.lastIndexOf('(');
-    return (open >= 0 ? head.substring(0, open) : head).strip();
+    int note = message.indexOf("[Source:");
+    String head = message;
+    if (note >= 0) {
+      head = message.substring(0, note);
+      int open = head.lastIndexOf('(');
+      head = (open >= 0 ? head.substring(0, open) : head).strip();
+    }
+    return JAVA_NAME.matcher(head).find() ? "unreadable input" : head;
   }
+
 
   private static boolean isJson(RequestEntity entity) {
     MediaType type = entity.getContentType().mediaType();
