@@ -242,6 +242,16 @@ class HostileRequestCorpusTest {
     cases.add(post("document metadata blank key", "/v1/documents",
         "{\"documents\":[{\"text\":\"t\",\"metadata\":{\" \":\"v\"}}]}"));
     cases.add(post("document text NUL only", "/v1/documents", "{\"documents\":[{\"text\":\"\\u0000\"}]}"));
+    cases.add(post("document text zero-width only", "/v1/documents", "{\"documents\":[{\"text\":\"\\u200b\\ufeff\"}]}"));
+    cases.add(post("intent text zero-width only", "/v1/intents", "{\"text\":\"\\u200b\\u2060\"}"));
+    for (String bad : List.of("\\ud800", "\\u0000")) {
+      cases.add(post("document metadata value " + bad, "/v1/documents",
+          "{\"documents\":[{\"text\":\"t\",\"metadata\":{\"k\":\"a" + bad + "\"}}]}"));
+      cases.add(post("document metadata key " + bad, "/v1/documents",
+          "{\"documents\":[{\"text\":\"t\",\"metadata\":{\"k" + bad + "\":\"v\"}}]}"));
+      cases.add(post("document tag " + bad, "/v1/documents",
+          "{\"documents\":[{\"text\":\"t\",\"metadata\":{\"tags\":[\"a" + bad + "\"]}}]}"));
+    }
     cases.add(post("intent text missing", "/v1/intents", "{\"sessionId\":\"s-a\"}"));
   }
 
@@ -466,6 +476,9 @@ class HostileRequestCorpusTest {
     JsonNode intent = TestNode.json(r);
     assertEquals("succeeded", intent.get("status").asText(), r.body());
     assertTrue(intent.at("/outcome/answer").asText().contains("397.8"), r.body());
+    // The document log took no poisoned write either.
+    var d = node.post("/v1/documents", DOCUMENTS);
+    assertEquals(200, d.statusCode(), d.body());
   }
 
   // --- requests and answers

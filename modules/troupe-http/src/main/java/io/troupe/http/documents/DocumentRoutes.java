@@ -300,6 +300,7 @@ public final class DocumentRoutes {
       if (!tag.isValueNode() || tag.isNull()) {
         throw ApiError.invalid(what + " `tags` must be an array of strings");
       }
+      Fields.storableText(tag.asText(), what + " `tags`");
       if (tag.asText().contains(",")) {
         throw ApiError.invalid(what + " a tag must not contain a comma: '" + Fields.clip(tag.asText()) + "'");
       }
@@ -343,6 +344,8 @@ public final class DocumentRoutes {
       if (f.getKey().isBlank()) {
         throw ApiError.invalid(what + " keys must not be empty");
       }
+      Fields.storableText(f.getKey(), what + " keys");
+      Fields.storableText(v.asText(), what + " `" + Fields.clip(f.getKey()) + "`");
       if (!v.isValueNode()) {
         throw ApiError.invalid(what + " values must be strings, numbers or booleans; `" + f.getKey() + "` is "
             + Fields.typeOf(v));

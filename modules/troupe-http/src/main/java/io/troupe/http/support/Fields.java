@@ -27,7 +27,16 @@ public final class Fields {
     if (value.asText().isBlank()) {
       throw ApiError.invalid(prefix + "`" + field + "` must not be empty");
     }
-    return storableText(value.asText(), prefix + "`" + field + "`");
+    String text = storableText(value.asText(), prefix + "`" + field + "`");
+    if (text.codePoints().allMatch(Fields::isInvisible)) {
+      throw ApiError.invalid(prefix + "`" + field + "` must contain visible characters");
+    }
+    return text;
+  }
+
+  private static boolean isInvisible(int codePoint) {
+    return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint) || Character.isISOControl(codePoint)
+        || Character.getType(codePoint) == Character.FORMAT;
   }
 
   /** An optional string; absent or null gives empty. */
