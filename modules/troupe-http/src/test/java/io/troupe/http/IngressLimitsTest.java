@@ -141,6 +141,28 @@ class IngressLimitsTest {
   }
 
   @Test
+  void aLongHeaderNameAnswersJson() throws Exception {
+    assertError(raw("GET /health/live HTTP/1.1\r\nHost: x\r\nX-" + "n".repeat(100) + ": v\r\n\r\n"), 431,
+        "invalid_request", "");
+  }
+
+  /** A body that stops arriving fails after the read timeout (ask-timeout, 2 s here) with 400, not at idle-timeout. */
+  @Test
+  void aStalledBodyGets400() throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      socket.getOutputStream().write(("POST /v1/intents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 100\r\n\r\n{\"text\":").getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      byte[] buffer = new byte[4096];
+      int n = socket.getInputStream().read(buffer);
+      String text = new String(buffer, 0, Math.max(0, n), StandardCharsets.UTF_8);
+      assertTrue(text.startsWith("HTTP/1.1 400 "), text);
+      assertTrue(text.contains("\"code\":\"invalid_request\""), text);
+    }
+  }
+
+  @Test
   void parserFailuresThatPekkoCalls5xxAre400() throws Exception {
     assertError(raw("GET /health/live HTTP/9.9\r\nHost: x\r\n\r\n"), 400, "invalid_request", "");
     assertError(raw("FOO /health/live HTTP/1.1\r\nHost: x\r\n\r\n"), 400, "invalid_request", "");
