@@ -2,10 +2,10 @@ package io.troupe.http.intents;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.json.Json;
 import io.troupe.core.session.IntentIds;
 import io.troupe.core.trace.Ids;
 import io.troupe.http.support.ApiError;
-import io.troupe.core.json.Json;
 import io.troupe.http.support.Fields;
 import io.troupe.http.support.IngressLimits;
 import java.nio.charset.StandardCharsets;
