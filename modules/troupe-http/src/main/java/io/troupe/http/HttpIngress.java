@@ -103,9 +103,9 @@ public final class HttpIngress {
   }
 
   /**
-   * Pekko's server settings with the ingress's own on top: timeouts and body cap from
-   * {@code troupe.http.server}, the JSON parsing-error handler, no Server banner, and no warning
-   * that would quote a malformed Authorization header.
+   * Pekko's server settings with the ingress's own on top: timeouts, body cap and request-head
+   * limits from {@code troupe.http.server}, the JSON parsing-error handler, no Server banner, and no
+   * warning that would quote a malformed Authorization header.
    */
   static ServerSettings serverSettings(Config config) {
     Config server = config.getConfig("troupe.http.server");
@@ -113,6 +113,10 @@ public final class HttpIngress {
         "pekko.http.server.request-timeout", server.getString("request-timeout"),
         "pekko.http.server.idle-timeout", server.getString("idle-timeout"),
         "pekko.http.server.parsing.max-content-length", server.getString("max-content-length"),
+        "pekko.http.server.parsing.max-uri-length", server.getString("max-uri-length"),
+        "pekko.http.server.parsing.max-header-count", server.getString("max-header-count"),
+        "pekko.http.server.parsing.max-header-name-length", server.getString("max-header-name-length"),
+        "pekko.http.server.parsing.max-header-value-length", server.getString("max-header-value-length"),
         "pekko.http.server.parsing.error-handler", JsonParsingErrorHandler.class.getName(),
         "pekko.http.server.parsing.ignore-illegal-header-for", List.of("authorization", "proxy-authorization"),
         "pekko.http.server.server-header", "");

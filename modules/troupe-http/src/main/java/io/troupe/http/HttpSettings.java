@@ -1,6 +1,7 @@
 package io.troupe.http;
 
 import com.typesafe.config.Config;
+import io.troupe.http.support.IngressLimits;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -9,6 +10,7 @@ import java.util.List;
  * Settings of the ingress, from {@code troupe.http}.
  *
  * @param apiKeys the raw entries of {@code api-keys} (see {@link io.troupe.http.security.ApiKeys}); never logged
+ * @param limits bounds on text, metadata and the JSON parser
  */
 public record HttpSettings(
     String host,
@@ -26,7 +28,8 @@ public record HttpSettings(
     int documentsDefaultK,
     int documentsMaxK,
     int retryAfterSeconds,
-    List<String> apiKeys) {
+    List<String> apiKeys,
+    IngressLimits limits) {
 
   public static HttpSettings fromConfig(Config http) {
     return new HttpSettings(
@@ -48,7 +51,8 @@ public record HttpSettings(
         Arrays.stream(http.getString("api-keys").split(","))
             .map(String::trim)
             .filter(k -> !k.isEmpty())
-            .toList());
+            .toList(),
+        IngressLimits.fromConfig(http));
   }
 
   /** Keys stay out of logs and toString. */

@@ -54,7 +54,8 @@ class HttpRoutesTest {
   void bind() throws Exception {
     HttpSettings settings = HttpSettings.fromConfig(testKit.system().settings().config().getConfig("troupe.http"));
     settings = new HttpSettings("127.0.0.1", 0, 2048, 4096, Duration.ofSeconds(1), Duration.ofSeconds(5),
-        Duration.ofSeconds(10), 3, Duration.ofSeconds(5), Duration.ofSeconds(15), 64, 10, 5, 50, 2, List.of());
+        Duration.ofSeconds(10), 3, Duration.ofSeconds(5), Duration.ofSeconds(15), 64, 10, 5, 50, 2, List.of(),
+        settings.limits());
     base = start(settings, true, LlmGateway.BreakerState.CLOSED);
     notReadyBase = start(settings, false, LlmGateway.BreakerState.CLOSED);
     breakerOpenBase = start(settings, true, LlmGateway.BreakerState.OPEN);
@@ -424,7 +425,7 @@ class HttpRoutesTest {
           settings.maxDocumentBodyBytes(), settings.askTimeout(), settings.waitDefaultTimeout(), settings.waitMaxTimeout(),
           settings.batchMaxSize(), settings.batchDefaultTimeout(), settings.sseKeepAlive(), settings.sseBufferSize(),
           settings.documentsMaxCount(), settings.documentsDefaultK(), settings.documentsMaxK(),
-          settings.retryAfterSeconds(), List.of());
+          settings.retryAfterSeconds(), List.of(), settings.limits());
       CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
       var probe = testKit.createTestProbe();
       var ingress = testKit.spawn(HttpIngress.create(

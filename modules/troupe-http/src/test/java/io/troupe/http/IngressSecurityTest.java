@@ -71,7 +71,8 @@ class IngressSecurityTest {
 
   static HttpSettings httpSettings() {
     return new HttpSettings("127.0.0.1", 0, 4096, 1 << 20, Duration.ofSeconds(2), Duration.ofSeconds(5),
-        Duration.ofSeconds(10), 3, Duration.ofSeconds(5), Duration.ofSeconds(15), 64, 100, 5, 50, 2, List.of());
+        Duration.ofSeconds(10), 3, Duration.ofSeconds(5), Duration.ofSeconds(15), 64, 100, 5, 50, 2, List.of(),
+        io.troupe.http.support.IngressLimits.defaults());
   }
 
   static SecuritySettings security(String keys, double rate, int burst, long maxInFlight) {

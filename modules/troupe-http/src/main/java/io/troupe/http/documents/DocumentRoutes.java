@@ -96,7 +96,7 @@ public final class DocumentRoutes {
   // POST /v1/documents {"documents":[{"id"?,"text","metadata"?}]}
 
   private Route ingest(Caller caller) {
-    return parameterOptional("async", async -> JsonBody.json(settings.maxDocumentBodyBytes(), settings.askTimeout(),
+    return parameterOptional("async", async -> JsonBody.json(settings.limits(), settings.maxDocumentBodyBytes(), settings.askTimeout(),
         body -> Respond.guarded(() -> {
           boolean background = Fields.queryBoolean(async, "async");
           List<VectorStore.Document> documents = parseDocuments(body);
@@ -234,8 +234,8 @@ public final class DocumentRoutes {
       ObjectNode doc = Fields.object(docs.get(i), "documents[" + i + "]");
       String text = Fields.requiredText(doc, "text", prefix);
       String id = Fields.optionalString(doc, "id", prefix).orElse(null);
-      if (id != null && (id.isBlank() || id.length() > MAX_ID_LENGTH)) {
-        throw ApiError.invalid(prefix + "`id` must be 1 to " + MAX_ID_LENGTH + " characters");
+      if (id != null) {
+        Fields.identifier(id, prefix + "`id`", MAX_ID_LENGTH);
       }
       Map<String, String> metadata = Fields.optionalObject(doc, "metadata", prefix)
           .map(m -> metadataMap(m, prefix + "`metadata`"))
@@ -327,6 +327,7 @@ public final class DocumentRoutes {
       if (!tag.isValueNode() || tag.isNull()) {
         throw ApiError.invalid(what + " `tags` must be an array of strings");
       }
+      Fields.storableText(tag.asText(), what + " `tags`");
       if (tag.asText().contains(",")) {
         throw ApiError.invalid(what + " a tag must not contain a comma: '" + Fields.clip(tag.asText()) + "'");
       }
@@ -373,6 +374,11 @@ public final class DocumentRoutes {
       if (v.isNull()) {
         return;
       }
+      if (f.getKey().isBlank()) {
+        throw ApiError.invalid(what + " keys must not be empty");
+      }
+      Fields.storableText(f.getKey(), what + " keys");
+      Fields.storableText(v.asText(), what + " `" + Fields.clip(f.getKey()) + "`");
       if (!v.isValueNode()) {
         throw ApiError.invalid(what + " values must be strings, numbers or booleans; `" + f.getKey() + "` is "
             + Fields.typeOf(v));
@@ -385,6 +391,9 @@ public final class DocumentRoutes {
   // DELETE /v1/documents/{id}
 
   private Route remove(String id, Caller caller) {
+    if (id.isBlank()) {
+      return complete(JsonResponses.error(ApiError.notFound("no document '" + Fields.clip(id) + "'")));
+    }
     return Respond.with(
         AskPattern.<VectorStore.Command, VectorStore.Deleted>askWithStatus(
                 backends.vectorStore(), replyTo -> new VectorStore.Delete(caller.qualify(id), replyTo),

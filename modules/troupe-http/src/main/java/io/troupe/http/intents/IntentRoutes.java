@@ -94,10 +94,10 @@ public final class IntentRoutes {
   private Route submit(Caller caller) {
     return parameterOptional("wait", wait -> parameterOptional("timeoutMs", timeoutMs ->
         optionalHeaderValueByName("Idempotency-Key", key ->
-            JsonBody.json(settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
+            JsonBody.json(settings.limits(), settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
               boolean waitForIt = Fields.queryBoolean(wait, "wait");
               Duration waitFor = waitTimeout(timeoutMs, settings.waitDefaultTimeout());
-              SubmitRequest request = forCaller(SubmitRequest.parse(body, key, ""), body, caller);
+              SubmitRequest request = forCaller(SubmitRequest.parse(body, key, "", settings.limits()), body, caller);
               shedder.admit();
               CompletionStage<HttpResponse> response = readiness
                   .require(Subsystems.DATABASE, "accepting an intent")
@@ -126,7 +126,7 @@ public final class IntentRoutes {
 
   private Route batch(Caller caller) {
     return parameterOptional("timeoutMs", timeoutMs -> optionalHeaderValueByName("Idempotency-Key", key ->
-        JsonBody.json(settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
+        JsonBody.json(settings.limits(), settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
           Duration waitFor = waitTimeout(timeoutMs, settings.batchDefaultTimeout());
           ObjectNode obj = Fields.object(body, "the request body");
           JsonNode items = obj.get("intents");
@@ -156,8 +156,8 @@ public final class IntentRoutes {
     for (int i = 0; i < items.size(); i++) {
       int index = i;
       try {
-        SubmitRequest request = forCaller(
-            SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index), "intents[" + i + "]: "), items.get(i), caller);
+        SubmitRequest request = forCaller(SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index),
+            "intents[" + i + "]: ", settings.limits()), items.get(i), caller);
         results.add(submitTo(request)
             .thenCompose(view -> awaitResource(view, waitFor))
             .<JsonNode>thenApply(view -> IntentJson.resource(shown(view, caller)))

@@ -2,14 +2,19 @@ package io.troupe.http.intents;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.json.Json;
 import io.troupe.core.session.IntentIds;
 import io.troupe.core.trace.Ids;
 import io.troupe.http.support.ApiError;
 import io.troupe.http.support.Fields;
+import io.troupe.http.support.IngressLimits;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -25,22 +30,57 @@ public record SubmitRequest(String text, String sessionId, ObjectNode metadata, 
   /**
    * Validates one submission. {@code prefix} names the item in messages (e.g. {@code intents[2]: }).
    *
-   * @throws ApiError 400 with a message naming the field
+   * @throws ApiError 400 with a message naming the field; 413 for text or metadata over its limit
    */
-  public static SubmitRequest parse(JsonNode body, Optional<String> idempotencyKey, String prefix) {
+  public static SubmitRequest parse(
+      JsonNode body, Optional<String> idempotencyKey, String prefix, IngressLimits limits) {
     ObjectNode obj = Fields.object(body, prefix.isEmpty() ? "the request body" : prefix.replaceAll(":\\s*$", ""));
     String text = Fields.requiredText(obj, "text", prefix);
+    if (text.length() > limits.maxTextChars()) {
+      throw ApiError.of(ApiError.PAYLOAD_TOO_LARGE, prefix + "`text` has " + text.length()
+          + " characters; at most " + limits.maxTextChars() + " are accepted");
+    }
     Optional<String> sessionId = Fields.optionalString(obj, "sessionId", prefix);
     if (sessionId.isPresent() && !IntentIds.isValidSessionId(sessionId.get())) {
       throw ApiError.invalid(prefix + "`sessionId` must be 1 to 64 characters of letters, digits, '-' or '_'");
     }
     ObjectNode metadata = Fields.optionalObject(obj, "metadata", prefix).orElse(null);
+    if (metadata != null) {
+      checkMetadata(metadata, prefix + "`metadata`", limits);
+    }
     Optional<String> key = idempotencyKey.filter(k -> !k.isBlank());
     if (key.isPresent() && key.get().length() > MAX_KEY_LENGTH) {
       throw ApiError.invalid("the Idempotency-Key header must be at most " + MAX_KEY_LENGTH + " characters");
     }
+    if (key.isPresent() && !key.get().chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+      throw ApiError.invalid("the Idempotency-Key header must be printable ASCII");
+    }
     String session = sessionId.orElseGet(() -> key.map(SubmitRequest::sessionOfKey).orElseGet(SubmitRequest::randomSessionId));
     return new SubmitRequest(text, session, metadata, key.orElse(null));
+  }
+
+  /** Depth, keys and strings of the metadata, then its serialized size; the parser has bounded its depth already. */
+  private static void checkMetadata(ObjectNode metadata, String what, IngressLimits limits) {
+    Deque<Map.Entry<JsonNode, Integer>> pending = new ArrayDeque<>();
+    pending.push(Map.entry(metadata, 1));
+    while (!pending.isEmpty()) {
+      Map.Entry<JsonNode, Integer> next = pending.pop();
+      JsonNode node = next.getKey();
+      int depth = next.getValue();
+      if (node.isContainerNode() && depth > limits.maxMetadataDepth()) {
+        throw ApiError.invalid(what + " is nested deeper than " + limits.maxMetadataDepth() + " levels");
+      }
+      if (node.isTextual()) {
+        Fields.storableText(node.asText(), what + " values");
+      }
+      node.fieldNames().forEachRemaining(name -> Fields.storableText(name, what + " keys"));
+      node.forEach(child -> pending.push(Map.entry(child, depth + 1)));
+    }
+    int bytes = Json.write(metadata).getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > limits.maxMetadataBytes()) {
+      throw ApiError.of(ApiError.PAYLOAD_TOO_LARGE,
+          what + " is " + bytes + " bytes as JSON; at most " + limits.maxMetadataBytes() + " are accepted");
+    }
   }
 
   /** The same key always lands on the same session entity, which dedupes the retry. */

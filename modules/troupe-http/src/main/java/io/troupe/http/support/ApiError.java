@@ -3,6 +3,8 @@ package io.troupe.http.support;
 import io.troupe.core.session.Errors;
 import java.util.Locale;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An error answer of the HTTP contract: {@code {"error":{"code","message"}}} with the status that
@@ -10,6 +12,7 @@ import java.util.Map;
  * exception handler renders it. No stack trace: it is an answer, not a bug.
  */
 public final class ApiError extends RuntimeException {
+  private static final Logger log = LoggerFactory.getLogger(ApiError.class);
 
   public static final String INVALID_REQUEST = "invalid_request";
   public static final String NOT_FOUND = "not_found";
@@ -68,8 +71,9 @@ public final class ApiError extends RuntimeException {
     String code = Errors.codeOf(error).trim().toLowerCase(Locale.ROOT);
     String message = Errors.messageOf(error);
     if (!STATUS.containsKey(code)) {
-      // Not one of ours: keep the whole text as the message, without guessing a client error.
-      return of(INTERNAL, error == null ? "internal error" : error);
+      // Not one of ours: a failure inside, which may name Java types. Logged, not shown.
+      log.warn("a subsystem failed without an error code: {}", error);
+      return of(INTERNAL, "internal error");
     }
     int status = statusOf(code);
     return new ApiError(status, code, message, status == 503 || status == 429 ? retryAfterSeconds : null);
