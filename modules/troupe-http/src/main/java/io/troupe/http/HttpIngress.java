@@ -109,7 +109,8 @@ public final class HttpIngress {
    */
   static ServerSettings serverSettings(Config config) {
     Config server = config.getConfig("troupe.http.server");
-    Map<String, Object> ours = Map.of(
+    Map<String, Object> ours = new java.util.HashMap<>(Map.of(
+        "pekko.http.server.max-connections", server.getInt("max-connections"),
         "pekko.http.server.request-timeout", server.getString("request-timeout"),
         "pekko.http.server.idle-timeout", server.getString("idle-timeout"),
         "pekko.http.server.parsing.max-content-length", server.getString("max-content-length"),
@@ -117,9 +118,10 @@ public final class HttpIngress {
         "pekko.http.server.parsing.max-header-count", server.getString("max-header-count"),
         "pekko.http.server.parsing.max-header-name-length", server.getString("max-header-name-length"),
         "pekko.http.server.parsing.max-header-value-length", server.getString("max-header-value-length"),
-        "pekko.http.server.parsing.error-handler", JsonParsingErrorHandler.class.getName(),
+        "pekko.http.server.parsing.error-handler", JsonParsingErrorHandler.class.getName()));
+    ours.putAll(Map.of(
         "pekko.http.server.parsing.ignore-illegal-header-for", List.of("authorization", "proxy-authorization"),
-        "pekko.http.server.server-header", "");
+        "pekko.http.server.server-header", ""));
     return ServerSettings.create(ConfigFactory.parseMap(ours).withFallback(config));
   }
 
