@@ -1,6 +1,7 @@
 package io.troupe.core.runtime;
 
 import com.typesafe.config.Config;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.guardrail.GuardrailPolicy;
 import io.troupe.core.session.SessionEntity;
@@ -138,7 +139,7 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     t.status = "initializing";
     t.initStartedNanos = System.nanoTime();
     int attempt = t.attempt;
-    getContext().ask(Lifecycle.Initialized.class, t.ref, settings.initTimeout(), Lifecycle.Init::new,
+    Asks.ask(getContext(), Lifecycle.Initialized.class, t.ref, settings.initTimeout(), Lifecycle.Init::new,
         (result, failure) -> new InitReply(name, attempt, result, failure));
     publish(new InitSent(name, attempt));
   }

@@ -2,6 +2,7 @@ package io.troupe.core.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.guardrail.Verdict;
 import io.troupe.core.json.Json;
@@ -194,7 +195,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       return listTools();
     }
     long started = TraceClock.nowEpochNanos();
-    getContext().ask(Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
+    Asks.ask(getContext(), Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
         replyTo -> new Guardrail.CheckIntent(input.intentId(), input.text(), replyTo),
         (verdict, failure) -> new IntentChecked(verdict, failure));
     this.intentCheckStart = started;
@@ -222,7 +223,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
   private Behavior<Command> listTools() {
     planStartNanos = TraceClock.nowEpochNanos();
-    getContext().ask(ToolRegistry.ToolList.class, subsystems.tools(), settings.subsystemTimeout(),
+    Asks.ask(getContext(), ToolRegistry.ToolList.class, subsystems.tools(), settings.subsystemTimeout(),
         ToolRegistry.ListTools::new, (list, failure) -> new ToolsListed(list, failure));
     return this;
   }
@@ -233,7 +234,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       return fail("unavailable", "the tool registry did not answer: " + msg.failure().getMessage(), "retry_later");
     }
     registered = msg.list();
-    getContext().ask(Guardrail.PlanVerdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
+    Asks.ask(getContext(), Guardrail.PlanVerdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
         replyTo -> new Guardrail.CheckPlan(input.intentId(), msg.list().tools(), replyTo),
         (verdict, failure) -> new PlanChecked(verdict, failure));
     return this;
@@ -292,7 +293,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         settings.model().isBlank() ? null : settings.model(), messages, tools, 0, settings.stream());
     String callKey = input.intentId() + "/model-" + call;
     modelCallKey = callKey;
-    getContext().ask(LlmGateway.ChatResult.class, subsystems.llm(), settings.modelTimeout(),
+    Asks.ask(getContext(), LlmGateway.ChatResult.class, subsystems.llm(), settings.modelTimeout(),
         replyTo -> new LlmGateway.Chat(request, deltaAdapter, replyTo, callKey),
         (result, failure) -> new ModelReplied(call, result, failure));
     return this;
@@ -393,7 +394,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       } else {
         pending++;
         checkStartNanos[i] = TraceClock.nowEpochNanos();
-        getContext().ask(Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
+        Asks.ask(getContext(), Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
             replyTo -> new Guardrail.CheckToolCall(input.intentId(), call, replyTo),
             (verdict, failure) -> new CallChecked(thisTurn, index, verdict, failure));
       }
@@ -445,7 +446,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         effectRunning[i] = registered.isSideEffecting(c.name());
         toolStartNanos[i] = TraceClock.nowEpochNanos();
         ToolContext context = contextOf(c);
-        getContext().ask(ToolResult.class, subsystems.tools(), settings.toolTimeout().plus(Duration.ofSeconds(1)),
+        Asks.ask(getContext(), ToolResult.class, subsystems.tools(), settings.toolTimeout().plus(Duration.ofSeconds(1)),
             replyTo -> new ToolRegistry.Reconcile(c, context, replyTo),
             (result, failure) -> new CallDone(thisTurn, index, result, failure));
       } else if (verdicts[i].isAllow()) {
@@ -453,7 +454,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         toolStartNanos[i] = TraceClock.nowEpochNanos();
         report("tool.started", Json.object().put("callId", c.id()).put("name", c.name()).set("arguments", c.arguments()), null);
         if (registered.isSideEffecting(c.name())) {
-          getContext().ask(SessionEntity.EffectRecorded.class, session, settings.subsystemTimeout(),
+          Asks.ask(getContext(), SessionEntity.EffectRecorded.class, session, settings.subsystemTimeout(),
               replyTo -> new SessionEntity.RunEffectStarting(input.intentId(), c.id(), contextOf(c).idempotencyKey(), replyTo),
               (recorded, failure) -> new EffectJournaled(thisTurn, index, failure));
         } else {
@@ -479,7 +480,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     effectRunning[index] = registered.isSideEffecting(c.name());
     ToolContext context = contextOf(c);
     int thisTurn = turn;
-    getContext().ask(ToolResult.class, subsystems.tools(), settings.toolTimeout().plus(Duration.ofSeconds(1)),
+    Asks.ask(getContext(), ToolResult.class, subsystems.tools(), settings.toolTimeout().plus(Duration.ofSeconds(1)),
         replyTo -> new ToolRegistry.Execute(c, context, replyTo),
         (result, failure) -> new CallDone(thisTurn, index, result, failure));
   }
@@ -551,7 +552,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     answerAttempts++;
     int attempt = answerAttempts;
     answerCheckStartNanos = TraceClock.nowEpochNanos();
-    getContext().ask(Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
+    Asks.ask(getContext(), Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
         replyTo -> new Guardrail.CheckAnswer(input.intentId(), answer, replyTo),
         (verdict, failure) -> new AnswerChecked(attempt, answer, verdict, failure));
     return this;
