@@ -31,6 +31,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
@@ -93,6 +94,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private record RecoverOrphanedRun() implements Command {}
 
   private record IdleCheck() implements Command {}
+
+  /** Time to journal the steps buffered since the last write. */
+  private enum FlushSteps implements Command { INSTANCE }
+
+  private static final int MAX_UNFLUSHED = 64;
 
   /** A cancel that is still waiting for side effects under way: answer with the intent as it is. */
   private record CancelReplyDue(String intentId) implements Command {}
@@ -181,6 +187,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final Map<String, List<ActorRef<EventStream.Message>>> subscribers = new HashMap<>();
   private final Map<String, List<ActorRef<StatusReply<IntentView>>>> cancelReplies = new HashMap<>();
   private final TimerScheduler<Command> timers;
+  // Steps of the running intent not journaled yet (journal writes are batched), with where they leave it.
+  private final List<IntentProgressed> unflushed = new ArrayList<>();
+  private long unflushedLastSeq;
+  private IntentUsage unflushedUsage;
 
   private SessionEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
       Subsystems subsystems, SessionSettings settings, ActorRef<ClusterSharding.ShardCommand> shard) {
@@ -239,6 +249,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         .onCommand(RunStopped.class, this::onRunStopped)
         .onCommand(RecoverOrphanedRun.class, this::onRecoverOrphanedRun)
         .onCommand(IdleCheck.class, this::onIdleCheck)
+        .onCommand(FlushSteps.class, this::onFlushSteps)
         .onCommand(CancelReplyDue.class, this::onCancelReplyDue)
         .onCommand(Passivate.class, (state, cmd) -> Effect().stop())
         .build();
@@ -280,7 +291,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (startNow) {
       events.add(started(intentId));
     }
-    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
+    return persistAll(events).thenRun(this::countInFlight).thenRun(s -> {
       superseded.forEach(id -> afterFinished(s, id));
       SessionState.IntentRecord accepted = s.intent(intentId);
       cmd.replyTo().tell(StatusReply.success(accepted.view(sessionId, s.usage)));
@@ -358,7 +369,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         Outcome.failed("cancelled", "The intent was cancelled by request.", "none"), List.of()));
     String next = wasRunning ? state.queued.peekFirst() : null;
     if (next != null) events.add(started(next));
-    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
+    return persistAll(events).thenRun(this::countInFlight).thenRun(s -> {
       cmd.replyTo().tell(StatusReply.success(s.intent(cmd.intentId()).view(sessionId, s.usage)));
       afterFinished(s, cmd.intentId());
       if (next != null) startRun(s, next);
@@ -370,22 +381,58 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (intent == null || !cmd.intentId().equals(state.running) || currentRun == null) {
       return Effect().none(); // a late report of a cancelled run
     }
+    long last = lastEventSeq(intent);
     IntentEvent event = cmd.eventType() == null ? null
-        : new IntentEvent(intent.lastEventSeq() + 1, cmd.eventType(), TraceClock.nowEpochNanos(), cmd.data());
+        : new IntentEvent(last + 1, cmd.eventType(), TraceClock.nowEpochNanos(), cmd.data());
+    IntentUsage base = usageOf(intent);
     IntentUsage usage = null;
-    if (cmd.modelUsage() != null) usage = intent.usage.plusModelCall(cmd.modelUsage());
-    if (cmd.toolCall()) usage = (usage == null ? intent.usage : usage).plusToolCall();
-    return Effect().persist(new IntentProgressed(cmd.intentId(), event, cmd.step(), usage, cmd.message()))
-        .thenRun(s -> {
-          if (event != null) publish(cmd.intentId(), List.of(event));
-        });
+    if (cmd.modelUsage() != null) usage = base.plusModelCall(cmd.modelUsage());
+    if (cmd.toolCall()) usage = (usage == null ? base : usage).plusToolCall();
+    // Steps are journaled in batches: on a short timer, when the batch is full, and with whatever
+    // the session journals next (a side effect's start, the intent's end).
+    unflushed.add(new IntentProgressed(cmd.intentId(), event, cmd.step(), usage, cmd.message()));
+    unflushedLastSeq = event != null ? event.seq() : last;
+    unflushedUsage = usage != null ? usage : base;
+    if (settings.journalBatchWindow().isZero() || unflushed.size() >= MAX_UNFLUSHED) {
+      return persistAll(List.of());
+    }
+    if (unflushed.size() == 1) {
+      timers.startSingleTimer(FlushSteps.INSTANCE, settings.journalBatchWindow());
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, SessionState> onFlushSteps(SessionState state, FlushSteps cmd) {
+    return unflushed.isEmpty() ? Effect().none() : persistAll(List.of());
+  }
+
+  /** Journals the steps not yet journaled, then {@code events}, in one write; publishes the steps once written. */
+  private EffectBuilder<Event, SessionState> persistAll(List<? extends Event> events) {
+    List<Event> all = new ArrayList<>(unflushed);
+    all.addAll(events);
+    List<IntentProgressed> steps = List.copyOf(unflushed);
+    unflushed.clear();
+    timers.cancel(FlushSteps.INSTANCE);
+    return Effect().persist(all).thenRun(s -> steps.forEach(e -> {
+      if (e.event() != null) publish(e.intentId(), List.of(e.event()));
+    }));
+  }
+
+  /** The intent's last event number, counting steps not yet journaled. */
+  private long lastEventSeq(SessionState.IntentRecord intent) {
+    return !unflushed.isEmpty() && unflushed.get(0).intentId().equals(intent.id) ? unflushedLastSeq : intent.lastEventSeq();
+  }
+
+  private IntentUsage usageOf(SessionState.IntentRecord intent) {
+    return !unflushed.isEmpty() && unflushed.get(0).intentId().equals(intent.id) ? unflushedUsage : intent.usage;
   }
 
   private Effect<Event, SessionState> onRunEffectStarting(SessionState state, RunEffectStarting cmd) {
     if (!cmd.intentId().equals(state.running) || currentRun == null) {
       return Effect().none(); // a cancelled run: it gets no go-ahead
     }
-    return Effect().persist(new ToolEffectStarted(cmd.intentId(), cmd.callId(), cmd.idempotencyKey()))
+    // The run's steps so far (its tool calls among them) go to the journal with it, before the effect.
+    return persistAll(List.of(new ToolEffectStarted(cmd.intentId(), cmd.callId(), cmd.idempotencyKey())))
         .thenRun(s -> cmd.replyTo().tell(new EffectRecorded(cmd.callId())));
   }
 
@@ -424,7 +471,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     if (state.running == null && currentRun == null && !state.queued.isEmpty()) {
       String next = state.queued.peekFirst();
-      return Effect().persist(started(next)).thenRun(this::countInFlight).thenRun(s -> startRun(s, next));
+      return persistAll(List.of(started(next))).thenRun(this::countInFlight).thenRun(s -> startRun(s, next));
     }
     return Effect().none();
   }
@@ -476,9 +523,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (orphan.resumes < settings.maxResumes()) {
       int attempt = orphan.resumes + 1;
       ctx.getLog().info("intent {} was running when its node stopped; resuming it (attempt {})", orphan.id, attempt);
-      IntentEvent resumed = new IntentEvent(orphan.lastEventSeq() + 1, "intent.resumed", TraceClock.nowEpochNanos(),
+      IntentEvent resumed = new IntentEvent(lastEventSeq(orphan) + 1, "intent.resumed", TraceClock.nowEpochNanos(),
           Json.object().put("attempt", attempt).put("completedToolTurns", orphan.turns.size()));
-      return Effect().persist(new IntentResumed(orphan.id, resumed)).thenRun(s -> {
+      return persistAll(List.of(new IntentResumed(orphan.id, resumed))).thenRun(s -> {
         publish(orphan.id, List.of(resumed));
         startRun(s, orphan.id);
         if (retry != null) ctx.getSelf().tell(retry);
@@ -492,7 +539,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     events.add(finished(orphan, IntentStatus.INTERRUPTED, Outcome.failed("interrupted", why, "resubmit"), List.of()));
     String next = state.queued.peekFirst();
     if (next != null) events.add(started(next));
-    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
+    return persistAll(events).thenRun(this::countInFlight).thenRun(s -> {
       afterFinished(s, orphan.id);
       if (next != null) startRun(s, next);
       if (retry != null) ctx.getSelf().tell(retry);
@@ -505,7 +552,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     events.add(finished(intent, status, outcome, transcript));
     String next = state.queued.peekFirst();
     if (next != null) events.add(started(next));
-    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
+    return persistAll(events).thenRun(this::countInFlight).thenRun(s -> {
       afterFinished(s, intent.id);
       if (next != null) startRun(s, next);
     });
@@ -520,7 +567,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     ObjectNode data = Json.object().put("status", status.json());
     if (outcome.answer() != null) data.put("answer", outcome.answer());
     if (outcome.error() != null) data.put("error", outcome.error()).put("code", outcome.errorCode());
-    IntentEvent event = new IntentEvent(intent.lastEventSeq() + 1, status.eventType(), TraceClock.nowEpochNanos(), data);
+    IntentEvent event = new IntentEvent(lastEventSeq(intent) + 1, status.eventType(), TraceClock.nowEpochNanos(), data);
     return new IntentFinished(intent.id, status, outcome, event, transcript);
   }
 

@@ -17,6 +17,7 @@ import java.time.Duration;
  * @param maxCostUsd cost per intent at most, 0 for no limit
  * @param busyPolicy what a session does with an intent that arrives while another runs
  * @param maxResumes how often a run that its node stopped resumes from the journal; 0: it ends interrupted
+ * @param journalBatchWindow how long a run's steps may wait to be journaled together; 0: each at once
  */
 public record SessionSettings(
     String model,
@@ -34,7 +35,8 @@ public record SessionSettings(
     long maxTokens,
     double maxCostUsd,
     BusyPolicy busyPolicy,
-    int maxResumes) {
+    int maxResumes,
+    Duration journalBatchWindow) {
 
   /** What a session does with an intent that arrives while another one runs. */
   public enum BusyPolicy {
@@ -64,6 +66,7 @@ public record SessionSettings(
         c.getLong("max-tokens"),
         c.getDouble("max-cost-usd"),
         BusyPolicy.valueOf(c.getString("busy-policy").toUpperCase(java.util.Locale.ROOT)),
-        c.getInt("max-resumes"));
+        c.getInt("max-resumes"),
+        c.getDuration("journal-batch-window"));
   }
 }

@@ -24,6 +24,7 @@ import io.troupe.core.tools.ToolRegistry;
 import io.troupe.core.tools.ToolResult;
 import io.troupe.core.vector.VectorStore;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -414,6 +415,41 @@ class SessionEntityTest {
     tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo().tell(new ToolRegistry.ToolList(TOOL_SPECS));
     llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("next"));
     assertEquals("next", await(revived, queued.id()).outcome().answer());
+  }
+
+  @Test
+  void stepsAreJournaledInBatchesAndASideEffectFlushesThemFirst() {
+    var session = session("troupe.agent.journal-batch-window = 1h");
+    IntentView running = submit(session, "Record it", null);
+    TestProbe<EventStream.Message> events = testKit.createTestProbe();
+    session.tell(new SessionEntity.Subscribe(running.id(), 0, events.getRef()));
+    assertEquals("intent.accepted", ((EventStream.Item) events.receiveMessage()).event().type());
+    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo()
+        .tell(new ToolRegistry.ToolList(EFFECT_SPECS, List.of("record_effect")));
+    var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+    // Within the window the steps wait in memory: nothing is published yet.
+    events.expectNoMessage(Duration.ofMillis(200));
+    chat.replyTo().tell(toolCalls(call("call_1", "record_effect", "{\"label\":\"x\"}")));
+    // The side effect may start only once everything before it is journaled, in one write.
+    var effect = tools.expectMessageClass(ToolRegistry.Execute.class);
+    List<String> flushed = new ArrayList<>();
+    for (int k = 0; k < 7; k++) flushed.add(((EventStream.Item) events.receiveMessage()).event().type());
+    assertEquals(List.of("guardrail.verdict", "intent.classified", "plan.created", "model.started", "model.completed",
+        "guardrail.verdict", "tool.started"), flushed);
+    effect.replyTo().tell(ToolResult.ok("call_1", "record_effect", Json.object().put("recorded", "x")));
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("recorded"));
+    IntentView done = await(session, running.id());
+    assertEquals(IntentStatus.SUCCEEDED, done.status());
+    // The rest arrives with the end, numbered without gaps.
+    long last = 8; // intent.accepted and the seven above
+    while (true) {
+      var m = events.receiveMessage();
+      if (m instanceof EventStream.Completed) break;
+      long seq = ((EventStream.Item) m).event().seq();
+      assertEquals(last + 1, seq);
+      last = seq;
+    }
+    assertTrue(last > 12, "tool.completed, model.started, model.completed, the verdict and the end: " + last);
   }
 
   @Test

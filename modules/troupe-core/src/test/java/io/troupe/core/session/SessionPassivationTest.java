@@ -41,7 +41,7 @@ class SessionPassivationTest {
   private static final Duration IDLE = Duration.ofMinutes(1);
 
   private ActorRef<SessionEntity.Command> session(String id) {
-    var troupe = ConfigFactory.parseString("troupe.agent { session-idle-timeout = 1m, model-timeout = 1h }")
+    var troupe = ConfigFactory.parseString("troupe.agent { session-idle-timeout = 1m, model-timeout = 1h, journal-batch-window = 0 }")
         .withFallback(ConfigFactory.load()).getConfig("troupe");
     var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe)));
     TestProbe<VectorStore.Command> vector = testKit.createTestProbe();
