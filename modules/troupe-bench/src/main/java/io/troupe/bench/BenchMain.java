@@ -27,6 +27,8 @@ public final class BenchMain {
       "usage: bin/bench vector [--docs 50000 --queries 300 --minilm-docs 300 --candidates 100]",
       "usage: bin/bench fanout [--n 1000,10000,100000] [--million] [--durable-n 1000,10000] [--steps 5 --tools 3 --latency-ms 200]",
       "  Troupe (in-memory and H2 journal), bare Pekko and Python asyncio side by side; PNG plots with gnuplot",
+      "usage: bin/bench init [--delays-ms 500,300,200,100] [--rounds 5]",
+      "  supervisor start-up with four slow subsystem inits, divided by the slowest (target <= 1.05)",
       "usage: bin/bench report --file modules/troupe-bench/results/gateway-<time>/suite.json",
       "  writes that run's HTML page again (suite.html next to it) and prints its table");
 
@@ -44,6 +46,7 @@ public final class BenchMain {
       case "gateway-run" -> GatewaySuite.gatewayRun(rest);
       case "sessions-run" -> GatewaySuite.sessionsRun(rest);
       case "fanout" -> io.troupe.bench.fanout.FanoutSuite.main(rest);
+      case "init" -> io.troupe.bench.init.InitBench.main(rest);
       case "fanout-run" -> io.troupe.bench.fanout.FanoutRun.main(rest);
       default -> {
         System.err.println("bench: unknown suite '" + args[0] + "' in " + Arrays.toString(args));
