@@ -47,6 +47,7 @@ public final class BenchMain {
       case "sessions-run" -> GatewaySuite.sessionsRun(rest);
       case "fanout" -> io.troupe.bench.fanout.FanoutSuite.main(rest);
       case "init" -> io.troupe.bench.init.InitBench.main(rest);
+      case "bare-http" -> io.troupe.bench.ingress.BareHttpServer.main(rest);
       case "fanout-run" -> io.troupe.bench.fanout.FanoutRun.main(rest);
       default -> {
         System.err.println("bench: unknown suite '" + args[0] + "' in " + Arrays.toString(args));
