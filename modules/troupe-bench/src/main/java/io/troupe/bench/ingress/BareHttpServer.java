@@ -11,6 +11,7 @@ import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -33,7 +34,7 @@ public final class BareHttpServer extends AllDirectives {
   }
 
   private Route routes() {
-    return path(segment("v1").slash("intents"), () -> post(() ->
+    return path(PathMatchers.segment("v1").slash("intents"), () -> post(() ->
         extractStrictEntity(java.time.Duration.ofSeconds(5), entity ->
             complete(HttpResponse.create().withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, ANSWER))))));
   }
