@@ -13,6 +13,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Routers;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
@@ -36,6 +37,14 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   public static Behavior<Command> create(GuardrailPolicy policy) {
     return Behaviors.setup(ctx -> new Guardrail(ctx, policy));
+  }
+
+  /**
+   * {@code size} guardrails behind one round-robin router: the checks are pure CPU work and keep no
+   * state, so thousands of runs checking at once spread over the cores instead of one mailbox.
+   */
+  public static Behavior<Command> pool(GuardrailPolicy policy, int size) {
+    return size <= 1 ? create(policy) : Routers.pool(size, create(policy)).withRoundRobinRouting();
   }
 
   private final GuardrailPolicy policy;

@@ -102,7 +102,9 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     var llm = ctx.spawn(CrashReporter.supervised(Subsystems.LLM, factories.llmGateway(), self), Subsystems.LLM);
     var tools = ctx.spawn(
         CrashReporter.supervised(Subsystems.TOOLS, factories.toolRegistry(vector, database), self), Subsystems.TOOLS);
-    var guardrail = ctx.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupeConfig)), "guardrail");
+    int guardrails = troupeConfig.getInt("guardrail.pool-size");
+    var guardrail = ctx.spawn(Guardrail.pool(GuardrailPolicy.fromConfig(troupeConfig),
+        guardrails > 0 ? guardrails : Runtime.getRuntime().availableProcessors()), "guardrail");
 
     subsystems.put(Subsystems.LLM, new Tracked(llm.narrow()));
     subsystems.put(Subsystems.TOOLS, new Tracked(tools.narrow()));
