@@ -33,9 +33,10 @@ public final class FanoutSuite {
   private FanoutSuite() {}
 
   public static void main(Args args) throws Exception {
-    List<Integer> ns = args.ints("n", "1000,10000,100000");
+    boolean smoke = args.flag("smoke"); // CI: a tiny N, every implementation, failing on any error
+    List<Integer> ns = args.ints("n", smoke ? "50" : "1000,10000,100000");
     if (args.flag("million")) ns.add(1_000_000);
-    List<Integer> durable = args.ints("durable-n", "1000,10000");
+    List<Integer> durable = args.ints("durable-n", smoke ? "50" : "1000,10000");
     int steps = args.integer("steps", 5);
     int tools = args.integer("tools", 3);
     int latencyMs = args.integer("latency-ms", 200);
@@ -73,6 +74,15 @@ public final class FanoutSuite {
     Files.writeString(runDir.resolve("fanout.md"), table);
     System.out.println(table);
     plots(all, runDir);
+    if (smoke) {
+      for (JsonNode r : all) {
+        if (r.path("failedRun").asBoolean() || r.path("failed").asLong() > 0) {
+          Log.info("fan-out smoke: %s at N=%d did not complete cleanly", r.path("impl").asText(), r.path("n").asInt());
+          System.exit(1);
+        }
+      }
+      Log.info("fan-out smoke: every implementation completed");
+    }
   }
 
   private static void run(ArrayNode all, Path dir, String label, int n, String xmx, List<String> common,
@@ -170,7 +180,13 @@ public final class FanoutSuite {
         + "set title 'Fan-out: wall time over the ideal, by N'\nplot " + String.join(", ", ratioPlots) + "\n"
         + "set output '" + dir.resolve("memory.png") + "'\nset ylabel 'peak RSS (MiB)'\n"
         + "set title 'Fan-out: peak RSS, by N'\nplot " + String.join(", ", memoryPlots) + "\n";
-    Process p = new ProcessBuilder("gnuplot").redirectErrorStream(true).start();
+    Process p;
+    try {
+      p = new ProcessBuilder("gnuplot").redirectErrorStream(true).start();
+    } catch (IOException e) {
+      Log.info("no plots: gnuplot is not installed (apt-get install gnuplot-nox)");
+      return;
+    }
     p.getOutputStream().write(script.getBytes(StandardCharsets.UTF_8));
     p.getOutputStream().close();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
