@@ -35,7 +35,10 @@ public final class JsonBody {
     return extractRequestEntity(entity -> extractMaterializer(mat -> {
       OptionalLong declared = entity.getContentLengthOption();
       if (declared.isPresent() && declared.getAsLong() > maxBytes) {
-        return complete(JsonResponses.error(tooLarge(maxBytes)));
+        // Read and drop the body first (the parser caps it), so that a client still sending it gets
+        // the 413 instead of a connection closed under its upload.
+        return onComplete(entity.discardBytes(mat).completionStage(),
+            drained -> complete(JsonResponses.error(tooLarge(maxBytes))));
       }
       if (entity.isKnownEmpty() || (declared.isPresent() && declared.getAsLong() == 0)) {
         return complete(JsonResponses.error(ApiError.invalid("a JSON request body is required")));
