@@ -13,13 +13,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster_drill as drill  # noqa: E402
 from overload_bench import ensure  # noqa: E402
 
-LUA = os.path.join(drill.ROOT, "scripts", "wrk", "post_wait.lua")
+LUA = os.path.join(drill.ROOT, "scripts", "wrk", "post_intents.lua")
+WRK_ENV = dict(os.environ, TROUPE_WRK_PATH="/v1/intents?wait=true", TROUPE_WRK_PREFIX="in", TROUPE_WRK_SESSIONS="5000")
 
 
 def wrk(url, connections, seconds):
     threads = str(min(2, connections))
     out = subprocess.run(["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "--timeout", "20s",
-                          "-s", LUA, url], capture_output=True, text=True).stdout
+                          "-s", LUA, url], env=WRK_ENV, capture_output=True, text=True).stdout
     line = next((l for l in out.splitlines() if l.startswith("WRK_RESULT ")), None)
     if line is None:
         raise SystemExit("wrk gave no result:\n" + out)

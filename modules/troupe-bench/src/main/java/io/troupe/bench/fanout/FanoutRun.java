@@ -6,8 +6,8 @@ import io.troupe.bench.Log;
 import io.troupe.bench.Memory;
 import io.troupe.bench.Progress;
 import io.troupe.bench.Results;
+import io.troupe.bench.gateway.SessionBench;
 import io.troupe.core.json.Json;
-import io.troupe.core.runtime.Readiness;
 import io.troupe.core.runtime.RuntimeSupervisor;
 import io.troupe.core.session.IntentStatus;
 import io.troupe.core.session.IntentView;
@@ -28,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -160,7 +159,7 @@ public final class FanoutRun {
     TroupeNode.Running node = TroupeNode.start(o);
     ActorSystem<RuntimeSupervisor.Command> system = node.system();
     try {
-      awaitReady(system, Duration.ofSeconds(180));
+      SessionBench.awaitReady(system, Duration.ofSeconds(180));
       ClusterSharding sharding = ClusterSharding.get(system);
       String text = "fan out " + steps + " steps of " + tools + " tools";
       drive(sharding, "warm", Math.min(n, 2000), text, timeoutS, "troupe warm-up");
@@ -224,16 +223,5 @@ public final class FanoutRun {
       long unfinished = latch.getCount();
       return new Outcome(wall, submittedS, n - unfinished - errors, errors + unfinished);
     }
-  }
-
-  private static void awaitReady(ActorSystem<RuntimeSupervisor.Command> system, Duration max) throws Exception {
-    long deadline = System.nanoTime() + max.toNanos();
-    while (System.nanoTime() < deadline) {
-      Readiness r = AskPattern.<RuntimeSupervisor.Command, Readiness>ask(system, RuntimeSupervisor.GetReadiness::new,
-          Duration.ofSeconds(5), system.scheduler()).toCompletableFuture().get(10, TimeUnit.SECONDS); // blocking-ok: main
-      if (r.ready()) return;
-      Thread.sleep(200); // blocking-ok: the driver's main thread
-    }
-    throw new IllegalStateException("the node did not become ready");
   }
 }

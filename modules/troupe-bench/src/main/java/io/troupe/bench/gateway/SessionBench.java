@@ -130,7 +130,8 @@ public final class SessionBench {
     }
   }
 
-  private static void awaitReady(ActorSystem<RuntimeSupervisor.Command> system, Duration max) throws Exception {
+  /** Polls the supervisor (from the driver's main thread) until every subsystem is ready. */
+  public static void awaitReady(ActorSystem<RuntimeSupervisor.Command> system, Duration max) throws Exception {
     long deadline = System.nanoTime() + max.toNanos();
     Readiness last = null;
     while (System.nanoTime() < deadline) {
