@@ -80,7 +80,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       Resume resume) {}
 
   /** Where a resumed run starts: its tool turns so far, what it used, and when it first started. */
-  record Resume(List<ResumedTurn> turns, IntentUsage usage, long startedNanos, int attempt) {}
+  record Resume(List<ResumedTurn> turns, IntentUsage usage, long startedNanos) {}
 
   /** A journaled tool turn: the model's calls, the results recorded, and the side effects begun. */
   record ResumedTurn(ChatMessage assistant, Map<String, ChatMessage> results, Set<String> effectsStarted) {

@@ -502,8 +502,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private void startRun(SessionState state, String intentId) {
     SessionState.IntentRecord intent = state.intent(intentId);
     AgentRun.Resume resume = intent.resumes == 0 ? null : new AgentRun.Resume(
-        intent.turns.stream().map(SessionState.ToolTurn::resumed).toList(), intent.usage, intent.startedNanos,
-        intent.resumes);
+        intent.turns.stream().map(SessionState.ToolTurn::resumed).toList(), intent.usage, intent.startedNanos);
     AgentRun.Input input = new AgentRun.Input(intentId, sessionId, intent.text, intent.traceId,
         state.recentHistory(settings.historyMessages()), resume);
     currentRun = ctx.spawnAnonymous(AgentRun.create(input, subsystems, settings, ctx.getSelf()));
