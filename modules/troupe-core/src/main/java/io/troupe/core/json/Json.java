@@ -18,7 +18,8 @@ public final class Json {
           .registerModule(new Jdk8Module())
           .registerModule(new JavaTimeModule())
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .setNodeFactory(CompactNodeFactory.INSTANCE);
 
   private Json() {}
 
@@ -39,6 +40,42 @@ public final class Json {
       return MAPPER.writeValueAsString(value);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("not serializable as JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /**
+   * The length of {@code node} written as compact JSON, counted without writing it (escapes are
+   * not counted): for size estimates on hot paths, where {@code toString()} would allocate.
+   */
+  public static int compactLength(JsonNode node) {
+    if (node == null) return 4;
+    switch (node.getNodeType()) {
+      case OBJECT -> {
+        int length = 2 + Math.max(0, node.size() - 1);
+        var fields = node.fields();
+        while (fields.hasNext()) {
+          var field = fields.next();
+          length += field.getKey().length() + 3 + compactLength(field.getValue());
+        }
+        return length;
+      }
+      case ARRAY -> {
+        int length = 2 + Math.max(0, node.size() - 1);
+        for (JsonNode element : node) length += compactLength(element);
+        return length;
+      }
+      case STRING -> {
+        return node.textValue().length() + 2;
+      }
+      case BOOLEAN -> {
+        return node.booleanValue() ? 4 : 5;
+      }
+      case NULL, MISSING -> {
+        return 4;
+      }
+      default -> {
+        return node.asText().length();
+      }
     }
   }
 

@@ -2,6 +2,7 @@ package io.troupe.llm.local;
 
 import com.typesafe.config.Config;
 import io.troupe.core.llm.ChatDelta;
+import io.troupe.core.json.Json;
 import io.troupe.core.llm.ChatMessage;
 import io.troupe.core.llm.ChatRequest;
 import io.troupe.core.llm.ChatResponse;
@@ -136,12 +137,12 @@ public final class LocalProvider implements LlmProvider {
     for (ChatMessage m : request.messages()) {
       chars += m.content().length() + 4;
       for (ToolCall call : m.toolCalls()) {
-        chars += call.name().length() + (call.arguments() == null ? 0 : call.arguments().toString().length());
+        chars += call.name().length() + (call.arguments() == null ? 0 : Json.compactLength(call.arguments()));
       }
     }
     for (ToolSpec tool : request.tools()) {
       chars += tool.name().length() + (tool.description() == null ? 0 : tool.description().length())
-          + (tool.parameters() == null ? 0 : tool.parameters().toString().length());
+          + (tool.parameters() == null ? 0 : Json.compactLength(tool.parameters()));
     }
     return tokens(chars);
   }
@@ -149,7 +150,7 @@ public final class LocalProvider implements LlmProvider {
   private static long outputTokens(ChatMessage message) {
     long chars = message.content().length();
     for (ToolCall call : message.toolCalls()) {
-      chars += call.id().length() + call.name().length() + call.arguments().toString().length();
+      chars += call.id().length() + call.name().length() + Json.compactLength(call.arguments());
     }
     return tokens(chars);
   }

@@ -1,5 +1,6 @@
 package io.troupe.llm.resilience;
 
+import io.troupe.core.json.Json;
 import io.troupe.core.llm.ChatMessage;
 import io.troupe.core.llm.ChatRequest;
 import io.troupe.core.llm.ToolCall;
@@ -15,12 +16,12 @@ public final class TokenEstimate {
       chars += m.content().length();
       for (ToolCall c : m.toolCalls()) {
         chars += c.name() == null ? 0 : c.name().length();
-        chars += c.arguments() == null ? 0 : c.arguments().toString().length();
+        chars += c.arguments() == null ? 0 : Json.compactLength(c.arguments());
       }
     }
     for (ToolSpec t : request.tools()) {
       chars += t.name().length() + (t.description() == null ? 0 : t.description().length());
-      chars += t.parameters() == null ? 0 : t.parameters().toString().length();
+      chars += t.parameters() == null ? 0 : Json.compactLength(t.parameters());
     }
     return Math.max(1, chars / Math.max(1, charsPerToken)) + Math.max(0, request.maxOutputTokens());
   }
