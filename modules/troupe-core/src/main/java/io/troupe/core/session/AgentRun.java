@@ -75,6 +75,9 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
   private record DeadlinePassed() implements Command {}
 
+  /** Sends the reports queued while handling the messages before it. */
+  private enum SendReports implements Command { INSTANCE }
+
   /** What the run needs to know about its intent; {@code resume} is null for a fresh run. */
   record Input(String intentId, String sessionId, String text, String traceId, List<ChatMessage> history,
       Resume resume) {}
@@ -145,6 +148,9 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   private long[] toolStartNanos;
   private int pending;
 
+  // Reports not sent to the session yet: the messages already in the mailbox add theirs first.
+  private final List<SessionEntity.RunProgress> unsent = new ArrayList<>();
+
   private AgentRun(
       ActorContext<Command> ctx,
       Input input,
@@ -172,6 +178,10 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         .onMessage(CallDone.class, this::onCallDone)
         .onMessage(EffectJournaled.class, this::onEffectJournaled)
         .onMessage(AnswerChecked.class, this::onAnswerChecked)
+        .onMessage(SendReports.class, msg -> {
+          sendReports();
+          return this;
+        })
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(DeadlinePassed.class, msg -> cancelling ? finishCancelled() : fail("deadline",
             "The intent did not finish within its deadline of " + settings.deadline().toMillis() + " ms.",
@@ -301,6 +311,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
   private Behavior<Command> onModelDelta(ModelDelta msg) {
     if (msg.delta().text() != null && !msg.delta().text().isEmpty()) {
+      sendReports(); // the deltas follow the steps before them
       session.tell(new SessionEntity.RunDelta(input.intentId(), msg.delta().text()));
     }
     return this;
@@ -358,7 +369,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   /** Journals the model's step; {@code toolTurn}, its tool calls, goes into the run's conversation. */
   private void recordModelStep(String status, ObjectNode detail, ChatResponse response, ChatMessage toolTurn) {
     Step step = step("model", "chat", status, modelStartNanos, detail);
-    session.tell(new SessionEntity.RunProgress(input.intentId(), "model.completed", detail, step,
+    queue(new SessionEntity.RunProgress(input.intentId(), "model.completed", detail, step,
         response == null ? null : response.usage(), false, toolTurn));
   }
 
@@ -454,6 +465,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         toolStartNanos[i] = TraceClock.nowEpochNanos();
         report("tool.started", Json.object().put("callId", c.id()).put("name", c.name()).set("arguments", c.arguments()), null);
         if (registered.isSideEffecting(c.name())) {
+          sendReports(); // the session journals the steps so far with the effect's start
           Asks.ask(getContext(), SessionEntity.EffectRecorded.class, session, settings.subsystemTimeout(),
               replyTo -> new SessionEntity.RunEffectStarting(input.intentId(), c.id(), contextOf(c).idempotencyKey(), replyTo),
               (recorded, failure) -> new EffectJournaled(thisTurn, index, failure));
@@ -464,7 +476,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         results[i] = ToolResult.failed(c.id(), c.name(),
             "denied by the guardrail (" + verdicts[i].policy() + "): " + verdicts[i].reason());
         resultMessages[i] = ChatMessage.toolResult(c.id(), c.name(), results[i].contentForModel());
-        session.tell(new SessionEntity.RunProgress(input.intentId(), null, null, null, null, false, resultMessages[i]));
+        queue(new SessionEntity.RunProgress(input.intentId(), null, null, null, null, false, resultMessages[i]));
       }
     }
     return pending == 0 ? finishToolTurn() : this;
@@ -519,7 +531,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     if (result.isError()) detail.put("error", result.error());
     else detail.set("output", result.output());
     Step step = step("tool", call.name(), result.isError() ? "error" : "ok", toolStartNanos[msg.index()], detail);
-    session.tell(new SessionEntity.RunProgress(input.intentId(), "tool.completed", detail, step, null, true,
+    queue(new SessionEntity.RunProgress(input.intentId(), "tool.completed", detail, step, null, true,
         resultMessages[msg.index()]));
     effectRunning[msg.index()] = false;
     if (cancelling) {
@@ -625,6 +637,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       }
     }
     transcript.add(ChatMessage.assistant("[cancelled] The request was cancelled before I finished it."));
+    sendReports();
     session.tell(new SessionEntity.RunFinished(input.intentId(), IntentStatus.CANCELLED,
         Outcome.failed("cancelled", "The intent was cancelled by request.", "none"), List.copyOf(transcript)));
     return Behaviors.stopped();
@@ -648,11 +661,29 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   }
 
   private void report(String eventType, JsonNode data, Step step) {
-    session.tell(new SessionEntity.RunProgress(input.intentId(), eventType, data, step, null, false, null));
+    queue(new SessionEntity.RunProgress(input.intentId(), eventType, data, step, null, false, null));
   }
 
   private void reportStep(Step step) {
-    session.tell(new SessionEntity.RunProgress(input.intentId(), null, null, step, null, false, null));
+    queue(new SessionEntity.RunProgress(input.intentId(), null, null, step, null, false, null));
+  }
+
+  /**
+   * Queues a report for the session. The reports made while handling the messages already in the
+   * mailbox go together in one {@link SessionEntity.RunProgressBatch}: fewer commands for the
+   * session, and the same order.
+   */
+  private void queue(SessionEntity.RunProgress progress) {
+    if (unsent.isEmpty()) {
+      getContext().getSelf().tell(SendReports.INSTANCE);
+    }
+    unsent.add(progress);
+  }
+
+  private void sendReports() {
+    if (unsent.isEmpty()) return;
+    session.tell(unsent.size() == 1 ? unsent.get(0) : new SessionEntity.RunProgressBatch(List.copyOf(unsent)));
+    unsent.clear();
   }
 
   private Behavior<Command> fail(String code, String message, String nextAction) {
@@ -663,6 +694,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     List<ChatMessage> transcript = status == IntentStatus.SUCCEEDED
         ? List.copyOf(messages.subList(transcriptStart, messages.size()))
         : List.of();
+    sendReports();
     session.tell(new SessionEntity.RunFinished(input.intentId(), status, outcome, transcript));
     return Behaviors.stopped();
   }

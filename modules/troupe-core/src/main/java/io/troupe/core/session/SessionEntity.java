@@ -77,6 +77,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   record RunProgress(String intentId, String eventType, JsonNode data, Step step, Usage modelUsage, boolean toolCall,
       ChatMessage message) implements Command {}
 
+  /** From the run: several {@link RunProgress} reports of one intent, in order. */
+  record RunProgressBatch(List<RunProgress> reports) implements Command {}
+
   /** From the run, before it starts a side-effecting tool call: journal it, then answer. */
   record RunEffectStarting(String intentId, String callId, String idempotencyKey, ActorRef<EffectRecorded> replyTo)
       implements Command {}
@@ -243,6 +246,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         .onCommand(Subscribe.class, this::onSubscribe)
         .onCommand(Cancel.class, this::onCancel)
         .onCommand(RunProgress.class, this::onRunProgress)
+        .onCommand(RunProgressBatch.class, this::onRunProgressBatch)
         .onCommand(RunEffectStarting.class, this::onRunEffectStarting)
         .onCommand(RunDelta.class, this::onRunDelta)
         .onCommand(RunFinished.class, this::onRunFinished)
@@ -377,9 +381,22 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private Effect<Event, SessionState> onRunProgress(SessionState state, RunProgress cmd) {
+    return buffer(state, cmd) ? journalBufferedSteps() : Effect().none();
+  }
+
+  private Effect<Event, SessionState> onRunProgressBatch(SessionState state, RunProgressBatch cmd) {
+    boolean full = false;
+    for (RunProgress report : cmd.reports()) {
+      full |= buffer(state, report);
+    }
+    return full ? journalBufferedSteps() : Effect().none();
+  }
+
+  /** Adds a step to the unjournaled batch; true when the batch must be written now. */
+  private boolean buffer(SessionState state, RunProgress cmd) {
     SessionState.IntentRecord intent = state.intent(cmd.intentId());
     if (intent == null || !cmd.intentId().equals(state.running) || currentRun == null) {
-      return Effect().none(); // a late report of a cancelled run
+      return false; // a late report of a cancelled run
     }
     long last = lastEventSeq(intent);
     IntentEvent event = cmd.eventType() == null ? null
@@ -394,12 +411,16 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     unflushedLastSeq = event != null ? event.seq() : last;
     unflushedUsage = usage != null ? usage : base;
     if (settings.journalBatchWindow().isZero() || unflushed.size() >= MAX_UNFLUSHED) {
-      return persistAll(List.of());
+      return true;
     }
     if (unflushed.size() == 1) {
       timers.startSingleTimer(FlushSteps.INSTANCE, settings.journalBatchWindow());
     }
-    return Effect().none();
+    return false;
+  }
+
+  private Effect<Event, SessionState> journalBufferedSteps() {
+    return persistAll(List.of());
   }
 
   private Effect<Event, SessionState> onFlushSteps(SessionState state, FlushSteps cmd) {
