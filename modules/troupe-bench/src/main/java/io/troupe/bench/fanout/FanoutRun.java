@@ -47,6 +47,7 @@ public final class FanoutRun {
   public static void main(Args args) throws Exception {
     String impl = args.str("impl", "troupe");
     dumpSteps = args.flag("dump-steps");
+    heapProbe = args.flag("heap-probe");
     int n = args.integer("n", 1000);
     int steps = args.integer("steps", 5);
     int tools = args.integer("tools", 3);
@@ -67,16 +68,29 @@ public final class FanoutRun {
     res.put("succeeded", r.ok);
     res.put("failed", r.failed);
     res.put("intentsPerSecond", Results.round3(r.ok / r.wallS));
+    res.put("cpuSeconds", Results.round3(r.cpuS));
+    res.put("cpuMsPerIntent", Results.round3(r.cpuS * 1000 / n));
     res.put("peakRssMiB", Results.round3(Memory.peakRssMiB()));
-    res.put("heapAfterGcMiB", Results.round3(Memory.heapAfterGcMiB()));
+    // With every session (or actor) of the run still alive, after a full GC.
+    res.put("heapAfterGcMiB", Results.round3(r.liveHeapMiB));
     res.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / (1024 * 1024));
     Results.write(out, res);
-    Log.info("%s n=%d: wall %.2fs (ideal %.2fs) ratio %.3f, ok %d failed %d, peak RSS %.0f MiB, heap after GC %.0f MiB",
-        res.get("impl").asText(), n, r.wallS, idealS, r.wallS / idealS, r.ok, r.failed,
+    Log.info("%s n=%d: wall %.2fs (ideal %.2fs) ratio %.3f, CPU %.2f ms/intent, ok %d failed %d, peak RSS %.0f MiB, heap after GC %.0f MiB",
+        res.get("impl").asText(), n, r.wallS, idealS, r.wallS / idealS, r.cpuS * 1000 / n, r.ok, r.failed,
         res.get("peakRssMiB").asDouble(), res.get("heapAfterGcMiB").asDouble());
   }
 
-  private record Outcome(double wallS, double startS, long ok, long failed) {}
+  private record Outcome(double wallS, double startS, long ok, long failed, double cpuS, double liveHeapMiB) {
+    Outcome withLiveHeap(double miB) {
+      return new Outcome(wallS, startS, ok, failed, cpuS, miB);
+    }
+  }
+
+  /** CPU time of this process, every thread (JIT and GC included), in seconds. */
+  static double processCpuSeconds() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() / 1e9 : 0;
+  }
 
   private static Outcome bare(int n, int steps, int tools, int latencyMs, long timeoutS) throws Exception {
     CountDownLatch done = new CountDownLatch(n);
@@ -90,6 +104,7 @@ public final class FanoutRun {
       String label) throws Exception {
     long[] startedAt = new long[1];
     double[] spawnS = new double[1];
+    double cpuAtStart = processCpuSeconds();
     Behavior<Void> guardian = Behaviors.setup(ctx -> {
       List<ActorRef<BarePekko.Call>> toolRefs = new ArrayList<>();
       for (int i = 0; i < tools; i++) toolRefs.add(ctx.spawn(BarePekko.tool(), "tool-" + i));
@@ -118,7 +133,9 @@ public final class FanoutRun {
       watcher.start();
       boolean all = done.await(timeoutS, TimeUnit.SECONDS); // blocking-ok: the driver's main thread
       double wall = (System.nanoTime() - startedAt[0]) / 1e9;
-      return new Outcome(wall, spawnS[0], n - done.getCount(), all ? 0 : done.getCount());
+      Outcome outcome = new Outcome(wall, spawnS[0], n - done.getCount(), all ? 0 : done.getCount(),
+          processCpuSeconds() - cpuAtStart, 0);
+      return outcome.withLiveHeap(Memory.heapAfterGcMiB()); // the session actors are still alive
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS); // blocking-ok: main thread
@@ -164,7 +181,11 @@ public final class FanoutRun {
       String text = "fan out " + steps + " steps of " + tools + " tools";
       drive(sharding, "warm", Math.min(n, 2000), text, timeoutS, "troupe warm-up");
       Outcome outcome = drive(sharding, "s", n, text, timeoutS, "troupe-" + journal);
-      if (dumpSteps) dumpSteps(sharding, "s-0");
+      outcome = outcome.withLiveHeap(Memory.heapAfterGcMiB()); // every session still in memory
+      if (dumpSteps) {
+        dumpSteps(sharding, "s-0");
+        dumpSteps(sharding, "s-" + (n - 1));
+      }
       return outcome;
     } finally {
       system.terminate();
@@ -173,6 +194,21 @@ public final class FanoutRun {
   }
 
   static boolean dumpSteps;
+  static boolean heapProbe; // a class histogram when half the intents have ended (it stops the world)
+  static long runStartEpochNanos;
+
+  /** The heap's biggest classes, after the full GC the histogram makes. */
+  private static void printHistogram() {
+    try {
+      var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+      var name = new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand");
+      String histogram = (String) server.invoke(name, "gcClassHistogram", new Object[] {new String[0]},
+          new String[] {String[].class.getName()});
+      histogram.lines().limit(30).forEach(line -> Log.info("  heap %s", line));
+    } catch (Exception e) {
+      Log.info("heap probe failed: %s", e);
+    }
+  }
 
   /** Where the time of one intent went: each step's start (from the intent's first) and duration. */
   private static void dumpSteps(ClusterSharding sharding, String sessionId) throws Exception {
@@ -180,6 +216,7 @@ public final class FanoutRun {
         .<StatusReply<IntentView>>ask(replyTo -> new SessionEntity.Get(sessionId + ".1", replyTo), Duration.ofSeconds(10))
         .toCompletableFuture().get(15, TimeUnit.SECONDS).getValue(); // blocking-ok: the driver's main thread
     long t0 = v.createdNanos();
+    Log.info("%s: created %.1f ms after the run started", sessionId, (t0 - runStartEpochNanos) / 1e6);
     for (var step : v.steps()) {
       Log.info("  %-10s %-24s start %8.1f ms  took %8.1f ms", step.kind(), step.name(),
           (step.startNanos() - t0) / 1e6, (step.endNanos() - step.startNanos()) / 1e6);
@@ -192,6 +229,10 @@ public final class FanoutRun {
     CountDownLatch latch = new CountDownLatch(n);
     Map<String, Long> codes = new ConcurrentHashMap<>();
     long start = System.nanoTime();
+    double cpuAtStart = processCpuSeconds();
+    runStartEpochNanos = io.troupe.core.trace.TraceClock.nowEpochNanos();
+    long[] finishedAt = new long[n];
+    java.util.concurrent.atomic.AtomicInteger finishedCount = new java.util.concurrent.atomic.AtomicInteger();
     double submittedS;
     try (Progress progress = new Progress(label, n)) {
       for (int i = 0; i < n; i++) {
@@ -212,6 +253,13 @@ public final class FanoutRun {
                 codes.merge(code, 1L, Long::sum);
               }
               progress.done.incrementAndGet();
+              int k = finishedCount.getAndIncrement();
+              if (heapProbe && k == n / 2 && !label.endsWith("warm-up")) {
+                Thread probe = new Thread(FanoutRun::printHistogram, "heap-probe");
+                probe.setDaemon(true);
+                probe.start();
+              }
+              if (k < n) finishedAt[k] = System.nanoTime() - start;
               latch.countDown();
             });
       }
@@ -220,8 +268,16 @@ public final class FanoutRun {
       double wall = (System.nanoTime() - start) / 1e9;
       long errors = progress.errors.get();
       if (!codes.isEmpty()) Log.info("%s: errors %s", label, codes);
+      int m = Math.min(n, finishedCount.get());
+      if (m > 0) {
+        long[] sorted = java.util.Arrays.copyOf(finishedAt, m);
+        java.util.Arrays.sort(sorted);
+        Log.info("%s: intents ended at p1 %.2fs, p10 %.2fs, p50 %.2fs, p90 %.2fs, last %.2fs", label,
+            sorted[m / 100] / 1e9, sorted[m / 10] / 1e9, sorted[m / 2] / 1e9, sorted[m * 9 / 10] / 1e9, sorted[m - 1] / 1e9);
+      }
       long unfinished = latch.getCount();
-      return new Outcome(wall, submittedS, n - unfinished - errors, errors + unfinished);
+      return new Outcome(wall, submittedS, n - unfinished - errors, errors + unfinished,
+          processCpuSeconds() - cpuAtStart, 0);
     }
   }
 }
