@@ -18,7 +18,8 @@ import java.util.List;
  * The journal events of one realistic intent, shaped as AgentRun reports them: the intent's
  * guardrail verdict, a plan, {@value #TOOL_TURNS} model turns of {@value #CALLS_PER_TURN} calculator
  * calls each (model.started, model.completed, a verdict, tool.started and tool.completed per call),
- * then the answering turn (model, answer verdict, verify, answer). 40 progress events in all.
+ * then the answering turn (model, answer verdict, verify, answer). 40 progress events (27 of them
+ * with a step), 43 events with the intent's acceptance, start and end.
  */
 final class SampleIntent {
   static final int TOOL_TURNS = 3;

@@ -56,13 +56,13 @@ public class StepHandlingBench {
     built.system().terminate();
   }
 
-  /** A new session state, then all 43 events of the sample intent (40 of them steps). */
+  /** A new session state, then all 43 events of the sample intent (40 of them IntentProgressed). */
   @Benchmark
   public Object applyWholeIntent() {
     return applyAll(wholeIntent);
   }
 
-  /** The same without the 40 steps: the difference, divided by 40, is one step. */
+  /** The same without the 40 progress events: the difference, divided by 40, is one of them. */
   @Benchmark
   public Object applyAcceptStartFinish() {
     return applyAll(withoutSteps);
