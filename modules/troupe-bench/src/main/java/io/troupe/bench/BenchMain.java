@@ -29,6 +29,9 @@ public final class BenchMain {
       "  Troupe (in-memory and H2 journal), bare Pekko and Python asyncio side by side; PNG plots with gnuplot",
       "usage: bin/bench init [--delays-ms 500,300,200,100] [--rounds 5]",
       "  supervisor start-up with four slow subsystem inits, divided by the slowest (target <= 1.05)",
+      "usage: bin/bench jmh [JMH options] [benchmark regex, e.g. GuardrailBench]",
+      "  JMH microbenchmarks of the hot path (io.troupe.bench.jmh); defaults: -f 1 -wi 3 -w 1s -i 5 -r 1s",
+      "  -rf json -rff modules/troupe-bench/results/jmh.json; -h lists JMH's options, -l the benchmarks",
       "usage: bin/bench report --file modules/troupe-bench/results/gateway-<time>/suite.json",
       "  writes that run's HTML page again (suite.html next to it) and prints its table");
 
@@ -36,6 +39,10 @@ public final class BenchMain {
     if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
       System.out.println(USAGE);
       return;
+    }
+    if (args[0].equals("jmh")) { // JMH's own options, not ours
+      io.troupe.bench.jmh.JmhMain.main(Arrays.copyOfRange(args, 1, args.length));
+      System.exit(0);
     }
     Args rest = new Args(args, 1);
     switch (args[0]) {
