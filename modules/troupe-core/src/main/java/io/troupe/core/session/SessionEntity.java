@@ -127,6 +127,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   public record IntentProgressed(String intentId, IntentEvent event, Step step, IntentUsage usage, ChatMessage message)
       implements Event {}
 
+  /** Steps journaled in one write, as one event: one journal entry instead of one per step. */
+  public record IntentProgressBatch(List<IntentProgressed> steps) implements Event {}
+
   /** A side-effecting tool call is about to run; journaled first, so a crash cannot hide it. */
   public record ToolEffectStarted(String intentId, String callId, String idempotencyKey) implements Event {}
 
@@ -429,7 +432,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /** Journals the steps not yet journaled, then {@code events}, in one write; publishes the steps once written. */
   private EffectBuilder<Event, SessionState> persistAll(List<? extends Event> events) {
-    List<Event> all = new ArrayList<>(unflushed);
+    List<Event> all = new ArrayList<>(events.size() + 1);
+    if (unflushed.size() == 1) all.add(unflushed.get(0));
+    else if (!unflushed.isEmpty()) all.add(new IntentProgressBatch(List.copyOf(unflushed)));
     all.addAll(events);
     List<IntentProgressed> steps = List.copyOf(unflushed);
     unflushed.clear();
@@ -643,20 +648,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           intent.startedNanos = e.startedNanos();
           return state;
         })
-        .onEvent(IntentProgressed.class, (state, e) -> {
-          SessionState.IntentRecord intent = state.intent(e.intentId());
-          if (e.event() != null) intent.events.add(e.event());
-          if (e.step() != null) intent.steps.add(e.step());
-          if (e.usage() != null) {
-            state.usage = state.usage.plus(e.usage().minus(intent.usage));
-            intent.usage = e.usage();
-          }
-          ChatMessage m = e.message();
-          if (m != null && m.role() == ChatMessage.Role.ASSISTANT) {
-            intent.turns.add(new SessionState.ToolTurn(m));
-          } else if (m != null && m.role() == ChatMessage.Role.TOOL && !intent.turns.isEmpty()) {
-            intent.turns.get(intent.turns.size() - 1).results.put(m.toolCallId(), m);
-          }
+        .onEvent(IntentProgressed.class, SessionEntity::applyProgress)
+        .onEvent(IntentProgressBatch.class, (state, batch) -> {
+          batch.steps().forEach(e -> applyProgress(state, e));
           return state;
         })
         .onEvent(ToolEffectStarted.class, (state, e) -> {
@@ -683,5 +677,22 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           return state;
         })
         .build();
+  }
+
+  private static SessionState applyProgress(SessionState state, IntentProgressed e) {
+    SessionState.IntentRecord intent = state.intent(e.intentId());
+    if (e.event() != null) intent.events.add(e.event());
+    if (e.step() != null) intent.steps.add(e.step());
+    if (e.usage() != null) {
+      state.usage = state.usage.plus(e.usage().minus(intent.usage));
+      intent.usage = e.usage();
+    }
+    ChatMessage m = e.message();
+    if (m != null && m.role() == ChatMessage.Role.ASSISTANT) {
+      intent.turns.add(new SessionState.ToolTurn(m));
+    } else if (m != null && m.role() == ChatMessage.Role.TOOL && !intent.turns.isEmpty()) {
+      intent.turns.get(intent.turns.size() - 1).results.put(m.toolCallId(), m);
+    }
+    return state;
   }
 }

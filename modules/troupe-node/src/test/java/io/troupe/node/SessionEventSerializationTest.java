@@ -1,0 +1,49 @@
+package io.troupe.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.troupe.core.json.Json;
+import io.troupe.core.llm.ChatMessage;
+import io.troupe.core.session.IntentEvent;
+import io.troupe.core.session.IntentUsage;
+import io.troupe.core.session.SessionEntity;
+import io.troupe.core.session.Step;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** The session's journal events survive the journal's serializer (the node's serialization.conf). */
+class SessionEventSerializationTest {
+  private static final ActorTestKit testKit = ActorTestKit.create("serialization",
+      ConfigFactory.parseResources("serialization.conf").withFallback(ConfigFactory.defaultReference()));
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  @Test
+  void aBatchOfStepsIsOneEventAndReadsBackEqual() {
+    var detail = Json.object().put("callId", "call_1").put("name", "calculator").put("ok", true);
+    detail.set("arguments", Json.object().put("expression", "1+2"));
+    var first = new SessionEntity.IntentProgressed("s.1", new IntentEvent(3, "tool.completed", 42L, detail),
+        new Step(4, "tool", "calculator", "ok", 40L, 42L, detail, "span1", "root1"),
+        IntentUsage.NONE.plusToolCall(), ChatMessage.toolResult("call_1", "calculator", "3"));
+    var second = new SessionEntity.IntentProgressed("s.1", null,
+        new Step(5, "verify", "tool_results", "ok", 43L, 44L, Json.object().put("calls", 1), "span2", "root1"),
+        null, null);
+    var batch = new SessionEntity.IntentProgressBatch(List.of(first, second));
+
+    var serialization = SerializationExtension.get(testKit.system().classicSystem());
+    var serializer = serialization.findSerializerFor(batch);
+    assertTrue(serializer.getClass().getSimpleName().contains("Cbor"), serializer.getClass().getName());
+    byte[] bytes = serialization.serialize(batch).get();
+    Object back = serialization.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, batch)).get();
+    assertEquals(batch, back);
+  }
+}
