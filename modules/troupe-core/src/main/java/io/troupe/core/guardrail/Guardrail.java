@@ -33,6 +33,12 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   public record CheckToolCall(String intentId, ToolCall call, ActorRef<Verdict> replyTo) implements Command {}
 
+  /** The calls of one tool turn, checked together: one verdict per call, in call order. */
+  public record CheckToolCalls(String intentId, List<ToolCall> calls, ActorRef<ToolCallVerdicts> replyTo)
+      implements Command {}
+
+  public record ToolCallVerdicts(List<Verdict> verdicts) implements CborSerializable {}
+
   public record CheckAnswer(String intentId, String answer, ActorRef<Verdict> replyTo) implements Command {}
 
   public static Behavior<Command> create(GuardrailPolicy policy) {
@@ -60,6 +66,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
         .onMessage(CheckIntent.class, m -> reply(m.replyTo(), checkIntent(m.text())))
         .onMessage(CheckPlan.class, this::onCheckPlan)
         .onMessage(CheckToolCall.class, m -> reply(m.replyTo(), checkToolCall(m.call())))
+        .onMessage(CheckToolCalls.class, this::onCheckToolCalls)
         .onMessage(CheckAnswer.class, m -> reply(m.replyTo(), checkAnswer(m.answer())))
         .build();
   }
@@ -89,6 +96,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
       else removed.add(tool.name());
     }
     m.replyTo().tell(new PlanVerdict(List.copyOf(allowed), List.copyOf(removed)));
+    return this;
+  }
+
+  private Behavior<Command> onCheckToolCalls(CheckToolCalls m) {
+    List<Verdict> verdicts = new ArrayList<>(m.calls().size());
+    for (ToolCall call : m.calls()) verdicts.add(checkToolCall(call));
+    m.replyTo().tell(new ToolCallVerdicts(List.copyOf(verdicts)));
     return this;
   }
 

@@ -67,6 +67,9 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
   private record CallChecked(int turn, int index, Verdict verdict, Throwable failure) implements Command {}
 
+  private record CallsChecked(int turn, List<Integer> indices, Guardrail.ToolCallVerdicts verdicts, Throwable failure)
+      implements Command {}
+
   private record CallDone(int turn, int index, ToolResult result, Throwable failure) implements Command {}
 
   private record EffectJournaled(int turn, int index, Throwable failure) implements Command {}
@@ -175,6 +178,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         .onMessage(ModelReplied.class, this::onModelReplied)
         .onMessage(ModelDelta.class, this::onModelDelta)
         .onMessage(CallChecked.class, this::onCallChecked)
+        .onMessage(CallsChecked.class, this::onCallsChecked)
         .onMessage(CallDone.class, this::onCallDone)
         .onMessage(EffectJournaled.class, this::onEffectJournaled)
         .onMessage(AnswerChecked.class, this::onAnswerChecked)
@@ -393,8 +397,9 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     toolStartNanos = new long[n];
     pending = 0;
     int thisTurn = turn;
+    List<Integer> toCheck = new ArrayList<>(n);
+    long checkStart = TraceClock.nowEpochNanos();
     for (int i = 0; i < n; i++) {
-      int index = i;
       ToolCall call = calls.get(i);
       if (known.containsKey(call.id())) {
         verdicts[i] = Verdict.allow();
@@ -404,13 +409,28 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         unsettled[i] = true;
       } else {
         pending++;
-        checkStartNanos[i] = TraceClock.nowEpochNanos();
-        Asks.ask(getContext(), Verdict.class, subsystems.guardrail(), settings.guardrailTimeout(),
-            replyTo -> new Guardrail.CheckToolCall(input.intentId(), call, replyTo),
-            (verdict, failure) -> new CallChecked(thisTurn, index, verdict, failure));
+        checkStartNanos[i] = checkStart;
+        toCheck.add(i);
       }
     }
-    return pending == 0 ? runAllowedCalls() : this;
+    if (toCheck.isEmpty()) {
+      return runAllowedCalls();
+    }
+    // One check for the whole turn: a verdict per call.
+    List<ToolCall> checked = toCheck.stream().map(calls::get).toList();
+    Asks.ask(getContext(), Guardrail.ToolCallVerdicts.class, subsystems.guardrail(), settings.guardrailTimeout(),
+        replyTo -> new Guardrail.CheckToolCalls(input.intentId(), checked, replyTo),
+        (answer, failure) -> new CallsChecked(thisTurn, List.copyOf(toCheck), answer, failure));
+    return this;
+  }
+
+  private Behavior<Command> onCallsChecked(CallsChecked msg) {
+    for (int k = 0; k < msg.indices().size(); k++) {
+      Verdict verdict = msg.verdicts() == null ? null : msg.verdicts().verdicts().get(k);
+      Behavior<Command> next = onCallChecked(new CallChecked(msg.turn(), msg.indices().get(k), verdict, msg.failure()));
+      if (next != this) return next; // the run failed, or the turn went on
+    }
+    return this;
   }
 
   private static List<ToolCall> ensureIds(List<ToolCall> calls) {

@@ -82,4 +82,19 @@ class GuardrailTest {
     assertEquals(List.of("calculator"), plan.allowed().stream().map(ToolSpec::name).toList());
     assertEquals(List.of("current_time"), plan.removed());
   }
+
+  @Test
+  void theCallsOfATurnAreCheckedTogetherOneVerdictEachInOrder() {
+    var guardrail = guardrail("");
+    TestProbe<Guardrail.ToolCallVerdicts> probe = testKit.createTestProbe();
+    guardrail.tell(new Guardrail.CheckToolCalls("s.1", java.util.List.of(
+        new ToolCall("c1", "sql_query", Json.parse("{\"sql\":\"SELECT 1\"}")),
+        new ToolCall("c2", "sql_query", Json.parse("{\"sql\":\"DROP TABLE customers\"}")),
+        new ToolCall("c3", "sql_query", Json.parse("{\"sql\":\"select 2\"}"))), probe.getRef()));
+    var verdicts = probe.receiveMessage().verdicts();
+    assertEquals(3, verdicts.size());
+    assertTrue(verdicts.get(0).isAllow());
+    assertEquals("sql-read-only", verdicts.get(1).policy());
+    assertTrue(verdicts.get(2).isAllow());
+  }
 }
