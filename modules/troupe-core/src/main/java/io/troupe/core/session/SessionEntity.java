@@ -124,6 +124,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   public record IntentProgressed(String intentId, IntentEvent event, Step step, IntentUsage usage, ChatMessage message)
       implements Event {}
 
+  /** Steps of a run journaled in one write: one journal row for them all (H2 pays per row). */
+  public record IntentStepsRecorded(List<IntentProgressed> steps) implements Event {}
+
   /** A side-effecting tool call is about to run; journaled first, so a crash cannot hide it. */
   public record ToolEffectStarted(String intentId, String callId, String idempotencyKey) implements Event {}
 
@@ -408,7 +411,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /** Journals the steps not yet journaled, then {@code events}, in one write; publishes the steps once written. */
   private EffectBuilder<Event, SessionState> persistAll(List<? extends Event> events) {
-    List<Event> all = new ArrayList<>(unflushed);
+    List<Event> all = new ArrayList<>();
+    if (unflushed.size() == 1) all.add(unflushed.get(0));
+    if (unflushed.size() > 1) all.add(new IntentStepsRecorded(List.copyOf(unflushed)));
     all.addAll(events);
     List<IntentProgressed> steps = List.copyOf(unflushed);
     unflushed.clear();
@@ -622,20 +627,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           intent.startedNanos = e.startedNanos();
           return state;
         })
-        .onEvent(IntentProgressed.class, (state, e) -> {
-          SessionState.IntentRecord intent = state.intent(e.intentId());
-          if (e.event() != null) intent.events.add(e.event());
-          if (e.step() != null) intent.steps.add(e.step());
-          if (e.usage() != null) {
-            state.usage = state.usage.plus(e.usage().minus(intent.usage));
-            intent.usage = e.usage();
-          }
-          ChatMessage m = e.message();
-          if (m != null && m.role() == ChatMessage.Role.ASSISTANT) {
-            intent.turns.add(new SessionState.ToolTurn(m));
-          } else if (m != null && m.role() == ChatMessage.Role.TOOL && !intent.turns.isEmpty()) {
-            intent.turns.get(intent.turns.size() - 1).results.put(m.toolCallId(), m);
-          }
+        .onEvent(IntentProgressed.class, SessionEntity::progressed)
+        .onEvent(IntentStepsRecorded.class, (state, e) -> {
+          e.steps().forEach(step -> progressed(state, step));
           return state;
         })
         .onEvent(ToolEffectStarted.class, (state, e) -> {
@@ -662,5 +656,22 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           return state;
         })
         .build();
+  }
+
+  private static SessionState progressed(SessionState state, IntentProgressed e) {
+    SessionState.IntentRecord intent = state.intent(e.intentId());
+    if (e.event() != null) intent.events.add(e.event());
+    if (e.step() != null) intent.steps.add(e.step());
+    if (e.usage() != null) {
+      state.usage = state.usage.plus(e.usage().minus(intent.usage));
+      intent.usage = e.usage();
+    }
+    ChatMessage m = e.message();
+    if (m != null && m.role() == ChatMessage.Role.ASSISTANT) {
+      intent.turns.add(new SessionState.ToolTurn(m));
+    } else if (m != null && m.role() == ChatMessage.Role.TOOL && !intent.turns.isEmpty()) {
+      intent.turns.get(intent.turns.size() - 1).results.put(m.toolCallId(), m);
+    }
+    return state;
   }
 }
