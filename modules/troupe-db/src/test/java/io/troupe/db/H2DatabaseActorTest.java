@@ -92,6 +92,18 @@ class H2DatabaseActorTest extends DatabaseActorContract {
   }
 
   @Test
+  void journalEventsOfUpTo16KiBStayInTheirRow() throws Exception {
+    Map<String, Object> settings = sharedDatabase();
+    ready(settings);
+    try (Connection admin = admin(settings);
+        java.sql.ResultSet rs = admin.createStatement().executeQuery(
+            "SELECT SETTING_VALUE FROM INFORMATION_SCHEMA.SETTINGS WHERE SETTING_NAME = 'MAX_LENGTH_INPLACE_LOB'")) {
+      assertTrue(rs.next());
+      assertEquals("16384", rs.getString(1));
+    }
+  }
+
+  @Test
   void aFailedInitIsRetriedOnTheSameActor() throws Exception {
     Path dataDir = tempDir.resolve("blocked");
     Files.writeString(dataDir, "a file where the data directory should be");
@@ -132,7 +144,7 @@ class H2DatabaseActorTest extends DatabaseActorContract {
         database.tell(new Lifecycle.Init(initProbe.getRef()));
         assertTrue(initProbe.receiveMessage(INIT_WAIT).isOk());
         try (Connection admin = admin(settings)) {
-          assertEquals(1L, adminCount(admin, quote(journalSchema(settings)) + ".\"flyway_schema_history\" WHERE \"type\" = 'SQL'"), "migrated once");
+          assertEquals(2L, adminCount(admin, quote(journalSchema(settings)) + ".\"flyway_schema_history\" WHERE \"type\" = 'SQL'"), "migrated once");
         }
         TestProbe<StatusReply<QueryResult>> probe = system.createTestProbe();
         database.tell(new ReadOnlyQuery("SELECT COUNT(*) FROM orders", List.of(), 10, Duration.ofSeconds(5), probe.getRef()));

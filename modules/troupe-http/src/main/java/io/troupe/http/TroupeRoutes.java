@@ -7,6 +7,7 @@ import io.troupe.http.documents.DocumentRoutes;
 import io.troupe.http.health.HealthRoutes;
 import io.troupe.http.intents.IntentRoutes;
 import io.troupe.http.security.Access;
+import io.troupe.http.security.Caller;
 import io.troupe.http.security.SecuritySettings;
 import io.troupe.http.support.ApiError;
 import io.troupe.http.support.ErrorHandlers;
@@ -14,6 +15,7 @@ import io.troupe.http.support.JsonResponses;
 import io.troupe.http.support.LoadShedder;
 import io.troupe.http.support.ReadinessGate;
 import io.troupe.http.tools.ToolRoutes;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -40,11 +42,16 @@ public final class TroupeRoutes {
     ToolRoutes tools = new ToolRoutes(backends, settings, system.scheduler());
     DocumentRoutes documents = new DocumentRoutes(backends, settings, system.scheduler());
     Access access = new Access(security, System::nanoTime);
+    Function<Caller, Route> callerRoutes =
+        caller -> concat(intents.route(caller), tools.route(caller), documents.route(caller));
+    // Built once, not per request: the routes of the caller without auth, and the sealed whole.
+    Route implicitCallerRoutes = callerRoutes.apply(Caller.IMPLICIT);
     Route all = concat(
         new HealthRoutes(readiness, backends.llm(), settings.askTimeout(), system.scheduler(), retryAfter).route(),
-        access.authenticated(caller -> concat(intents.route(caller), tools.route(caller), documents.route(caller))));
+        access.authenticated(caller -> caller == Caller.IMPLICIT ? implicitCallerRoutes : callerRoutes.apply(caller)));
+    Route sealed = all.seal(ErrorHandlers.rejectionHandler(), ErrorHandlers.exceptionHandler(retryAfter));
     return withRequestTimeoutResponse(
         request -> JsonResponses.error(ApiError.unavailable("the request took too long; retry shortly", retryAfter)),
-        () -> all.seal(ErrorHandlers.rejectionHandler(), ErrorHandlers.exceptionHandler(retryAfter)));
+        () -> sealed);
   }
 }

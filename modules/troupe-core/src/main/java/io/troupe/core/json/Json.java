@@ -79,6 +79,15 @@ public final class Json {
     }
   }
 
+  /** As {@link #write}, straight to UTF-8 bytes (no intermediate String). */
+  public static byte[] writeBytes(Object value) {
+    try {
+      return MAPPER.writeValueAsBytes(value);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("not serializable as JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
   public static JsonNode parse(String text) {
     try {
       return MAPPER.readTree(text);

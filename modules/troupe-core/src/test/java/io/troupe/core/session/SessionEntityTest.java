@@ -34,6 +34,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -79,6 +80,12 @@ class SessionEntityTest {
   private IntentView await(ActorRef<SessionEntity.Command> session, String intentId) {
     TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
     session.tell(new SessionEntity.AwaitTerminal(intentId, probe.getRef()));
+    return probe.receiveMessage(Duration.ofSeconds(5)).getValue();
+  }
+
+  private IntentView get(ActorRef<SessionEntity.Command> session, String intentId) {
+    TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
+    session.tell(new SessionEntity.Get(intentId, probe.getRef()));
     return probe.receiveMessage(Duration.ofSeconds(5)).getValue();
   }
 
@@ -450,6 +457,32 @@ class SessionEntityTest {
       last = seq;
     }
     assertTrue(last > 12, "tool.completed, model.started, model.completed, the verdict and the end: " + last);
+  }
+
+  @Test
+  void theStepsOfOneWriteAreOneJournalEventAndComeBackOnRecovery() {
+    var session = session("troupe.agent.journal-batch-window = 1h");
+    IntentView accepted = submit(session, "What is 1+1?", null);
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(toolCalls(call("c1", "calculator", "{\"expression\":\"1+1\"}")));
+    var exec = tools.expectMessageClass(ToolRegistry.Execute.class);
+    exec.replyTo().tell(ToolResult.ok("c1", "calculator", Json.object().put("result", 2)));
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("2"));
+    IntentView done = await(session, accepted.id());
+
+    // Accepted and started in the submit's write; every step, then the end, in the last one.
+    List<Object> journal = PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId);
+    assertEquals(List.of(SessionEntity.IntentAccepted.class, SessionEntity.IntentStarted.class,
+        SessionEntity.IntentProgressBatch.class, SessionEntity.IntentFinished.class),
+        journal.stream().map(Object::getClass).toList());
+    assertTrue(((SessionEntity.IntentProgressBatch) journal.get(2)).steps().size() > 8);
+
+    testKit.stop(session);
+    IntentView recovered = get(session(""), accepted.id());
+    // As text: a JSON number may come back from the journal as another numeric node.
+    assertEquals(done.steps().toString(), recovered.steps().toString());
+    assertEquals(done.usage(), recovered.usage());
+    assertEquals("2", recovered.outcome().answer());
   }
 
   @Test

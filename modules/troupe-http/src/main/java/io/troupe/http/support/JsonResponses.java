@@ -27,7 +27,7 @@ public final class JsonResponses {
   public static HttpResponse json(int status, JsonNode body) {
     return HttpResponse.create()
         .withStatus(StatusCodes.get(status))
-        .withEntity(ContentTypes.APPLICATION_JSON, Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        .withEntity(ContentTypes.APPLICATION_JSON, Json.writeBytes(body));
   }
 
   public static HttpResponse json(int status, JsonNode body, List<HttpHeader> headers) {
