@@ -105,10 +105,13 @@ def main():
     for n in args.n:
         gc.collect()
         print(f"asyncio: N={n:,} ...", file=sys.stderr, flush=True)
+        cpu0 = time.process_time()
         wall, created = asyncio.run(run(n, args.steps, latency, args.tools))
+        cpu = time.process_time() - cpu0
         r = {"impl": "python-asyncio", "n": n, "steps": args.steps, "latencyMs": args.latency_ms, "tools": args.tools,
              "wallSeconds": round(wall, 3), "wallOverIdeal": round(wall / ideal, 3),
              "peakRssMiB": round(peak_rss_mib(), 1), "createSeconds": round(created, 3),
+             "cpuMsPerIntent": round(cpu * 1000 / n, 3),
              "python": sys.version.split()[0]}
         print(json.dumps(r), flush=True)
         results.append(r)

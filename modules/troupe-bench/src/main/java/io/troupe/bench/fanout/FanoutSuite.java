@@ -51,7 +51,7 @@ public final class FanoutSuite {
 
     ArrayNode all = Json.array();
     for (int n : ns) {
-      String xmx = n >= 1_000_000 ? args.str("xmx-1m", "12g") : n >= 100_000 ? args.str("xmx-100k", "3g") : "1g";
+      String xmx = n >= 1_000_000 ? args.str("xmx-1m", "12g") : n >= 100_000 ? args.str("xmx-100k", "8g") : "1g";
       List<String> common = List.of("--n", "" + n, "--steps", "" + steps, "--tools", "" + tools, "--latency-ms",
           "" + latencyMs, "--timeout-s", "" + timeoutS);
       run(all, runDir, "bare", n, xmx, common, List.of("--impl", "bare"), timeoutS);
@@ -125,21 +125,23 @@ public final class FanoutSuite {
 
   private static String table(ArrayNode all, List<Integer> ns) {
     StringBuilder sb = new StringBuilder();
-    sb.append("| N | implementation | wall (s) | wall/ideal | vs bare Pekko | vs asyncio | peak RSS (MiB) | heap after GC (MiB) | intents/s |\n");
-    sb.append("|---|---|---|---|---|---|---|---|---|\n");
+    sb.append("| N | implementation | wall (s) | wall/ideal | vs bare Pekko | vs asyncio | CPU ms/intent | peak RSS (MiB) | heap after GC (MiB) | intents/s |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
     for (int n : ns) {
       JsonNode bare = find(all, "bare", n);
       JsonNode py = find(all, "python-asyncio", n);
       for (JsonNode r : all) {
         if (r.path("n").asInt() != n) continue;
         if (r.path("failedRun").asBoolean()) {
-          sb.append(String.format(Locale.ROOT, "| %,d | %s | did not finish | | | | | | |%n", n, r.path("impl").asText()));
+          sb.append(String.format(Locale.ROOT, "| %,d | %s | did not finish | | | | | | | |%n", n, r.path("impl").asText()));
           continue;
         }
         double wall = r.path("wallSeconds").isMissingNode() ? r.path("wallS").asDouble() : r.path("wallSeconds").asDouble();
-        sb.append(String.format(Locale.ROOT, "| %,d | %s | %.2f | %.3f | %s | %s | %.0f | %s | %s |%n", n,
+        sb.append(String.format(Locale.ROOT, "| %,d | %s | %.2f | %.3f | %s | %s | %s | %.0f | %s | %s |%n", n,
             r.path("impl").asText(), wall, r.path("wallOverIdeal").asDouble(),
-            ratio(wall, bare), ratio(wall, py), r.path("peakRssMiB").asDouble(),
+            ratio(wall, bare), ratio(wall, py),
+            r.has("cpuMsPerIntent") ? String.format(Locale.ROOT, "%.2f", r.path("cpuMsPerIntent").asDouble()) : "",
+            r.path("peakRssMiB").asDouble(),
             r.has("heapAfterGcMiB") ? String.format(Locale.ROOT, "%.0f", r.path("heapAfterGcMiB").asDouble()) : "",
             r.has("intentsPerSecond") ? String.format(Locale.ROOT, "%.0f", r.path("intentsPerSecond").asDouble()) : ""));
       }
