@@ -341,15 +341,43 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
               + " waiting, the most it takes; try again later or do without it"));
       return this;
     }
+    CompletionStage<JsonNode> started = null;
+    if (busy < entry.maxConcurrent() && entry.tool().kind() == Tool.Kind.ASYNC) {
+      started = start(entry.tool(), args, m.context());
+      CompletableFuture<JsonNode> done = completedNow(started);
+      if (done != null) {
+        // A tool that computed its answer at once: answered now, with no timer and no slot to free.
+        m.replyTo().tell(done.handle((output, error) -> resultOf(callId, name, output, error)).getNow(null));
+        return this;
+      }
+    }
     long runId = nextRunId++;
     running.put(runId, new Running(m, entry, args));
     timers.startSingleTimer(runId, new TimedOut(runId), entry.timeout());
-    if (busy < entry.maxConcurrent()) {
+    if (started != null) {
+      launch(runId, started);
+    } else if (busy < entry.maxConcurrent()) {
       launch(runId);
     } else {
       queue.addLast(runId);
     }
     return this;
+  }
+
+  /** The stage as a future when it has completed already, else null. */
+  private static CompletableFuture<JsonNode> completedNow(CompletionStage<JsonNode> stage) {
+    try {
+      CompletableFuture<JsonNode> future = stage.toCompletableFuture();
+      return future.isDone() ? future : null;
+    } catch (UnsupportedOperationException e) {
+      return null;
+    }
+  }
+
+  private static ToolResult resultOf(String callId, String name, JsonNode output, Throwable error) {
+    return error == null
+        ? ToolResult.ok(callId, name, output == null ? NullNode.getInstance() : output)
+        : ToolResult.failed(callId, name, errorMessage(error));
   }
 
   private Behavior<ToolRegistry.Command> onReconcile(ToolRegistry.Reconcile m) {
@@ -387,10 +415,14 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
 
   private void launch(long runId) {
     Running run = running.get(runId);
+    launch(runId, start(run.entry.tool(), run.args, run.request.context()));
+  }
+
+  private void launch(long runId, CompletionStage<JsonNode> started) {
+    Running run = running.get(runId);
     run.started = true;
     inFlight.merge(run.name(), 1, Integer::sum);
-    getContext().pipeToSelf(start(run.entry.tool(), run.args, run.request.context()),
-        (output, error) -> new Finished(runId, output, error));
+    getContext().pipeToSelf(started, (output, error) -> new Finished(runId, output, error));
   }
 
   /** Frees a slot of {@code name} and starts the next waiting call, if any. */
@@ -429,10 +461,7 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
     }
     timers.cancel(m.runId());
     release(run.name());
-    ToolResult result = m.error() == null
-        ? ToolResult.ok(run.callId(), run.name(), m.output() == null ? NullNode.getInstance() : m.output())
-        : ToolResult.failed(run.callId(), run.name(), errorMessage(m.error()));
-    run.request.replyTo().tell(result);
+    run.request.replyTo().tell(resultOf(run.callId(), run.name(), m.output(), m.error()));
     return this;
   }
 

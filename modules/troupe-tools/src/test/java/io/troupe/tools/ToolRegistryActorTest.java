@@ -384,4 +384,25 @@ class ToolRegistryActorTest {
     assertEquals(List.of("calculator", "current_time", "http_fetch"),
         reply.receiveMessage().tools().stream().map(ToolSpec::name).toList());
   }
+
+  @Test
+  void aToolThatAnswersAtOnceTakesNoSlot() {
+    // One slot and no queue: a second call arriving while the first held its slot would be refused.
+    Config oneSlot = ConfigFactory.parseString("tools.defaults { max-concurrent = 1, max-queue = 0 }").withFallback(TROUPE);
+    ActorRef<ToolRegistry.Command> registry =
+        testKit.spawn(ToolRegistryActor.create(oneSlot, vectorStore.ref(), database.ref(), List.of()));
+    TestProbe<Lifecycle.Initialized> init = testKit.createTestProbe();
+    registry.tell(new Lifecycle.Init(init.ref()));
+    init.receiveMessage();
+    TestProbe<ToolResult> reply = testKit.createTestProbe();
+    for (int i = 0; i < 5; i++) {
+      registry.tell(new ToolRegistry.Execute(new ToolCall("c" + i, "calculator",
+          Json.object().put("expression", i + " + 1")), CONTEXT, reply.ref()));
+    }
+    for (int i = 0; i < 5; i++) {
+      ToolResult result = reply.receiveMessage();
+      assertFalse(result.isError(), result.error());
+      assertEquals(i + 1, result.output().get("result").asInt());
+    }
+  }
 }
