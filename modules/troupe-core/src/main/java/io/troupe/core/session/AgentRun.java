@@ -6,6 +6,7 @@ import io.troupe.core.actor.Asks;
 import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.guardrail.Verdict;
 import io.troupe.core.json.Json;
+import io.troupe.core.json.WellFormed;
 import io.troupe.core.llm.ChatDelta;
 import io.troupe.core.llm.ChatMessage;
 import io.troupe.core.llm.ChatRequest;
@@ -316,7 +317,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   private Behavior<Command> onModelDelta(ModelDelta msg) {
     if (msg.delta().text() != null && !msg.delta().text().isEmpty()) {
       sendReports(); // the deltas follow the steps before them
-      session.tell(new SessionEntity.RunDelta(input.intentId(), msg.delta().text()));
+      session.tell(new SessionEntity.RunDelta(input.intentId(), WellFormed.text(msg.delta().text())));
     }
     return this;
   }
@@ -338,7 +339,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       String code = failure.code().name().toLowerCase(Locale.ROOT);
       return fail(code, failure.message(), "retry_later");
     }
-    ChatResponse response = msg.result().response();
+    ChatResponse response = wellFormed(msg.result().response());
     ObjectNode detail = Json.object()
         .put("call", msg.call())
         .put("finishReason", response.finishReason().name().toLowerCase(Locale.ROOT))
@@ -368,6 +369,30 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       return beginToolTurn(toolTurn, Map.of(), Set.of());
     }
     return checkAnswer(response.message().content());
+  }
+
+  // What a model or a tool sends becomes journaled: its text must be encodable (WellFormed).
+
+  private static ChatResponse wellFormed(ChatResponse response) {
+    ChatMessage m = response.message();
+    String content = WellFormed.text(m.content());
+    boolean changed = content != m.content();
+    List<ToolCall> calls = new ArrayList<>(m.toolCalls().size());
+    for (ToolCall c : m.toolCalls()) {
+      ToolCall clean = new ToolCall(WellFormed.text(c.id()), WellFormed.text(c.name()), WellFormed.json(c.arguments()));
+      changed |= clean.id() != c.id() || clean.name() != c.name() || clean.arguments() != c.arguments();
+      calls.add(clean);
+    }
+    if (!changed) return response;
+    ChatMessage clean = new ChatMessage(m.role(), content, calls, m.toolCallId(), m.name());
+    return new ChatResponse(clean, response.usage(), response.finishReason(), response.model(), response.provider());
+  }
+
+  private static ToolResult wellFormed(ToolResult result) {
+    JsonNode output = WellFormed.json(result.output());
+    String error = WellFormed.text(result.error());
+    return output == result.output() && error == result.error() ? result
+        : new ToolResult(result.callId(), result.name(), output, error);
   }
 
   /** Journals the model's step; {@code toolTurn}, its tool calls, goes into the run's conversation. */
@@ -542,7 +567,7 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
     ToolCall call = calls.get(msg.index());
     ToolResult result = msg.failure() != null
         ? ToolResult.failed(call.id(), call.name(), "the tool did not answer within " + settings.toolTimeout().toMillis() + " ms")
-        : msg.result();
+        : wellFormed(msg.result());
     results[msg.index()] = result;
     resultMessages[msg.index()] = ChatMessage.toolResult(call.id(), call.name(), result.contentForModel());
     ObjectNode detail = Json.object().put("callId", call.id()).put("name", call.name()).put("ok", !result.isError());

@@ -591,4 +591,25 @@ class SessionEntityTest {
   private static <T> T last(List<T> list) {
     return list.get(list.size() - 1);
   }
+
+  @Test
+  void brokenUnicodeFromAModelOrATool_IsJournaledAsReplacementCharacters() {
+    // A lone surrogate (a JSON "\\ud800" escape from a provider, a fetched page) cannot be serialized:
+    // left as it is, the journal would refuse the step and stop the session.
+    var session = session("");
+    IntentView accepted = submit(session, "What is 1 + 1?", null);
+    answerToolList();
+    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(
+        toolCalls(call("call_1", "calculator", "{\"expression\":\"1 + 1 \\ud800\"}")));
+    var exec = tools.expectMessageClass(ToolRegistry.Execute.class);
+    assertEquals("1 + 1 \ufffd", exec.call().arguments().get("expression").asText());
+    exec.replyTo().tell(ToolResult.ok("call_1", "calculator", Json.object().put("note", "two \udc00")));
+    var next = llm.expectMessageClass(LlmGateway.Chat.class);
+    assertTrue(last(next.request().messages()).content().contains("two \ufffd"));
+    next.replyTo().tell(text("It is 2 \ud83d\ude00 \ud800."));
+
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.SUCCEEDED, done.status());
+    assertEquals("It is 2 \ud83d\ude00 \ufffd.", done.outcome().answer(), "a valid pair is kept");
+  }
 }
