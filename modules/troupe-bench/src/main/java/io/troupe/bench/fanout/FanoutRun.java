@@ -12,11 +12,14 @@ import io.troupe.core.runtime.RuntimeSupervisor;
 import io.troupe.core.session.IntentStatus;
 import io.troupe.core.session.IntentView;
 import io.troupe.core.session.SessionEntity;
+import io.troupe.core.trace.TraceClock;
 import io.troupe.node.TroupeNode;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.management.ObjectName;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -88,7 +93,7 @@ public final class FanoutRun {
 
   /** CPU time of this process, every thread (JIT and GC included), in seconds. */
   static double processCpuSeconds() {
-    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    var os = ManagementFactory.getOperatingSystemMXBean();
     return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() / 1e9 : 0;
   }
 
@@ -200,8 +205,8 @@ public final class FanoutRun {
   /** The heap's biggest classes, after the full GC the histogram makes. */
   private static void printHistogram() {
     try {
-      var server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
-      var name = new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand");
+      var server = ManagementFactory.getPlatformMBeanServer();
+      var name = new ObjectName("com.sun.management:type=DiagnosticCommand");
       String histogram = (String) server.invoke(name, "gcClassHistogram", new Object[] {new String[0]},
           new String[] {String[].class.getName()});
       histogram.lines().limit(30).forEach(line -> Log.info("  heap %s", line));
@@ -230,9 +235,9 @@ public final class FanoutRun {
     Map<String, Long> codes = new ConcurrentHashMap<>();
     long start = System.nanoTime();
     double cpuAtStart = processCpuSeconds();
-    runStartEpochNanos = io.troupe.core.trace.TraceClock.nowEpochNanos();
+    runStartEpochNanos = TraceClock.nowEpochNanos();
     long[] finishedAt = new long[n];
-    java.util.concurrent.atomic.AtomicInteger finishedCount = new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger finishedCount = new AtomicInteger();
     double submittedS;
     try (Progress progress = new Progress(label, n)) {
       for (int i = 0; i < n; i++) {
@@ -270,8 +275,8 @@ public final class FanoutRun {
       if (!codes.isEmpty()) Log.info("%s: errors %s", label, codes);
       int m = Math.min(n, finishedCount.get());
       if (m > 0) {
-        long[] sorted = java.util.Arrays.copyOf(finishedAt, m);
-        java.util.Arrays.sort(sorted);
+        long[] sorted = Arrays.copyOf(finishedAt, m);
+        Arrays.sort(sorted);
         Log.info("%s: intents ended at p1 %.2fs, p10 %.2fs, p50 %.2fs, p90 %.2fs, last %.2fs", label,
             sorted[m / 100] / 1e9, sorted[m / 10] / 1e9, sorted[m / 2] / 1e9, sorted[m * 9 / 10] / 1e9, sorted[m - 1] / 1e9);
       }
