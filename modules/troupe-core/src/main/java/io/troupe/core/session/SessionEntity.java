@@ -673,7 +673,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           state.queued.remove(e.intentId());
           if (e.intentId().equals(state.running)) state.running = null;
           intent.turns.clear(); // the transcript below is what later intents see
-          state.history.addAll(e.transcript());
+          state.remember(e.transcript(), settings.historyMessages());
           return state;
         })
         .build();

@@ -81,6 +81,19 @@ final class SessionState {
     return intents.get(id);
   }
 
+  /**
+   * Adds an intent's transcript to the history. Only the last {@code keep} messages are ever read
+   * (the window a new intent sees), so once it holds twice that many the oldest go: a long-lived
+   * session does not grow without bound.
+   */
+  void remember(List<ChatMessage> transcript, int keep) {
+    history.addAll(transcript);
+    int bound = Math.max(2 * keep, 16);
+    if (history.size() > bound) {
+      history.subList(0, history.size() - Math.max(keep, 8)).clear();
+    }
+  }
+
   List<ChatMessage> recentHistory(int max) {
     int from = Math.max(0, history.size() - max);
     // Never start the window on a tool result whose call is cut off.
