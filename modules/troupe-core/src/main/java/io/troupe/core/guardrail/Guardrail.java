@@ -31,8 +31,6 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   public record PlanVerdict(List<ToolSpec> allowed, List<String> removed) implements CborSerializable {}
 
-  public record CheckToolCall(String intentId, ToolCall call, ActorRef<Verdict> replyTo) implements Command {}
-
   /** The calls of one tool turn, checked together: one verdict per call, in call order. */
   public record CheckToolCalls(String intentId, List<ToolCall> calls, ActorRef<ToolCallVerdicts> replyTo)
       implements Command {}
@@ -65,7 +63,6 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
     return newReceiveBuilder()
         .onMessage(CheckIntent.class, m -> reply(m.replyTo(), checkIntent(m.text())))
         .onMessage(CheckPlan.class, this::onCheckPlan)
-        .onMessage(CheckToolCall.class, m -> reply(m.replyTo(), checkToolCall(m.call())))
         .onMessage(CheckToolCalls.class, this::onCheckToolCalls)
         .onMessage(CheckAnswer.class, m -> reply(m.replyTo(), checkAnswer(m.answer())))
         .build();

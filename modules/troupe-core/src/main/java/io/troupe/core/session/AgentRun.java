@@ -66,8 +66,6 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
 
   private record ModelDelta(ChatDelta delta) implements Command {}
 
-  private record CallChecked(int turn, int index, Verdict verdict, Throwable failure) implements Command {}
-
   private record CallsChecked(int turn, List<Integer> indices, Guardrail.ToolCallVerdicts verdicts, Throwable failure)
       implements Command {}
 
@@ -178,7 +176,6 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
         .onMessage(PlanChecked.class, this::onPlanChecked)
         .onMessage(ModelReplied.class, this::onModelReplied)
         .onMessage(ModelDelta.class, this::onModelDelta)
-        .onMessage(CallChecked.class, this::onCallChecked)
         .onMessage(CallsChecked.class, this::onCallsChecked)
         .onMessage(CallDone.class, this::onCallDone)
         .onMessage(EffectJournaled.class, this::onEffectJournaled)
@@ -450,12 +447,24 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
   }
 
   private Behavior<Command> onCallsChecked(CallsChecked msg) {
-    for (int k = 0; k < msg.indices().size(); k++) {
-      Verdict verdict = msg.verdicts() == null ? null : msg.verdicts().verdicts().get(k);
-      Behavior<Command> next = onCallChecked(new CallChecked(msg.turn(), msg.indices().get(k), verdict, msg.failure()));
-      if (next != this) return next; // the run failed, or the turn went on
+    if (cancelling || msg.turn() != turn) {
+      return this;
     }
-    return this;
+    for (int k = 0; k < msg.indices().size(); k++) {
+      int index = msg.indices().get(k);
+      ToolCall call = calls.get(index);
+      Verdict verdict = msg.failure() != null
+          ? Verdict.deny("guardrail", "the guardrail did not answer in time")
+          : msg.verdicts().verdicts().get(k);
+      verdicts[index] = verdict;
+      recordVerdict("tool_call", call, verdict, checkStartNanos[index]);
+      if (verdict.kind() == Verdict.Kind.FATAL) {
+        return fail("guardrail_denied", "The guardrail stopped the run at tool '" + call.name() + "': " + verdict.reason(),
+            "rephrase_request");
+      }
+    }
+    pending -= msg.indices().size();
+    return runAllowedCalls();
   }
 
   private static List<ToolCall> ensureIds(List<ToolCall> calls) {
@@ -465,24 +474,6 @@ final class AgentRun extends AbstractBehavior<AgentRun.Command> {
       out.add(c.id() == null || c.id().isBlank() ? new ToolCall("call_" + (i + 1), c.name(), c.arguments()) : c);
     }
     return out;
-  }
-
-  private Behavior<Command> onCallChecked(CallChecked msg) {
-    if (cancelling || msg.turn() != turn || verdicts[msg.index()] != null) {
-      return this;
-    }
-    ToolCall call = calls.get(msg.index());
-    Verdict verdict = msg.failure() != null
-        ? Verdict.deny("guardrail", "the guardrail did not answer in time")
-        : msg.verdict();
-    verdicts[msg.index()] = verdict;
-    recordVerdict("tool_call", call, verdict, checkStartNanos[msg.index()]);
-    if (verdict.kind() == Verdict.Kind.FATAL) {
-      return fail("guardrail_denied", "The guardrail stopped the run at tool '" + call.name() + "': " + verdict.reason(),
-          "rephrase_request");
-    }
-    pending--;
-    return pending > 0 ? this : runAllowedCalls();
   }
 
   /**

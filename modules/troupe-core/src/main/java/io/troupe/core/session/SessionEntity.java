@@ -384,7 +384,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private Effect<Event, SessionState> onRunProgress(SessionState state, RunProgress cmd) {
-    return buffer(state, cmd) ? journalBufferedSteps() : Effect().none();
+    return buffer(state, cmd) ? persistAll(List.of()) : Effect().none();
   }
 
   private Effect<Event, SessionState> onRunProgressBatch(SessionState state, RunProgressBatch cmd) {
@@ -392,7 +392,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     for (RunProgress report : cmd.reports()) {
       full |= buffer(state, report);
     }
-    return full ? journalBufferedSteps() : Effect().none();
+    return full ? persistAll(List.of()) : Effect().none();
   }
 
   /** Adds a step to the unjournaled batch; true when the batch must be written now. */
@@ -422,21 +422,17 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return false;
   }
 
-  private Effect<Event, SessionState> journalBufferedSteps() {
-    return persistAll(List.of());
-  }
-
   private Effect<Event, SessionState> onFlushSteps(SessionState state, FlushSteps cmd) {
     return unflushed.isEmpty() ? Effect().none() : persistAll(List.of());
   }
 
   /** Journals the steps not yet journaled, then {@code events}, in one write; publishes the steps once written. */
   private EffectBuilder<Event, SessionState> persistAll(List<? extends Event> events) {
-    List<Event> all = new ArrayList<>(events.size() + 1);
-    if (unflushed.size() == 1) all.add(unflushed.get(0));
-    else if (!unflushed.isEmpty()) all.add(new IntentProgressBatch(List.copyOf(unflushed)));
-    all.addAll(events);
     List<IntentProgressed> steps = List.copyOf(unflushed);
+    List<Event> all = new ArrayList<>(events.size() + 1);
+    if (steps.size() == 1) all.add(steps.get(0));
+    else if (!steps.isEmpty()) all.add(new IntentProgressBatch(steps));
+    all.addAll(events);
     unflushed.clear();
     timers.cancel(FlushSteps.INSTANCE);
     return Effect().persist(all).thenRun(s -> steps.forEach(e -> {

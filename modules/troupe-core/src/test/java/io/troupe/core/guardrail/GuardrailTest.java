@@ -27,9 +27,10 @@ class GuardrailTest {
   }
 
   private Verdict checkCall(ActorRef<Guardrail.Command> guardrail, String tool, String argsJson) {
-    TestProbe<Verdict> probe = testKit.createTestProbe();
-    guardrail.tell(new Guardrail.CheckToolCall("s.1", new ToolCall("c1", tool, Json.parse(argsJson)), probe.getRef()));
-    return probe.receiveMessage();
+    TestProbe<Guardrail.ToolCallVerdicts> probe = testKit.createTestProbe();
+    guardrail.tell(new Guardrail.CheckToolCalls("s.1", java.util.List.of(new ToolCall("c1", tool, Json.parse(argsJson))),
+        probe.getRef()));
+    return probe.receiveMessage().verdicts().get(0);
   }
 
   @Test
