@@ -26,6 +26,7 @@ public final class BenchMain {
       "  --quick                           a smoke run: 1000 calls, N = 200, ~2 minutes",
       "usage: bin/bench vector [--docs 50000 --queries 300 --minilm-docs 300 --candidates 100]",
       "usage: bin/bench fanout [--n 1000,10000,100000] [--million] [--durable-n 1000,10000] [--steps 5 --tools 3 --latency-ms 200] [--smoke]",
+      "  --xmx-100k 8g --xmx-1m 12g      heap of the runs at N >= 100,000 and N >= 1,000,000 (Troupe needs ~46 KiB a session)",
       "  one run alone: BENCH_DRIVER_XMX=1g bin/bench fanout-run --impl troupe|bare --journal inmem|h2 --n 10000 [--dump-steps] [--heap-probe]",
       "    --dump-steps: where the first and the last intent's time went; --heap-probe: a class histogram half way",
       "  Troupe (in-memory and H2 journal), bare Pekko and Python asyncio side by side; PNG plots with gnuplot",

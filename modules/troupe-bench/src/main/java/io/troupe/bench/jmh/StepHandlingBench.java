@@ -43,7 +43,8 @@ public class StepHandlingBench {
         SessionEntity.Event, Object>) (EventSourcedBehavior<?, ?, ?>) Internals.construct(SessionEntity.class,
         new Class<?>[] {ActorContext.class, TimerScheduler.class, String.class, Subsystems.class,
             SessionSettings.class, ActorRef.class},
-        ctx, null, SampleIntent.SESSION_ID, null, null, null));
+        ctx, null, SampleIntent.SESSION_ID, null,
+        SessionSettings.fromConfig(ctx.getSystem().settings().config().getConfig("troupe")), null));
     entity = built.value();
     handler = entity.eventHandler();
     SampleIntent intent = new SampleIntent();

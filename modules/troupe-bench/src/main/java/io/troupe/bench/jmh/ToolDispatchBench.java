@@ -62,7 +62,7 @@ public class ToolDispatchBench {
     // No vector store and no database: the tools that need them are left out.
     registry = system.systemActorOf(ToolRegistryActor.create(troupe, null, null), "tool-registry", Props.empty());
     AskPattern.<ToolRegistry.Command, Lifecycle.Initialized>ask(registry, Lifecycle.Init::new, TIMEOUT,
-        system.scheduler()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        system.scheduler()).toCompletableFuture().get(5, TimeUnit.SECONDS); // blocking-ok: JMH setup thread
     calculator = new CalculatorTool();
     arguments = Json.object().put("expression", "(2340 * 17%) + 12.5 / 4");
     call = new ToolCall("call_1", CalculatorTool.NAME, arguments);
@@ -83,7 +83,7 @@ public class ToolDispatchBench {
   public ToolResult dispatch() throws Exception {
     return AskPattern.<ToolRegistry.Command, ToolResult>ask(registry,
             replyTo -> new ToolRegistry.Execute(call, context, replyTo), TIMEOUT, system.scheduler())
-        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+        .toCompletableFuture().get(5, TimeUnit.SECONDS); // blocking-ok: the benchmark thread, no actor
   }
 
   /** The registry's schema check of the arguments, alone. */
@@ -99,6 +99,6 @@ public class ToolDispatchBench {
   /** The calculator alone: parse and evaluate the expression, build the output JSON. */
   @Benchmark
   public JsonNode calculate() {
-    return calculator.invoke(arguments, context).toCompletableFuture().join();
+    return calculator.invoke(arguments, context).toCompletableFuture().join(); // blocking-ok: completes at once
   }
 }
