@@ -1,6 +1,7 @@
 package io.troupe.http;
 
 import io.troupe.core.json.Json;
+import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.llm.ToolSpec;
 import io.troupe.core.runtime.Readiness;
 import io.troupe.core.runtime.RuntimeSupervisor;
@@ -32,6 +33,14 @@ final class Fakes {
           return Behaviors.same();
         })
         .build();
+  }
+
+  /** An LLM gateway that answers its status, and nothing else. */
+  static Behavior<LlmGateway.Command> llm(LlmGateway.Status status) {
+    return Behaviors.receiveMessage(msg -> {
+      if (msg instanceof LlmGateway.GetStatus get) get.replyTo().tell(status);
+      return Behaviors.same();
+    });
   }
 
   static Behavior<ToolRegistry.Command> tools() {

@@ -30,7 +30,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.RecipientRef;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -63,10 +62,7 @@ class IngressLimitsTest {
         testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
         testKit.spawn(Fakes.tools()),
         testKit.spawn(Fakes.vectorStore()),
-        testKit.spawn(Behaviors.<LlmGateway.Command>receiveMessage(msg -> {
-          if (msg instanceof LlmGateway.GetStatus get) get.replyTo().tell(status);
-          return Behaviors.same();
-        })));
+        testKit.spawn(Fakes.llm(status)));
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
     testKit.spawn(HttpIngress.create(backends, settings, bound));
     port = bound.get(10, TimeUnit.SECONDS).getPort();

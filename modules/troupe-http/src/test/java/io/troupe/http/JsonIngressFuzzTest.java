@@ -34,7 +34,6 @@ import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.RecipientRef;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * Property-based fuzzing of the JSON ingress with fake sessions and subsystems: whatever body
@@ -71,10 +70,7 @@ class JsonIngressFuzzTest {
         testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
         testKit.spawn(Fakes.tools()),
         testKit.spawn(Fakes.vectorStore()),
-        testKit.spawn(Behaviors.<LlmGateway.Command>receiveMessage(msg -> {
-          if (msg instanceof LlmGateway.GetStatus get) get.replyTo().tell(status);
-          return Behaviors.same();
-        })));
+        testKit.spawn(Fakes.llm(status)));
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
     testKit.spawn(HttpIngress.create(backends, settings, bound));
     base = "http://127.0.0.1:" + bound.get(10, TimeUnit.SECONDS).getPort();
