@@ -369,11 +369,13 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
 
   private Behavior<LlmGateway.Command> onChat(LlmGateway.Chat chat) {
     if (!providers.containsKey(settings.provider())) {
-      chat.replyTo().tell(LlmGateway.ChatResult.failed(LlmFailure.Code.UNAVAILABLE, Lifecycle.unavailable(NAME, lastError)));
+      chat.replyTo().tell(LlmGateway.ChatResult.failed(LlmFailure.Code.UNAVAILABLE, Lifecycle.unavailable(NAME, lastError))
+          .answering(chat.corr()));
       return this;
     }
     if (chat.request() == null || chat.request().messages().isEmpty()) {
-      chat.replyTo().tell(LlmGateway.ChatResult.failed(LlmFailure.Code.INVALID_REQUEST, "the request has no messages"));
+      chat.replyTo().tell(LlmGateway.ChatResult.failed(LlmFailure.Code.INVALID_REQUEST, "the request has no messages")
+          .answering(chat.corr()));
       return this;
     }
     Call call = new Call(nextCallId++, chat);
@@ -725,7 +727,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
 
   private void reply(Call call, LlmGateway.ChatResult result) {
     forget(call);
-    call.chat.replyTo().tell(result);
+    call.chat.replyTo().tell(result.answering(call.chat.corr()));
   }
 
   private void forget(Call call) {

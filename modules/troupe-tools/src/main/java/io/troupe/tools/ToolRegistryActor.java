@@ -12,6 +12,7 @@ import io.troupe.core.runtime.Subsystems;
 import io.troupe.core.tools.Reconciliation;
 import io.troupe.core.tools.Tool;
 import io.troupe.core.tools.ToolCatalog;
+import io.troupe.core.tools.ToolCatalogs;
 import io.troupe.core.tools.ToolContext;
 import io.troupe.core.tools.ToolRegistry;
 import io.troupe.core.tools.ToolResult;
@@ -238,6 +239,7 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
       ready = true;
       mcpServers.keySet().forEach(this::connect);
     }
+    publishCatalog();
     init.replyTo().tell(Lifecycle.Initialized.ok(NAME));
     return this;
   }
@@ -278,6 +280,7 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
       }
       names.add(put(tool, source).name());
     }
+    publishCatalog();
     getContext().getLog().info("MCP server '{}' connected with {} tools: {}", m.server(), names.size(), names);
     return this;
   }
@@ -285,6 +288,14 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
   /** The MCP servers that are down, with the reason; empty when the registry is fully up. */
   Map<String, String> degraded() {
     return Map.copyOf(mcpDown);
+  }
+
+  /** Publishes the tools as they are now, for sessions and the guardrail to read ({@link ToolCatalogs}). */
+  private void publishCatalog() {
+    if (!ready) return;
+    Map<String, Tool.Effect> effects = new LinkedHashMap<>();
+    tools.values().forEach(e -> effects.put(e.name(), e.tool().effect()));
+    ToolCatalogs.get(getContext().getSystem()).publish(tools.values().stream().map(e -> e.tool().spec()).toList(), effects);
   }
 
   private Behavior<ToolRegistry.Command> onListTools(ToolRegistry.ListTools m) {
@@ -303,6 +314,7 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
 
   private Behavior<ToolRegistry.Command> onRegister(ToolRegistry.Register m) {
     put(m.tool(), JAVA);
+    publishCatalog();
     m.replyTo().tell(Done.getInstance());
     return this;
   }
@@ -312,31 +324,31 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
     String callId = call.id();
     String name = call.name();
     if (!ready) {
-      m.replyTo().tell(ToolResult.failed(callId, name, Lifecycle.unavailable(NAME, null)));
+      m.reply(ToolResult.failed(callId, name, Lifecycle.unavailable(NAME, null)));
       return this;
     }
     Entry entry = tools.get(name);
     if (entry == null) {
       String down = mcpDown.isEmpty() ? "" : "; MCP servers unavailable now: " + String.join(", ", mcpDown.keySet());
-      m.replyTo().tell(ToolResult.failed(callId, name,
+      m.reply(ToolResult.failed(callId, name,
           "unknown tool '" + name + "'; available tools: " + String.join(", ", tools.keySet()) + down));
       return this;
     }
     JsonNode args = arguments(call.arguments());
     if (args == null) {
-      m.replyTo().tell(ToolResult.failed(callId, name, "invalid arguments for '" + name + "': they must be a JSON object"));
+      m.reply(ToolResult.failed(callId, name, "invalid arguments for '" + name + "': they must be a JSON object"));
       return this;
     }
     List<String> problems = entry.validator().validate(args);
     if (!problems.isEmpty()) {
-      m.replyTo().tell(ToolResult.failed(callId, name,
+      m.reply(ToolResult.failed(callId, name,
           "invalid arguments for '" + name + "': " + String.join("; ", problems) + ". Fix the arguments and call again."));
       return this;
     }
     int busy = inFlight.getOrDefault(name, 0);
     Deque<Long> queue = waiting.computeIfAbsent(name, n -> new ArrayDeque<>());
     if (busy >= entry.maxConcurrent() && queue.size() >= entry.maxQueue()) {
-      m.replyTo().tell(ToolResult.failed(callId, name,
+      m.reply(ToolResult.failed(callId, name,
           "the tool '" + name + "' is busy: " + busy + " calls running and " + queue.size()
               + " waiting, the most it takes; try again later or do without it"));
       return this;
@@ -347,7 +359,7 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
       CompletableFuture<JsonNode> done = completedNow(started);
       if (done != null) {
         // A tool that computed its answer at once: answered now, with no timer and no slot to free.
-        m.replyTo().tell(done.handle((output, error) -> resultOf(callId, name, output, error)).getNow(null));
+        m.reply(done.handle((output, error) -> resultOf(callId, name, output, error)).getNow(null));
         return this;
       }
     }
@@ -385,7 +397,7 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
     JsonNode args = arguments(m.call().arguments());
     if (!ready || entry == null || args == null || entry.tool().effect() != Tool.Effect.SIDE_EFFECTING) {
       // Nothing to settle: runs again, or fails as any call would.
-      return onExecute(new ToolRegistry.Execute(m.call(), m.context(), m.replyTo()));
+      return onExecute(m.asExecute());
     }
     Tool tool = entry.tool();
     CompletionStage<Reconciliation> asked = tool.kind() == Tool.Kind.BLOCKING
@@ -400,12 +412,12 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
     ToolCall call = m.request().call();
     Reconciliation.Outcome outcome = m.error() == null ? m.outcome().outcome() : Reconciliation.Outcome.UNKNOWN;
     switch (outcome) {
-      case APPLIED -> m.request().replyTo().tell(ToolResult.ok(call.id(), call.name(),
+      case APPLIED -> m.request().reply(ToolResult.ok(call.id(), call.name(),
           m.outcome().output() == null ? NullNode.getInstance() : m.outcome().output()));
-      case NOT_APPLIED -> onExecute(new ToolRegistry.Execute(call, m.request().context(), m.request().replyTo()));
+      case NOT_APPLIED -> onExecute(m.request().asExecute());
       default -> {
         String reason = m.error() != null ? errorMessage(m.error()) : m.outcome().reason();
-        m.request().replyTo().tell(ToolResult.failed(call.id(), call.name(),
+        m.request().reply(ToolResult.failed(call.id(), call.name(),
             "the outcome of this call is unknown after a restart (" + reason + "); it was not run again, so that it "
                 + "cannot take effect twice. Check its effect before you retry it."));
       }
@@ -461,7 +473,7 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
     }
     timers.cancel(m.runId());
     release(run.name());
-    run.request.replyTo().tell(resultOf(run.callId(), run.name(), m.output(), m.error()));
+    run.request.reply(resultOf(run.callId(), run.name(), m.output(), m.error()));
     return this;
   }
 
@@ -476,7 +488,7 @@ public final class ToolRegistryActor extends AbstractBehavior<ToolRegistry.Comma
       Deque<Long> queue = waiting.get(run.name());
       if (queue != null) queue.remove(m.runId());
     }
-    run.request.replyTo().tell(ToolResult.failed(run.callId(), run.name(),
+    run.request.reply(ToolResult.failed(run.callId(), run.name(),
         "the tool '" + run.name() + "' timed out after " + run.entry.timeout().toMillis() + " ms"
             + (run.started ? "" : " waiting for a free slot")));
     return this;

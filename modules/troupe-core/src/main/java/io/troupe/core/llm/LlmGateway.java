@@ -16,12 +16,17 @@ public final class LlmGateway {
    * be null; the final result goes to {@code replyTo}. {@code callKey} (may be null) names the
    * call for a later {@link CancelChat}.
    */
-  public record Chat(ChatRequest request, ActorRef<ChatDelta> deltaTo, ActorRef<ChatResult> replyTo, String callKey)
+  public record Chat(
+      long corr, ChatRequest request, ActorRef<ChatDelta> deltaTo, ActorRef<ChatResult> replyTo, String callKey)
       implements Command, CborSerializable {
+
+    public Chat(ChatRequest request, ActorRef<ChatDelta> deltaTo, ActorRef<ChatResult> replyTo, String callKey) {
+      this(0, request, deltaTo, replyTo, callKey);
+    }
 
     /** A call that cannot be cancelled. */
     public Chat(ChatRequest request, ActorRef<ChatDelta> deltaTo, ActorRef<ChatResult> replyTo) {
-      this(request, deltaTo, replyTo, null);
+      this(0, request, deltaTo, replyTo, null);
     }
   }
 
@@ -31,14 +36,26 @@ public final class LlmGateway {
    */
   public record CancelChat(String callKey) implements Command, CborSerializable {}
 
-  /** Either a response or a typed failure. */
-  public record ChatResult(ChatResponse response, LlmFailure failure) implements CborSerializable {
+  /**
+   * Either a response or a typed failure. {@code corr} is the {@link Chat}'s, so that a caller with
+   * several calls over time drops a stale reply.
+   */
+  public record ChatResult(long corr, ChatResponse response, LlmFailure failure) implements CborSerializable {
+    public ChatResult(ChatResponse response, LlmFailure failure) {
+      this(0, response, failure);
+    }
+
     public static ChatResult ok(ChatResponse response) {
-      return new ChatResult(response, null);
+      return new ChatResult(0, response, null);
     }
 
     public static ChatResult failed(LlmFailure.Code code, String message) {
-      return new ChatResult(null, new LlmFailure(code, message));
+      return new ChatResult(0, null, new LlmFailure(code, message));
+    }
+
+    /** The same result, answering the call {@code corr}. */
+    public ChatResult answering(long corr) {
+      return corr == this.corr ? this : new ChatResult(corr, response, failure);
     }
 
     public boolean isOk() {

@@ -31,8 +31,17 @@ public final class ToolRegistry {
    * {@link ToolResult}: an unknown tool, bad arguments, a timeout or a failure become an error
    * result, never a missing reply.
    */
-  public record Execute(ToolCall call, ToolContext context, ActorRef<ToolResult> replyTo)
-      implements Command, CborSerializable {}
+  public record Execute(long corr, ToolCall call, ToolContext context, ActorRef<ToolResult> replyTo)
+      implements Command, CborSerializable {
+    public Execute(ToolCall call, ToolContext context, ActorRef<ToolResult> replyTo) {
+      this(0, call, context, replyTo);
+    }
+
+    /** Answers {@code result} to the caller, with this call's correlation id. */
+    public void reply(ToolResult result) {
+      replyTo.tell(result.answering(corr));
+    }
+  }
 
   /**
    * Settles a side-effecting call that was started before a crash and has no recorded result: the
@@ -40,8 +49,21 @@ public final class ToolRegistry {
    * call runs now, with the same idempotency key. Unknown: an error result that says so; the call
    * is not run again. A tool without side effects simply runs again.
    */
-  public record Reconcile(ToolCall call, ToolContext context, ActorRef<ToolResult> replyTo)
-      implements Command, CborSerializable {}
+  public record Reconcile(long corr, ToolCall call, ToolContext context, ActorRef<ToolResult> replyTo)
+      implements Command, CborSerializable {
+    public Reconcile(ToolCall call, ToolContext context, ActorRef<ToolResult> replyTo) {
+      this(0, call, context, replyTo);
+    }
+
+    public void reply(ToolResult result) {
+      replyTo.tell(result.answering(corr));
+    }
+
+    /** The call to run now, with the same correlation id. */
+    public Execute asExecute() {
+      return new Execute(corr, call, context, replyTo);
+    }
+  }
 
   /** Adds or replaces a tool at run time (local only: a Tool is code, not data). */
   public record Register(Tool tool, ActorRef<Done> replyTo) implements Command {}
