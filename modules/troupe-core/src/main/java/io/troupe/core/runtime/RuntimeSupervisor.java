@@ -7,7 +7,9 @@ import io.troupe.core.guardrail.GuardrailPolicy;
 import io.troupe.core.session.SessionEntity;
 import io.troupe.core.session.SessionSettings;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -102,9 +104,16 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     var llm = ctx.spawn(CrashReporter.supervised(Subsystems.LLM, factories.llmGateway(), self), Subsystems.LLM);
     var tools = ctx.spawn(
         CrashReporter.supervised(Subsystems.TOOLS, factories.toolRegistry(vector, database), self), Subsystems.TOOLS);
-    int guardrails = troupeConfig.getInt("guardrail.pool-size");
-    var guardrail = ctx.spawn(Guardrail.pool(GuardrailPolicy.fromConfig(troupeConfig),
-        guardrails > 0 ? guardrails : Runtime.getRuntime().availableProcessors()), "guardrail");
+    // Guardrails route every action to its subsystem; each session talks to one of them (by its id), with
+    // no router in between. The checks keep no state, so they spread over the cores.
+    int size = troupeConfig.getInt("guardrail.pool-size");
+    GuardrailPolicy policy = GuardrailPolicy.fromConfig(troupeConfig);
+    Guardrail.Targets targets = new Guardrail.Targets(llm, tools, vector);
+    List<ActorRef<Guardrail.Command>> guardrails = new ArrayList<>();
+    for (int i = 0; i < (size > 0 ? size : Runtime.getRuntime().availableProcessors()); i++) {
+      guardrails.add(ctx.spawn(Guardrail.create(policy, targets), i == 0 ? "guardrail" : "guardrail-" + i));
+    }
+    var guardrail = guardrails.get(0);
 
     subsystems.put(Subsystems.LLM, new Tracked(llm.narrow()));
     subsystems.put(Subsystems.TOOLS, new Tracked(tools.narrow()));
@@ -115,7 +124,7 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     subsystems.keySet().forEach(this::sendInit);
 
     Subsystems refs = new Subsystems(llm, tools, vector, database, guardrail);
-    SessionEntity.init(ctx.getSystem(), refs, SessionSettings.fromConfig(troupeConfig));
+    SessionEntity.init(ctx.getSystem(), List.copyOf(guardrails), SessionSettings.fromConfig(troupeConfig));
     Behavior<?> http = factories.http(new TroupeRuntime(ctx.getSystem(), self, refs));
     if (http != null) {
       ctx.spawn(http, "http");

@@ -9,6 +9,7 @@ public final class Errors {
   public static final String CONFLICT = "conflict";
   public static final String INVALID_REQUEST = "invalid_request";
   public static final String UNAVAILABLE = "unavailable";
+  public static final String GUARDRAIL_DENIED = "guardrail_denied";
 
   private Errors() {}
 

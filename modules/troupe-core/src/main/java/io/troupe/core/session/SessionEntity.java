@@ -3,17 +3,27 @@ package io.troupe.core.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.troupe.core.CborSerializable;
+import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.json.Json;
+import io.troupe.core.json.WellFormed;
+import io.troupe.core.llm.ChatDelta;
 import io.troupe.core.llm.ChatMessage;
-import io.troupe.core.llm.Usage;
-import io.troupe.core.runtime.Subsystems;
+import io.troupe.core.llm.LlmGateway;
+import io.troupe.core.tools.ToolCatalogs;
+import io.troupe.core.tools.ToolResult;
 import io.troupe.core.trace.Ids;
+import io.troupe.core.trace.StoredIntent;
 import io.troupe.core.trace.TraceClock;
+import io.troupe.core.trace.TraceStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -31,31 +41,40 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
-import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
- * One conversation: an event-sourced entity under Cluster Sharding. It accepts intents, runs them
- * one at a time (later ones wait in order) through an {@link AgentRun} child, journals every
- * step, and serves reads, waits and event streams. An intent that was running when its node
- * stopped resumes from its journaled steps when the session comes back (under Cluster Sharding
- * with remembered entities: at once, on whichever node now owns it); a side-effecting tool call
- * is journaled before it runs, so a resumed run never repeats it blindly.
+ * One conversation: an event-sourced entity under Cluster Sharding that hosts the {@link AgentLoop}
+ * of its running intent. There is no actor per intent: the entity carries out the loop's decisions
+ * by telling the guardrail (the only subsystem reference it has), which forwards what it allows; the
+ * subsystems answer here directly. Every request carries a correlation id, and a reply that is not
+ * awaited is dropped. One timer per intent bounds it (its deadline).
+ *
+ * <p>The journal keeps what a resume needs: the accepted intent, the conversation after each tool
+ * turn, the start and end of each side-effecting call, and the end. Steps and stream events go to
+ * the node's {@link TraceStore}. A finished intent leaves a small summary here, for the last
+ * {@code recent-intents}; older reads come from the trace store.
  */
 public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Command, SessionEntity.Event, SessionState> {
 
   public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "Session");
 
+  /** Journal tags that let a sweeper find sessions with an unfinished intent (one of each per intent). */
+  public static final String TAG_OPEN = "troupe-intent-open";
+  public static final String TAG_CLOSED = "troupe-intent-closed";
+
   public interface Command extends CborSerializable {}
 
-  /**
-   * Accepts a new intent. Replies with the accepted intent (its id is assigned here), or with the
-   * existing one when {@code idempotencyKey} was seen before in this session.
-   */
+  /** Accepts a new intent; replies with it, or with the earlier one of the same idempotency key. */
   public record Submit(String text, JsonNode metadata, String idempotencyKey, ActorRef<StatusReply<IntentView>> replyTo)
       implements Command {}
+
+  /** Accepts a new intent and replies once it is terminal: one request for {@code ?wait=true}. */
+  public record SubmitAndWait(String text, JsonNode metadata, String idempotencyKey,
+      ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
 
   /** Replies with the intent, or an error {@code not_found: ...}. */
   public record Get(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
@@ -63,55 +82,42 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   /** Replies once the intent is terminal (at once if it already is), or {@code not_found}. */
   public record AwaitTerminal(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
 
-  /**
-   * Streams the intent's events with a sequence number above {@code afterSeq} to the subscriber,
-   * then {@link EventStream.Completed} once it is terminal (or {@link EventStream.NotFound}).
-   */
+  /** Streams the intent's events above {@code afterSeq}, then {@link EventStream.Completed} once terminal. */
   public record Subscribe(String intentId, long afterSeq, ActorRef<EventStream.Message> subscriber)
       implements Command {}
 
   /** Cancels a queued or running intent; {@code conflict} when already terminal. */
   public record Cancel(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
 
-  /** From the run: an event for the stream and/or a finished step. */
-  record RunProgress(String intentId, String eventType, JsonNode data, Step step, Usage modelUsage, boolean toolCall,
-      ChatMessage message) implements Command {}
+  /** Starts the session (if it was not running), so that an unfinished intent resumes. */
+  public record Wake() implements Command {}
 
-  /** From the run: several {@link RunProgress} reports of one intent, in order. */
-  record RunProgressBatch(List<RunProgress> reports) implements Command {}
+  private record GuardrailAnswered(Guardrail.Answer answer) implements Command {}
 
-  /** From the run, before it starts a side-effecting tool call: journal it, then answer. */
-  record RunEffectStarting(String intentId, String callId, String idempotencyKey, ActorRef<EffectRecorded> replyTo)
-      implements Command {}
+  private record ModelAnswered(LlmGateway.ChatResult result) implements Command {}
 
-  record EffectRecorded(String callId) implements CborSerializable {}
+  private record ModelDelta(ChatDelta delta) implements Command {}
 
-  /** From the run: a streamed fragment of the model's text; published, not journaled. */
-  record RunDelta(String intentId, String text) implements Command {}
+  private record ToolAnswered(ToolResult result) implements Command {}
 
-  record RunFinished(String intentId, IntentStatus status, Outcome outcome, List<ChatMessage> transcript)
-      implements Command {}
-
-  private record RunStopped(String intentId) implements Command {}
+  private record DeadlinePassed(String intentId) implements Command {}
 
   private record RecoverOrphanedRun() implements Command {}
 
   private record IdleCheck() implements Command {}
 
-  /** Time to journal the steps buffered since the last write. */
-  private enum FlushSteps implements Command { INSTANCE }
+  private record Loaded(String intentId, Optional<StoredIntent> stored, Throwable failure,
+      Consumer<Optional<StoredIntent>> then) implements Command {}
 
-  private static final int MAX_UNFLUSHED = 64;
-
-  /** A cancel that is still waiting for side effects under way: answer with the intent as it is. */
+  /** A cancel still waiting for side effects under way: answer with the intent as it is. */
   private record CancelReplyDue(String intentId) implements Command {}
 
   private static final Duration CANCEL_REPLY_WITHIN = Duration.ofSeconds(1);
 
-  /** The shard's stop message: the session has asked to be passivated. */
+  /** The shard's stop message: the session asked to be passivated. */
   private record Passivate() implements Command {}
 
-  // Events: what the journal keeps.
+  // Events: what the journal keeps. A public format: see docs/architecture.md ("Journal events").
 
   public sealed interface Event extends CborSerializable {}
 
@@ -120,56 +126,64 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   public record IntentStarted(String intentId, long startedNanos) implements Event {}
 
+  /** Messages of a run's conversation (a tool turn: the model's calls and their results); a resume starts from them. */
+  public record TurnCommitted(String intentId, List<ChatMessage> messages, IntentUsage usage) implements Event {}
+
+  /** A side-effecting tool call is about to run; journaled first, so that a crash cannot hide it. */
+  public record ToolEffectStarted(String intentId, String callId, String idempotencyKey) implements Event {}
+
+  /** A side-effecting call's result. */
+  public record EffectFinished(String intentId, String callId, ChatMessage result) implements Event {}
+
+  /** The run of an intent whose node stopped goes on from its journaled conversation. */
+  public record IntentResumed(String intentId, IntentEvent event) implements Event {}
+
   /**
-   * A step of a run. {@code message} extends the run's conversation: the model's tool calls, or a
-   * tool's result; a resumed run starts from them.
+   * The intent ended. Version 2 (since Core v1): {@code finishedNanos}, {@code eventSeq} and
+   * {@code usage} replace version 1's {@code event}; {@link SessionEventMigration} reads version 1.
    */
+  public record IntentFinished(String intentId, IntentStatus status, Outcome outcome, long finishedNanos, long eventSeq,
+      IntentUsage usage, List<ChatMessage> transcript) implements Event {}
+
+  /** Version 1 only (before Core v1): a step of a run. Replayed for its conversation message and usage. */
   public record IntentProgressed(String intentId, IntentEvent event, Step step, IntentUsage usage, ChatMessage message)
       implements Event {}
 
-  /** Steps journaled in one write, as one event: one journal entry instead of one per step. */
+  /** Version 1 only: several {@link IntentProgressed} in one journal entry. */
   public record IntentProgressBatch(List<IntentProgressed> steps) implements Event {}
 
-  /** A side-effecting tool call is about to run; journaled first, so a crash cannot hide it. */
-  public record ToolEffectStarted(String intentId, String callId, String idempotencyKey) implements Event {}
-
-  /** The run of an intent that its node stopped goes on from its journaled steps. */
-  public record IntentResumed(String intentId, IntentEvent event) implements Event {}
-
-  public record IntentFinished(String intentId, IntentStatus status, Outcome outcome, IntentEvent event,
-      List<ChatMessage> transcript) implements Event {}
-
-  /** Starts sharding for sessions on this node; entities run their loop against {@code subsystems}. */
-  public static void init(ActorSystem<?> system, Subsystems subsystems, SessionSettings settings) {
-    // Remembered sessions restart by themselves after a crash or a rebalance, so that their runs resume;
-    // a session that passivates is forgotten. The coordinator's state and the remembered sessions live in
-    // the journal: they survive the loss of every node and need no local disk (ddata would keep them in
-    // LMDB files per node).
+  /** Starts sharding for sessions on this node; each session talks to one guardrail of {@code guardrails}. */
+  public static void init(ActorSystem<?> system, List<ActorRef<Guardrail.Command>> guardrails, SessionSettings settings) {
     boolean remember = system.settings().config().getBoolean("troupe.cluster.remember-sessions");
     ClusterShardingSettings sharding = ClusterShardingSettings.create(system)
         .withNoPassivationStrategy()
-        .withRememberEntities(remember)
-        .withStateStoreMode(ClusterShardingSettings.stateStoreModePersistence())
-        .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced());
+        .withRememberEntities(remember);
+    if (remember) {
+      sharding = sharding.withStateStoreMode(ClusterShardingSettings.stateStoreModePersistence())
+          .withRememberEntitiesStoreMode(ClusterShardingSettings.rememberEntitiesStoreModeEventSourced());
+    }
+    Function<String, ActorRef<Guardrail.Command>> pick =
+        id -> guardrails.get(Math.floorMod(id.hashCode(), guardrails.size()));
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY,
-            entityContext -> create(entityContext.getEntityId(), subsystems, settings, entityContext.getShard()))
+            entityContext -> create(entityContext.getEntityId(), pick.apply(entityContext.getEntityId()), settings,
+                entityContext.getShard()))
         .withStopMessage(new Passivate())
         .withSettings(sharding));
   }
 
   /** A session outside sharding: it never passivates. */
-  public static Behavior<Command> create(String sessionId, Subsystems subsystems, SessionSettings settings) {
-    return create(sessionId, subsystems, settings, null);
+  public static Behavior<Command> create(String sessionId, ActorRef<Guardrail.Command> guardrail, SessionSettings settings) {
+    return create(sessionId, guardrail, settings, null);
   }
 
   /** A session that asks {@code shard} to passivate it once idle (no run, no listener, no request). */
-  public static Behavior<Command> create(String sessionId, Subsystems subsystems, SessionSettings settings,
-      ActorRef<ClusterSharding.ShardCommand> shard) {
+  public static Behavior<Command> create(String sessionId, ActorRef<Guardrail.Command> guardrail,
+      SessionSettings settings, ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       if (shard != null) {
         timers.startTimerWithFixedDelay(new IdleCheck(), settings.idleTimeout());
       }
-      return new SessionEntity(ctx, timers, sessionId, subsystems, settings, shard);
+      return new SessionEntity(ctx, timers, sessionId, guardrail, settings, shard);
     }));
   }
 
@@ -179,43 +193,58 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final String sessionId;
-  private final Subsystems subsystems;
+  private final ActorRef<Guardrail.Command> guardrail;
   private final SessionSettings settings;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
-  private boolean requestedSinceIdleCheck = true;
   private final IntentAdmission admission;
+  private final TraceStore traces;
+  private final ToolCatalogs catalogs;
+  private final AgentLoop.Limits limits;
+  // Reply adapters, made once.
+  private final ActorRef<Guardrail.Answer> answers;
+  private final ActorRef<LlmGateway.ChatResult> modelReplies;
+  private final ActorRef<ChatDelta> deltas;
+  private final ActorRef<ToolResult> toolReplies;
+  private boolean requestedSinceIdleCheck = true;
   private long counted; // this session's share of IntentAdmission
 
-  // Not journaled: the live run, and who waits for or listens to which intent.
-  private ActorRef<AgentRun.Command> currentRun;
+  // Not journaled: the live run, its awaited replies, and who waits for or listens to which intent.
+  private AgentLoop loop;
+  private String loopIntent;
+  private long eventSeq;
+  private long nextCorr = 1;
+  private long intentCorr;
+  private long modelCorr;
+  private String modelCallKey;
+  private long answerCorr;
+  private long toolCorr;
+  private int toolTurn;
+  private int toolCalls;
+  private Set<String> effectCalls = Set.of();
   private final Map<String, List<ActorRef<StatusReply<IntentView>>>> waiters = new HashMap<>();
   private final Map<String, List<ActorRef<EventStream.Message>>> subscribers = new HashMap<>();
   private final Map<String, List<ActorRef<StatusReply<IntentView>>>> cancelReplies = new HashMap<>();
-  private final TimerScheduler<Command> timers;
-  // Steps of the running intent not journaled yet (journal writes are batched), with where they leave it.
-  private final List<IntentProgressed> unflushed = new ArrayList<>();
-  private long unflushedLastSeq;
-  private IntentUsage unflushedUsage;
 
   private SessionEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String sessionId,
-      Subsystems subsystems, SessionSettings settings, ActorRef<ClusterSharding.ShardCommand> shard) {
+      ActorRef<Guardrail.Command> guardrail, SessionSettings settings, ActorRef<ClusterSharding.ShardCommand> shard) {
     super(PersistenceId.of(TYPE_KEY.name(), sessionId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.ctx = ctx;
     this.timers = timers;
     this.sessionId = sessionId;
-    this.subsystems = subsystems;
+    this.guardrail = guardrail;
     this.settings = settings;
     this.shard = shard;
     this.admission = IntentAdmission.get(ctx.getSystem());
-  }
-
-  /** Brings this session's share of the node's in-flight count up to date. */
-  private void countInFlight(SessionState state) {
-    long now = (state.running != null ? 1 : 0) + state.queued.size();
-    admission.add(now - counted);
-    counted = now;
+    this.traces = TraceStore.get(ctx.getSystem());
+    this.catalogs = ToolCatalogs.get(ctx.getSystem());
+    this.limits = AgentLoop.Limits.of(settings);
+    this.answers = ctx.messageAdapter(Guardrail.Answer.class, GuardrailAnswered::new);
+    this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
+    this.deltas = ctx.messageAdapter(ChatDelta.class, ModelDelta::new);
+    this.toolReplies = ctx.messageAdapter(ToolResult.class, ToolAnswered::new);
   }
 
   @Override
@@ -224,55 +253,83 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   @Override
+  public Set<String> tagsFor(Event event) {
+    if (event instanceof IntentAccepted) return Set.of(TAG_OPEN);
+    if (event instanceof IntentFinished) return Set.of(TAG_CLOSED);
+    return Set.of();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return settings.snapshotEvery() > 0 ? RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2)
+        : RetentionCriteria.disabled();
+  }
+
+  @Override
   public SignalHandler<SessionState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(PostStop.instance(), state -> {
           admission.add(-counted);
           counted = 0;
+          if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
         })
         .onSignal(RecoveryCompleted.instance(), state -> {
           countInFlight(state);
-          if (state.running != null || !state.queued.isEmpty()) {
-            ctx.getSelf().tell(new RecoverOrphanedRun());
-          }
+          if (state.running != null || !state.queued.isEmpty()) ctx.getSelf().tell(new RecoverOrphanedRun());
         })
         .build();
+  }
+
+  private void countInFlight(SessionState state) {
+    long now = (state.running != null ? 1 : 0) + state.queued.size();
+    admission.add(now - counted);
+    counted = now;
   }
 
   @Override
   public CommandHandler<Command, Event, SessionState> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
-        .onCommand(Submit.class, this::onSubmit)
+        .onCommand(Submit.class, (s, c) -> onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.replyTo(), false))
+        .onCommand(SubmitAndWait.class,
+            (s, c) -> onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.replyTo(), true))
         .onCommand(Get.class, this::onGet)
         .onCommand(AwaitTerminal.class, this::onAwaitTerminal)
         .onCommand(Subscribe.class, this::onSubscribe)
         .onCommand(Cancel.class, this::onCancel)
-        .onCommand(RunProgress.class, this::onRunProgress)
-        .onCommand(RunProgressBatch.class, this::onRunProgressBatch)
-        .onCommand(RunEffectStarting.class, this::onRunEffectStarting)
-        .onCommand(RunDelta.class, this::onRunDelta)
-        .onCommand(RunFinished.class, this::onRunFinished)
-        .onCommand(RunStopped.class, this::onRunStopped)
+        .onCommand(Wake.class, (s, c) -> Effect().none())
+        .onCommand(GuardrailAnswered.class, this::onGuardrailAnswered)
+        .onCommand(ModelAnswered.class, this::onModelAnswered)
+        .onCommand(ModelDelta.class, this::onModelDelta)
+        .onCommand(ToolAnswered.class, this::onToolAnswered)
+        .onCommand(DeadlinePassed.class, (s, c) ->
+            c.intentId().equals(loopIntent) ? carryOut(s, loop.step(new AgentLoop.DeadlinePassed())) : Effect().none())
         .onCommand(RecoverOrphanedRun.class, this::onRecoverOrphanedRun)
+        .onCommand(Loaded.class, (s, c) -> {
+          c.then().accept(c.failure() != null ? Optional.empty() : c.stored());
+          return Effect().none();
+        })
+        .onCommand(Deferred.class, (s, c) -> Effect().persist(c.events()).thenRun(this::countInFlight)
+            .thenRun(s2 -> c.after().forEach(a -> a.accept(s2))))
         .onCommand(IdleCheck.class, this::onIdleCheck)
-        .onCommand(FlushSteps.class, this::onFlushSteps)
         .onCommand(CancelReplyDue.class, this::onCancelReplyDue)
         .onCommand(Passivate.class, (state, cmd) -> Effect().stop())
         .build();
   }
 
-  // Commands
+  // Requests from the edge
 
-  private Effect<Event, SessionState> onSubmit(SessionState state, Submit cmd) {
+  private Effect<Event, SessionState> onSubmit(SessionState state, String text, JsonNode metadata, String key,
+      ActorRef<StatusReply<IntentView>> replyTo, boolean waitForEnd) {
     requestedSinceIdleCheck = true;
-    if (cmd.idempotencyKey() != null && state.intentByIdempotencyKey.containsKey(cmd.idempotencyKey())) {
-      SessionState.IntentRecord existing = state.intent(state.intentByIdempotencyKey.get(cmd.idempotencyKey()));
-      return Effect().none().thenRun(s -> cmd.replyTo().tell(StatusReply.success(existing.view(sessionId, s.usage))));
+    if (key != null && state.intentByIdempotencyKey.containsKey(key)) {
+      String existing = state.intentByIdempotencyKey.get(key);
+      if (waitForEnd) return onAwaitTerminal(state, new AwaitTerminal(existing, replyTo));
+      return onGet(state, new Get(existing, replyTo));
     }
-    boolean busy = state.running != null || !state.queued.isEmpty() || currentRun != null;
+    boolean busy = state.running != null || !state.queued.isEmpty() || loop != null;
     if (busy && settings.busyPolicy() == SessionSettings.BusyPolicy.REJECT) {
-      cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.CONFLICT,
+      replyTo.tell(StatusReply.error(Errors.of(Errors.CONFLICT,
           "session " + sessionId + " is running another intent; retry when it has finished")));
       return Effect().none();
     }
@@ -280,338 +337,434 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     List<Event> events = new ArrayList<>();
     List<String> superseded = new ArrayList<>();
     if (busy && settings.busyPolicy() == SessionSettings.BusyPolicy.INTERRUPT) {
-      // The new intent replaces whatever runs or waits: they end cancelled, in order.
       if (state.running != null) superseded.add(state.running);
       superseded.addAll(state.queued);
       for (String id : superseded) {
-        events.add(finished(state.intent(id), IntentStatus.CANCELLED, Outcome.failed("superseded",
-            "A newer intent of the session (" + intentId + ") replaced this one.", "none"), List.of()));
+        SessionState.IntentRecord r = state.intent(id);
+        events.add(finished(r, IntentStatus.CANCELLED, Outcome.failed("superseded",
+            "A newer intent of the session (" + intentId + ") replaced this one.", "none"), r.usage, List.of()));
       }
-      if (currentRun != null) {
-        ctx.stop(currentRun);
-        currentRun = null;
-      }
+      stopLoop();
     }
-    events.add(new IntentAccepted(intentId, cmd.text(), cmd.metadata(), cmd.idempotencyKey(), Ids.traceId(),
-        TraceClock.nowEpochNanos()));
+    long created = TraceClock.nowEpochNanos();
+    events.add(new IntentAccepted(intentId, text, metadata, key, Ids.traceId(), created));
     boolean startNow = !busy || settings.busyPolicy() == SessionSettings.BusyPolicy.INTERRUPT;
-    if (startNow) {
-      events.add(started(intentId));
-    }
-    return persistAll(events).thenRun(this::countInFlight).thenRun(s -> {
+    if (startNow) events.add(new IntentStarted(intentId, created));
+    if (waitForEnd) waiters.computeIfAbsent(intentId, k -> new ArrayList<>()).add(replyTo);
+    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
       superseded.forEach(id -> afterFinished(s, id));
       SessionState.IntentRecord accepted = s.intent(intentId);
-      cmd.replyTo().tell(StatusReply.success(accepted.view(sessionId, s.usage)));
-      publish(intentId, accepted.events);
-      if (startNow) {
-        startRun(s, intentId);
-      }
+      traces.event(intentId, new IntentEvent(1, "intent.accepted", created,
+          Json.object().put("intentId", intentId).put("sessionId", sessionId)));
+      if (!waitForEnd) replyTo.tell(StatusReply.success(accepted.view(sessionId, List.of(), s.usage)));
+      if (startNow) startRun(s, intentId);
     });
   }
 
   private Effect<Event, SessionState> onGet(SessionState state, Get cmd) {
     requestedSinceIdleCheck = true;
-    if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
-    SessionState.IntentRecord intent = state.intent(cmd.intentId());
-    cmd.replyTo().tell(intent == null ? notFound(cmd.intentId()) : StatusReply.success(intent.view(sessionId, state.usage)));
+    withView(state, cmd.intentId(), view -> cmd.replyTo().tell(view == null ? notFound(cmd.intentId())
+        : StatusReply.success(view)));
     return Effect().none();
   }
 
   private Effect<Event, SessionState> onAwaitTerminal(SessionState state, AwaitTerminal cmd) {
     requestedSinceIdleCheck = true;
-    if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
     SessionState.IntentRecord intent = state.intent(cmd.intentId());
-    if (intent == null) {
-      cmd.replyTo().tell(notFound(cmd.intentId()));
-    } else if (intent.status.isTerminal()) {
-      cmd.replyTo().tell(StatusReply.success(intent.view(sessionId, state.usage)));
-    } else {
+    if (intent != null && !intent.status.isTerminal()) {
       waiters.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.replyTo());
+      return Effect().none();
     }
-    return Effect().none();
+    return onGet(state, new Get(cmd.intentId(), cmd.replyTo()));
   }
 
   private Effect<Event, SessionState> onSubscribe(SessionState state, Subscribe cmd) {
     requestedSinceIdleCheck = true;
-    if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
     SessionState.IntentRecord intent = state.intent(cmd.intentId());
-    if (intent == null) {
-      cmd.subscriber().tell(new EventStream.NotFound(cmd.intentId()));
+    if (intent != null && !intent.status.isTerminal()) {
+      List<IntentEvent> so = traces.runningEvents(cmd.intentId());
+      if (so != null) so.stream().filter(e -> e.seq() > cmd.afterSeq())
+          .forEach(e -> cmd.subscriber().tell(new EventStream.Item(e)));
+      subscribers.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.subscriber());
       return Effect().none();
     }
-    for (IntentEvent event : intent.events) {
-      if (event.seq() > cmd.afterSeq()) cmd.subscriber().tell(new EventStream.Item(event));
-    }
-    if (intent.status.isTerminal()) {
+    stored(state, cmd.intentId(), stored -> {
+      if (stored.isEmpty()) {
+        cmd.subscriber().tell(new EventStream.NotFound(cmd.intentId()));
+        return;
+      }
+      stored.get().events().stream().filter(e -> e.seq() > cmd.afterSeq())
+          .forEach(e -> cmd.subscriber().tell(new EventStream.Item(e)));
       cmd.subscriber().tell(new EventStream.Completed());
-    } else {
-      subscribers.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.subscriber());
-    }
+    });
     return Effect().none();
   }
 
   private Effect<Event, SessionState> onCancel(SessionState state, Cancel cmd) {
     requestedSinceIdleCheck = true;
-    if (hasOrphanedRun(state)) return recoverThenRetry(state, cmd);
     SessionState.IntentRecord intent = state.intent(cmd.intentId());
-    if (intent == null) {
-      cmd.replyTo().tell(notFound(cmd.intentId()));
+    if (intent == null || intent.status.isTerminal()) {
+      withView(state, cmd.intentId(), view -> cmd.replyTo().tell(view == null ? notFound(cmd.intentId())
+          : StatusReply.error(Errors.of(Errors.CONFLICT, "intent " + cmd.intentId() + " is already "
+              + view.status().json()))));
       return Effect().none();
     }
-    if (intent.status.isTerminal()) {
-      cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.CONFLICT,
-          "intent " + cmd.intentId() + " is already " + intent.status.json())));
-      return Effect().none();
-    }
-    boolean wasRunning = cmd.intentId().equals(state.running);
-    if (wasRunning && currentRun != null) {
-      // The run ends itself: it lets side effects under way finish, and closes the conversation.
-      currentRun.tell(new AgentRun.Cancel());
+    if (cmd.intentId().equals(loopIntent)) {
+      // The loop ends itself: it lets side effects under way finish, and closes the conversation.
+      if (modelCallKey != null) {
+        guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
+        modelCallKey = null;
+        modelCorr = 0;
+      }
       cancelReplies.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.replyTo());
       timers.startSingleTimer(new CancelReplyDue(cmd.intentId()), CANCEL_REPLY_WITHIN);
-      return Effect().none();
+      return carryOut(state, loop.step(new AgentLoop.Cancelled()));
     }
     List<Event> events = new ArrayList<>();
     events.add(finished(intent, IntentStatus.CANCELLED,
-        Outcome.failed("cancelled", "The intent was cancelled by request.", "none"), List.of()));
-    String next = wasRunning ? state.queued.peekFirst() : null;
-    if (next != null) events.add(started(next));
-    return persistAll(events).thenRun(this::countInFlight).thenRun(s -> {
-      cmd.replyTo().tell(StatusReply.success(s.intent(cmd.intentId()).view(sessionId, s.usage)));
+        Outcome.failed("cancelled", "The intent was cancelled by request.", "none"), intent.usage, List.of()));
+    boolean wasRunning = cmd.intentId().equals(state.running);
+    String next = wasRunning ? nextQueued(state, cmd.intentId()) : null;
+    if (next != null) events.add(new IntentStarted(next, TraceClock.nowEpochNanos()));
+    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
+      cancelReplies.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.replyTo());
       afterFinished(s, cmd.intentId());
       if (next != null) startRun(s, next);
     });
   }
 
-  private Effect<Event, SessionState> onRunProgress(SessionState state, RunProgress cmd) {
-    return buffer(state, cmd) ? persistAll(List.of()) : Effect().none();
-  }
+  // Replies from the guardrail and the subsystems
 
-  private Effect<Event, SessionState> onRunProgressBatch(SessionState state, RunProgressBatch cmd) {
-    boolean full = false;
-    for (RunProgress report : cmd.reports()) {
-      full |= buffer(state, report);
+  private Effect<Event, SessionState> onGuardrailAnswered(SessionState state, GuardrailAnswered msg) {
+    if (loop == null) return Effect().none();
+    Guardrail.Answer a = msg.answer();
+    if (a instanceof Guardrail.IntentChecked c && c.corr() == intentCorr) {
+      intentCorr = 0;
+      return carryOut(state, loop.step(new AgentLoop.IntentChecked(c.verdict(), c.plan(), c.removedByPolicy())));
     }
-    return full ? persistAll(List.of()) : Effect().none();
-  }
-
-  /** Adds a step to the unjournaled batch; true when the batch must be written now. */
-  private boolean buffer(SessionState state, RunProgress cmd) {
-    SessionState.IntentRecord intent = state.intent(cmd.intentId());
-    if (intent == null || !cmd.intentId().equals(state.running) || currentRun == null) {
-      return false; // a late report of a cancelled run
+    if (a instanceof Guardrail.ModelInputDenied d && d.corr() == modelCorr) {
+      modelCorr = 0;
+      modelCallKey = null;
+      return carryOut(state, loop.step(new AgentLoop.ModelInputDenied(loopModelCall, d.denied())));
     }
-    long last = lastEventSeq(intent);
-    IntentEvent event = cmd.eventType() == null ? null
-        : new IntentEvent(last + 1, cmd.eventType(), TraceClock.nowEpochNanos(), cmd.data());
-    IntentUsage base = usageOf(intent);
-    IntentUsage usage = null;
-    if (cmd.modelUsage() != null) usage = base.plusModelCall(cmd.modelUsage());
-    if (cmd.toolCall()) usage = (usage == null ? base : usage).plusToolCall();
-    // Steps are journaled in batches: on a short timer, when the batch is full, and with whatever
-    // the session journals next (a side effect's start, the intent's end).
-    unflushed.add(new IntentProgressed(cmd.intentId(), event, cmd.step(), usage, cmd.message()));
-    unflushedLastSeq = event != null ? event.seq() : last;
-    unflushedUsage = usage != null ? usage : base;
-    if (settings.journalBatchWindow().isZero() || unflushed.size() >= MAX_UNFLUSHED) {
-      return true;
+    if (a instanceof Guardrail.ToolsChecked t && t.corr() == toolCorr) {
+      return carryOut(state, loop.step(new AgentLoop.ToolsChecked(toolTurn, t.indices(), t.verdicts())));
     }
-    if (unflushed.size() == 1) {
-      timers.startSingleTimer(FlushSteps.INSTANCE, settings.journalBatchWindow());
+    if (a instanceof Guardrail.AnswerChecked c && c.corr() == answerCorr) {
+      answerCorr = 0;
+      return carryOut(state, loop.step(new AgentLoop.AnswerChecked(loopAnswerAttempt, c.verdict())));
     }
-    return false;
+    return Effect().none(); // stale
   }
 
-  private Effect<Event, SessionState> onFlushSteps(SessionState state, FlushSteps cmd) {
-    return unflushed.isEmpty() ? Effect().none() : persistAll(List.of());
+  private int loopModelCall;
+  private int loopAnswerAttempt;
+
+  private Effect<Event, SessionState> onModelAnswered(SessionState state, ModelAnswered msg) {
+    if (loop == null || msg.result().corr() != modelCorr || modelCorr == 0) return Effect().none();
+    modelCorr = 0;
+    modelCallKey = null;
+    return carryOut(state, loop.step(new AgentLoop.ModelReplied(loopModelCall, msg.result())));
   }
 
-  /** Journals the steps not yet journaled, then {@code events}, in one write; publishes the steps once written. */
-  private EffectBuilder<Event, SessionState> persistAll(List<? extends Event> events) {
-    List<IntentProgressed> steps = List.copyOf(unflushed);
-    List<Event> all = new ArrayList<>(events.size() + 1);
-    if (steps.size() == 1) all.add(steps.get(0));
-    else if (!steps.isEmpty()) all.add(new IntentProgressBatch(steps));
-    all.addAll(events);
-    unflushed.clear();
-    timers.cancel(FlushSteps.INSTANCE);
-    return Effect().persist(all).thenRun(s -> steps.forEach(e -> {
-      if (e.event() != null) publish(e.intentId(), List.of(e.event()));
-    }));
-  }
-
-  /** The intent's last event number, counting steps not yet journaled. */
-  private long lastEventSeq(SessionState.IntentRecord intent) {
-    return !unflushed.isEmpty() && unflushed.get(0).intentId().equals(intent.id) ? unflushedLastSeq : intent.lastEventSeq();
-  }
-
-  private IntentUsage usageOf(SessionState.IntentRecord intent) {
-    return !unflushed.isEmpty() && unflushed.get(0).intentId().equals(intent.id) ? unflushedUsage : intent.usage;
-  }
-
-  private Effect<Event, SessionState> onRunEffectStarting(SessionState state, RunEffectStarting cmd) {
-    if (!cmd.intentId().equals(state.running) || currentRun == null) {
-      return Effect().none(); // a cancelled run: it gets no go-ahead
-    }
-    // The run's steps so far (its tool calls among them) go to the journal with it, before the effect.
-    return persistAll(List.of(new ToolEffectStarted(cmd.intentId(), cmd.callId(), cmd.idempotencyKey())))
-        .thenRun(s -> cmd.replyTo().tell(new EffectRecorded(cmd.callId())));
-  }
-
-  private Effect<Event, SessionState> onRunDelta(SessionState state, RunDelta cmd) {
-    SessionState.IntentRecord intent = state.intent(cmd.intentId());
-    if (intent != null && cmd.intentId().equals(state.running)) {
-      ObjectNode data = Json.object().put("text", cmd.text());
-      publish(cmd.intentId(), List.of(new IntentEvent(0, "model.delta", TraceClock.nowEpochNanos(), data)));
-    }
+  private Effect<Event, SessionState> onModelDelta(SessionState state, ModelDelta msg) {
+    // Streamed text is held back until the answer it belongs to has passed the guardrail (see finish).
+    String text = msg.delta().text();
+    if (loop != null && modelCorr != 0 && text != null && !text.isEmpty()) heldDeltas.append(WellFormed.text(text));
     return Effect().none();
   }
 
-  private Effect<Event, SessionState> onRunFinished(SessionState state, RunFinished cmd) {
-    SessionState.IntentRecord intent = state.intent(cmd.intentId());
-    if (intent == null || !cmd.intentId().equals(state.running) || currentRun == null) {
-      return Effect().none();
+  private final StringBuilder heldDeltas = new StringBuilder();
+
+  private Effect<Event, SessionState> onToolAnswered(SessionState state, ToolAnswered msg) {
+    long index = msg.result().corr() - toolCorr;
+    if (loop == null || toolCorr == 0 || index < 0 || index >= toolCalls) return Effect().none();
+    int i = (int) index;
+    AgentLoop.Decision next = loop.step(new AgentLoop.ToolResulted(toolTurn, i, msg.result()));
+    ChatMessage result = loop.resultOf(i);
+    String callId = msg.result().callId();
+    if (callId != null && effectCalls.contains(callId) && result != null) {
+      // A side effect's result is journaled before anything else happens.
+      String intentId = loopIntent;
+      return Effect().persist(List.<Event>of(new EffectFinished(intentId, callId, result)))
+          .thenRun(s -> carryOutAfter(s, next));
     }
-    currentRun = null;
-    return finishAndStartNext(state, intent, cmd.status(), cmd.outcome(), cmd.transcript());
+    return carryOut(state, next);
   }
 
-  private Effect<Event, SessionState> onRunStopped(SessionState state, RunStopped cmd) {
-    // The run stopped without reporting its end: it failed.
-    SessionState.IntentRecord intent = state.intent(cmd.intentId());
-    if (intent == null || !cmd.intentId().equals(state.running) || currentRun == null) {
+  // Carrying out the loop's decisions
+
+  /** Carries out a decision; the sends that need nothing journaled go at once. */
+  private Effect<Event, SessionState> carryOut(SessionState state, AgentLoop.Decision decision) {
+    List<Event> events = new ArrayList<>();
+    List<Consumer<SessionState>> after = new ArrayList<>();
+    plan(state, decision, events, after);
+    if (events.isEmpty()) {
+      after.forEach(a -> a.accept(state));
       return Effect().none();
     }
-    currentRun = null;
-    return finishAndStartNext(state, intent, IntentStatus.FAILED,
-        Outcome.failed("internal", "The agent run stopped unexpectedly; see the node log.", "retry_later"), List.of());
+    return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> after.forEach(a -> a.accept(s)));
   }
+
+  /** Inside a thenRun: a decision whose events need one more write, done by a message to self. */
+  private void carryOutAfter(SessionState state, AgentLoop.Decision decision) {
+    List<Event> events = new ArrayList<>();
+    List<Consumer<SessionState>> after = new ArrayList<>();
+    plan(state, decision, events, after);
+    if (events.isEmpty()) {
+      after.forEach(a -> a.accept(state));
+    } else {
+      ctx.getSelf().tell(new Deferred(events, after));
+    }
+  }
+
+  private void plan(SessionState state, AgentLoop.Decision d, List<Event> events, List<Consumer<SessionState>> after) {
+    String intentId = loopIntent;
+    if (d instanceof AgentLoop.Checkpoint c) {
+      events.add(new TurnCommitted(intentId, c.messages(), loop.usage()));
+      plan(state, c.then(), events, after);
+    } else if (d instanceof AgentLoop.CheckIntent c) {
+      intentCorr = nextCorr++;
+      guardrail.tell(new Guardrail.CheckIntent(intentCorr, intentId, c.text(), answers));
+    } else if (d instanceof AgentLoop.CallModel c) {
+      modelCorr = nextCorr++;
+      modelCallKey = c.callKey();
+      loopModelCall = c.call();
+      heldDeltas.setLength(0);
+      // Sent at once, even while the turn before is being journaled: a model call has no side effect.
+      guardrail.tell(new Guardrail.RouteModelCall(modelCorr, intentId, c.request(), c.newFrom(), c.callKey(),
+          modelReplies, c.request().stream() ? deltas : null, answers));
+    } else if (d instanceof AgentLoop.RunTools r) {
+      toolCorr = nextCorr;
+      nextCorr += r.calls().size() + 1;
+      toolTurn = r.turn();
+      toolCalls = r.calls().size();
+      effectCalls = r.effectKeys().keySet();
+      var route = new Guardrail.RouteToolCalls(toolCorr, intentId, sessionId, r.calls(), r.indices(), r.reconcile(),
+          r.effectKeys(), toolReplies, answers);
+      for (int i : r.indices()) {
+        String callId = r.calls().get(i).id();
+        if (r.effectKeys().containsKey(callId) && !r.reconcile().contains(i)) {
+          events.add(new ToolEffectStarted(intentId, callId, r.effectKeys().get(callId)));
+        }
+      }
+      if (events.isEmpty()) guardrail.tell(route);
+      else after.add(s -> guardrail.tell(route));
+    } else if (d instanceof AgentLoop.CheckAnswer c) {
+      answerCorr = nextCorr++;
+      loopAnswerAttempt = c.attempt();
+      guardrail.tell(new Guardrail.CheckAnswer(answerCorr, intentId, c.answer(), answers));
+    } else if (d instanceof AgentLoop.Finish f) {
+      SessionState.IntentRecord intent = state.intent(intentId);
+      IntentUsage usage = loop.usage();
+      if (f.status() == IntentStatus.SUCCEEDED && heldDeltas.length() > 0) {
+        // The answer passed: the text streamed for it may reach the clients now.
+        recordEvent(intentId, "model.delta", Json.object().put("text", heldDeltas.toString()));
+      }
+      heldDeltas.setLength(0);
+      events.add(finished(intent, f.status(), f.outcome(), usage, f.transcript()));
+      stopLoop();
+      String next = nextQueued(state, intentId);
+      if (next != null) events.add(new IntentStarted(next, TraceClock.nowEpochNanos()));
+      after.add(s -> {
+        afterFinished(s, intentId);
+        if (next != null) startRun(s, next);
+      });
+    }
+  }
+
+  private record Deferred(List<Event> events, List<Consumer<SessionState>> after) implements Command {}
+
+  private static String nextQueued(SessionState state, String finishing) {
+    for (String id : state.queued) {
+      if (!id.equals(finishing)) return id;
+    }
+    return null;
+  }
+
+  private void startRun(SessionState state, String intentId) {
+    SessionState.IntentRecord intent = state.intent(intentId);
+    AgentLoop.Resume resume = intent.resumes == 0 ? null : new AgentLoop.Resume(
+        List.copyOf(intent.committed), Set.copyOf(intent.effectsStarted), Map.copyOf(intent.effectResults),
+        intent.usage);
+    eventSeq = intent.lastEventSeq;
+    loopIntent = intentId;
+    loop = new AgentLoop(intentId, intent.text, intent.traceId, limits, state.recentHistory(settings.historyMessages()),
+        resume, catalogs.current()::isSideEffecting, new AgentLoop.Recorder() {
+          @Override
+          public void step(Step step) {
+            traces.step(intentId, step);
+          }
+
+          @Override
+          public void event(String type, JsonNode data) {
+            recordEvent(intentId, type, data);
+          }
+        });
+    timers.startSingleTimer("deadline", new DeadlinePassed(intentId), remainingTime(intent));
+    plan(state, loop.start(), new ArrayList<>(), new ArrayList<>());
+  }
+
+  /** A resumed run keeps the deadline of its first start. */
+  private Duration remainingTime(SessionState.IntentRecord intent) {
+    if (intent.resumes == 0 || intent.startedNanos <= 0) return settings.deadline();
+    Duration left = settings.deadline().minus(Duration.ofNanos(TraceClock.nowEpochNanos() - intent.startedNanos));
+    return left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left;
+  }
+
+  private void stopLoop() {
+    if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
+    loop = null;
+    loopIntent = null;
+    intentCorr = modelCorr = answerCorr = toolCorr = 0;
+    modelCallKey = null;
+    toolCalls = 0;
+    effectCalls = Set.of();
+    timers.cancel("deadline");
+  }
+
+  private void recordEvent(String intentId, String type, JsonNode data) {
+    IntentEvent event = new IntentEvent(++eventSeq, type, TraceClock.nowEpochNanos(), data);
+    traces.event(intentId, event);
+    List<ActorRef<EventStream.Message>> listening = subscribers.get(intentId);
+    if (listening != null) listening.forEach(s -> s.tell(new EventStream.Item(event)));
+  }
+
+  // Recovery
 
   private Effect<Event, SessionState> onRecoverOrphanedRun(SessionState state, RecoverOrphanedRun cmd) {
-    if (hasOrphanedRun(state)) {
-      return recoverThenRetry(state, null);
+    if (state.running != null && loop == null) {
+      SessionState.IntentRecord orphan = state.intent(state.running);
+      if (orphan.resumes < settings.maxResumes()) {
+        int attempt = orphan.resumes + 1;
+        ctx.getLog().info("intent {} was running when its node stopped; resuming it (attempt {})", orphan.id, attempt);
+        long seq = orphan.lastEventSeq + 1;
+        IntentEvent resumed = new IntentEvent(seq, "intent.resumed", TraceClock.nowEpochNanos(),
+            Json.object().put("attempt", attempt).put("completedToolTurns", toolTurns(orphan.committed)));
+        return Effect().persist(List.<Event>of(new IntentResumed(orphan.id, resumed))).thenRun(s -> {
+          traces.event(orphan.id, resumed);
+          startRun(s, orphan.id);
+        });
+      }
+      ctx.getLog().info("intent {} was running when its node stopped; marking it interrupted", orphan.id);
+      String why = settings.maxResumes() == 0
+          ? "The node stopped while this intent was running; runs are not resumed here (troupe.agent.max-resumes = 0)."
+          : "The node stopped while this intent was running, after it had been resumed " + orphan.resumes + " time(s).";
+      List<Event> events = new ArrayList<>();
+      events.add(finished(orphan, IntentStatus.INTERRUPTED, Outcome.failed("interrupted", why, "resubmit"),
+          orphan.usage, List.of()));
+      String next = nextQueued(state, orphan.id);
+      if (next != null) events.add(new IntentStarted(next, TraceClock.nowEpochNanos()));
+      return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
+        afterFinished(s, orphan.id);
+        if (next != null) startRun(s, next);
+      });
     }
-    if (state.running == null && currentRun == null && !state.queued.isEmpty()) {
+    if (state.running == null && loop == null && !state.queued.isEmpty()) {
       String next = state.queued.peekFirst();
-      return persistAll(List.of(started(next))).thenRun(this::countInFlight).thenRun(s -> startRun(s, next));
+      return Effect().persist(List.<Event>of(new IntentStarted(next, TraceClock.nowEpochNanos())))
+          .thenRun(this::countInFlight).thenRun(s -> startRun(s, next));
     }
     return Effect().none();
+  }
+
+  private static int toolTurns(List<ChatMessage> committed) {
+    if (committed == null) return 0;
+    return (int) committed.stream().filter(m -> m.role() == ChatMessage.Role.ASSISTANT && !m.toolCalls().isEmpty())
+        .count();
   }
 
   private Effect<Event, SessionState> onCancelReplyDue(SessionState state, CancelReplyDue cmd) {
     List<ActorRef<StatusReply<IntentView>>> waiting = cancelReplies.remove(cmd.intentId());
-    SessionState.IntentRecord intent = state.intent(cmd.intentId());
-    if (waiting != null && intent != null) {
-      IntentView view = intent.view(sessionId, state.usage);
-      waiting.forEach(w -> w.tell(StatusReply.success(view)));
+    if (waiting != null) {
+      withView(state, cmd.intentId(), view -> waiting.forEach(w -> w.tell(StatusReply.success(view))));
     }
     return Effect().none();
   }
 
   private Effect<Event, SessionState> onIdleCheck(SessionState state, IdleCheck cmd) {
-    // Idle for a whole check period: passivated between one and two idle timeouts after the last request.
-    boolean idle = !requestedSinceIdleCheck && currentRun == null && state.running == null && state.queued.isEmpty()
+    boolean idle = !requestedSinceIdleCheck && loop == null && state.running == null && state.queued.isEmpty()
         && subscribers.isEmpty() && waiters.isEmpty();
     requestedSinceIdleCheck = false;
-    if (idle && shard != null) {
-      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
-    }
+    if (idle && shard != null) shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
     return Effect().none();
   }
 
-  // The run of an intent
-
-  private void startRun(SessionState state, String intentId) {
-    SessionState.IntentRecord intent = state.intent(intentId);
-    AgentRun.Resume resume = intent.resumes == 0 ? null : new AgentRun.Resume(
-        intent.turns.stream().map(SessionState.ToolTurn::resumed).toList(), intent.usage, intent.startedNanos);
-    AgentRun.Input input = new AgentRun.Input(intentId, sessionId, intent.text, intent.traceId,
-        state.recentHistory(settings.historyMessages()), resume);
-    currentRun = ctx.spawnAnonymous(AgentRun.create(input, subsystems, settings, ctx.getSelf()));
-    ctx.watchWith(currentRun, new RunStopped(intentId));
-  }
-
-  private boolean hasOrphanedRun(SessionState state) {
-    return state.running != null && currentRun == null;
-  }
-
-  /**
-   * Resumes the run of an intent the node was running when it stopped, or ends it interrupted once
-   * it has been resumed {@code max-resumes} times; then handles {@code retry}.
-   */
-  private Effect<Event, SessionState> recoverThenRetry(SessionState state, Command retry) {
-    SessionState.IntentRecord orphan = state.intent(state.running);
-    if (orphan.resumes < settings.maxResumes()) {
-      int attempt = orphan.resumes + 1;
-      ctx.getLog().info("intent {} was running when its node stopped; resuming it (attempt {})", orphan.id, attempt);
-      IntentEvent resumed = new IntentEvent(lastEventSeq(orphan) + 1, "intent.resumed", TraceClock.nowEpochNanos(),
-          Json.object().put("attempt", attempt).put("completedToolTurns", orphan.turns.size()));
-      return persistAll(List.of(new IntentResumed(orphan.id, resumed))).thenRun(s -> {
-        publish(orphan.id, List.of(resumed));
-        startRun(s, orphan.id);
-        if (retry != null) ctx.getSelf().tell(retry);
-      });
-    }
-    ctx.getLog().info("intent {} was running when its node stopped; marking it interrupted", orphan.id);
-    List<Event> events = new ArrayList<>();
-    String why = settings.maxResumes() == 0
-        ? "The node stopped while this intent was running; runs are not resumed here (troupe.agent.max-resumes = 0)."
-        : "The node stopped while this intent was running, after it had been resumed " + orphan.resumes + " time(s).";
-    events.add(finished(orphan, IntentStatus.INTERRUPTED, Outcome.failed("interrupted", why, "resubmit"), List.of()));
-    String next = state.queued.peekFirst();
-    if (next != null) events.add(started(next));
-    return persistAll(events).thenRun(this::countInFlight).thenRun(s -> {
-      afterFinished(s, orphan.id);
-      if (next != null) startRun(s, next);
-      if (retry != null) ctx.getSelf().tell(retry);
-    });
-  }
-
-  private Effect<Event, SessionState> finishAndStartNext(SessionState state, SessionState.IntentRecord intent,
-      IntentStatus status, Outcome outcome, List<ChatMessage> transcript) {
-    List<Event> events = new ArrayList<>();
-    events.add(finished(intent, status, outcome, transcript));
-    String next = state.queued.peekFirst();
-    if (next != null) events.add(started(next));
-    return persistAll(events).thenRun(this::countInFlight).thenRun(s -> {
-      afterFinished(s, intent.id);
-      if (next != null) startRun(s, next);
-    });
-  }
-
-  private static IntentStarted started(String intentId) {
-    return new IntentStarted(intentId, TraceClock.nowEpochNanos());
-  }
+  // The end of an intent
 
   private IntentFinished finished(SessionState.IntentRecord intent, IntentStatus status, Outcome outcome,
-      List<ChatMessage> transcript) {
-    ObjectNode data = Json.object().put("status", status.json());
-    if (outcome.answer() != null) data.put("answer", outcome.answer());
-    if (outcome.error() != null) data.put("error", outcome.error()).put("code", outcome.errorCode());
-    IntentEvent event = new IntentEvent(lastEventSeq(intent) + 1, status.eventType(), TraceClock.nowEpochNanos(), data);
-    return new IntentFinished(intent.id, status, outcome, event, transcript);
+      IntentUsage usage, List<ChatMessage> transcript) {
+    long seq = intent.id.equals(loopIntent) ? eventSeq + 1 : intent.lastEventSeq + 1;
+    return new IntentFinished(intent.id, status, outcome, TraceClock.nowEpochNanos(), seq, usage, transcript);
   }
 
+  /** The intent ended and is journaled: seal its trace, and answer who waits for it. */
   private void afterFinished(SessionState state, String intentId) {
     SessionState.IntentRecord intent = state.intent(intentId);
-    List<IntentEvent> last = intent.events.isEmpty() ? List.of() : List.of(intent.events.get(intent.events.size() - 1));
-    publish(intentId, last);
+    ObjectNode data = Json.object().put("status", intent.status.json());
+    Outcome outcome = intent.outcome;
+    if (outcome.answer() != null) data.put("answer", outcome.answer());
+    if (outcome.error() != null) data.put("error", outcome.error()).put("code", outcome.errorCode());
+    IntentEvent terminal = new IntentEvent(intent.lastEventSeq, intent.status.eventType(), intent.finishedNanos, data);
+    traces.event(intentId, terminal);
+    List<Step> steps = traces.runningSteps(intentId);
+    IntentView view = intent.view(sessionId, steps, state.usage);
+    traces.finish(view);
     List<ActorRef<EventStream.Message>> listening = subscribers.remove(intentId);
-    if (listening != null) listening.forEach(s -> s.tell(new EventStream.Completed()));
-    List<ActorRef<StatusReply<IntentView>>> waiting = waiters.remove(intentId);
-    List<ActorRef<StatusReply<IntentView>>> cancelled = cancelReplies.remove(intentId);
-    if (waiting != null || cancelled != null) {
-      IntentView view = intent.view(sessionId, state.usage);
-      if (waiting != null) waiting.forEach(w -> w.tell(StatusReply.success(view)));
-      if (cancelled != null) cancelled.forEach(w -> w.tell(StatusReply.success(view)));
+    if (listening != null) {
+      listening.forEach(s -> {
+        s.tell(new EventStream.Item(terminal));
+        s.tell(new EventStream.Completed());
+      });
     }
+    List<ActorRef<StatusReply<IntentView>>> waiting = waiters.remove(intentId);
+    if (waiting != null) waiting.forEach(w -> w.tell(StatusReply.success(view)));
+    List<ActorRef<StatusReply<IntentView>>> cancelled = cancelReplies.remove(intentId);
+    if (cancelled != null) cancelled.forEach(w -> w.tell(StatusReply.success(view)));
+    state.bound(settings.recentIntents(), settings.idempotencyWindow());
   }
 
-  private void publish(String intentId, List<IntentEvent> events) {
-    List<ActorRef<EventStream.Message>> listening = subscribers.get(intentId);
-    if (listening == null) return;
-    for (IntentEvent event : events) {
-      listening.forEach(s -> s.tell(new EventStream.Item(event)));
+  // Reads
+
+  /** The intent's resource: from this session's summary and the trace store; null when unknown. */
+  private void withView(SessionState state, String intentId, Consumer<IntentView> reply) {
+    SessionState.IntentRecord intent = state.intent(intentId);
+    if (intent != null && !intent.status.isTerminal()) {
+      reply.accept(intent.view(sessionId, traces.runningSteps(intentId), state.usage));
+      return;
+    }
+    IntentUsage sessionUsage = state.usage;
+    stored(state, intentId, stored -> {
+      if (stored.isPresent()) {
+        IntentView v = stored.get().view();
+        reply.accept(new IntentView(v.id(), v.sessionId(), v.status(), v.text(), v.metadata(), v.createdNanos(),
+            v.finishedNanos(), v.outcome(), v.steps(), v.usage(), v.traceId(), sessionUsage));
+      } else if (intent != null) {
+        reply.accept(intent.view(sessionId, List.of(), sessionUsage)); // its trace was lost
+      } else {
+        reply.accept(null);
+      }
+    });
+  }
+
+  /** A finished intent from the trace store: at once from memory, else read off the actor's thread. */
+  private void stored(SessionState state, String intentId, Consumer<Optional<StoredIntent>> then) {
+    Optional<StoredIntent> inMemory = traces.finishedInMemory(intentId);
+    if (inMemory.isPresent() || !mayExist(state, intentId)) {
+      then.accept(inMemory);
+      return;
+    }
+    ctx.pipeToSelf(traces.load(intentId), (stored, failure) -> new Loaded(intentId, stored, failure, then));
+  }
+
+  /** Whether this session ever accepted an intent of that id. */
+  private static boolean mayExist(SessionState state, String intentId) {
+    int dot = intentId.lastIndexOf('.');
+    try {
+      long ordinal = Long.parseLong(intentId.substring(dot + 1));
+      return ordinal >= 1 && ordinal <= state.intentsAccepted;
+    } catch (RuntimeException e) {
+      return false;
     }
   }
 
@@ -627,11 +780,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         .forAnyState()
         .onEvent(IntentAccepted.class, (state, e) -> {
           state.intentsAccepted++;
-          SessionState.IntentRecord intent =
-              new SessionState.IntentRecord(e.intentId(), e.text(), e.metadata(), e.traceId(), e.createdNanos());
-          intent.events.add(new IntentEvent(1, "intent.accepted", e.createdNanos(),
-              Json.object().put("intentId", e.intentId()).put("sessionId", sessionId)));
-          state.intents.put(e.intentId(), intent);
+          state.intents.put(e.intentId(),
+              new SessionState.IntentRecord(e.intentId(), e.text(), e.metadata(), e.traceId(), e.createdNanos()));
           if (e.idempotencyKey() != null) state.intentByIdempotencyKey.put(e.idempotencyKey(), e.intentId());
           state.queued.addLast(e.intentId());
           return state;
@@ -642,53 +792,71 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           SessionState.IntentRecord intent = state.intent(e.intentId());
           intent.status = IntentStatus.RUNNING;
           intent.startedNanos = e.startedNanos();
+          intent.beginRun();
           return state;
         })
-        .onEvent(IntentProgressed.class, SessionEntity::applyProgress)
-        .onEvent(IntentProgressBatch.class, (state, batch) -> {
-          batch.steps().forEach(e -> applyProgress(state, e));
+        .onEvent(TurnCommitted.class, (state, e) -> {
+          SessionState.IntentRecord intent = state.intent(e.intentId());
+          if (intent != null && intent.committed != null) {
+            intent.committed.addAll(e.messages());
+            if (e.usage() != null) {
+              state.usage = state.usage.plus(e.usage().minus(intent.usage));
+              intent.usage = e.usage();
+            }
+          }
           return state;
         })
         .onEvent(ToolEffectStarted.class, (state, e) -> {
           SessionState.IntentRecord intent = state.intent(e.intentId());
-          if (!intent.turns.isEmpty()) intent.turns.get(intent.turns.size() - 1).effectsStarted.add(e.callId());
+          if (intent != null && intent.effectsStarted != null) intent.effectsStarted.add(e.callId());
+          return state;
+        })
+        .onEvent(EffectFinished.class, (state, e) -> {
+          SessionState.IntentRecord intent = state.intent(e.intentId());
+          if (intent != null && intent.effectResults != null) intent.effectResults.put(e.callId(), e.result());
           return state;
         })
         .onEvent(IntentResumed.class, (state, e) -> {
           SessionState.IntentRecord intent = state.intent(e.intentId());
           intent.resumes++;
-          intent.events.add(e.event());
+          intent.lastEventSeq = Math.max(intent.lastEventSeq, e.event().seq());
           return state;
         })
         .onEvent(IntentFinished.class, (state, e) -> {
           SessionState.IntentRecord intent = state.intent(e.intentId());
+          if (intent == null) return state;
           intent.status = e.status();
           intent.outcome = e.outcome();
-          intent.finishedNanos = e.event().timeNanos();
-          intent.events.add(e.event());
+          intent.finishedNanos = e.finishedNanos();
+          intent.lastEventSeq = Math.max(intent.lastEventSeq, e.eventSeq());
+          IntentUsage usage = e.usage() != null ? e.usage() : intent.usage;
+          state.usage = state.usage.plus(usage.minus(intent.usage));
+          intent.usage = usage;
+          intent.endRun();
           state.queued.remove(e.intentId());
           if (e.intentId().equals(state.running)) state.running = null;
-          intent.turns.clear(); // the transcript below is what later intents see
           state.remember(e.transcript(), settings.historyMessages());
+          state.bound(settings.recentIntents(), settings.idempotencyWindow());
+          return state;
+        })
+        .onEvent(IntentProgressed.class, SessionEntity::applyLegacyProgress)
+        .onEvent(IntentProgressBatch.class, (state, batch) -> {
+          batch.steps().forEach(e -> applyLegacyProgress(state, e));
           return state;
         })
         .build();
   }
 
-  private static SessionState applyProgress(SessionState state, IntentProgressed e) {
+  /** A version 1 step: its conversation message and usage still matter to a resume. */
+  private static SessionState applyLegacyProgress(SessionState state, IntentProgressed e) {
     SessionState.IntentRecord intent = state.intent(e.intentId());
-    if (e.event() != null) intent.events.add(e.event());
-    if (e.step() != null) intent.steps.add(e.step());
+    if (intent == null) return state;
+    if (e.event() != null) intent.lastEventSeq = Math.max(intent.lastEventSeq, e.event().seq());
     if (e.usage() != null) {
       state.usage = state.usage.plus(e.usage().minus(intent.usage));
       intent.usage = e.usage();
     }
-    ChatMessage m = e.message();
-    if (m != null && m.role() == ChatMessage.Role.ASSISTANT) {
-      intent.turns.add(new SessionState.ToolTurn(m));
-    } else if (m != null && m.role() == ChatMessage.Role.TOOL && !intent.turns.isEmpty()) {
-      intent.turns.get(intent.turns.size() - 1).results.put(m.toolCallId(), m);
-    }
+    if (e.message() != null && intent.committed != null) intent.committed.add(e.message());
     return state;
   }
 }

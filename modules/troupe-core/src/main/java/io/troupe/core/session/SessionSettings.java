@@ -17,7 +17,9 @@ import java.time.Duration;
  * @param maxCostUsd cost per intent at most, 0 for no limit
  * @param busyPolicy what a session does with an intent that arrives while another runs
  * @param maxResumes how often a run that its node stopped resumes from the journal; 0: it ends interrupted
- * @param journalBatchWindow how long a run's steps may wait to be journaled together; 0: each at once
+ * @param recentIntents finished intents whose summary a session keeps in memory; older ones are read from the trace store
+ * @param idempotencyWindow idempotency keys a session remembers
+ * @param snapshotEvery a snapshot of the session every this many journal events; 0: none
  */
 public record SessionSettings(
     String model,
@@ -36,7 +38,9 @@ public record SessionSettings(
     double maxCostUsd,
     BusyPolicy busyPolicy,
     int maxResumes,
-    Duration journalBatchWindow) {
+    int recentIntents,
+    int idempotencyWindow,
+    int snapshotEvery) {
 
   /** What a session does with an intent that arrives while another one runs. */
   public enum BusyPolicy {
@@ -67,6 +71,8 @@ public record SessionSettings(
         c.getDouble("max-cost-usd"),
         BusyPolicy.valueOf(c.getString("busy-policy").toUpperCase(java.util.Locale.ROOT)),
         c.getInt("max-resumes"),
-        c.getDuration("journal-batch-window"));
+        c.getInt("recent-intents"),
+        c.getInt("idempotency-window"),
+        c.getInt("snapshot-every"));
   }
 }

@@ -1,24 +1,34 @@
 package io.troupe.core.session;
 
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.troupe.core.CborSerializable;
 import io.troupe.core.llm.ChatMessage;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * The state of one session, rebuilt from its events. Mutable, and changed only by the entity's
- * event handler.
+ * The state of one session, rebuilt from its events (and snapshots). Mutable, changed only by the
+ * entity's event handler. It is small on purpose: a finished intent leaves a summary of a few hundred
+ * bytes here, only for the last {@code recent-intents}; its steps and events live in the trace store.
  */
-final class SessionState {
+@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
+    isGetterVisibility = JsonAutoDetect.Visibility.NONE)
+final class SessionState implements CborSerializable {
 
-  /** One intent as the session knows it. */
+  /** One intent as the session knows it; a running one also holds what a resume needs. */
+  @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
+      isGetterVisibility = JsonAutoDetect.Visibility.NONE)
   static final class IntentRecord {
     final String id;
     final String text;
@@ -30,13 +40,17 @@ final class SessionState {
     long finishedNanos;
     Outcome outcome;
     IntentUsage usage = IntentUsage.NONE;
-    final List<Step> steps = new ArrayList<>();
-    final List<IntentEvent> events = new ArrayList<>();
-    /** The tool turns of the run so far, kept while it runs so that it can resume after a crash. */
-    final List<ToolTurn> turns = new ArrayList<>();
+    long lastEventSeq = 1;
     int resumes;
+    /** While it runs: the conversation journaled so far (after the intent's text), and its side effects. */
+    List<ChatMessage> committed;
+    Set<String> effectsStarted;
+    Map<String, ChatMessage> effectResults;
 
-    IntentRecord(String id, String text, JsonNode metadata, String traceId, long createdNanos) {
+    @JsonCreator
+    IntentRecord(@JsonProperty("id") String id, @JsonProperty("text") String text,
+        @JsonProperty("metadata") JsonNode metadata, @JsonProperty("traceId") String traceId,
+        @JsonProperty("createdNanos") long createdNanos) {
       this.id = id;
       this.text = text;
       this.metadata = metadata;
@@ -44,35 +58,30 @@ final class SessionState {
       this.createdNanos = createdNanos;
     }
 
-    long lastEventSeq() {
-      return events.isEmpty() ? 0 : events.get(events.size() - 1).seq();
+    void beginRun() {
+      if (committed == null) {
+        committed = new ArrayList<>();
+        effectsStarted = new HashSet<>();
+        effectResults = new HashMap<>();
+      }
     }
 
-    IntentView view(String sessionId, IntentUsage sessionUsage) {
+    void endRun() {
+      committed = null;
+      effectsStarted = null;
+      effectResults = null;
+    }
+
+    IntentView view(String sessionId, List<Step> steps, IntentUsage sessionUsage) {
       return new IntentView(id, sessionId, status, text, metadata, createdNanos, finishedNanos, outcome,
-          List.copyOf(steps), usage, traceId, sessionUsage);
-    }
-  }
-
-  /** One tool turn of a run: the model's calls, the results journaled so far, and the side effects begun. */
-  static final class ToolTurn {
-    final ChatMessage assistant;
-    final Map<String, ChatMessage> results = new HashMap<>();
-    final Set<String> effectsStarted = new HashSet<>();
-
-    ToolTurn(ChatMessage assistant) {
-      this.assistant = assistant;
-    }
-
-    AgentRun.ResumedTurn resumed() {
-      return new AgentRun.ResumedTurn(assistant, Map.copyOf(results), Set.copyOf(effectsStarted));
+          steps == null ? List.of() : steps, usage, traceId, sessionUsage);
     }
   }
 
   long intentsAccepted;
   IntentUsage usage = IntentUsage.NONE;
-  final Map<String, IntentRecord> intents = new LinkedHashMap<>();
-  final Map<String, String> intentByIdempotencyKey = new HashMap<>();
+  final LinkedHashMap<String, IntentRecord> intents = new LinkedHashMap<>();
+  final LinkedHashMap<String, String> intentByIdempotencyKey = new LinkedHashMap<>();
   final Deque<String> queued = new ArrayDeque<>();
   String running;
   final List<ChatMessage> history = new ArrayList<>();
@@ -81,12 +90,34 @@ final class SessionState {
     return intents.get(id);
   }
 
+  /** Drops the oldest finished intents past {@code keep}, and the oldest idempotency keys past {@code keys}. */
+  void bound(int keep, int keys) {
+    if (intents.size() > keep) {
+      Iterator<IntentRecord> it = intents.values().iterator();
+      int excess = intents.size() - keep;
+      while (it.hasNext() && excess > 0) {
+        IntentRecord r = it.next();
+        if (r.status.isTerminal()) {
+          it.remove();
+          excess--;
+        }
+      }
+    }
+    if (intentByIdempotencyKey.size() > keys) {
+      Iterator<String> it = intentByIdempotencyKey.keySet().iterator();
+      for (int excess = intentByIdempotencyKey.size() - keys; excess > 0 && it.hasNext(); excess--) {
+        it.next();
+        it.remove();
+      }
+    }
+  }
+
   /**
    * Adds an intent's transcript to the history. Only the last {@code keep} messages are ever read
-   * (the window a new intent sees), so once it holds twice that many the oldest go: a long-lived
-   * session does not grow without bound.
+   * (the window a new intent sees), so once it holds twice that many the oldest go.
    */
   void remember(List<ChatMessage> transcript, int keep) {
+    if (transcript == null) return;
     history.addAll(transcript);
     int bound = Math.max(2 * keep, 16);
     if (history.size() > bound) {

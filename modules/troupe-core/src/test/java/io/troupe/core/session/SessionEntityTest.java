@@ -19,13 +19,15 @@ import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.llm.ToolCall;
 import io.troupe.core.llm.ToolSpec;
 import io.troupe.core.llm.Usage;
-import io.troupe.core.runtime.Subsystems;
+import io.troupe.core.tools.Tool;
+import io.troupe.core.tools.ToolCatalogs;
 import io.troupe.core.tools.ToolRegistry;
 import io.troupe.core.tools.ToolResult;
 import io.troupe.core.vector.VectorStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
@@ -55,10 +57,11 @@ class SessionEntityTest {
       new ToolSpec("current_time", "time", Json.object()),
       new ToolSpec("sql_query", "sql", Json.object()));
 
-  private static final List<ToolSpec> EFFECT_SPECS = List.of(
+  private static final List<ToolSpec> ALL_SPECS = List.of(
       new ToolSpec("calculator", "arithmetic", Json.object()),
-      new ToolSpec("record_effect", "changes the world", Json.object()),
-      new ToolSpec("current_time", "time", Json.object()));
+      new ToolSpec("current_time", "time", Json.object()),
+      new ToolSpec("sql_query", "sql", Json.object()),
+      new ToolSpec("record_effect", "changes the world", Json.object()));
 
   private SessionSettings settings(String overrides) {
     return SessionSettings.fromConfig(ConfigFactory.parseString(overrides).withFallback(ConfigFactory.load()).getConfig("troupe"));
@@ -66,9 +69,15 @@ class SessionEntityTest {
 
   private ActorRef<SessionEntity.Command> session(String overrides) {
     var troupe = ConfigFactory.load().getConfig("troupe");
-    var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe)));
-    var subsystems = new Subsystems(llm.getRef(), tools.getRef(), vector.getRef(), database.getRef(), guardrail);
-    return testKit.spawn(SessionEntity.create(sessionId, subsystems, settings(overrides)));
+    ToolCatalogs catalogs = ToolCatalogs.get(testKit.system());
+    if (catalogs.current().version() == 0) {
+      catalogs.publish(ALL_SPECS, Map.of("calculator", Tool.Effect.READ_ONLY, "current_time", Tool.Effect.READ_ONLY,
+          "sql_query", Tool.Effect.READ_ONLY, "record_effect", Tool.Effect.SIDE_EFFECTING));
+    }
+    // The session's only reference is the guardrail; it routes to the probes.
+    var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe),
+        new Guardrail.Targets(llm.getRef(), tools.getRef(), vector.getRef())));
+    return testKit.spawn(SessionEntity.create(sessionId, guardrail, settings(overrides)));
   }
 
   private IntentView submit(ActorRef<SessionEntity.Command> session, String text, String idempotencyKey) {
@@ -89,8 +98,11 @@ class SessionEntityTest {
     return probe.receiveMessage(Duration.ofSeconds(5)).getValue();
   }
 
-  private void answerToolList() {
-    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo().tell(new ToolRegistry.ToolList(TOOL_SPECS));
+  /** The tools come from the catalog the registry publishes: there is no listing per intent. */
+  private void answerToolList() {}
+
+  private static void reply(LlmGateway.Chat chat, LlmGateway.ChatResult result) {
+    chat.replyTo().tell(result.answering(chat.corr()));
   }
 
   private static LlmGateway.ChatResult toolCalls(ToolCall... calls) {
@@ -115,8 +127,8 @@ class SessionEntityTest {
 
     var first = llm.expectMessageClass(LlmGateway.Chat.class);
     assertEquals("What is 17% of 2,340 and what time is it in UTC?", last(first.request().messages()).content());
-    assertEquals(3, first.request().tools().size());
-    first.replyTo().tell(toolCalls(call("call_1", "calculator", "{\"expression\":\"17% of 2340\"}"),
+    assertEquals(4, first.request().tools().size());
+    reply(first, toolCalls(call("call_1", "calculator", "{\"expression\":\"17% of 2340\"}"),
         call("call_2", "current_time", "{\"timezone\":\"UTC\"}")));
 
     // Both calls are executing before either has a result: they run concurrently.
@@ -124,8 +136,8 @@ class SessionEntityTest {
     var exec2 = tools.expectMessageClass(ToolRegistry.Execute.class);
     assertEquals(List.of("call_1", "call_2"), List.of(exec1.call().id(), exec2.call().id()));
     // The second finishes first; the model still sees the results in call order.
-    exec2.replyTo().tell(ToolResult.ok("call_2", "current_time", Json.object().put("iso", "2026-11-28T01:00:00Z")));
-    exec1.replyTo().tell(ToolResult.ok("call_1", "calculator", Json.object().put("result", 397.8)));
+    exec2.reply(ToolResult.ok("call_2", "current_time", Json.object().put("iso", "2026-11-28T01:00:00Z")));
+    exec1.reply(ToolResult.ok("call_1", "calculator", Json.object().put("result", 397.8)));
 
     var second = llm.expectMessageClass(LlmGateway.Chat.class);
     List<ChatMessage> messages = second.request().messages();
@@ -133,7 +145,7 @@ class SessionEntityTest {
     ChatMessage r2 = messages.get(messages.size() - 1);
     assertEquals(List.of("call_1", "call_2"), List.of(r1.toolCallId(), r2.toolCallId()));
     assertTrue(r1.content().contains("397.8"));
-    second.replyTo().tell(text("17% of 2,340 is 397.8. It is 01:00 UTC."));
+    reply(second, text("17% of 2,340 is 397.8. It is 01:00 UTC."));
 
     IntentView done = await(session, accepted.id());
     assertEquals(IntentStatus.SUCCEEDED, done.status());
@@ -163,7 +175,7 @@ class SessionEntityTest {
     var session = session("");
     IntentView accepted = submit(session, "Clean up the customers table", null);
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), 
         toolCalls(call("call_1", "sql_query", "{\"sql\":\"DROP TABLE customers\"}")));
 
     // The denied call never reaches the tools; the model gets the reason as the call's result.
@@ -175,10 +187,10 @@ class SessionEntityTest {
     assertTrue(result.content().contains("denied by the guardrail (sql-read-only)"), result.content());
 
     // Then the answer is denied once (deny pattern) and fed back as a user message.
-    next.replyTo().tell(text("Run rm -rf / on the server."));
+    reply(next, text("Run rm -rf / on the server."));
     var retry = llm.expectMessageClass(LlmGateway.Chat.class);
     assertTrue(last(retry.request().messages()).content().startsWith("[guardrail] Your previous answer was rejected"));
-    retry.replyTo().tell(text("I can only read the database, not change it."));
+    reply(retry, text("I can only read the database, not change it."));
 
     IntentView done = await(session, accepted.id());
     assertEquals(IntentStatus.SUCCEEDED, done.status());
@@ -192,8 +204,8 @@ class SessionEntityTest {
     var session = session("troupe.agent.max-answer-attempts = 2");
     IntentView accepted = submit(session, "Say something", null);
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("rm -rf /"));
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("rm -rf / again"));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("rm -rf /"));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("rm -rf / again"));
     IntentView done = await(session, accepted.id());
     assertEquals(IntentStatus.FAILED, done.status());
     assertEquals("guardrail_denied", done.outcome().errorCode());
@@ -206,10 +218,10 @@ class SessionEntityTest {
     IntentView accepted = submit(session, "Loop forever", null);
     answerToolList();
     for (int i = 0; i < 2; i++) {
-      llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(
+      reply(llm.expectMessageClass(LlmGateway.Chat.class), 
           toolCalls(call("c" + i, "calculator", "{\"expression\":\"1+1\"}")));
       var exec = tools.expectMessageClass(ToolRegistry.Execute.class);
-      exec.replyTo().tell(ToolResult.ok(exec.call().id(), "calculator", Json.object().put("result", 2)));
+      exec.reply(ToolResult.ok(exec.call().id(), "calculator", Json.object().put("result", 2)));
     }
     IntentView done = await(session, accepted.id());
     assertEquals(IntentStatus.FAILED, done.status());
@@ -222,7 +234,7 @@ class SessionEntityTest {
     var session = session("");
     IntentView accepted = submit(session, "Hello", null);
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(LlmGateway.ChatResult.failed(
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), LlmGateway.ChatResult.failed(
         LlmFailure.Code.UNAVAILABLE, "unavailable: the llm-gateway subsystem is not ready"));
     IntentView done = await(session, accepted.id());
     assertEquals(IntentStatus.FAILED, done.status());
@@ -239,7 +251,7 @@ class SessionEntityTest {
     assertEquals(first.id(), submit(session, "first again", "key-1").id());
 
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("one"));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("one"));
     assertEquals("one", await(session, first.id()).outcome().answer());
 
     // The second starts after the first, and sees it in its history.
@@ -247,7 +259,7 @@ class SessionEntityTest {
     var chat = llm.expectMessageClass(LlmGateway.Chat.class);
     List<String> contents = chat.request().messages().stream().map(ChatMessage::content).toList();
     assertTrue(contents.containsAll(List.of("first", "one", "second")), contents.toString());
-    chat.replyTo().tell(text("two"));
+    reply(chat, text("two"));
     IntentView secondDone = await(session, second.id());
     assertEquals("two", secondDone.outcome().answer());
     assertEquals(2, secondDone.sessionUsage().modelCalls(), "the session's usage sums both intents");
@@ -261,7 +273,7 @@ class SessionEntityTest {
     TestProbe<EventStream.Message> events = testKit.createTestProbe();
     session.tell(new SessionEntity.Subscribe(accepted.id(), 0, events.getRef()));
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("Noon."));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("Noon."));
 
     List<String> types = new java.util.ArrayList<>();
     long lastSeq = 0;
@@ -297,11 +309,11 @@ class SessionEntityTest {
     // the stopped run aborts its model call at the gateway
     assertEquals(new LlmGateway.CancelChat(pendingChat.callKey()), llm.expectMessageClass(LlmGateway.CancelChat.class));
     assertEquals(first.id() + "/model-1", pendingChat.callKey());
-    pendingChat.replyTo().tell(text("too late")); // ignored
+    reply(pendingChat, text("too late")); // ignored
 
     IntentView second = submit(session, "next", null);
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("fine"));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("fine"));
     assertEquals(IntentStatus.SUCCEEDED, await(session, second.id()).status());
     assertEquals(IntentStatus.CANCELLED, await(session, first.id()).status());
   }
@@ -310,9 +322,7 @@ class SessionEntityTest {
   void cancellingLetsASideEffectFinishAndLeavesAValidHistoryForTheNextIntent() {
     var session = session("");
     IntentView first = submit(session, "Record it and add it up", null);
-    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo()
-        .tell(new ToolRegistry.ToolList(EFFECT_SPECS, List.of("record_effect")));
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(toolCalls(
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), toolCalls(
         call("call_1", "calculator", "{\"expression\":\"1+1\"}"),
         call("call_2", "record_effect", "{\"label\":\"x\"}")));
     assertEquals("call_1", tools.expectMessageClass(ToolRegistry.Execute.class).call().id());
@@ -324,7 +334,7 @@ class SessionEntityTest {
     session.tell(new SessionEntity.Cancel(first.id(), cancel.getRef()));
     assertEquals(IntentStatus.RUNNING, cancel.receiveMessage(Duration.ofSeconds(5)).getValue().status(),
         "answered before the side effect has finished");
-    effect.replyTo().tell(ToolResult.ok("call_2", "record_effect", Json.object().put("recorded", "x")));
+    effect.reply(ToolResult.ok("call_2", "record_effect", Json.object().put("recorded", "x")));
     IntentView cancelled = await(session, first.id());
     assertEquals(IntentStatus.CANCELLED, cancelled.status());
     assertTrue(cancelled.steps().stream().anyMatch(st -> st.kind().equals("tool") && st.name().equals("record_effect")),
@@ -345,7 +355,7 @@ class SessionEntityTest {
     assertEquals(ChatMessage.Role.ASSISTANT, closing.role());
     assertTrue(closing.content().contains("cancelled"), closing.content());
     assertEquals("next", history.get(history.size() - 1).content());
-    chat.replyTo().tell(text("fine"));
+    reply(chat, text("fine"));
     assertEquals(IntentStatus.SUCCEEDED, await(session, next.id()).status());
   }
 
@@ -364,7 +374,7 @@ class SessionEntityTest {
     assertEquals(IntentStatus.INTERRUPTED, interrupted.status());
     assertEquals("interrupted", interrupted.outcome().errorCode());
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("resumed"));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("resumed"));
     assertEquals("resumed", await(revived, queued.id()).outcome().answer());
   }
 
@@ -373,82 +383,97 @@ class SessionEntityTest {
     var session = session("");
     IntentView running = submit(session, "Record it, add it up and tell the time", null);
     IntentView queued = submit(session, "queued", null);
-    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo()
-        .tell(new ToolRegistry.ToolList(EFFECT_SPECS, List.of("record_effect")));
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(toolCalls(
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), toolCalls(
         call("call_1", "calculator", "{\"expression\":\"1+1\"}"),
         call("call_2", "record_effect", "{\"label\":\"x\"}"),
         call("call_3", "current_time", "{\"timezone\":\"UTC\"}")));
 
-    // Read-only calls run at once; the side-effecting one only once its start is journaled.
+    // The turn runs at once, after the side effect's start is journaled.
     var calc = tools.expectMessageClass(ToolRegistry.Execute.class);
     assertEquals("call_1", calc.call().id());
+    var effect = tools.expectMessageClass(ToolRegistry.Execute.class);
+    assertEquals("call_2", effect.call().id());
     assertEquals("call_3", tools.expectMessageClass(ToolRegistry.Execute.class).call().id());
     TestProbe<EventStream.Message> events = testKit.createTestProbe();
     session.tell(new SessionEntity.Subscribe(running.id(), 0, events.getRef()));
-    calc.replyTo().tell(ToolResult.ok("call_1", "calculator", Json.object().put("result", 2)));
+    calc.reply(ToolResult.ok("call_1", "calculator", Json.object().put("result", 2)));
     events.fishForMessage(Duration.ofSeconds(5), m -> m instanceof EventStream.Item item
         && item.event().type().equals("tool.completed") ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
-    var effect = tools.expectMessageClass(ToolRegistry.Execute.class);
-    assertEquals("call_2", effect.call().id());
     String key = effect.context().idempotencyKey();
     assertEquals(running.id() + "/1/call_2", key);
 
     // The node stops: call_2's outcome is unknown, call_3 has no result, call_1 has one.
     testKit.stop(session);
     var revived = session("");
-    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo()
-        .tell(new ToolRegistry.ToolList(EFFECT_SPECS, List.of("record_effect")));
+    // Read-only calls of the cut turn simply run again; the side effect is settled, never re-run blindly.
+    var calcAgain = tools.expectMessageClass(ToolRegistry.Execute.class);
+    assertEquals("call_1", calcAgain.call().id());
     var reconcile = tools.expectMessageClass(ToolRegistry.Reconcile.class);
     assertEquals("call_2", reconcile.call().id());
     assertEquals(key, reconcile.context().idempotencyKey(), "the same key reaches the tool");
     var again = tools.expectMessageClass(ToolRegistry.Execute.class);
     assertEquals("call_3", again.call().id());
-    tools.expectNoMessage(Duration.ofMillis(100)); // call_1 is not run again
-    reconcile.replyTo().tell(ToolResult.ok("call_2", "record_effect", Json.object().put("recorded", "x")));
-    again.replyTo().tell(ToolResult.ok("call_3", "current_time", Json.object().put("iso", "2026-11-28T04:00:00Z")));
+    tools.expectNoMessage(Duration.ofMillis(100));
+    calcAgain.reply(ToolResult.ok("call_1", "calculator", Json.object().put("result", 2)));
+    reconcile.reply(ToolResult.ok("call_2", "record_effect", Json.object().put("recorded", "x")));
+    again.reply(ToolResult.ok("call_3", "current_time", Json.object().put("iso", "2026-11-28T04:00:00Z")));
 
     var chat = llm.expectMessageClass(LlmGateway.Chat.class);
     List<ChatMessage> messages = chat.request().messages();
     List<ChatMessage> results = messages.subList(messages.size() - 3, messages.size());
     assertEquals(List.of("call_1", "call_2", "call_3"), results.stream().map(ChatMessage::toolCallId).toList());
     assertTrue(results.get(0).content().contains("2"));
-    chat.replyTo().tell(text("Recorded x; 1+1 is 2; it is 04:00 UTC."));
+    reply(chat, text("Recorded x; 1+1 is 2; it is 04:00 UTC."));
 
     IntentView done = await(revived, running.id());
     assertEquals(IntentStatus.SUCCEEDED, done.status());
     assertEquals(2, done.usage().modelCalls(), "the model call before the crash counts");
     assertTrue(done.steps().stream().anyMatch(s -> s.kind().equals("tool") && s.detail().path("reconciled").asBoolean()));
-    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo().tell(new ToolRegistry.ToolList(TOOL_SPECS));
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("next"));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("next"));
     assertEquals("next", await(revived, queued.id()).outcome().answer());
   }
 
   @Test
-  void stepsAreJournaledInBatchesAndASideEffectFlushesThemFirst() {
-    var session = session("troupe.agent.journal-batch-window = 1h");
+  void aSideEffectStartsOnlyOnceItAndTheCallsBeforeItAreJournaled() {
+    var session = session("");
     IntentView running = submit(session, "Record it", null);
-    TestProbe<EventStream.Message> events = testKit.createTestProbe();
-    session.tell(new SessionEntity.Subscribe(running.id(), 0, events.getRef()));
-    assertEquals("intent.accepted", ((EventStream.Item) events.receiveMessage()).event().type());
-    tools.expectMessageClass(ToolRegistry.ListTools.class).replyTo()
-        .tell(new ToolRegistry.ToolList(EFFECT_SPECS, List.of("record_effect")));
     var chat = llm.expectMessageClass(LlmGateway.Chat.class);
-    // Within the window the steps wait in memory: nothing is published yet.
-    events.expectNoMessage(Duration.ofMillis(200));
-    chat.replyTo().tell(toolCalls(call("call_1", "record_effect", "{\"label\":\"x\"}")));
-    // The side effect may start only once everything before it is journaled, in one write.
+    reply(chat, toolCalls(call("call_1", "record_effect", "{\"label\":\"x\"}")));
     var effect = tools.expectMessageClass(ToolRegistry.Execute.class);
-    List<String> flushed = new ArrayList<>();
-    for (int k = 0; k < 7; k++) flushed.add(((EventStream.Item) events.receiveMessage()).event().type());
-    assertEquals(List.of("guardrail.verdict", "intent.classified", "plan.created", "model.started", "model.completed",
-        "guardrail.verdict", "tool.started"), flushed);
-    effect.replyTo().tell(ToolResult.ok("call_1", "record_effect", Json.object().put("recorded", "x")));
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("recorded"));
-    IntentView done = await(session, running.id());
-    assertEquals(IntentStatus.SUCCEEDED, done.status());
-    // The rest arrives with the end, numbered without gaps.
-    long last = 8; // intent.accepted and the seven above
+    List<Object> journal = PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId);
+    assertEquals(List.of(SessionEntity.IntentAccepted.class, SessionEntity.IntentStarted.class,
+        SessionEntity.TurnCommitted.class, SessionEntity.ToolEffectStarted.class),
+        journal.stream().map(Object::getClass).toList(), "the model's call and the effect's start come first");
+    assertEquals(running.id() + "/1/call_1",
+        ((SessionEntity.ToolEffectStarted) journal.get(3)).idempotencyKey());
+    effect.reply(ToolResult.ok("call_1", "record_effect", Json.object().put("recorded", "x")));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("recorded"));
+    assertEquals(IntentStatus.SUCCEEDED, await(session, running.id()).status());
+    List<Object> all = PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId);
+    assertEquals(SessionEntity.EffectFinished.class, all.get(4).getClass());
+  }
+
+  @Test
+  void theJournalKeepsWhatAResumeNeedsAndStepsComeBackFromTheTraceStore() {
+    var session = session("");
+    IntentView accepted = submit(session, "What is 1+1?", null);
+    TestProbe<EventStream.Message> events = testKit.createTestProbe();
+    session.tell(new SessionEntity.Subscribe(accepted.id(), 0, events.getRef()));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), toolCalls(call("c1", "calculator", "{\"expression\":\"1+1\"}")));
+    var exec = tools.expectMessageClass(ToolRegistry.Execute.class);
+    exec.reply(ToolResult.ok("c1", "calculator", Json.object().put("result", 2)));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("2"));
+    IntentView done = await(session, accepted.id());
+
+    // The accepted intent, the conversation after the tool turn, and the end: no step is a journal event.
+    List<Object> journal = PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId);
+    assertEquals(List.of(SessionEntity.IntentAccepted.class, SessionEntity.IntentStarted.class,
+        SessionEntity.TurnCommitted.class, SessionEntity.IntentFinished.class),
+        journal.stream().map(Object::getClass).toList());
+    assertEquals(2, ((SessionEntity.TurnCommitted) journal.get(2)).messages().size(), "the calls and their result");
+
+    // The stream: every event, numbered without gaps, then the end.
+    long last = 0;
     while (true) {
       var m = events.receiveMessage();
       if (m instanceof EventStream.Completed) break;
@@ -456,31 +481,11 @@ class SessionEntityTest {
       assertEquals(last + 1, seq);
       last = seq;
     }
-    assertTrue(last > 12, "tool.completed, model.started, model.completed, the verdict and the end: " + last);
-  }
-
-  @Test
-  void theStepsOfOneWriteAreOneJournalEventAndComeBackOnRecovery() {
-    var session = session("troupe.agent.journal-batch-window = 1h");
-    IntentView accepted = submit(session, "What is 1+1?", null);
-    answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(toolCalls(call("c1", "calculator", "{\"expression\":\"1+1\"}")));
-    var exec = tools.expectMessageClass(ToolRegistry.Execute.class);
-    exec.replyTo().tell(ToolResult.ok("c1", "calculator", Json.object().put("result", 2)));
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("2"));
-    IntentView done = await(session, accepted.id());
-
-    // Accepted and started in the submit's write; every step, then the end, in the last one.
-    List<Object> journal = PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId);
-    assertEquals(List.of(SessionEntity.IntentAccepted.class, SessionEntity.IntentStarted.class,
-        SessionEntity.IntentProgressBatch.class, SessionEntity.IntentFinished.class),
-        journal.stream().map(Object::getClass).toList());
-    assertTrue(((SessionEntity.IntentProgressBatch) journal.get(2)).steps().size() > 8);
+    assertTrue(last > 10, "accepted, verdicts, model and tool events, the end: " + last);
 
     testKit.stop(session);
     IntentView recovered = get(session(""), accepted.id());
-    // As text: a JSON number may come back from the journal as another numeric node.
-    assertEquals(done.steps().toString(), recovered.steps().toString());
+    assertEquals(done.steps().size(), recovered.steps().size(), "the steps come from the trace store");
     assertEquals(done.usage(), recovered.usage());
     assertEquals("2", recovered.outcome().answer());
   }
@@ -494,7 +499,7 @@ class SessionEntityTest {
     IntentView second = submit(session, "second", null);
     assertEquals(before + 2, admission.inFlight(), "one running, one queued");
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("one"));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("one"));
     assertEquals(IntentStatus.SUCCEEDED, await(session, first.id()).status());
     assertEquals(before + 1, admission.inFlight());
     answerToolList();
@@ -522,7 +527,7 @@ class SessionEntityTest {
     var tokens = session("troupe.agent.max-tokens = 20");
     IntentView first = submit(tokens, "Say a lot", null);
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("a long answer")); // 27 tokens
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("a long answer")); // 27 tokens
     IntentView overTokens = await(tokens, first.id());
     assertEquals("max_tokens", overTokens.outcome().errorCode());
     assertTrue(overTokens.outcome().error().contains("27 tokens"), overTokens.outcome().error());
@@ -534,7 +539,7 @@ class SessionEntityTest {
     IntentView accepted = submit(session, "Spend", null);
     answerToolList();
     var priced = new ChatResponse(ChatMessage.assistant("pricey"), new Usage(1000, 1000, 0.02), FinishReason.STOP, "m", "p");
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(LlmGateway.ChatResult.ok(priced));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), LlmGateway.ChatResult.ok(priced));
     IntentView done = await(session, accepted.id());
     assertEquals(IntentStatus.FAILED, done.status());
     assertEquals("max_cost", done.outcome().errorCode());
@@ -551,7 +556,7 @@ class SessionEntityTest {
     StatusReply<IntentView> refused = probe.receiveMessage();
     assertTrue(refused.isError());
     assertEquals("conflict", Errors.codeOf(refused.getError().getMessage()));
-    chat.replyTo().tell(text("one"));
+    reply(chat, text("one"));
     assertEquals(IntentStatus.SUCCEEDED, await(session, first.id()).status());
     // Once idle, the session takes the next intent.
     IntentView third = submit(session, "third", null);
@@ -572,7 +577,7 @@ class SessionEntityTest {
     assertEquals("superseded", cancelled.outcome().errorCode());
     assertInstanceOf(LlmGateway.CancelChat.class, llm.receiveMessage());
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(text("two"));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("two"));
     assertEquals("two", await(session, second.id()).outcome().answer());
   }
 
@@ -599,14 +604,14 @@ class SessionEntityTest {
     var session = session("");
     IntentView accepted = submit(session, "What is 1 + 1?", null);
     answerToolList();
-    llm.expectMessageClass(LlmGateway.Chat.class).replyTo().tell(
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), 
         toolCalls(call("call_1", "calculator", "{\"expression\":\"1 + 1 \\ud800\"}")));
     var exec = tools.expectMessageClass(ToolRegistry.Execute.class);
     assertEquals("1 + 1 \ufffd", exec.call().arguments().get("expression").asText());
-    exec.replyTo().tell(ToolResult.ok("call_1", "calculator", Json.object().put("note", "two \udc00")));
+    exec.reply(ToolResult.ok("call_1", "calculator", Json.object().put("note", "two \udc00")));
     var next = llm.expectMessageClass(LlmGateway.Chat.class);
     assertTrue(last(next.request().messages()).content().contains("two \ufffd"));
-    next.replyTo().tell(text("It is 2 \ud83d\ude00 \ud800."));
+    reply(next, text("It is 2 \ud83d\ude00 \ud800."));
 
     IntentView done = await(session, accepted.id());
     assertEquals(IntentStatus.SUCCEEDED, done.status());

@@ -1,0 +1,597 @@
+package io.troupe.core.session;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.guardrail.Verdict;
+import io.troupe.core.json.Json;
+import io.troupe.core.json.WellFormed;
+import io.troupe.core.llm.ChatMessage;
+import io.troupe.core.llm.ChatRequest;
+import io.troupe.core.llm.ChatResponse;
+import io.troupe.core.llm.LlmGateway;
+import io.troupe.core.llm.ToolCall;
+import io.troupe.core.llm.ToolSpec;
+import io.troupe.core.tools.ToolResult;
+import io.troupe.core.trace.Ids;
+import io.troupe.core.trace.TraceClock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The agent loop of one intent, as a plain state machine with no actor in it: {@code step(event)}
+ * returns the next {@link Decision}. The session entity hosts it, carries out its decisions (through
+ * the guardrail) and feeds it what comes back. Every stage is recorded as a step (a span) and an
+ * event of the intent's stream, through a {@link Recorder}.
+ *
+ * <p>Pipeline: check the intent (the guardrail answers with the plan: the tools the model may be
+ * offered), classify, then model turns; a turn's tool calls run concurrently and their results are
+ * appended in call order; the final answer is checked. A deny is fed back; attempts are bounded.
+ */
+public final class AgentLoop {
+
+  // Decisions: what the host does next.
+
+  public sealed interface Decision {}
+
+  /** Ask the guardrail about the intent (and for the plan). {@code resumed}: it passed before a crash. */
+  public record CheckIntent(String text, boolean resumed) implements Decision {}
+
+  /** Route a model call; {@code newFrom} is the index of the first message the last call did not send. */
+  public record CallModel(int call, ChatRequest request, int newFrom, String callKey) implements Decision {}
+
+  /**
+   * Route the calls of tool turn {@code turn} at {@code indices}. Side-effecting calls among them have
+   * an idempotency key and must be journaled before they run; {@code reconcile} lists calls begun before
+   * a crash whose outcome is unknown.
+   */
+  public record RunTools(int turn, List<ToolCall> calls, List<Integer> indices, List<Integer> reconcile,
+      Map<String, String> effectKeys) implements Decision {}
+
+  /** Ask the guardrail about the final answer. */
+  public record CheckAnswer(int attempt, String answer) implements Decision {}
+
+  /** Journal these messages of the conversation (a resume starts from them), then carry out {@code then}. */
+  public record Checkpoint(List<ChatMessage> messages, Decision then) implements Decision {}
+
+  /** The run is over. {@code transcript} joins the session's history. */
+  public record Finish(IntentStatus status, Outcome outcome, List<ChatMessage> transcript) implements Decision {}
+
+  /** Nothing to do until the next event. */
+  public enum Wait implements Decision { INSTANCE }
+
+  // Events: what the host feeds back.
+
+  public sealed interface Event {}
+
+  /** The guardrail's verdict on the intent, with the tools the plan may offer. */
+  public record IntentChecked(Verdict verdict, List<ToolSpec> plan, List<String> removedByPolicy) implements Event {}
+
+  public record ModelReplied(int call, LlmGateway.ChatResult result) implements Event {}
+
+  /**
+   * The guardrail refused messages of a model call's input: the message at each index is replaced by
+   * an error naming the policy, and the call is made again. A {@code FATAL} verdict ends the run.
+   */
+  public record ModelInputDenied(int call, Map<Integer, Verdict> denied) implements Event {}
+
+  /** The guardrail's verdicts on a turn's routed calls, in the order of the indices routed. */
+  public record ToolsChecked(int turn, List<Integer> indices, List<Verdict> verdicts) implements Event {}
+
+  public record ToolResulted(int turn, int index, ToolResult result) implements Event {}
+
+  public record AnswerChecked(int attempt, Verdict verdict) implements Event {}
+
+  public record Cancelled() implements Event {}
+
+  public record DeadlinePassed() implements Event {}
+
+  /** Where the loop writes its steps (spans) and stream events. */
+  public interface Recorder {
+    void step(Step step);
+
+    void event(String type, JsonNode data);
+  }
+
+  /** Where a resumed run starts: the journaled conversation of the run, and its side effects. */
+  public record Resume(List<ChatMessage> messages, Set<String> effectsStarted, Map<String, ChatMessage> effectResults,
+      IntentUsage usage) {}
+
+  /** Settings of one run. */
+  public record Limits(String model, boolean stream, int maxSteps, int maxAnswerAttempts, String systemPrompt,
+      long maxTokens, double maxCostUsd, long deadlineMillis) {
+    static Limits of(SessionSettings s) {
+      return new Limits(s.model(), s.stream(), s.maxSteps(), s.maxAnswerAttempts(), s.systemPrompt(), s.maxTokens(),
+          s.maxCostUsd(), s.deadline().toMillis());
+    }
+  }
+
+  private final String intentId;
+  private final String text;
+  private final String rootSpanId;
+  private final Limits limits;
+  private final List<ChatMessage> history;
+  private final Resume resume;
+  private final Recorder recorder;
+  private final Predicate<String> sideEffecting;
+
+  private final List<ChatMessage> messages = new ArrayList<>();
+  private int transcriptStart;
+  private int committed; // messages [transcriptStart, committed) are journaled
+  private int sentUpTo; // messages the last model call sent
+  private List<ToolSpec> tools = List.of();
+  private int stepSeq;
+  private long stageStart;
+  private int modelCalls;
+  private IntentUsage usage;
+  private int answerAttempts;
+  private boolean cancelling;
+  private boolean done;
+
+  // The tool turn in progress.
+  private int turn;
+  private int toolTurns;
+  private boolean turnOpen;
+  private List<ToolCall> calls = List.of();
+  private Verdict[] verdicts;
+  private ChatMessage[] resultMessages;
+  private boolean[] unsettled;
+  private boolean[] effectRunning;
+  private long[] toolStart;
+  private long checkStart;
+
+  /**
+   * @param history earlier messages of the session the model sees
+   * @param resume null for a fresh run
+   * @param sideEffecting whether a tool changes the world (its calls are journaled before they run)
+   */
+  public AgentLoop(String intentId, String text, String traceId, Limits limits, List<ChatMessage> history, Resume resume,
+      Predicate<String> sideEffecting, Recorder recorder) {
+    this.intentId = intentId;
+    this.text = text;
+    this.rootSpanId = SessionEntity.rootSpanId(traceId);
+    this.limits = limits;
+    this.history = history;
+    this.resume = resume;
+    this.sideEffecting = sideEffecting;
+    this.recorder = recorder;
+    this.usage = resume == null || resume.usage() == null ? IntentUsage.NONE : resume.usage();
+  }
+
+  public IntentUsage usage() {
+    return usage;
+  }
+
+  public boolean isDone() {
+    return done;
+  }
+
+  /** Side-effecting calls are running: a cancel waits for them. */
+  public boolean effectsRunning() {
+    if (effectRunning == null) return false;
+    for (boolean running : effectRunning) {
+      if (running) return true;
+    }
+    return false;
+  }
+
+  /** The first decision. */
+  public Decision start() {
+    stageStart = TraceClock.nowEpochNanos();
+    return new CheckIntent(text, resume != null);
+  }
+
+  public Decision step(Event event) {
+    if (done) return Wait.INSTANCE;
+    if (event instanceof IntentChecked e) return onIntentChecked(e);
+    if (event instanceof ModelReplied e) return onModelReplied(e);
+    if (event instanceof ModelInputDenied e) return onModelInputDenied(e);
+    if (event instanceof ToolsChecked e) return onToolsChecked(e);
+    if (event instanceof ToolResulted e) return onToolResulted(e);
+    if (event instanceof AnswerChecked e) return onAnswerChecked(e);
+    if (event instanceof Cancelled) return onCancelled();
+    return cancelling ? finishCancelled()
+        : fail("deadline", "The intent did not finish within its deadline of " + limits.deadlineMillis() + " ms.",
+            "simplify_request");
+  }
+
+  // 1. The intent, and the plan.
+
+  private Decision onIntentChecked(IntentChecked e) {
+    if (cancelling) return finishCancelled();
+    verdict("intent", null, e.verdict(), stageStart);
+    if (!e.verdict().isAllow()) {
+      return fail("guardrail_denied", "The guardrail denied the intent: " + e.verdict().reason(), "rephrase_request");
+    }
+    tools = e.plan();
+    if (resume == null) {
+      long started = TraceClock.nowEpochNanos();
+      IntentClassifier.Classification classification = IntentClassifier.classify(text);
+      ObjectNode detail = classification.toJson();
+      record("intent.classified", detail, step("classify", classification.category(), "ok", started, detail));
+      ObjectNode plan = Json.object().put("category", classification.category());
+      tools.forEach(t -> plan.withArray("tools").add(t.name()));
+      e.removedByPolicy().forEach(plan.withArray("removedByPolicy")::add);
+      record("plan.created", plan, step("plan", "tool_selection", "ok", started, plan));
+    }
+    if (!limits.systemPrompt().isBlank()) messages.add(ChatMessage.system(limits.systemPrompt()));
+    messages.addAll(history);
+    transcriptStart = messages.size();
+    messages.add(ChatMessage.user(text));
+    committed = messages.size(); // the intent's text is journaled with its acceptance
+    return resume == null ? callModel() : resumeRun();
+  }
+
+  /** Replays the journaled conversation, then goes on where the run stopped. */
+  private Decision resumeRun() {
+    List<ChatMessage> done = resume.messages();
+    int i = 0;
+    while (i < done.size()) {
+      ChatMessage m = done.get(i);
+      if (m.role() == ChatMessage.Role.ASSISTANT && !m.toolCalls().isEmpty()) {
+        int results = 0;
+        while (i + 1 + results < done.size() && done.get(i + 1 + results).role() == ChatMessage.Role.TOOL) results++;
+        if (results < m.toolCalls().size()) {
+          // The turn the crash cut: reuse what it has, settle begun effects, run the rest.
+          Map<String, ChatMessage> known = new java.util.HashMap<>(resume.effectResults());
+          for (int k = 0; k < results; k++) known.put(done.get(i + 1 + k).toolCallId(), done.get(i + 1 + k));
+          committed = messages.size();
+          return beginToolTurn(m, known, resume.effectsStarted(), true);
+        }
+        toolTurns++;
+        messages.add(m);
+        for (int k = 0; k < results; k++) messages.add(done.get(i + 1 + k));
+        i += 1 + results;
+      } else {
+        messages.add(m);
+        i++;
+      }
+    }
+    committed = messages.size();
+    return callModel();
+  }
+
+  // 2. A model turn.
+
+  private Decision callModel() {
+    if (modelCalls >= limits.maxSteps()) {
+      return fail("max_steps", "The run reached its limit of " + limits.maxSteps() + " model calls.", "simplify_request");
+    }
+    modelCalls++;
+    return sendModelCall();
+  }
+
+  private Decision sendModelCall() {
+    stageStart = TraceClock.nowEpochNanos();
+    recorder.event("model.started", Json.object().put("call", modelCalls));
+    ChatRequest request = new ChatRequest(limits.model().isBlank() ? null : limits.model(), messages, tools, 0,
+        limits.stream());
+    int newFrom = sentUpTo;
+    sentUpTo = messages.size();
+    return new CallModel(modelCalls, request, newFrom, intentId + "/model-" + modelCalls);
+  }
+
+  private Decision onModelInputDenied(ModelInputDenied e) {
+    if (cancelling) return finishCancelled();
+    if (e.call() != modelCalls) return Wait.INSTANCE;
+    for (Map.Entry<Integer, Verdict> d : e.denied().entrySet()) {
+      Verdict v = d.getValue();
+      int index = d.getKey();
+      ChatMessage m = index >= 0 && index < messages.size() ? messages.get(index) : null;
+      verdict(m != null && m.role() == ChatMessage.Role.TOOL ? "tool_result" : "model_input",
+          m == null || m.name() == null ? null : new ToolCall(m.toolCallId(), m.name(), null), v, stageStart);
+      if (v.kind() == Verdict.Kind.FATAL || m == null || m.role() != ChatMessage.Role.TOOL) {
+        return fail("guardrail_denied", "The guardrail refused what would be sent to the model: " + v.reason(),
+            "rephrase_request");
+      }
+      messages.set(index, ChatMessage.toolResult(m.toolCallId(), m.name(), ToolResult.failed(m.toolCallId(), m.name(),
+          "the result was withheld by the guardrail (" + v.policy() + "): " + v.reason()).contentForModel()));
+    }
+    sentUpTo = Math.min(sentUpTo, e.denied().keySet().stream().mapToInt(Integer::intValue).min().orElse(sentUpTo));
+    return sendModelCall();
+  }
+
+  private Decision onModelReplied(ModelReplied e) {
+    if (e.call() != modelCalls) return Wait.INSTANCE;
+    if (cancelling) return finishCancelled();
+    LlmGateway.ChatResult result = e.result();
+    if (!result.isOk()) {
+      recordModel("error", Json.object().put("error", result.failure().message()), null);
+      return fail(result.failure().code().name().toLowerCase(Locale.ROOT), result.failure().message(), "retry_later");
+    }
+    ChatResponse response = wellFormed(result.response());
+    ObjectNode detail = Json.object()
+        .put("call", e.call())
+        .put("finishReason", response.finishReason().name().toLowerCase(Locale.ROOT))
+        .put("provider", response.provider())
+        .put("model", response.model())
+        .put("inputTokens", response.usage().inputTokens())
+        .put("outputTokens", response.usage().outputTokens());
+    if (response.usage().costUsd() > 0) detail.put("costUsd", response.usage().costUsd());
+    response.message().toolCalls().forEach(c -> detail.withArray("toolCalls").add(c.name()));
+    usage = usage.plusModelCall(response.usage());
+    recordModel("ok", detail, response);
+    if (limits.maxTokens() > 0 && usage.totalTokens() > limits.maxTokens()) {
+      return fail("max_tokens", "The run used " + usage.totalTokens() + " tokens, over its limit of "
+          + limits.maxTokens() + ".", "simplify_request");
+    }
+    if (limits.maxCostUsd() > 0 && usage.costUsd() > limits.maxCostUsd()) {
+      return fail("max_cost", String.format(Locale.ROOT, "The run cost %.6f USD, over its limit of %.6f USD.",
+          usage.costUsd(), limits.maxCostUsd()), "simplify_request");
+    }
+    if (response.hasToolCalls()) {
+      ChatMessage assistant = ChatMessage.assistantToolCalls(response.message().content(),
+          ensureIds(response.message().toolCalls()));
+      return beginToolTurn(assistant, Map.of(), Set.of(), false);
+    }
+    return checkAnswer(response.message().content());
+  }
+
+  private void recordModel(String status, ObjectNode detail, ChatResponse response) {
+    record("model.completed", detail, step("model", "chat", status, stageStart, detail));
+  }
+
+  // 3. A tool turn: every call routed at once; results appended in call order.
+
+  private Decision beginToolTurn(ChatMessage assistant, Map<String, ChatMessage> known, Set<String> begun,
+      boolean resumed) {
+    turn++;
+    toolTurns++;
+    calls = assistant.toolCalls();
+    messages.add(assistant);
+    turnOpen = true;
+    int n = calls.size();
+    verdicts = new Verdict[n];
+    resultMessages = new ChatMessage[n];
+    unsettled = new boolean[n];
+    effectRunning = new boolean[n];
+    toolStart = new long[n];
+    checkStart = TraceClock.nowEpochNanos();
+    List<Integer> toRun = new ArrayList<>(n);
+    List<Integer> toReconcile = new ArrayList<>();
+    Map<String, String> keys = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      ToolCall c = calls.get(i);
+      if (known.containsKey(c.id())) {
+        verdicts[i] = Verdict.allow();
+        resultMessages[i] = known.get(c.id());
+        continue;
+      }
+      toRun.add(i);
+      toolStart[i] = checkStart;
+      if (sideEffecting.test(c.name())) {
+        keys.put(c.id(), idempotencyKey(c));
+        effectRunning[i] = true;
+        if (begun.contains(c.id())) {
+          unsettled[i] = true;
+          toReconcile.add(i);
+        }
+      }
+      if (!unsettled[i]) {
+        recorder.event("tool.started", Json.object().put("callId", c.id()).put("name", c.name())
+            .set("arguments", c.arguments()));
+      }
+    }
+    if (toRun.isEmpty()) return finishToolTurn();
+    RunTools run = new RunTools(turn, calls, List.copyOf(toRun), List.copyOf(toReconcile), keys);
+    // The model's calls are journaled before any side effect can start, so that a resume knows them.
+    return !keys.isEmpty() && committed < messages.size() ? checkpoint(run) : run;
+  }
+
+  /** The idempotency key of a call: the same when a resumed run settles it. */
+  String idempotencyKey(ToolCall c) {
+    return intentId + "/" + toolTurns + "/" + c.id();
+  }
+
+  private Decision onToolsChecked(ToolsChecked e) {
+    if (e.turn() != turn || !turnOpen) return Wait.INSTANCE;
+    for (int k = 0; k < e.indices().size(); k++) {
+      int i = e.indices().get(k);
+      Verdict v = e.verdicts().get(k);
+      verdicts[i] = v;
+      verdict("tool_call", calls.get(i), v, checkStart);
+      if (resultMessages[i] == null) toolStart[i] = TraceClock.nowEpochNanos(); // forwarded on its allow
+      if (v.kind() == Verdict.Kind.FATAL) {
+        return fail("guardrail_denied", "The guardrail stopped the run at tool '" + calls.get(i).name() + "': "
+            + v.reason(), "rephrase_request");
+      }
+      if (!v.isAllow()) {
+        ToolCall c = calls.get(i);
+        effectRunning[i] = false;
+        resultMessages[i] = ChatMessage.toolResult(c.id(), c.name(), ToolResult.failed(c.id(), c.name(),
+            "denied by the guardrail (" + v.policy() + "): " + v.reason()).contentForModel());
+      }
+    }
+    return turnComplete() ? finishToolTurn() : cancelling && !effectsRunning() ? finishCancelled() : Wait.INSTANCE;
+  }
+
+  private Decision onToolResulted(ToolResulted e) {
+    if (e.turn() != turn || !turnOpen || resultMessages[e.index()] != null) return Wait.INSTANCE;
+    int i = e.index();
+    ToolCall call = calls.get(i);
+    ToolResult result = wellFormed(e.result());
+    if (verdicts[i] == null) verdicts[i] = Verdict.allow(); // the reply overtook its verdict
+    resultMessages[i] = ChatMessage.toolResult(call.id(), call.name(), result.contentForModel());
+    effectRunning[i] = false;
+    usage = usage.plusToolCall();
+    ObjectNode detail = Json.object().put("callId", call.id()).put("name", call.name()).put("ok", !result.isError());
+    detail.set("arguments", call.arguments());
+    if (unsettled[i]) detail.put("reconciled", true);
+    if (result.isError()) detail.put("error", result.error());
+    else detail.set("output", result.output());
+    record("tool.completed", detail, step("tool", call.name(), result.isError() ? "error" : "ok", toolStart[i], detail));
+    if (cancelling) return effectsRunning() ? Wait.INSTANCE : finishCancelled();
+    return turnComplete() ? finishToolTurn() : Wait.INSTANCE;
+  }
+
+  private boolean turnComplete() {
+    for (int i = 0; i < calls.size(); i++) {
+      if (resultMessages[i] == null || verdicts[i] == null) return false;
+    }
+    return true;
+  }
+
+  /** The result message of call {@code index} of the open turn, once it has one. */
+  public ChatMessage resultOf(int index) {
+    return resultMessages == null || index >= resultMessages.length ? null : resultMessages[index];
+  }
+
+  private Decision finishToolTurn() {
+    long started = TraceClock.nowEpochNanos();
+    int errors = 0;
+    int denied = 0;
+    for (int i = 0; i < calls.size(); i++) {
+      if (!verdicts[i].isAllow()) denied++;
+      else if (resultMessages[i].content().startsWith("{\"error\":")) errors++;
+      messages.add(resultMessages[i]);
+    }
+    turnOpen = false;
+    effectRunning = null;
+    ObjectNode detail = Json.object().put("calls", calls.size()).put("errors", errors).put("denied", denied);
+    recorder.step(step("verify", "tool_results", errors + denied == 0 ? "ok" : "error", started, detail));
+    turn++; // late replies of this turn are dropped from here on
+    return checkpoint(callModel());
+  }
+
+  private Decision checkpoint(Decision then) {
+    if (committed >= messages.size() || then instanceof Finish) return then;
+    List<ChatMessage> fresh = List.copyOf(messages.subList(committed, messages.size()));
+    committed = messages.size();
+    return new Checkpoint(fresh, then);
+  }
+
+  // 4. The answer.
+
+  private Decision checkAnswer(String answer) {
+    answerAttempts++;
+    stageStart = TraceClock.nowEpochNanos();
+    pendingAnswer = answer;
+    return new CheckAnswer(answerAttempts, answer);
+  }
+
+  private String pendingAnswer;
+
+  private Decision onAnswerChecked(AnswerChecked e) {
+    if (e.attempt() != answerAttempts || pendingAnswer == null) return Wait.INSTANCE;
+    if (cancelling) return finishCancelled();
+    String answer = pendingAnswer;
+    pendingAnswer = null;
+    Verdict v = e.verdict();
+    verdict("answer", null, v, stageStart);
+    if (v.isAllow()) {
+      long started = TraceClock.nowEpochNanos();
+      recorder.step(step("verify", "answer", "ok", started, Json.object().put("chars", answer.length())));
+      messages.add(ChatMessage.assistant(answer));
+      recorder.step(step("answer", "final", "ok", TraceClock.nowEpochNanos(), Json.object().put("text", answer)));
+      done = true;
+      return new Finish(IntentStatus.SUCCEEDED, Outcome.answered(answer),
+          List.copyOf(messages.subList(transcriptStart, messages.size())));
+    }
+    if (v.kind() == Verdict.Kind.FATAL || answerAttempts >= limits.maxAnswerAttempts()) {
+      return fail("guardrail_denied", "The guardrail denied the answer " + answerAttempts + " time(s); last reason: "
+          + v.reason(), "rephrase_request");
+    }
+    messages.add(ChatMessage.assistant(answer));
+    messages.add(ChatMessage.user("[guardrail] Your previous answer was rejected: " + v.reason()
+        + ". Write a different answer."));
+    return callModel();
+  }
+
+  // Cancellation
+
+  private Decision onCancelled() {
+    if (cancelling) return Wait.INSTANCE;
+    cancelling = true;
+    return effectsRunning() ? Wait.INSTANCE : finishCancelled();
+  }
+
+  /**
+   * Ends the run cancelled. Its conversation joins the history valid: every tool call has a result
+   * (an explicit "cancelled" one where none came), and an assistant turn closes it.
+   */
+  private Decision finishCancelled() {
+    List<ChatMessage> transcript = new ArrayList<>();
+    if (messages.isEmpty()) transcript.add(ChatMessage.user(text));
+    else transcript.addAll(messages.subList(transcriptStart, messages.size()));
+    if (turnOpen) {
+      for (int i = 0; i < calls.size(); i++) {
+        ToolCall c = calls.get(i);
+        transcript.add(resultMessages[i] != null ? resultMessages[i] : ChatMessage.toolResult(c.id(), c.name(),
+            ToolResult.failed(c.id(), c.name(), "cancelled: the intent was cancelled before this call finished")
+                .contentForModel()));
+      }
+    }
+    transcript.add(ChatMessage.assistant("[cancelled] The request was cancelled before I finished it."));
+    done = true;
+    return new Finish(IntentStatus.CANCELLED, Outcome.failed("cancelled", "The intent was cancelled by request.", "none"),
+        List.copyOf(transcript));
+  }
+
+  public boolean isCancelling() {
+    return cancelling;
+  }
+
+  private Decision fail(String code, String message, String nextAction) {
+    done = true;
+    return new Finish(IntentStatus.FAILED, Outcome.failed(code, message, nextAction), List.of());
+  }
+
+  // Recording
+
+  private void verdict(String target, ToolCall call, Verdict v, long startedNanos) {
+    String kind = v.kind().name().toLowerCase(Locale.ROOT);
+    ObjectNode detail = Json.object().put("target", target).put("verdict", kind);
+    if (call != null) detail.put("tool", call.name()).put("callId", call.id());
+    if (v.policy() != null) detail.put("policy", v.policy());
+    if (v.reason() != null) detail.put("reason", v.reason());
+    record("guardrail.verdict", detail, step("guardrail", call == null ? target : target + " " + call.name(), kind,
+        startedNanos, detail));
+  }
+
+  private void record(String eventType, JsonNode data, Step step) {
+    recorder.step(step);
+    recorder.event(eventType, data);
+  }
+
+  private Step step(String kind, String name, String status, long startedNanos, JsonNode detail) {
+    stepSeq++;
+    return new Step(stepSeq, kind, name, status, startedNanos, TraceClock.nowEpochNanos(), detail, Ids.spanId(),
+        rootSpanId);
+  }
+
+  private static List<ToolCall> ensureIds(List<ToolCall> calls) {
+    List<ToolCall> out = new ArrayList<>(calls.size());
+    for (int i = 0; i < calls.size(); i++) {
+      ToolCall c = calls.get(i);
+      out.add(c.id() == null || c.id().isBlank() ? new ToolCall("call_" + (i + 1), c.name(), c.arguments()) : c);
+    }
+    return out;
+  }
+
+  // What a model or a tool sends is journaled: its text must be encodable (WellFormed).
+
+  private static ChatResponse wellFormed(ChatResponse response) {
+    ChatMessage m = response.message();
+    String content = WellFormed.text(m.content());
+    boolean changed = content != m.content();
+    List<ToolCall> clean = new ArrayList<>(m.toolCalls().size());
+    for (ToolCall c : m.toolCalls()) {
+      ToolCall w = new ToolCall(WellFormed.text(c.id()), WellFormed.text(c.name()), WellFormed.json(c.arguments()));
+      changed |= w.id() != c.id() || w.name() != c.name() || w.arguments() != c.arguments();
+      clean.add(w);
+    }
+    if (!changed) return response;
+    return new ChatResponse(new ChatMessage(m.role(), content, clean, m.toolCallId(), m.name()), response.usage(),
+        response.finishReason(), response.model(), response.provider());
+  }
+
+  private static ToolResult wellFormed(ToolResult result) {
+    JsonNode output = WellFormed.json(result.output());
+    String error = WellFormed.text(result.error());
+    return output == result.output() && error == result.error() ? result
+        : new ToolResult(result.corr(), result.callId(), result.name(), output, error);
+  }
+}
