@@ -73,6 +73,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   /** Cancels a queued or running intent; {@code conflict} when already terminal. */
   public record Cancel(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
 
+  /** Starts the session if it is not running (its recovery resumes an orphaned run); nothing else. */
+  public record Wake() implements Command {}
+
   /** From the run: an event for the stream and/or a finished step. */
   record RunProgress(String intentId, String eventType, JsonNode data, Step step, Usage modelUsage, boolean toolCall,
       ChatMessage message) implements Command {}
@@ -259,6 +262,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         .onCommand(FlushSteps.class, this::onFlushSteps)
         .onCommand(CancelReplyDue.class, this::onCancelReplyDue)
         .onCommand(Passivate.class, (state, cmd) -> Effect().stop())
+        .onCommand(Wake.class, (state, cmd) -> Effect().none())
         .build();
   }
 
