@@ -531,6 +531,32 @@ abstract class DatabaseActorContract {
     assertEquals("limit must be at least 1", errorOf(findOpenSessions(database, 0)));
   }
 
+  /** The same through pekko-persistence-jdbc's own journal and its tagger, as the session entity writes them. */
+  @Test
+  void findsTheOpenSessionsThatTheJdbcJournalTagged() throws Exception {
+    Map<String, Object> fresh = freshDatabase();
+    ActorRef<Database.Command> database = ready(fresh);
+    Config persistence = JournalProbe.persistenceConfig(DatabaseSettings.fromConfig(troupeConfig(fresh)));
+    ActorTestKit node = ActorTestKit.create("tagged", persistence);
+    try {
+      TestProbe<org.apache.pekko.Done> done = node.createTestProbe();
+      Map<String, List<String>> sessions = Map.of(
+          "finished", List.of("open", "step", "close"),
+          "running", List.of("open", "close", "open", "step"),
+          "queued", List.of("open", "open", "step", "close"));
+      sessions.forEach((id, events) -> {
+        ActorRef<JournalProbe.Command> session = node.spawn(JournalProbe.TaggedSession.create(id));
+        for (String event : events) {
+          session.tell(new JournalProbe.Add(event, done.getRef()));
+          done.receiveMessage(INIT_WAIT);
+        }
+      });
+    } finally {
+      node.shutdownTestKit();
+    }
+    assertEquals(List.of("queued", "running"), findOpenSessions(database, 10).getValue().sessionIds());
+  }
+
   /** Journals one event per entry (sequence numbers 1, 2, ...), tagged with it unless it is null. */
   static void writeTaggedEvents(Connection admin, Map<String, Object> settings, String persistenceId, String... tags)
       throws SQLException {
