@@ -3,6 +3,8 @@ package io.troupe.db;
 import com.typesafe.config.Config;
 import com.zaxxer.hikari.HikariDataSource;
 import io.troupe.core.db.Database;
+import io.troupe.core.db.Database.FindOpenSessions;
+import io.troupe.core.db.Database.OpenSessions;
 import io.troupe.core.db.Database.QueryResult;
 import io.troupe.core.db.Database.ReadOnlyQuery;
 import io.troupe.core.runtime.Lifecycle;
@@ -30,7 +32,8 @@ import org.apache.pekko.pattern.StatusReply;
  * The database subsystem. On Init it migrates the database and opens a read-only connection pool
  * on the blocking dispatcher; then it runs {@link ReadOnlyQuery}s there, each in a read-only,
  * rolled-back transaction, confined to the application schema (see {@link DatabaseBootstrap} and
- * {@link ReadOnlyQueries}). Until Init succeeds every query is
+ * {@link ReadOnlyQueries}). The runtime's own reads of the journal schema ({@link FindOpenSessions})
+ * run there too, on a one-connection pool of the main user. Until Init succeeds every query is
  * answered at once with "unavailable".
  */
 public final class DatabaseActor extends AbstractBehavior<Database.Command> {
@@ -40,6 +43,9 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
   private record InitDone(DatabaseBootstrap.QueryPool pool, Throwable failure) implements Database.Command {}
 
   private record QueryDone(ActorRef<StatusReply<QueryResult>> replyTo, QueryResult result, Throwable failure)
+      implements Database.Command {}
+
+  private record OpenSessionsDone(ActorRef<StatusReply<OpenSessions>> replyTo, List<String> ids, Throwable failure)
       implements Database.Command {}
 
   /** Settings from the {@code troupe} config subtree; {@code dataDir} holds the default H2 file. */
@@ -62,6 +68,7 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
   private final Executor blocking;
 
   private HikariDataSource pool; // set once Init succeeded
+  private HikariDataSource mainPool; // set with pool: the main user, for the journal schema
   private String role; // PostgreSQL: the role the queries run as, if any
   private CompletableFuture<DatabaseBootstrap.QueryPool> opening; // set while Init runs
   private final List<ActorRef<Lifecycle.Initialized>> initWaiters = new ArrayList<>();
@@ -82,6 +89,8 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
         .onMessage(InitDone.class, this::onInitDone)
         .onMessage(ReadOnlyQuery.class, this::onQuery)
         .onMessage(QueryDone.class, this::onQueryDone)
+        .onMessage(FindOpenSessions.class, this::onFindOpenSessions)
+        .onMessage(OpenSessionsDone.class, this::onOpenSessionsDone)
         .onSignal(PostStop.class, signal -> closeAll())
         .onSignal(PreRestart.class, signal -> closeAll())
         .build();
@@ -119,6 +128,7 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     Lifecycle.Initialized reply;
     if (done.failure() == null) {
       pool = done.pool().dataSource();
+      mainPool = done.pool().mainPool();
       role = done.pool().role();
       lastError = null;
       reply = Lifecycle.Initialized.ok(NAME);
@@ -189,15 +199,61 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     return this;
   }
 
+  private Behavior<Database.Command> onFindOpenSessions(FindOpenSessions find) {
+    if (mainPool == null) {
+      find.replyTo().tell(StatusReply.error(Lifecycle.unavailable(NAME, lastError)));
+      return this;
+    }
+    if (find.limit() < 1) {
+      find.replyTo().tell(StatusReply.error("limit must be at least 1"));
+      return this;
+    }
+    if (inFlight >= settings.maxInFlight()) {
+      find.replyTo().tell(StatusReply.error("overloaded: " + inFlight + " queries are already queued or running"));
+      return this;
+    }
+    HikariDataSource main = mainPool;
+    String schema = settings.journalSchemaName();
+    int limit = find.limit();
+    Duration timeout = settings.queryTimeout();
+    inFlight++;
+    CompletableFuture<List<String>> result = CompletableFuture.supplyAsync(() -> {
+      try {
+        return OpenSessionsQuery.run(main, schema, limit, timeout);
+      } catch (java.sql.SQLException e) {
+        throw new CompletionException(e);
+      }
+    }, blocking);
+    getContext().pipeToSelf(result, (ids, failure) -> new OpenSessionsDone(find.replyTo(), ids, failure));
+    return this;
+  }
+
+  private Behavior<Database.Command> onOpenSessionsDone(OpenSessionsDone done) {
+    inFlight--;
+    if (done.failure() == null) {
+      done.replyTo().tell(StatusReply.success(new OpenSessions(List.copyOf(done.ids()))));
+    } else {
+      done.replyTo().tell(StatusReply.error("query failed: " + DatabaseBootstrap.describe(unwrap(done.failure()))));
+    }
+    return this;
+  }
+
   /** Closes the pool, and the one a running Init may still open, on the blocking dispatcher. */
   private Behavior<Database.Command> closeAll() {
     if (pool != null) {
       close(pool, blocking);
       pool = null;
     }
+    if (mainPool != null) {
+      close(mainPool, blocking);
+      mainPool = null;
+    }
     if (opening != null) {
       Executor executor = blocking;
-      opening.thenAccept(opened -> close(opened.dataSource(), executor));
+      opening.thenAccept(opened -> {
+        close(opened.dataSource(), executor);
+        close(opened.mainPool(), executor);
+      });
       opening = null;
     }
     return this;

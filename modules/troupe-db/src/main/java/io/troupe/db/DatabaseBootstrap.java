@@ -58,11 +58,18 @@ final class DatabaseBootstrap {
    * @param role the PostgreSQL role every query switches to, or null (H2, a configured read-only
    *     user, or a role that could not be set up)
    * @param warnings what the actor should log
+   * @param mainPool a small pool of the main user, for the runtime's own reads of the journal schema
+   *     (never for the queries of agents)
    */
-  record QueryPool(HikariDataSource dataSource, String role, List<String> warnings) implements AutoCloseable {
+  record QueryPool(HikariDataSource dataSource, String role, List<String> warnings, HikariDataSource mainPool)
+      implements AutoCloseable {
     @Override
     public void close() {
-      dataSource.close();
+      try {
+        dataSource.close();
+      } finally {
+        mainPool.close();
+      }
     }
   }
 
@@ -73,16 +80,45 @@ final class DatabaseBootstrap {
       String appSchema = currentSchema(main);
       migrate(settings, appSchema);
       List<String> warnings = new ArrayList<>();
+      HikariDataSource queries;
+      String role = null;
       if (!settings.readOnlyUser().isEmpty()) {
-        return new QueryPool(openQueryPool(settings, settings.readOnlyUser(), settings.readOnlyPassword()), null, warnings);
-      }
-      if (settings.vendor() == Vendor.H2) {
+        queries = openQueryPool(settings, settings.readOnlyUser(), settings.readOnlyPassword());
+      } else if (settings.vendor() == Vendor.H2) {
         h2Reader(main, appSchema);
-        return new QueryPool(openQueryPool(settings, H2_READER, H2_READER_PASSWORD), null, warnings);
+        queries = openQueryPool(settings, H2_READER, H2_READER_PASSWORD);
+      } else {
+        role = postgresReaderRole(main, settings, appSchema, warnings);
+        queries = openQueryPool(settings, settings.user(), settings.password());
       }
-      String role = postgresReaderRole(main, settings, appSchema, warnings);
-      return new QueryPool(openQueryPool(settings, settings.user(), settings.password()), role, warnings);
+      try {
+        return new QueryPool(queries, role, warnings, openMainPool(settings));
+      } catch (RuntimeException e) {
+        queries.close();
+        throw e;
+      }
     }
+  }
+
+  /**
+   * One connection of the main user, read-only: the runtime reads the journal schema through it
+   * (e.g. {@link OpenSessionsQuery}), which the query account may not see.
+   */
+  private static HikariDataSource openMainPool(DatabaseSettings settings) {
+    HikariConfig config = new HikariConfig();
+    config.setPoolName("troupe-db-main");
+    config.setJdbcUrl(settings.url());
+    config.setDriverClassName(settings.driver());
+    config.setUsername(emptyToNull(settings.user()));
+    config.setPassword(emptyToNull(settings.password()));
+    config.setMaximumPoolSize(1);
+    config.setConnectionTimeout(Math.max(250, settings.connectionTimeout().toMillis()));
+    config.setReadOnly(true);
+    config.setAutoCommit(false);
+    if (settings.vendor() == Vendor.POSTGRESQL) {
+      config.addDataSourceProperty("ApplicationName", "troupe");
+    }
+    return new HikariDataSource(config);
   }
 
   /**

@@ -492,6 +492,97 @@ abstract class DatabaseActorContract {
     errorOf(query(database, "SELECT COUNT(*) FROM \"event_journal\"", List.of(), 10, Duration.ofSeconds(5)));
   }
 
+  // -- sessions with an open intent, from the journal's tags
+
+  StatusReply<Database.OpenSessions> findOpenSessions(ActorRef<Database.Command> database, int limit) {
+    TestProbe<StatusReply<Database.OpenSessions>> probe = testKit.createTestProbe();
+    database.tell(new Database.FindOpenSessions(limit, probe.getRef()));
+    return probe.receiveMessage(QUERY_WAIT);
+  }
+
+  @Test
+  void findsTheSessionsWithMoreOpenThanClosedIntentTags() throws Exception {
+    Map<String, Object> fresh = freshDatabase();
+    ActorRef<Database.Command> database = ready(fresh);
+    assertEquals(List.of(), findOpenSessions(database, 100).getValue().sessionIds());
+    String open = Database.INTENT_OPEN_TAG;
+    String closed = Database.INTENT_CLOSED_TAG;
+    try (Connection admin = admin(fresh)) {
+      writeTaggedEvents(admin, fresh, "Session|a", open, null, closed); // finished
+      writeTaggedEvents(admin, fresh, "Session|b", open, closed, open); // its second intent runs
+      writeTaggedEvents(admin, fresh, "Session|c", open); // accepted, never finished
+      writeTaggedEvents(admin, fresh, "Session|d", open, open, closed); // one queued behind a finished one
+      writeTaggedEvents(admin, fresh, "Session|e", null, null); // no tags at all
+      writeTaggedEvents(admin, fresh, "Session|f", "another-tag", open, closed);
+      writeTaggedEvents(admin, fresh, "Other|g", open); // not a session
+    }
+    assertEquals(List.of("b", "c", "d"), findOpenSessions(database, 100).getValue().sessionIds());
+    assertEquals(List.of("b", "c"), findOpenSessions(database, 2).getValue().sessionIds());
+    // The read-only queries still cannot see the journal.
+    errorOf(query(database, "SELECT COUNT(*) FROM " + quote(journalSchema(fresh)) + ".\"event_tag\"", List.of(), 10,
+        Duration.ofSeconds(5)));
+  }
+
+  @Test
+  void findOpenSessionsIsRefusedBeforeInitAndWithoutALimit() throws Exception {
+    ActorRef<Database.Command> database = spawn(sharedDatabase());
+    assertEquals(Lifecycle.unavailable("database", null), errorOf(findOpenSessions(database, 10)));
+    assertEquals(Lifecycle.Initialized.ok("database"), init(database));
+    assertEquals("limit must be at least 1", errorOf(findOpenSessions(database, 0)));
+  }
+
+  /** The same through pekko-persistence-jdbc's own journal and its tagger, as the session entity writes them. */
+  @Test
+  void findsTheOpenSessionsThatTheJdbcJournalTagged() throws Exception {
+    Map<String, Object> fresh = freshDatabase();
+    ActorRef<Database.Command> database = ready(fresh);
+    Config persistence = JournalProbe.persistenceConfig(DatabaseSettings.fromConfig(troupeConfig(fresh)));
+    ActorTestKit node = ActorTestKit.create("tagged", persistence);
+    try {
+      TestProbe<org.apache.pekko.Done> done = node.createTestProbe();
+      Map<String, List<String>> sessions = Map.of(
+          "finished", List.of("open", "step", "close"),
+          "running", List.of("open", "close", "open", "step"),
+          "queued", List.of("open", "open", "step", "close"));
+      sessions.forEach((id, events) -> {
+        ActorRef<JournalProbe.Command> session = node.spawn(JournalProbe.TaggedSession.create(id));
+        for (String event : events) {
+          session.tell(new JournalProbe.Add(event, done.getRef()));
+          done.receiveMessage(INIT_WAIT);
+        }
+      });
+    } finally {
+      node.shutdownTestKit();
+    }
+    assertEquals(List.of("queued", "running"), findOpenSessions(database, 10).getValue().sessionIds());
+  }
+
+  /** Journals one event per entry (sequence numbers 1, 2, ...), tagged with it unless it is null. */
+  static void writeTaggedEvents(Connection admin, Map<String, Object> settings, String persistenceId, String... tags)
+      throws SQLException {
+    String journal = quote(journalSchema(settings));
+    for (int i = 0; i < tags.length; i++) {
+      try (PreparedStatement st = admin.prepareStatement("INSERT INTO " + journal + ".\"event_journal\" "
+          + "(\"persistence_id\", \"sequence_number\", \"deleted\", \"writer\", \"write_timestamp\", \"adapter_manifest\", "
+          + "\"event_payload\", \"event_ser_id\", \"event_ser_manifest\") VALUES (?, ?, FALSE, 'w', 0, '', ?, 1, '')")) {
+        st.setString(1, persistenceId);
+        st.setLong(2, i + 1);
+        st.setBytes(3, new byte[] {1});
+        st.executeUpdate();
+      }
+      if (tags[i] == null) {
+        continue;
+      }
+      try (PreparedStatement st = admin.prepareStatement("INSERT INTO " + journal + ".\"event_tag\" (\"event_id\", \"tag\") "
+          + "SELECT \"ordering\", ? FROM " + journal + ".\"event_journal\" WHERE \"persistence_id\" = ? AND \"sequence_number\" = ?")) {
+        st.setString(1, tags[i]);
+        st.setString(2, persistenceId);
+        st.setLong(3, i + 1);
+        assertEquals(1, st.executeUpdate());
+      }
+    }
+  }
+
   // -- direct access as the main user, for checks the queries must not be able to make
 
   /** The journal schema as stored (H2: upper case). */

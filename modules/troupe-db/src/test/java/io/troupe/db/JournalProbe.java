@@ -103,6 +103,48 @@ final class JournalProbe {
     }
   }
 
+  /**
+   * A session's intents as the session entity tags them: each "open" event with
+   * {@link io.troupe.core.db.Database#INTENT_OPEN_TAG}, each "close" with the closed tag, anything
+   * else untagged; persistence id {@code Session|<id>}.
+   */
+  static final class TaggedSession extends EventSourcedBehavior<Command, String, String> {
+    static Behavior<Command> create(String sessionId) {
+      return new TaggedSession(PersistenceId.of("Session", sessionId));
+    }
+
+    private TaggedSession(PersistenceId id) {
+      super(id);
+    }
+
+    @Override
+    public String emptyState() {
+      return "";
+    }
+
+    @Override
+    public CommandHandler<Command, String, String> commandHandler() {
+      return newCommandHandlerBuilder().forAnyState()
+          .onCommand(Add.class, (state, add) -> Effect().persist(add.word()).thenReply(add.replyTo(), s -> Done.getInstance()))
+          .onCommand(Get.class, (state, get) -> Effect().reply(get.replyTo(), state))
+          .build();
+    }
+
+    @Override
+    public EventHandler<String, String> eventHandler() {
+      return newEventHandlerBuilder().forAnyState().onEvent(String.class, (state, event) -> state + event + ";").build();
+    }
+
+    @Override
+    public java.util.Set<String> tagsFor(String event) {
+      return switch (event) {
+        case "open" -> java.util.Set.of(io.troupe.core.db.Database.INTENT_OPEN_TAG);
+        case "close" -> java.util.Set.of(io.troupe.core.db.Database.INTENT_CLOSED_TAG);
+        default -> java.util.Set.of();
+      };
+    }
+  }
+
   /** A register kept in the durable_state table. */
   static final class Register extends DurableStateBehavior<Command, String> {
     static Behavior<Command> create(String id) {

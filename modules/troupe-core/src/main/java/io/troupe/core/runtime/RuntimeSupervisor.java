@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.troupe.core.actor.Asks;
 import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.session.OpenIntentSweeper;
 import io.troupe.core.session.SessionEntity;
 import io.troupe.core.session.SessionSettings;
 import java.time.Duration;
@@ -125,6 +126,7 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
 
     Subsystems refs = new Subsystems(llm, tools, vector, database, guardrail);
     SessionEntity.init(ctx.getSystem(), List.copyOf(guardrails), SessionSettings.fromConfig(troupeConfig));
+    OpenIntentSweeper.init(ctx.getSystem(), database, OpenIntentSweeper.Settings.fromConfig(troupeConfig));
     Behavior<?> http = factories.http(new TroupeRuntime(ctx.getSystem(), self, refs));
     if (http != null) {
       ctx.spawn(http, "http");
