@@ -89,7 +89,8 @@ final class SampleIntent {
     Outcome outcome = Outcome.answered(GuardrailBench.ANSWER);
     IntentEvent end = new IntentEvent(++seq, IntentStatus.SUCCEEDED.eventType(), tick(),
         Json.object().put("status", IntentStatus.SUCCEEDED.json()).put("answer", GuardrailBench.ANSWER));
-    finished = new SessionEntity.IntentFinished(INTENT_ID, IntentStatus.SUCCEEDED, outcome, end, List.copyOf(transcript));
+    finished = new SessionEntity.IntentFinished(INTENT_ID, IntentStatus.SUCCEEDED, outcome, end.timeNanos(), end.seq(), usage,
+        List.copyOf(transcript));
     view = new IntentView(INTENT_ID, SESSION_ID, IntentStatus.SUCCEEDED, GuardrailBench.INTENT, accepted.metadata(),
         T0, now, outcome, List.copyOf(steps), usage, TRACE_ID, usage);
   }

@@ -35,7 +35,7 @@ final class FakeToolRegistry {
           return Behaviors.same();
         })
         .onMessage(ToolRegistry.Execute.class, m -> {
-          m.replyTo().tell(execute(m));
+          m.reply(execute(m));
           return Behaviors.same();
         })
         .build();

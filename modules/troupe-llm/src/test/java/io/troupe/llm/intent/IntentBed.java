@@ -6,13 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.troupe.core.db.Database;
 import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.guardrail.GuardrailPolicy;
 import io.troupe.core.json.Json;
 import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.runtime.Lifecycle;
-import io.troupe.core.runtime.Subsystems;
+import io.troupe.core.tools.Tool;
+import io.troupe.core.tools.ToolCatalogs;
+import java.util.Map;
 import io.troupe.core.session.EventStream;
 import io.troupe.core.session.IntentEvent;
 import io.troupe.core.session.IntentView;
@@ -91,11 +92,12 @@ final class IntentBed implements AutoCloseable {
     assertEquals(Lifecycle.Initialized.ok(LlmGatewayActor.NAME), init.receiveMessage(WAIT));
 
     var tools = testKit.spawn(FakeToolRegistry.create());
-    var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe)));
+    ToolCatalogs.get(testKit.system()).publish(FakeToolRegistry.SPECS,
+        Map.of("calculator", Tool.Effect.READ_ONLY, "current_time", Tool.Effect.READ_ONLY));
     TestProbe<VectorStore.Command> vector = testKit.createTestProbe();
-    TestProbe<Database.Command> database = testKit.createTestProbe();
-    var subsystems = new Subsystems(gateway, tools, vector.getRef(), database.getRef(), guardrail);
-    this.session = testKit.spawn(SessionEntity.create(sessionId, subsystems, SessionSettings.fromConfig(troupe)));
+    var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe),
+        new Guardrail.Targets(gateway, tools, vector.getRef())));
+    this.session = testKit.spawn(SessionEntity.create(sessionId, guardrail, SessionSettings.fromConfig(troupe)));
   }
 
   /** {@code provider} is {@code openai} or {@code anthropic}; {@code extra} is HOCON (full paths) on top. */
