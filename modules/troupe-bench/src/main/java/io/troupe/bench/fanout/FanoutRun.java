@@ -17,12 +17,17 @@ import io.troupe.node.TroupeNode;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -43,6 +48,15 @@ import org.apache.pekko.pattern.StatusReply;
  * parallel tool calls). {@code impl=troupe}: a node in this JVM, sessions through Cluster Sharding,
  * the {@code local} provider, guardrail and traces on, the journal in memory or in H2.
  * {@code impl=bare}: {@link BarePekko}. Writes one JSON result.
+ *
+ * <p>{@code --journal postgres}: the node's database, and so its journal, is a fresh database
+ * {@code troupe_fanout_<random>} on the PostgreSQL server at {@code --pg-url} (default
+ * 127.0.0.1:5432, user postgres), created before the run and dropped after it.
+ *
+ * <p>Intents are counted as {@code succeeded}, {@code failed} (a terminal answer other than
+ * success, or an error) and {@code unfinished} (no terminal answer when {@code --timeout-s} passed).
+ * {@code heapPerSessionKiB}: the heap after a full GC with every session of the run alive, less the
+ * heap after a full GC just before the run's submissions (after the warm-up), over N.
  */
 public final class FanoutRun {
   private FanoutRun() {}
@@ -58,6 +72,12 @@ public final class FanoutRun {
     int tools = args.integer("tools", 3);
     int latencyMs = args.integer("latency-ms", 200);
     String journal = args.str("journal", "inmem");
+    if (!List.of("inmem", "h2", "postgres").contains(journal)) {
+      throw new IllegalArgumentException("--journal inmem|h2|postgres, not '" + journal + "'");
+    }
+    pgUrl = args.str("pg-url", DEFAULT_PG_URL);
+    pgUser = args.str("pg-user", "postgres");
+    pgPassword = args.str("pg-password", "");
     long timeoutS = args.integer("timeout-s", 600);
     Path out = Path.of(args.str("out", "results/fanout-" + impl + "-" + journal + "-n" + n + ".json"));
     // S steps of one model call and F tools, then the model call that answers: (S + 1) x L.
@@ -72,22 +92,38 @@ public final class FanoutRun {
     res.put("startSeconds", Results.round3(r.startS));
     res.put("succeeded", r.ok);
     res.put("failed", r.failed);
+    res.put("unfinished", r.unfinished);
     res.put("intentsPerSecond", Results.round3(r.ok / r.wallS));
     res.put("cpuSeconds", Results.round3(r.cpuS));
     res.put("cpuMsPerIntent", Results.round3(r.cpuS * 1000 / n));
     res.put("peakRssMiB", Results.round3(Memory.peakRssMiB()));
     // With every session (or actor) of the run still alive, after a full GC.
     res.put("heapAfterGcMiB", Results.round3(r.liveHeapMiB));
+    // After the warm-up, just before the run's first submission (or spawn), after a full GC.
+    res.put("heapBeforeRunMiB", Results.round3(r.baseHeapMiB));
+    res.put("heapPerSessionKiB", Results.round3((r.liveHeapMiB - r.baseHeapMiB) * 1024 / n));
     res.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / (1024 * 1024));
     Results.write(out, res);
-    Log.info("%s n=%d: wall %.2fs (ideal %.2fs) ratio %.3f, CPU %.2f ms/intent, ok %d failed %d, peak RSS %.0f MiB, heap after GC %.0f MiB",
-        res.get("impl").asText(), n, r.wallS, idealS, r.wallS / idealS, r.cpuS * 1000 / n, r.ok, r.failed,
-        res.get("peakRssMiB").asDouble(), res.get("heapAfterGcMiB").asDouble());
+    Log.info("%s n=%d: wall %.2fs (ideal %.2fs) ratio %.3f, CPU %.2f ms/intent, ok %d failed %d unfinished %d, "
+            + "peak RSS %.0f MiB, heap after GC %.0f MiB (%.0f MiB before the run: %.1f KiB a session)",
+        res.get("impl").asText(), n, r.wallS, idealS, r.wallS / idealS, r.cpuS * 1000 / n, r.ok, r.failed, r.unfinished,
+        res.get("peakRssMiB").asDouble(), res.get("heapAfterGcMiB").asDouble(), res.get("heapBeforeRunMiB").asDouble(),
+        res.get("heapPerSessionKiB").asDouble());
   }
 
-  private record Outcome(double wallS, double startS, long ok, long failed, double cpuS, double liveHeapMiB) {
-    Outcome withLiveHeap(double miB) {
-      return new Outcome(wallS, startS, ok, failed, cpuS, miB);
+  static final String DEFAULT_PG_URL = "jdbc:postgresql://127.0.0.1:5432/";
+  private static String pgUrl = DEFAULT_PG_URL;
+  private static String pgUser = "postgres";
+  private static String pgPassword = "";
+
+  /**
+   * ok + failed + unfinished = N. liveHeapMiB: after a full GC with every session alive; baseHeapMiB:
+   * after a full GC just before the run's first submission.
+   */
+  private record Outcome(double wallS, double startS, long ok, long failed, long unfinished, double cpuS,
+      double liveHeapMiB, double baseHeapMiB) {
+    Outcome withHeap(double liveMiB, double baseMiB) {
+      return new Outcome(wallS, startS, ok, failed, unfinished, cpuS, liveMiB, baseMiB);
     }
   }
 
@@ -109,19 +145,26 @@ public final class FanoutRun {
       String label) throws Exception {
     long[] startedAt = new long[1];
     double[] spawnS = new double[1];
-    double cpuAtStart = processCpuSeconds();
-    Behavior<Void> guardian = Behaviors.setup(ctx -> {
+    // The tools start with the system; the sessions on "go", once the heap before the run is measured.
+    Behavior<String> guardian = Behaviors.setup(ctx -> {
       List<ActorRef<BarePekko.Call>> toolRefs = new ArrayList<>();
       for (int i = 0; i < tools; i++) toolRefs.add(ctx.spawn(BarePekko.tool(), "tool-" + i));
-      startedAt[0] = System.nanoTime();
-      for (int i = 0; i < n; i++) {
-        ctx.spawn(BarePekko.session(steps, latency, toolRefs, done), "s-" + i).tell(new BarePekko.Start());
-      }
-      spawnS[0] = (System.nanoTime() - startedAt[0]) / 1e9;
-      return Behaviors.empty();
+      return Behaviors.receive(String.class).onMessageEquals("go", () -> {
+        startedAt[0] = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+          ctx.spawn(BarePekko.session(steps, latency, toolRefs, done), "s-" + i).tell(new BarePekko.Start());
+        }
+        spawnS[0] = (System.nanoTime() - startedAt[0]) / 1e9;
+        return Behaviors.empty();
+      }).build();
     });
-    ActorSystem<Void> system = ActorSystem.create(guardian, "bare",
+    double cpuAtStart = processCpuSeconds();
+    ActorSystem<String> system = ActorSystem.create(guardian, "bare",
         com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.actor.provider = local"));
+    double cpuBeforeGc = processCpuSeconds();
+    double baseHeapMiB = Memory.heapAfterGcMiB();
+    cpuAtStart += processCpuSeconds() - cpuBeforeGc; // the measuring GC is not the run's CPU
+    system.tell("go");
     try (Progress progress = new Progress(label, n)) {
       progress.extra(() -> "");
       Thread watcher = new Thread(() -> {
@@ -136,11 +179,11 @@ public final class FanoutRun {
       });
       watcher.setDaemon(true);
       watcher.start();
-      boolean all = done.await(timeoutS, TimeUnit.SECONDS); // blocking-ok: the driver's main thread
+      done.await(timeoutS, TimeUnit.SECONDS); // blocking-ok: the driver's main thread
       double wall = (System.nanoTime() - startedAt[0]) / 1e9;
-      Outcome outcome = new Outcome(wall, spawnS[0], n - done.getCount(), all ? 0 : done.getCount(),
-          processCpuSeconds() - cpuAtStart, 0);
-      return outcome.withLiveHeap(Memory.heapAfterGcMiB()); // the session actors are still alive
+      long unfinished = done.getCount(); // a bare session cannot fail: it ends, or not
+      Outcome outcome = new Outcome(wall, spawnS[0], n - unfinished, 0, unfinished, processCpuSeconds() - cpuAtStart, 0, 0);
+      return outcome.withHeap(Memory.heapAfterGcMiB(), baseHeapMiB); // the session actors are still alive
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS); // blocking-ok: main thread
@@ -178,23 +221,66 @@ public final class FanoutRun {
       o.put("pekko.persistence.journal.plugin", "pekko.persistence.journal.inmem");
       o.put("pekko.persistence.snapshot-store.plugin", "pekko.persistence.no-snapshot-store");
     }
-    TroupeNode.Running node = TroupeNode.start(o);
-    ActorSystem<RuntimeSupervisor.Command> system = node.system();
+    // h2: the node's default, an H2 file in the data directory, the journal in it.
+    String pgDatabase = null;
+    if (journal.equals("postgres")) {
+      pgDatabase = createPostgresDatabase();
+      res.put("pgDatabase", pgDatabase);
+      // The keys that TROUPE_DB_URL, TROUPE_DB_USER and TROUPE_DB_PASSWORD set (config/troupe.conf).
+      o.put("troupe.database.url", pgUrl + pgDatabase);
+      o.put("troupe.database.user", pgUser);
+      o.put("troupe.database.password", pgPassword);
+    }
     try {
-      SessionBench.awaitReady(system, Duration.ofSeconds(180));
-      ClusterSharding sharding = ClusterSharding.get(system);
-      String text = "fan out " + steps + " steps of " + tools + " tools";
-      drive(sharding, "warm", Math.min(n, 2000), text, timeoutS, "troupe warm-up");
-      Outcome outcome = drive(sharding, "s", n, text, timeoutS, "troupe-" + journal);
-      outcome = outcome.withLiveHeap(Memory.heapAfterGcMiB()); // every session still in memory
-      if (dumpSteps) {
-        dumpSteps(sharding, "s-0");
-        dumpSteps(sharding, "s-" + (n - 1));
+      TroupeNode.Running node = TroupeNode.start(o);
+      ActorSystem<RuntimeSupervisor.Command> system = node.system();
+      try {
+        SessionBench.awaitReady(system, Duration.ofSeconds(180));
+        ClusterSharding sharding = ClusterSharding.get(system);
+        String text = "fan out " + steps + " steps of " + tools + " tools";
+        drive(sharding, "warm", Math.min(n, 2000), text, timeoutS, "troupe warm-up");
+        double baseHeapMiB = Memory.heapAfterGcMiB(); // the warm-up's sessions stay: they are in both
+        Outcome outcome = drive(sharding, "s", n, text, timeoutS, "troupe-" + journal);
+        outcome = outcome.withHeap(Memory.heapAfterGcMiB(), baseHeapMiB); // every session still in memory
+        if (dumpSteps) {
+          dumpSteps(sharding, "s-0");
+          dumpSteps(sharding, "s-" + (n - 1));
+        }
+        return outcome;
+      } finally {
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS); // blocking-ok: main thread
       }
-      return outcome;
     } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS); // blocking-ok: main thread
+      if (pgDatabase != null) dropPostgresDatabase(pgDatabase);
+    }
+  }
+
+  /** A connection to the server's {@code postgres} database, as the administrator that creates and drops. */
+  static Connection postgresAdmin(String url, String user, String password) throws SQLException {
+    return DriverManager.getConnection(url + "postgres", user, password);
+  }
+
+  /** A fresh database {@code troupe_fanout_<random>} for one run. */
+  private static String createPostgresDatabase() throws SQLException {
+    String name = "troupe_fanout_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    try (Connection admin = postgresAdmin(pgUrl, pgUser, pgPassword); Statement st = admin.createStatement()) {
+      st.execute("CREATE DATABASE " + name);
+    } catch (SQLException e) {
+      throw new SQLException("PostgreSQL at " + pgUrl + " (user " + pgUser + "): could not create the database "
+          + name + ": " + e.getMessage(), e);
+    }
+    Log.info("PostgreSQL: created database %s at %s", name, pgUrl);
+    return name;
+  }
+
+  /** Drops the run's database (WITH (FORCE): a connection the node's pools left open does not keep it). */
+  private static void dropPostgresDatabase(String name) {
+    try (Connection admin = postgresAdmin(pgUrl, pgUser, pgPassword); Statement st = admin.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+      Log.info("PostgreSQL: dropped database %s", name);
+    } catch (SQLException e) {
+      Log.info("PostgreSQL: could not drop database %s (drop it by hand): %s", name, e.getMessage());
     }
   }
 
@@ -230,7 +316,12 @@ public final class FanoutRun {
 
   private static Outcome drive(ClusterSharding sharding, String prefix, int n, String text, long timeoutS, String label)
       throws InterruptedException {
-    Duration ask = Duration.ofSeconds(timeoutS);
+    // The asks outlast the run's timeout, so that an intent still running then is counted as unfinished
+    // (when the counts close), not as an ask that failed.
+    Duration ask = Duration.ofSeconds(timeoutS + 60);
+    Object countsLock = new Object();
+    boolean[] closed = new boolean[1]; // under countsLock: answers after the timeout are not counted
+    long[] okFailed = new long[2]; // under countsLock
     CountDownLatch latch = new CountDownLatch(n);
     Map<String, Long> codes = new ConcurrentHashMap<>();
     long start = System.nanoTime();
@@ -253,6 +344,9 @@ public final class FanoutRun {
                         : done.isError() ? "await" : done.getValue().outcome().errorCode()), DIRECT)
             .handle((code, failure) -> failure != null ? "ask_" + failure.getClass().getSimpleName() : code)
             .thenAccept(code -> {
+              synchronized (countsLock) {
+                if (!closed[0]) okFailed[code == null ? 0 : 1]++;
+              }
               if (code != null) {
                 progress.errors.incrementAndGet();
                 codes.merge(code, 1L, Long::sum);
@@ -271,8 +365,18 @@ public final class FanoutRun {
       submittedS = (System.nanoTime() - start) / 1e9;
       latch.await(timeoutS, TimeUnit.SECONDS); // blocking-ok: the driver's main thread
       double wall = (System.nanoTime() - start) / 1e9;
-      long errors = progress.errors.get();
+      long ok;
+      long failed;
+      synchronized (countsLock) {
+        closed[0] = true;
+        ok = okFailed[0];
+        failed = okFailed[1];
+      }
+      long unfinished = n - ok - failed;
       if (!codes.isEmpty()) Log.info("%s: errors %s", label, codes);
+      if (unfinished > 0) {
+        Log.info("%s: %d of %d intents had no terminal answer after %ds (unfinished)", label, unfinished, n, timeoutS);
+      }
       int m = Math.min(n, finishedCount.get());
       if (m > 0) {
         long[] sorted = Arrays.copyOf(finishedAt, m);
@@ -280,9 +384,7 @@ public final class FanoutRun {
         Log.info("%s: intents ended at p1 %.2fs, p10 %.2fs, p50 %.2fs, p90 %.2fs, last %.2fs", label,
             sorted[m / 100] / 1e9, sorted[m / 10] / 1e9, sorted[m / 2] / 1e9, sorted[m * 9 / 10] / 1e9, sorted[m - 1] / 1e9);
       }
-      long unfinished = latch.getCount();
-      return new Outcome(wall, submittedS, n - unfinished - errors, errors + unfinished,
-          processCpuSeconds() - cpuAtStart, 0);
+      return new Outcome(wall, submittedS, ok, failed, unfinished, processCpuSeconds() - cpuAtStart, 0, 0);
     }
   }
 }

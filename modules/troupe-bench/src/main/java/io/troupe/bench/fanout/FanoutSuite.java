@@ -26,8 +26,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code bin/bench fanout}: the fan-out workload at each N, side by side in one run: Troupe with the
- * journal in memory, Troupe with the H2 journal, the bare Pekko program, and Python asyncio. Each
- * run is a process of its own. Writes suite.json, a Markdown table and two PNG plots (gnuplot).
+ * journal in memory, Troupe with the H2 journal (at {@code --durable-n}), Troupe with its database and
+ * journal on PostgreSQL (at {@code --pg-n}; skipped, with a message, when the server does not
+ * answer), the bare Pekko program, and Python asyncio. Each run is a process of its own. Writes
+ * suite.json, a Markdown table and two PNG plots (gnuplot).
+ *
+ * <p>Exits non-zero when any run has unfinished intents (no terminal answer at its timeout). The
+ * smoke also runs a memory guard: one Troupe in-memory run at {@code --heap-guard-n} (2,000) with a
+ * short model latency, failing when its heap per session exceeds {@code --max-heap-per-session-kib}.
  */
 public final class FanoutSuite {
   private FanoutSuite() {}
@@ -37,6 +43,13 @@ public final class FanoutSuite {
     List<Integer> ns = args.ints("n", smoke ? "50" : "1000,10000,100000");
     if (args.flag("million")) ns.add(1_000_000);
     List<Integer> durable = args.ints("durable-n", smoke ? "50" : "1000,10000");
+    List<Integer> pgNs = args.ints("pg-n", "");
+    String pgUrl = args.str("pg-url", FanoutRun.DEFAULT_PG_URL);
+    String pgUser = args.str("pg-user", "postgres");
+    // The smoke's memory guard: heap per session of a Troupe in-memory run (0 KiB: measured, not enforced).
+    double maxHeapKiB = args.dbl("max-heap-per-session-kib", 8);
+    int guardN = args.integer("heap-guard-n", smoke ? 2000 : 0);
+    int guardLatencyMs = args.integer("heap-guard-latency-ms", 20);
     int steps = args.integer("steps", 5);
     int tools = args.integer("tools", 3);
     int latencyMs = args.integer("latency-ms", 200);
@@ -46,8 +59,18 @@ public final class FanoutSuite {
     String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
     Path runDir = dir.resolve("fanout-" + stamp);
     Files.createDirectories(runDir);
-    Log.info("fan-out: N=%s (durable %s), S=%d steps, F=%d tools, L=%d ms; results in %s", ns, durable, steps, tools,
-        latencyMs, runDir);
+    Log.info("fan-out: N=%s (durable %s, PostgreSQL %s), S=%d steps, F=%d tools, L=%d ms; results in %s", ns, durable,
+        pgNs, steps, tools, latencyMs, runDir);
+    String pgSkipped = null;
+    if (!pgNs.isEmpty()) {
+      pgSkipped = postgresUnreachable(pgUrl, pgUser, args.str("pg-password", ""));
+      if (pgSkipped != null) {
+        Log.info("fan-out: PostgreSQL is not reachable at %s (user %s): skipping the troupe-postgres runs (%s)", pgUrl,
+            pgUser, pgSkipped);
+      }
+    }
+    List<String> pgArgs = List.of("--impl", "troupe", "--journal", "postgres", "--pg-url", pgUrl, "--pg-user", pgUser,
+        "--pg-password", args.str("pg-password", ""));
 
     ArrayNode all = Json.array();
     for (int n : ns) {
@@ -59,29 +82,87 @@ public final class FanoutSuite {
       if (durable.contains(n)) {
         run(all, runDir, "troupe-h2", n, xmx, common, List.of("--impl", "troupe", "--journal", "h2"), timeoutS);
       }
+      if (pgNs.contains(n) && pgSkipped == null) {
+        run(all, runDir, "troupe-postgres", n, xmx, common, pgArgs, timeoutS);
+      }
       if (python) {
         JsonNode py = python(n, steps, tools, latencyMs, timeoutS);
         if (py != null) all.add(py);
       }
     }
+    // The memory guard: enough sessions that the fixed costs wash out, a short latency to keep it quick.
+    JsonNode guard = null;
+    List<Integer> tableNs = new ArrayList<>(ns);
+    if (guardN > 0) {
+      List<String> guardCommon = List.of("--n", "" + guardN, "--steps", "" + steps, "--tools", "" + tools,
+          "--latency-ms", "" + guardLatencyMs, "--timeout-s", "" + timeoutS);
+      ArrayNode one = Json.array();
+      run(one, runDir, "heap-guard-troupe-inmem", guardN, "1g", guardCommon,
+          List.of("--impl", "troupe", "--journal", "inmem"), timeoutS);
+      guard = one.get(0);
+      ((ObjectNode) guard).put("heapGuard", true);
+      all.add(guard);
+      if (!tableNs.contains(guardN)) tableNs.add(guardN);
+    }
     ObjectNode suite = Json.object();
     suite.put("cores", Runtime.getRuntime().availableProcessors());
     suite.put("jdk", System.getProperty("java.version"));
     suite.put("steps", steps).put("tools", tools).put("latencyMs", latencyMs);
+    if (!pgNs.isEmpty()) suite.put("postgres", pgSkipped == null ? pgUrl : "skipped: not reachable (" + pgSkipped + ")");
     suite.set("runs", all);
     Results.write(runDir.resolve("suite.json"), suite);
-    String table = table(all, ns);
+    String table = table(all, tableNs);
+    if (guard != null) {
+      table += String.format(Locale.ROOT, "%nHeap guard: the troupe-inmem run at N = %,d has L = %d ms (the others %d ms).%n",
+          guardN, guardLatencyMs, latencyMs);
+    }
+    if (pgSkipped != null) {
+      table += String.format(Locale.ROOT, "%nTroupe on PostgreSQL: skipped, %s not reachable (%s).%n", pgUrl, pgSkipped);
+    }
     Files.writeString(runDir.resolve("fanout.md"), table);
     System.out.println(table);
-    plots(all, runDir);
+    plots(all, runDir, guard);
+    boolean bad = false;
+    for (JsonNode r : all) {
+      if (r.path("unfinished").asLong() > 0) {
+        Log.info("fan-out: FAILED: %s at N=%d left %d of its intents unfinished (no terminal answer after %d s)",
+            r.path("impl").asText(), r.path("n").asInt(), r.path("unfinished").asLong(), timeoutS);
+        bad = true;
+      }
+    }
     if (smoke) {
       for (JsonNode r : all) {
         if (r.path("failedRun").asBoolean() || r.path("failed").asLong() > 0) {
-          Log.info("fan-out smoke: %s at N=%d did not complete cleanly", r.path("impl").asText(), r.path("n").asInt());
-          System.exit(1);
+          Log.info("fan-out smoke: %s at N=%d did not complete cleanly (failed %d)", r.path("impl").asText(),
+              r.path("n").asInt(), r.path("failed").asLong());
+          bad = true;
         }
       }
-      Log.info("fan-out smoke: every implementation completed");
+    }
+    if (guard != null && guard.path("failedRun").asBoolean()) {
+      Log.info("fan-out: FAILED: memory guard: its run at N = %,d did not finish", guardN);
+      bad = true;
+    } else if (guard != null) {
+      double kib = guard.path("heapPerSessionKiB").asDouble();
+      if (maxHeapKiB > 0 && kib > maxHeapKiB) {
+        Log.info("fan-out: FAILED: memory guard: Troupe (journal in memory) holds %.1f KiB of heap per session at N = %,d, "
+            + "over the limit of %.1f KiB (--max-heap-per-session-kib)", kib, guardN, maxHeapKiB);
+        bad = true;
+      } else {
+        Log.info("fan-out: memory guard: %.1f KiB of heap per session at N = %,d (limit %s)", kib, guardN,
+            maxHeapKiB > 0 ? String.format(Locale.ROOT, "%.1f KiB", maxHeapKiB) : "none");
+      }
+    }
+    if (bad) System.exit(1);
+    if (smoke) Log.info("fan-out smoke: every implementation completed");
+  }
+
+  /** Null when PostgreSQL answers at url (the server's postgres database), else why not. */
+  private static String postgresUnreachable(String url, String user, String password) {
+    try (var c = FanoutRun.postgresAdmin(url, user, password)) {
+      return c.isValid(5) ? null : "the connection is not valid";
+    } catch (Exception e) {
+      return e.getMessage();
     }
   }
 
@@ -125,25 +206,28 @@ public final class FanoutSuite {
 
   private static String table(ArrayNode all, List<Integer> ns) {
     StringBuilder sb = new StringBuilder();
-    sb.append("| N | implementation | wall (s) | wall/ideal | vs bare Pekko | vs asyncio | CPU ms/intent | peak RSS (MiB) | heap after GC (MiB) | intents/s |\n");
-    sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
+    sb.append("| N | implementation | wall (s) | wall/ideal | vs bare Pekko | vs asyncio | CPU ms/intent | peak RSS (MiB) | heap after GC (MiB) | heap/session (KiB) | intents/s | failed | unfinished |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int n : ns) {
       JsonNode bare = find(all, "bare", n);
       JsonNode py = find(all, "python-asyncio", n);
       for (JsonNode r : all) {
         if (r.path("n").asInt() != n) continue;
         if (r.path("failedRun").asBoolean()) {
-          sb.append(String.format(Locale.ROOT, "| %,d | %s | did not finish | | | | | | | |%n", n, r.path("impl").asText()));
+          sb.append(String.format(Locale.ROOT, "| %,d | %s | did not finish | | | | | | | | | | |%n", n, r.path("impl").asText()));
           continue;
         }
         double wall = r.path("wallSeconds").isMissingNode() ? r.path("wallS").asDouble() : r.path("wallSeconds").asDouble();
-        sb.append(String.format(Locale.ROOT, "| %,d | %s | %.2f | %.3f | %s | %s | %s | %.0f | %s | %s |%n", n,
-            r.path("impl").asText(), wall, r.path("wallOverIdeal").asDouble(),
+        String impl = r.path("impl").asText() + (r.path("heapGuard").asBoolean() ? " (heap guard, L = " + r.path("latencyMs").asInt() + " ms)" : "");
+        sb.append(String.format(Locale.ROOT, "| %,d | %s | %.2f | %.3f | %s | %s | %s | %.0f | %s | %s | %s | %s | %s |%n", n,
+            impl, wall, r.path("wallOverIdeal").asDouble(),
             ratio(wall, bare), ratio(wall, py),
             r.has("cpuMsPerIntent") ? String.format(Locale.ROOT, "%.2f", r.path("cpuMsPerIntent").asDouble()) : "",
             r.path("peakRssMiB").asDouble(),
             r.has("heapAfterGcMiB") ? String.format(Locale.ROOT, "%.0f", r.path("heapAfterGcMiB").asDouble()) : "",
-            r.has("intentsPerSecond") ? String.format(Locale.ROOT, "%.0f", r.path("intentsPerSecond").asDouble()) : ""));
+            r.has("heapPerSessionKiB") ? String.format(Locale.ROOT, "%.1f", r.path("heapPerSessionKiB").asDouble()) : "",
+            r.has("intentsPerSecond") ? String.format(Locale.ROOT, "%.0f", r.path("intentsPerSecond").asDouble()) : "",
+            r.has("failed") ? r.path("failed").asText() : "", r.has("unfinished") ? r.path("unfinished").asText() : ""));
       }
     }
     return sb.toString();
@@ -161,10 +245,10 @@ public final class FanoutSuite {
   }
 
   /** wall/ideal and peak RSS against N, log axes, one line per implementation (gnuplot). */
-  private static void plots(ArrayNode all, Path dir) throws IOException, InterruptedException {
+  private static void plots(ArrayNode all, Path dir, JsonNode guard) throws IOException, InterruptedException {
     Map<String, StringBuilder> series = new LinkedHashMap<>();
     for (JsonNode r : all) {
-      if (r.path("failedRun").asBoolean()) continue;
+      if (r.path("failedRun").asBoolean() || r == guard) continue; // the guard's latency is not the others'
       series.computeIfAbsent(r.path("impl").asText(), k -> new StringBuilder())
           .append(r.path("n").asInt()).append(' ').append(r.path("wallOverIdeal").asDouble()).append(' ')
           .append(r.path("peakRssMiB").asDouble()).append('\n');
