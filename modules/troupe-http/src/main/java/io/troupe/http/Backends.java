@@ -1,5 +1,6 @@
 package io.troupe.http;
 
+import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.runtime.RuntimeSupervisor;
 import io.troupe.core.runtime.TroupeRuntime;
@@ -16,13 +17,25 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  *
  * @param sessions the session entity of a session id
  * @param llm the LLM gateway, whose providers' circuit breakers readiness shows; may be null
+ * @param guardrail where document writes go: it checks them and forwards them to the vector store.
+ *     Null only for route tests without a runtime, which write to {@code vectorStore} directly.
  */
 public record Backends(
     Function<String, RecipientRef<SessionEntity.Command>> sessions,
     RecipientRef<RuntimeSupervisor.Command> supervisor,
     RecipientRef<ToolRegistry.Command> tools,
     RecipientRef<VectorStore.Command> vectorStore,
-    RecipientRef<LlmGateway.Command> llm) {
+    RecipientRef<LlmGateway.Command> llm,
+    RecipientRef<Guardrail.Command> guardrail) {
+
+  public Backends(
+      Function<String, RecipientRef<SessionEntity.Command>> sessions,
+      RecipientRef<RuntimeSupervisor.Command> supervisor,
+      RecipientRef<ToolRegistry.Command> tools,
+      RecipientRef<VectorStore.Command> vectorStore,
+      RecipientRef<LlmGateway.Command> llm) {
+    this(sessions, supervisor, tools, vectorStore, llm, null);
+  }
 
   /** Without a gateway: readiness then shows no provider details. */
   public Backends(
@@ -40,6 +53,7 @@ public record Backends(
         runtime.supervisor(),
         runtime.subsystems().tools(),
         runtime.subsystems().vectorStore(),
-        runtime.subsystems().llm());
+        runtime.subsystems().llm(),
+        runtime.subsystems().guardrail());
   }
 }

@@ -77,6 +77,10 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   public record RouteDocuments(List<VectorStore.Document> documents, ActorRef<StatusReply<VectorStore.Upserted>> replyTo)
       implements Command {}
 
+  /** Check documents without writing them: {@code Done}, or a {@code guardrail_denied} error. */
+  public record CheckDocuments(List<VectorStore.Document> documents, ActorRef<StatusReply<org.apache.pekko.Done>> replyTo)
+      implements Command {}
+
   // Answers
 
   public sealed interface Answer extends CborSerializable {
@@ -126,6 +130,12 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
           return this;
         })
         .onMessage(RouteDocuments.class, this::onRouteDocuments)
+        .onMessage(CheckDocuments.class, m -> {
+          String denied = deniedDocument(m.documents());
+          m.replyTo().tell(denied == null ? StatusReply.success(org.apache.pekko.Done.getInstance())
+              : StatusReply.error(denied));
+          return this;
+        })
         .build();
   }
 
@@ -191,16 +201,22 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   }
 
   private Behavior<Command> onRouteDocuments(RouteDocuments m) {
-    for (VectorStore.Document d : m.documents()) {
+    String denied = deniedDocument(m.documents());
+    if (denied != null) m.replyTo().tell(StatusReply.error(denied));
+    else targets.vectorStore().tell(new VectorStore.Upsert(m.documents(), m.replyTo()));
+    return this;
+  }
+
+  /** The error of the first refused document, or null: the intent's deny patterns apply to documents. */
+  private String deniedDocument(List<VectorStore.Document> documents) {
+    for (VectorStore.Document d : documents) {
       Optional<String> pattern = denyPattern(d.text());
       if (pattern.isPresent()) {
-        m.replyTo().tell(StatusReply.error(Errors.of(Errors.GUARDRAIL_DENIED, "document '" + d.id()
-            + "' was refused by the guardrail (deny-pattern): it matches a denied pattern: " + pattern.get())));
-        return this;
+        return Errors.of(Errors.GUARDRAIL_DENIED, "document '" + d.id()
+            + "' was refused by the guardrail (deny-pattern): it matches a denied pattern: " + pattern.get());
       }
     }
-    targets.vectorStore().tell(new VectorStore.Upsert(m.documents(), m.replyTo()));
-    return this;
+    return null;
   }
 
   // The policies: pure functions.

@@ -13,7 +13,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.troupe.core.json.Json;
+import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.vector.VectorStore;
+import org.apache.pekko.Done;
 import io.troupe.http.Backends;
 import io.troupe.http.HttpSettings;
 import io.troupe.http.security.Access;
@@ -120,16 +122,29 @@ public final class DocumentRoutes {
         })));
   }
 
-  /** Sends the slices one after the other; each is durable when its reply arrives. */
+  /**
+   * Checks every document first (nothing is written when one is refused), then sends the slices
+   * one after the other through the guardrail; each is durable when its reply arrives.
+   */
   private CompletionStage<Void> upsertInSlices(List<VectorStore.Document> documents, Job job) {
-    CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
+    CompletionStage<Void> chain = backends.guardrail() == null ? CompletableFuture.completedFuture(null)
+        : AskPattern.<Guardrail.Command, Done>askWithStatus(backends.guardrail(),
+            replyTo -> new Guardrail.CheckDocuments(documents, replyTo), settings.askTimeout(), scheduler)
+            .thenApply(ok -> null);
     for (int from = 0; from < documents.size(); from += SLICE) {
       List<VectorStore.Document> slice = List.copyOf(documents.subList(from, Math.min(documents.size(), from + SLICE)));
-      chain = chain.thenCompose(ignored -> AskPattern.<VectorStore.Command, VectorStore.Upserted>askWithStatus(
-              backends.vectorStore(), replyTo -> new VectorStore.Upsert(slice, replyTo), settings.askTimeout(), scheduler)
-          .thenAccept(upserted -> job.done.addAndGet(slice.size())));
+      chain = chain.thenCompose(ignored -> upsert(slice).thenAccept(upserted -> job.done.addAndGet(slice.size())));
     }
     return chain;
+  }
+
+  private CompletionStage<VectorStore.Upserted> upsert(List<VectorStore.Document> slice) {
+    if (backends.guardrail() == null) { // route tests without a runtime
+      return AskPattern.askWithStatus(backends.vectorStore(), replyTo -> new VectorStore.Upsert(slice, replyTo),
+          settings.askTimeout(), scheduler);
+    }
+    return AskPattern.askWithStatus(backends.guardrail(), replyTo -> new Guardrail.RouteDocuments(slice, replyTo),
+        settings.askTimeout(), scheduler);
   }
 
   /** The document as stored for the caller's tenant. */

@@ -25,6 +25,7 @@ public final class ApiError extends RuntimeException {
   public static final String CONFLICT = "conflict";
   public static final String UNAVAILABLE = "unavailable";
   public static final String INTERNAL = "internal";
+  public static final String GUARDRAIL_DENIED = "guardrail_denied";
 
   private static final Map<String, Integer> STATUS = Map.ofEntries(
       Map.entry(INVALID_REQUEST, 400),
@@ -32,6 +33,7 @@ public final class ApiError extends RuntimeException {
       Map.entry(FORBIDDEN, 403),
       Map.entry(NOT_FOUND, 404),
       Map.entry(CONFLICT, 409),
+      Map.entry(GUARDRAIL_DENIED, 422),
       Map.entry(PAYLOAD_TOO_LARGE, 413),
       Map.entry(UNSUPPORTED_MEDIA_TYPE, 415),
       Map.entry(RATE_LIMITED, 429),
