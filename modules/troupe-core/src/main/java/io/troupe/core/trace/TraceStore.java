@@ -160,15 +160,15 @@ public final class TraceStore implements Extension {
   }
 
   /**
-   * Stops using {@code sink} if it is the attached one: it is no longer given writes or reads. The
-   * stage completes once the writer no longer uses it (after a write in progress), so that its
-   * connections can be closed then. Intents still queued wait for the next sink.
+   * Stops using {@code sink}: if it is the attached one, it is no longer given writes or reads. The
+   * stage completes once the writer no longer uses it (after a write in progress, even when another
+   * sink replaced it meanwhile), so that its connections can be closed then. Intents still queued
+   * wait for the next sink.
    */
   public CompletionStage<Void> detach(TraceSink sink) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     synchronized (this) {
-      if (this.sink != sink) return CompletableFuture.completedFuture(null);
-      this.sink = null;
+      if (this.sink == sink) this.sink = null;
       if (writer == null || !writer.isAlive()) return CompletableFuture.completedFuture(null);
       detachWaiters.add(done);
     }
