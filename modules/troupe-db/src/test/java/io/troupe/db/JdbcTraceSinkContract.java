@@ -136,8 +136,8 @@ abstract class JdbcTraceSinkContract {
     if (!settings.user().isEmpty()) properties.setProperty("user", settings.user());
     if (!settings.password().isEmpty()) properties.setProperty("password", settings.password());
     try (Connection c = DriverManager.getConnection(settings.url(), properties);
-        PreparedStatement st = c.prepareStatement("SELECT intent_id, session_id, trace_id, status, finished_at FROM "
-            + table + " WHERE session_id = ? ORDER BY intent_id")) {
+        PreparedStatement st = c.prepareStatement("SELECT \"intent_id\", \"session_id\", \"trace_id\", \"status\", \"finished_at\" FROM "
+            + table + " WHERE \"session_id\" = ? ORDER BY \"intent_id\"")) {
       st.setString(1, sessionId);
       List<List<Object>> rows = new ArrayList<>();
       try (ResultSet rs = st.executeQuery()) {

@@ -24,7 +24,8 @@ import java.util.Optional;
  */
 public final class JdbcTraceSink implements TraceSink, AutoCloseable {
 
-  private static final String COLUMNS = "intent_id, session_id, trace_id, status, finished_at, record";
+  /** Quoted lower case, as the migrations create them (H2 would upper-case unquoted names). */
+  private static final String COLUMNS = "\"intent_id\", \"session_id\", \"trace_id\", \"status\", \"finished_at\", \"record\"";
 
   private final HikariDataSource pool;
   private final String table;
@@ -37,13 +38,13 @@ public final class JdbcTraceSink implements TraceSink, AutoCloseable {
   }
 
   public JdbcTraceSink(DatabaseSettings settings, int connections) {
-    this.table = settings.journalSchemaName() + ".intent_traces";
+    this.table = "\"" + settings.journalSchemaName() + "\".\"intent_traces\"";
     this.upsert = settings.vendor() == DatabaseSettings.Vendor.H2
-        ? "MERGE INTO " + table + " (" + COLUMNS + ") KEY (intent_id) VALUES (?, ?, ?, ?, ?, ?)"
-        : "INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (intent_id) DO UPDATE SET "
-            + "session_id = EXCLUDED.session_id, trace_id = EXCLUDED.trace_id, status = EXCLUDED.status, "
-            + "finished_at = EXCLUDED.finished_at, record = EXCLUDED.record";
-    this.select = "SELECT record FROM " + table + " WHERE intent_id = ?";
+        ? "MERGE INTO " + table + " (" + COLUMNS + ") KEY (\"intent_id\") VALUES (?, ?, ?, ?, ?, ?)"
+        : "INSERT INTO " + table + " (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (\"intent_id\") DO UPDATE SET "
+            + "\"session_id\" = EXCLUDED.\"session_id\", \"trace_id\" = EXCLUDED.\"trace_id\", "
+            + "\"status\" = EXCLUDED.\"status\", \"finished_at\" = EXCLUDED.\"finished_at\", \"record\" = EXCLUDED.\"record\"";
+    this.select = "SELECT \"record\" FROM " + table + " WHERE \"intent_id\" = ?";
     HikariConfig config = new HikariConfig();
     config.setPoolName("troupe-trace-sink");
     config.setJdbcUrl(settings.url());
@@ -60,7 +61,7 @@ public final class JdbcTraceSink implements TraceSink, AutoCloseable {
     this.pool = new HikariDataSource(config);
   }
 
-  /** The table, qualified by the journal schema. */
+  /** The table, qualified by the journal schema, quoted. */
   public String table() {
     return table;
   }
