@@ -8,6 +8,8 @@ import io.troupe.core.db.Database.OpenSessions;
 import io.troupe.core.db.Database.QueryResult;
 import io.troupe.core.db.Database.ReadOnlyQuery;
 import io.troupe.core.runtime.Lifecycle;
+import io.troupe.core.trace.TraceStore;
+import io.troupe.db.trace.JdbcTraceSink;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,13 +36,23 @@ import org.apache.pekko.pattern.StatusReply;
  * rolled-back transaction, confined to the application schema (see {@link DatabaseBootstrap} and
  * {@link ReadOnlyQueries}). The runtime's own reads of the journal schema ({@link FindOpenSessions})
  * run there too, on a one-connection pool of the main user. Until Init succeeds every query is
- * answered at once with "unavailable".
+ * answered at once with "unavailable". Once migrated it also attaches the node's {@link TraceStore}
+ * to the trace table ({@link JdbcTraceSink}, own small pool as the main user), and detaches it when
+ * it stops.
  */
 public final class DatabaseActor extends AbstractBehavior<Database.Command> {
 
   public static final String NAME = "database";
 
-  private record InitDone(DatabaseBootstrap.QueryPool pool, Throwable failure) implements Database.Command {}
+  private record InitDone(Opened opened, Throwable failure) implements Database.Command {}
+
+  /** What Init opens: the query pool, and the trace sink unless it failed (with the reason). */
+  private record Opened(DatabaseBootstrap.QueryPool pool, JdbcTraceSink traces, String tracesError) {
+    void close() {
+      pool.close();
+      if (traces != null) traces.close();
+    }
+  }
 
   private record QueryDone(ActorRef<StatusReply<QueryResult>> replyTo, QueryResult result, Throwable failure)
       implements Database.Command {}
@@ -69,8 +81,9 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
 
   private HikariDataSource pool; // set once Init succeeded
   private HikariDataSource mainPool; // set with pool: the main user, for the journal schema
+  private JdbcTraceSink traces; // set once Init succeeded, if the sink could open
   private String role; // PostgreSQL: the role the queries run as, if any
-  private CompletableFuture<DatabaseBootstrap.QueryPool> opening; // set while Init runs
+  private CompletableFuture<Opened> opening; // set while Init runs
   private final List<ActorRef<Lifecycle.Initialized>> initWaiters = new ArrayList<>();
   private String lastError;
   private int inFlight;
@@ -115,11 +128,17 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     return this;
   }
 
-  private static DatabaseBootstrap.QueryPool open(DatabaseSettings settings) {
+  private static Opened open(DatabaseSettings settings) {
+    DatabaseBootstrap.QueryPool pool;
     try {
-      return DatabaseBootstrap.open(settings);
+      pool = DatabaseBootstrap.open(settings);
     } catch (Exception e) {
       throw new CompletionException(e);
+    }
+    try {
+      return new Opened(pool, new JdbcTraceSink(settings), null);
+    } catch (RuntimeException e) { // the queries work without it; traces then stay in memory only
+      return new Opened(pool, null, DatabaseBootstrap.describe(e));
     }
   }
 
@@ -127,12 +146,20 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     opening = null;
     Lifecycle.Initialized reply;
     if (done.failure() == null) {
-      pool = done.pool().dataSource();
-      mainPool = done.pool().mainPool();
-      role = done.pool().role();
+      DatabaseBootstrap.QueryPool opened = done.opened().pool();
+      pool = opened.dataSource();
+      mainPool = opened.mainPool();
+      role = opened.role();
       lastError = null;
       reply = Lifecycle.Initialized.ok(NAME);
-      done.pool().warnings().forEach(warning -> getContext().getLog().warn("database: {}", warning));
+      opened.warnings().forEach(warning -> getContext().getLog().warn("database: {}", warning));
+      traces = done.opened().traces();
+      if (traces != null) {
+        TraceStore.get(getContext().getSystem()).attach(traces, blocking);
+      } else {
+        getContext().getLog().warn("database: intent traces stay in memory only, the trace table is unavailable: {}",
+            done.opened().tracesError());
+      }
       getContext().getLog().info("database ready: {}, queries run as {}", settings,
           role != null ? "role " + role : pool.getUsername());
     } else {
@@ -238,32 +265,38 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     return this;
   }
 
-  /** Closes the pool, and the one a running Init may still open, on the blocking dispatcher. */
+  /**
+   * Closes the pool, and the one a running Init may still open, on the blocking dispatcher; the
+   * trace sink once the trace store has stopped using it.
+   */
   private Behavior<Database.Command> closeAll() {
     if (pool != null) {
-      close(pool, blocking);
+      close(pool::close, blocking);
       pool = null;
     }
     if (mainPool != null) {
-      close(mainPool, blocking);
+      close(mainPool::close, blocking);
       mainPool = null;
+    }
+    if (traces != null) {
+      JdbcTraceSink sink = traces;
+      Executor executor = blocking;
+      TraceStore.get(getContext().getSystem()).detach(sink).whenComplete((ignored, failure) -> close(sink::close, executor));
+      traces = null;
     }
     if (opening != null) {
       Executor executor = blocking;
-      opening.thenAccept(opened -> {
-        close(opened.dataSource(), executor);
-        close(opened.mainPool(), executor);
-      });
+      opening.thenAccept(opened -> close(opened::close, executor));
       opening = null;
     }
     return this;
   }
 
-  private static void close(HikariDataSource dataSource, Executor blocking) {
+  private static void close(Runnable close, Executor blocking) {
     try {
-      blocking.execute(dataSource::close); // may wait for running queries to be aborted
+      blocking.execute(close); // may wait for running queries to be aborted
     } catch (RejectedExecutionException e) {
-      dataSource.close(); // the dispatcher is already shut down: the system is terminating
+      close.run(); // the dispatcher is already shut down: the system is terminating
     }
   }
 

@@ -191,7 +191,8 @@ abstract class DatabaseActorContract {
     String journal = journalSchema(settings);
     try (Connection admin = admin(settings)) {
       assertEquals(
-          Set.of("event_journal", "event_tag", "snapshot", "durable_state", "flyway_schema_history", DatabaseBootstrap.DEMO_HISTORY_TABLE),
+          Set.of("event_journal", "event_tag", "snapshot", "durable_state", "intent_traces", "flyway_schema_history",
+              DatabaseBootstrap.DEMO_HISTORY_TABLE),
           strings(admin, "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", journal));
       assertEquals(
           Set.of("ordering", "deleted", "persistence_id", "sequence_number", "writer", "write_timestamp",
@@ -211,7 +212,7 @@ abstract class DatabaseActorContract {
     String error = errorOf(query(database, "SELECT COUNT(*) FROM orders", List.of(), 10, Duration.ofSeconds(5)));
     assertTrue(error.toLowerCase(Locale.ROOT).contains("orders"), error);
     try (Connection admin = admin(settings)) {
-      assertEquals(Set.of("event_journal", "event_tag", "snapshot", "durable_state", "flyway_schema_history"),
+      assertEquals(Set.of("event_journal", "event_tag", "snapshot", "durable_state", "intent_traces", "flyway_schema_history"),
           strings(admin, "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", journalSchema(settings)));
     }
   }

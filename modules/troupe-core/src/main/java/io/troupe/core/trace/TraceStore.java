@@ -1,36 +1,61 @@
 package io.troupe.core.trace;
 
+import com.typesafe.config.Config;
 import io.troupe.core.session.IntentEvent;
 import io.troupe.core.session.IntentView;
 import io.troupe.core.session.Step;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The spans (steps) and stream events of the intents of this node. Steps are not journal events:
  * a run records them here as it goes; a finished intent's trace stays in memory for a while, and is
  * written behind to a {@link TraceSink} (a table of the node's database) in batches, from where
- * reads come once it has left memory. A crash may lose the spans of a running intent; the journal
- * keeps what a resume needs.
+ * reads come once it has left memory. A crash may lose the spans of a running intent, and the
+ * finished intents still queued; the journal keeps what a resume needs.
  *
- * <p>Writes are cheap and never block: the session entity calls them on its own thread.
+ * <p>Writes are cheap and never block: the session entity calls them on its own thread. The write
+ * behind: {@link #finish} puts the intent on a bounded queue ({@code troupe.trace.write-queue}; when
+ * it is full the intent is not written and counted as dropped); one daemon thread, started by the
+ * first {@link #attach}, writes batches of up to {@code write-batch} intents as soon as a batch is
+ * full or {@code flush-interval} after the oldest queued one. A failed batch is tried once more
+ * after {@code flush-interval}, then dropped and counted. Until an intent is written, reads find it
+ * in memory even if it has left the {@code retain-finished} window. On the actor system's coordinated
+ * shutdown (phase before-actor-system-terminate) the queue is written out, and the thread ends.
  */
 public final class TraceStore implements Extension {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TraceStore.class);
+  private static final long WARN_EVERY_NANOS = Duration.ofMinutes(1).toNanos();
 
   private static final ExtensionId<TraceStore> ID = new ExtensionId<>() {
     @Override
     public TraceStore createExtension(ActorSystem<?> system) {
-      return new TraceStore(system.settings().config().getInt("troupe.trace.retain-finished"));
+      TraceStore store = new TraceStore(Settings.fromConfig(system.settings().config()));
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "troupe-trace-flush",
+          () -> store.close().thenApply(ignored -> Done.getInstance()));
+      system.getWhenTerminated().thenRun(store::close); // when the coordinated shutdown did not run
+      return store;
     }
   };
 
@@ -38,40 +63,129 @@ public final class TraceStore implements Extension {
     return ID.apply(system);
   }
 
+  /** The {@code troupe.trace} settings. */
+  public record Settings(int retainFinished, int maxStepsPerIntent, int writeQueue, int writeBatch, Duration flushInterval) {
+    public Settings {
+      if (retainFinished < 0 || maxStepsPerIntent < 0 || writeQueue < 1 || writeBatch < 1
+          || flushInterval.isNegative() || flushInterval.isZero()) {
+        throw new IllegalArgumentException("invalid troupe.trace settings: " + this);
+      }
+    }
+
+    /** From the root config. */
+    public static Settings fromConfig(Config config) {
+      Config c = config.getConfig("troupe.trace");
+      return new Settings(c.getInt("retain-finished"), c.getInt("max-steps-per-intent"), c.getInt("write-queue"),
+          c.getInt("write-batch"), c.getDuration("flush-interval"));
+    }
+  }
+
+  /**
+   * Counters since the store started.
+   *
+   * @param recorded finished intents
+   * @param written finished intents written to the sink
+   * @param dropped finished intents not written: the queue was full, the write failed twice, or
+   *     there was no sink any more when the store closed
+   * @param queued finished intents waiting to be written (or being written) now
+   * @param droppedSteps steps of running intents beyond {@code max-steps-per-intent}
+   */
+  public record Stats(long recorded, long written, long dropped, long queued, long droppedSteps) {}
+
   /** What is recorded of one intent while it runs. */
   private static final class Live {
     final List<Step> steps = new ArrayList<>();
     final List<IntentEvent> events = new ArrayList<>();
   }
 
-  private final int retainFinished;
+  private final Settings settings;
   private final Map<String, Live> running = new ConcurrentHashMap<>();
   private final Map<String, StoredIntent> finished;
+  /** Queued or being written: still readable after it left {@link #finished}. */
+  private final Map<String, StoredIntent> unwritten = new ConcurrentHashMap<>();
+  private final BlockingQueue<StoredIntent> queue;
+
+  private final AtomicLong recorded = new AtomicLong();
+  private final AtomicLong written = new AtomicLong();
+  private final AtomicLong dropped = new AtomicLong();
+  private final AtomicLong droppedSteps = new AtomicLong();
+  private final AtomicInteger writing = new AtomicInteger(); // the batch in the writer's hands
+
   private volatile TraceSink sink;
   private volatile Executor sinkExecutor;
 
+  // The writer thread's life; written under this.
+  private volatile Thread writer;
+  private volatile boolean closing;
+  private final List<CompletableFuture<Void>> detachWaiters = new ArrayList<>();
+  private final List<CompletableFuture<Void>> flushWaiters = new ArrayList<>();
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
+  private volatile long lastWarnNanos = System.nanoTime() - WARN_EVERY_NANOS;
+
   TraceStore(int retainFinished) {
-    this.retainFinished = retainFinished;
+    this(new Settings(retainFinished, 1000, 10_000, 256, Duration.ofMillis(200)));
+  }
+
+  public TraceStore(Settings settings) {
+    this.settings = settings;
+    this.queue = new LinkedBlockingQueue<>(settings.writeQueue());
     this.finished = new LinkedHashMap<>(16, 0.75f, false) {
       @Override
       protected boolean removeEldestEntry(Map.Entry<String, StoredIntent> eldest) {
-        return size() > TraceStore.this.retainFinished;
+        return size() > TraceStore.this.settings.retainFinished();
       }
     };
   }
 
-  /** Writes finished intents behind to {@code sink}, and reads from it, on {@code executor}. */
+  public Settings settings() {
+    return settings;
+  }
+
+  /**
+   * Writes finished intents behind to {@code sink}, and reads from it on {@code executor} (reads may
+   * block: a blocking dispatcher). Replaces a sink attached before; intents still queued go to the
+   * new one.
+   */
   public void attach(TraceSink sink, Executor executor) {
-    this.sinkExecutor = executor;
-    this.sink = sink;
+    synchronized (this) {
+      this.sinkExecutor = executor;
+      this.sink = sink;
+      if (writer == null && !closing) {
+        writer = new Thread(this::writeLoop, "troupe-trace-writer");
+        writer.setDaemon(true);
+        writer.start();
+      }
+    }
+    LockSupport.unpark(writerThread());
+  }
+
+  /**
+   * Stops using {@code sink}: if it is the attached one, it is no longer given writes or reads. The
+   * stage completes once the writer no longer uses it (after a write in progress, even when another
+   * sink replaced it meanwhile), so that its connections can be closed then. Intents still queued
+   * wait for the next sink.
+   */
+  public CompletionStage<Void> detach(TraceSink sink) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    synchronized (this) {
+      if (this.sink == sink) this.sink = null;
+      if (writer == null || !writer.isAlive()) return CompletableFuture.completedFuture(null);
+      detachWaiters.add(done);
+    }
+    LockSupport.unpark(writerThread());
+    return done;
   }
 
   // Writing
 
-  /** A finished step (span) of a running intent. */
+  /** A finished step (span) of a running intent; beyond {@code max-steps-per-intent} it is dropped. */
   public void step(String intentId, Step step) {
     Live live = running.computeIfAbsent(intentId, id -> new Live());
     synchronized (live) {
+      if (live.steps.size() >= settings.maxStepsPerIntent()) {
+        droppedSteps.incrementAndGet();
+        return;
+      }
       live.steps.add(step);
     }
   }
@@ -87,28 +201,78 @@ public final class TraceStore implements Extension {
   /** The intent ended: {@code view} is its final resource without steps; the trace is sealed. */
   public void finish(IntentView view) {
     Live live = running.remove(view.id());
-    List<Step> steps = live == null ? List.of() : List.copyOf(live.steps);
-    List<IntentEvent> events = live == null ? List.of() : List.copyOf(live.events);
+    List<Step> steps;
+    List<IntentEvent> events;
+    if (live == null) {
+      steps = List.of();
+      events = List.of();
+    } else {
+      synchronized (live) {
+        steps = List.copyOf(live.steps);
+        events = List.copyOf(live.events);
+      }
+    }
     StoredIntent stored = new StoredIntent(withSteps(view, steps), events);
+    recorded.incrementAndGet();
     synchronized (finished) {
       finished.put(view.id(), stored);
     }
-    TraceSink s = sink;
-    if (s != null) {
-      Executor e = sinkExecutor;
-      e.execute(() -> {
-        try {
-          s.write(List.of(stored));
-        } catch (Exception ignored) {
-          // a lost trace is allowed; counted by the write-behind queue
-        }
-      });
+    if (writer == null || closing) {
+      return; // no database on this node (yet), or shutting down: the trace lives in memory only
+    }
+    unwritten.put(view.id(), stored);
+    if (!queue.offer(stored)) {
+      unwritten.remove(view.id(), stored);
+      dropped(1, "the trace write queue is full (" + settings.writeQueue() + ")");
+      return;
+    }
+    if (queue.size() >= settings.writeBatch()) {
+      LockSupport.unpark(writerThread());
     }
   }
 
   /** Forgets a running intent's trace (its session was stopped, the run will resume elsewhere). */
   public void drop(String intentId) {
     running.remove(intentId);
+  }
+
+  /** The counters. */
+  public Stats stats() {
+    return new Stats(recorded.get(), written.get(), dropped.get(), queue.size() + writing.get(), droppedSteps.get());
+  }
+
+  /**
+   * Writes what is queued now without waiting for the flush interval; the stage completes when it
+   * is written, or dropped (at once when no writer runs; while no sink is attached, the queue is
+   * kept for the next one).
+   */
+  public CompletionStage<Void> flush() {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Thread t;
+    synchronized (this) {
+      t = writer;
+      if (t == null) return CompletableFuture.completedFuture(null);
+      flushWaiters.add(done);
+    }
+    LockSupport.unpark(t);
+    return done;
+  }
+
+  /**
+   * Writes what is queued and stops the writer; later finished intents stay in memory only. The
+   * stage completes when the queue is written (or dropped, when no sink is attached). Idempotent.
+   */
+  public CompletionStage<Void> close() {
+    Thread t;
+    synchronized (this) {
+      closing = true;
+      t = writer;
+      if (t == null) {
+        closed.complete(null);
+      }
+    }
+    LockSupport.unpark(t);
+    return closed;
   }
 
   // Reading
@@ -131,22 +295,22 @@ public final class TraceStore implements Extension {
     }
   }
 
-  /** A finished intent: from memory, else from the sink. */
+  /** A finished intent: from memory (or the write queue), else from the sink. */
   public CompletionStage<Optional<StoredIntent>> load(String intentId) {
-    StoredIntent inMemory;
-    synchronized (finished) {
-      inMemory = finished.get(intentId);
-    }
-    if (inMemory != null) return CompletableFuture.completedFuture(Optional.of(inMemory));
+    Optional<StoredIntent> inMemory = finishedInMemory(intentId);
+    if (inMemory.isPresent()) return CompletableFuture.completedFuture(inMemory);
+    StoredIntent queued = unwritten.get(intentId);
+    if (queued != null) return CompletableFuture.completedFuture(Optional.of(queued));
     TraceSink s = sink;
-    if (s == null) return CompletableFuture.completedFuture(Optional.empty());
+    Executor e = sinkExecutor;
+    if (s == null || e == null) return CompletableFuture.completedFuture(Optional.empty());
     return CompletableFuture.supplyAsync(() -> {
       try {
         return s.read(intentId);
-      } catch (Exception e) {
-        throw new IllegalStateException("the trace store could not read " + intentId + ": " + e.getMessage(), e);
+      } catch (Exception ex) {
+        throw new IllegalStateException("the trace store could not read " + intentId + ": " + ex.getMessage(), ex);
       }
-    }, sinkExecutor);
+    }, e);
   }
 
   /** A finished intent if it is still in memory. */
@@ -159,5 +323,133 @@ public final class TraceStore implements Extension {
   static IntentView withSteps(IntentView v, List<Step> steps) {
     return new IntentView(v.id(), v.sessionId(), v.status(), v.text(), v.metadata(), v.createdNanos(), v.finishedNanos(),
         v.outcome(), steps, v.usage(), v.traceId(), v.sessionUsage());
+  }
+
+  // The writer thread
+
+  private Thread writerThread() {
+    return writer;
+  }
+
+  private boolean isClosing() {
+    return closing;
+  }
+
+  private synchronized boolean flushRequested() {
+    return !flushWaiters.isEmpty();
+  }
+
+  private synchronized List<CompletableFuture<Void>> takeFlushWaiters() {
+    List<CompletableFuture<Void>> waiters = List.copyOf(flushWaiters);
+    flushWaiters.clear();
+    return waiters;
+  }
+
+  /** Completes the detach stages: the writer is between writes, so a detached sink is no longer used. */
+  private void releaseDetached() {
+    List<CompletableFuture<Void>> waiters;
+    synchronized (this) {
+      waiters = List.copyOf(detachWaiters);
+      detachWaiters.clear();
+    }
+    waiters.forEach(w -> w.complete(null));
+  }
+
+  private void writeLoop() {
+    long flushNanos = settings.flushInterval().toNanos();
+    try {
+      while (true) {
+        releaseDetached();
+        if (isClosing()) {
+          writeQueued(true);
+          return;
+        }
+        // Full batches as soon as they are; what is left at the latest flush-interval after now.
+        long deadline = System.nanoTime() + flushNanos;
+        long remaining;
+        while (queue.size() < settings.writeBatch() && !isClosing() && !flushRequested()
+            && (remaining = deadline - System.nanoTime()) > 0) {
+          LockSupport.parkNanos(this, remaining); // woken early by finish, attach, detach, flush or close
+          releaseDetached();
+        }
+        List<CompletableFuture<Void>> flushing = takeFlushWaiters();
+        writeQueued(!flushing.isEmpty() || isClosing() || deadline - System.nanoTime() <= 0);
+        flushing.forEach(f -> f.complete(null));
+      }
+    } catch (Throwable t) {
+      LOG.error("the trace writer stopped: {}", t.toString());
+    } finally {
+      releaseDetached();
+      synchronized (this) {
+        writer = null;
+      }
+      takeFlushWaiters().forEach(f -> f.complete(null));
+      closed.complete(null);
+    }
+  }
+
+  /** Writes full batches, and with {@code partial} the rest of the queue too. */
+  private void writeQueued(boolean partial) {
+    while (queue.size() >= settings.writeBatch() || (partial && !queue.isEmpty())) {
+      if (sink == null && !isClosing()) return; // detached: the queue waits for the next sink
+      List<StoredIntent> batch = new ArrayList<>(Math.min(queue.size(), settings.writeBatch()));
+      queue.drainTo(batch, settings.writeBatch());
+      if (batch.isEmpty()) return;
+      writing.set(batch.size());
+      try {
+        writeBatch(batch);
+      } finally {
+        batch.forEach(stored -> unwritten.remove(stored.view().id(), stored));
+        writing.set(0);
+      }
+      releaseDetached();
+    }
+  }
+
+  /** One try, and one more after flush-interval (at once when closing); then the batch is dropped. */
+  private void writeBatch(List<StoredIntent> batch) {
+    for (int attempt = 1; ; attempt++) {
+      TraceSink s = sink;
+      if (s == null) {
+        if (isClosing()) {
+          dropped(batch.size(), "no trace sink is attached at shutdown");
+          return;
+        }
+        // Detached: keep the batch until a sink comes back; the queue stays bounded by write-queue.
+        for (StoredIntent stored : batch) {
+          if (!queue.offer(stored)) {
+            unwritten.remove(stored.view().id(), stored);
+            dropped(1, "the trace write queue is full (" + settings.writeQueue() + ")");
+          } else {
+            unwritten.put(stored.view().id(), stored);
+          }
+        }
+        batch.clear();
+        return;
+      }
+      try {
+        s.write(List.copyOf(batch));
+        written.addAndGet(batch.size());
+        return;
+      } catch (Exception e) {
+        if (attempt >= 2) {
+          dropped(batch.size(), "writing " + batch.size() + " traces failed twice: " + e.getClass().getSimpleName());
+          return;
+        }
+        if (!isClosing()) {
+          LockSupport.parkNanos(this, settings.flushInterval().toNanos());
+        }
+      }
+    }
+  }
+
+  private void dropped(int count, String why) {
+    dropped.addAndGet(count);
+    long now = System.nanoTime();
+    long last = lastWarnNanos;
+    if (now - last >= WARN_EVERY_NANOS) {
+      lastWarnNanos = now;
+      LOG.warn("intent traces dropped ({} so far): {}", dropped.get(), why);
+    }
   }
 }
