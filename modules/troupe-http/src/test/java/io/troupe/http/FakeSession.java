@@ -48,28 +48,14 @@ final class FakeSession {
     State state = new State(sessionId);
     return Behaviors.receive(SessionEntity.Command.class)
         .onMessage(SessionEntity.Submit.class, m -> {
-          if (m.idempotencyKey() != null && state.byKey.containsKey(m.idempotencyKey())) {
-            m.replyTo().tell(StatusReply.success(state.intents.get(state.byKey.get(m.idempotencyKey()))));
-            return Behaviors.same();
-          }
-          String id = IntentIds.of(state.sessionId, state.next++);
-          long now = TraceClock.nowEpochNanos();
-          IntentView accepted = new IntentView(id, state.sessionId, IntentStatus.ACCEPTED, m.text(), m.metadata(),
-              now, 0, null, List.of(), IntentUsage.NONE, "0af7651916cd43dd8448eb211c80319c");
-          List<IntentEvent> events = new ArrayList<>();
-          events.add(new IntentEvent(1, "intent.accepted", now, Json.object().put("text", m.text())));
-          state.events.put(id, events);
-          if (m.idempotencyKey() != null) {
-            state.byKey.put(m.idempotencyKey(), id);
-          }
-          if (m.text().contains("slow")) {
-            state.intents.put(id, withStatus(accepted, IntentStatus.RUNNING, null, 0));
-          } else {
-            events.add(new IntentEvent(2, "tool.started", now + 1, Json.object().put("tool", "calculator")));
-            events.add(new IntentEvent(3, "intent.succeeded", now + 2, Json.object().put("answer", "echo: " + m.text())));
-            state.intents.put(id, finished(accepted, now));
-          }
-          m.replyTo().tell(StatusReply.success(accepted));
+          IntentView v = submit(state, m.text(), m.metadata(), m.idempotencyKey());
+          m.replyTo().tell(StatusReply.success(v));
+          return Behaviors.same();
+        })
+        .onMessage(SessionEntity.SubmitAndWait.class, m -> {
+          IntentView v = state.intents.get(submit(state, m.text(), m.metadata(), m.idempotencyKey()).id());
+          if (v.status().isTerminal()) m.replyTo().tell(StatusReply.success(v));
+          else state.waiters.computeIfAbsent(v.id(), k -> new ArrayList<>()).add(m.replyTo());
           return Behaviors.same();
         })
         .onMessage(SessionEntity.Get.class, m -> {
@@ -148,5 +134,31 @@ final class FakeSession {
         new Step(3, "model", "model", "ok", now + 10_000, now + 20_000, Json.object(), "00000000000000a3", root));
     return new IntentView(v.id(), v.sessionId(), IntentStatus.SUCCEEDED, v.text(), v.metadata(), v.createdNanos(),
         now + 30_000, Outcome.answered("echo: " + v.text()), steps, new IntentUsage(10, 5, 1, 1), v.traceId());
+  }
+
+  /** Accepts an intent as the real session does (idempotency keys dedupe); the accepted view. */
+  private static IntentView submit(State state, String text, com.fasterxml.jackson.databind.JsonNode metadata,
+      String key) {
+    if (key != null && state.byKey.containsKey(key)) {
+      return state.intents.get(state.byKey.get(key));
+    }
+    String id = IntentIds.of(state.sessionId, state.next++);
+    long now = TraceClock.nowEpochNanos();
+    IntentView accepted = new IntentView(id, state.sessionId, IntentStatus.ACCEPTED, text, metadata,
+        now, 0, null, List.of(), IntentUsage.NONE, "0af7651916cd43dd8448eb211c80319c");
+    List<IntentEvent> events = new ArrayList<>();
+    events.add(new IntentEvent(1, "intent.accepted", now, Json.object().put("text", text)));
+    state.events.put(id, events);
+    if (key != null) {
+      state.byKey.put(key, id);
+    }
+    if (text.contains("slow")) {
+      state.intents.put(id, withStatus(accepted, IntentStatus.RUNNING, null, 0));
+    } else {
+      events.add(new IntentEvent(2, "tool.started", now + 1, Json.object().put("tool", "calculator")));
+      events.add(new IntentEvent(3, "intent.succeeded", now + 2, Json.object().put("answer", "echo: " + text)));
+      state.intents.put(id, finished(accepted, now));
+    }
+    return accepted;
   }
 }

@@ -101,10 +101,9 @@ public final class IntentRoutes {
               shedder.admit();
               CompletionStage<HttpResponse> response = readiness
                   .require(Subsystems.DATABASE, "accepting an intent")
-                  .thenCompose(ready -> submitTo(request))
-                  .thenCompose(view -> waitForIt
-                      ? awaitResource(view, waitFor).thenApply(done -> resourceResponse(shown(done, caller)))
-                      : CompletableFuture.completedFuture(acceptedResponse(shown(view, caller))));
+                  .thenCompose(ready -> waitForIt
+                      ? submitAndWait(request, waitFor).thenApply(done -> resourceResponse(shown(done, caller)))
+                      : submitTo(request).thenApply(view -> acceptedResponse(shown(view, caller))));
               return withRequestTimeout(requestTimeout(waitForIt ? waitFor : Duration.ZERO),
                   () -> respond(response, caller));
             })))));
@@ -253,6 +252,24 @@ public final class IntentRoutes {
         replyTo -> new SessionEntity.Submit(r.text(), r.metadata(), r.idempotencyKey(), replyTo),
         settings.askTimeout(),
         scheduler);
+  }
+
+  /**
+   * One request to the session: it accepts the intent and answers once it is terminal. When
+   * {@code waitFor} passes first, the intent as it is then (202).
+   */
+  private CompletionStage<IntentView> submitAndWait(SubmitRequest request, Duration waitFor) {
+    if (waitFor.isZero()) return submitTo(request);
+    // Without a key of the caller's, one of our own: a read after a timeout finds the same intent.
+    SubmitRequest r = request.idempotencyKey() != null ? request : new SubmitRequest(request.text(),
+        request.sessionId(), request.metadata(), "wait:" + java.util.UUID.randomUUID());
+    return AskPattern.<SessionEntity.Command, IntentView>askWithStatus(
+            backends.sessions().apply(r.sessionId()),
+            replyTo -> new SessionEntity.SubmitAndWait(r.text(), r.metadata(), r.idempotencyKey(), replyTo),
+            waitFor, scheduler)
+        .exceptionallyCompose(t -> JsonResponses.unwrap(t) instanceof TimeoutException
+            ? submitTo(r) // the same key: the intent as it is now, accepted by the first request
+            : CompletableFuture.failedFuture(t));
   }
 
   /**
