@@ -42,7 +42,7 @@ class NodeDurabilityTest {
         try (var rows = admin.createStatement().executeQuery(
             "SELECT count(*) FROM " + schema + "_journal.event_journal")) {
           rows.next();
-          assertTrue(rows.getLong(1) > 5, "the intent's events are in the PostgreSQL journal");
+          assertTrue(rows.getLong(1) >= 3, "the intent's events are in the PostgreSQL journal (accepted, started, finished)");
         }
       } finally {
         admin.createStatement().execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");

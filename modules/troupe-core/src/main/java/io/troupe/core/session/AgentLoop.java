@@ -342,6 +342,7 @@ public final class AgentLoop {
     toolTurns++;
     calls = assistant.toolCalls();
     messages.add(assistant);
+    if (resumed) committed = messages.size(); // journaled before the crash
     turnOpen = true;
     int n = calls.size();
     verdicts = new Verdict[n];

@@ -293,10 +293,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         .onCommand(Submit.class, (s, c) -> onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.replyTo(), false))
         .onCommand(SubmitAndWait.class,
             (s, c) -> onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.replyTo(), true))
-        .onCommand(Get.class, this::onGet)
-        .onCommand(AwaitTerminal.class, this::onAwaitTerminal)
-        .onCommand(Subscribe.class, this::onSubscribe)
-        .onCommand(Cancel.class, this::onCancel)
+        .onCommand(Get.class, (s, c) -> orphaned(s) ? recoverThen(s, c) : onGet(s, c))
+        .onCommand(AwaitTerminal.class, (s, c) -> orphaned(s) ? recoverThen(s, c) : onAwaitTerminal(s, c))
+        .onCommand(Subscribe.class, (s, c) -> orphaned(s) ? recoverThen(s, c) : onSubscribe(s, c))
+        .onCommand(Cancel.class, (s, c) -> orphaned(s) ? recoverThen(s, c) : onCancel(s, c))
         .onCommand(Wake.class, (s, c) -> Effect().none())
         .onCommand(GuardrailAnswered.class, this::onGuardrailAnswered)
         .onCommand(ModelAnswered.class, this::onModelAnswered)
@@ -470,11 +470,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private Effect<Event, SessionState> onModelDelta(SessionState state, ModelDelta msg) {
     // Streamed text is held back until the answer it belongs to has passed the guardrail (see finish).
     String text = msg.delta().text();
-    if (loop != null && modelCorr != 0 && text != null && !text.isEmpty()) heldDeltas.append(WellFormed.text(text));
+    if (loop != null && modelCorr != 0 && text != null && !text.isEmpty()) heldDeltas.add(WellFormed.text(text));
     return Effect().none();
   }
 
-  private final StringBuilder heldDeltas = new StringBuilder();
+  private final List<String> heldDeltas = new ArrayList<>();
 
   private Effect<Event, SessionState> onToolAnswered(SessionState state, ToolAnswered msg) {
     long index = msg.result().corr() - toolCorr;
@@ -530,7 +530,6 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       modelCorr = nextCorr++;
       modelCallKey = c.callKey();
       loopModelCall = c.call();
-      heldDeltas.setLength(0);
       // Sent at once, even while the turn before is being journaled: a model call has no side effect.
       guardrail.tell(new Guardrail.RouteModelCall(modelCorr, intentId, c.request(), c.newFrom(), c.callKey(),
           modelReplies, c.request().stream() ? deltas : null, answers));
@@ -557,11 +556,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     } else if (d instanceof AgentLoop.Finish f) {
       SessionState.IntentRecord intent = state.intent(intentId);
       IntentUsage usage = loop.usage();
-      if (f.status() == IntentStatus.SUCCEEDED && heldDeltas.length() > 0) {
+      if (f.status() == IntentStatus.SUCCEEDED) {
         // The answer passed: the text streamed for it may reach the clients now.
-        recordEvent(intentId, "model.delta", Json.object().put("text", heldDeltas.toString()));
+        heldDeltas.forEach(text -> recordEvent(intentId, "model.delta", Json.object().put("text", text)));
       }
-      heldDeltas.setLength(0);
+      heldDeltas.clear();
       events.add(finished(intent, f.status(), f.outcome(), usage, f.transcript()));
       stopLoop();
       String next = nextQueued(state, intentId);
@@ -666,6 +665,17 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           .thenRun(this::countInFlight).thenRun(s -> startRun(s, next));
     }
     return Effect().none();
+  }
+
+  /** An intent runs in the journal but not here: nobody may see it "running" before it is resumed or ended. */
+  private boolean orphaned(SessionState state) {
+    return state.running != null && loop == null;
+  }
+
+  /** Resumes (or ends) the orphaned run first; {@code cmd} is handled after it. */
+  private Effect<Event, SessionState> recoverThen(SessionState state, Command cmd) {
+    ctx.getSelf().tell(cmd);
+    return onRecoverOrphanedRun(state, new RecoverOrphanedRun());
   }
 
   private static int toolTurns(List<ChatMessage> committed) {
