@@ -17,8 +17,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  *
  * @param sessions the session entity of a session id
  * @param llm the LLM gateway, whose providers' circuit breakers readiness shows; may be null
- * @param guardrail where document writes go: it checks them and forwards them to the vector store.
- *     Null only for route tests without a runtime, which write to {@code vectorStore} directly.
+ * @param guardrail where document writes go: it checks them and forwards them to the vector store
  */
 public record Backends(
     Function<String, RecipientRef<SessionEntity.Command>> sessions,
@@ -27,24 +26,6 @@ public record Backends(
     RecipientRef<VectorStore.Command> vectorStore,
     RecipientRef<LlmGateway.Command> llm,
     RecipientRef<Guardrail.Command> guardrail) {
-
-  public Backends(
-      Function<String, RecipientRef<SessionEntity.Command>> sessions,
-      RecipientRef<RuntimeSupervisor.Command> supervisor,
-      RecipientRef<ToolRegistry.Command> tools,
-      RecipientRef<VectorStore.Command> vectorStore,
-      RecipientRef<LlmGateway.Command> llm) {
-    this(sessions, supervisor, tools, vectorStore, llm, null);
-  }
-
-  /** Without a gateway: readiness then shows no provider details. */
-  public Backends(
-      Function<String, RecipientRef<SessionEntity.Command>> sessions,
-      RecipientRef<RuntimeSupervisor.Command> supervisor,
-      RecipientRef<ToolRegistry.Command> tools,
-      RecipientRef<VectorStore.Command> vectorStore) {
-    this(sessions, supervisor, tools, vectorStore, null);
-  }
 
   public static Backends of(TroupeRuntime runtime) {
     ClusterSharding sharding = ClusterSharding.get(runtime.system());

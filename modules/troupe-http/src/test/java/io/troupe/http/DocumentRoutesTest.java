@@ -40,8 +40,8 @@ class DocumentRoutesTest {
     HttpSettings settings = new HttpSettings("127.0.0.1", 0, 4096, 1 << 20, Duration.ofSeconds(5), Duration.ofSeconds(5),
         Duration.ofSeconds(10), 3, Duration.ofSeconds(5), Duration.ofSeconds(15), 64, 1000, 5, 50, 2, List.of(),
         io.troupe.http.support.IngressLimits.defaults());
-    Backends backends = new Backends(id -> null, testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
-        testKit.spawn(Fakes.tools()), store.getRef());
+    Backends backends = Fakes.backends(testKit, id -> null, testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
+        testKit.spawn(Fakes.tools()), store.getRef(), null);
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
     testKit.spawn(HttpIngress.create(backends, settings, bound));
     base = "http://127.0.0.1:" + bound.get(10, TimeUnit.SECONDS).getPort();

@@ -85,4 +85,21 @@ final class Fakes {
   static Behavior<SessionEntity.Command> silentSession() {
     return Behaviors.ignore();
   }
+
+  /**
+   * The routes' backends with a real guardrail in front of {@code vectorStore}: document writes go
+   * through it, as in a node.
+   */
+  static Backends backends(org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit testKit,
+      java.util.function.Function<String, org.apache.pekko.actor.typed.RecipientRef<io.troupe.core.session.SessionEntity.Command>> sessions,
+      org.apache.pekko.actor.typed.RecipientRef<RuntimeSupervisor.Command> supervisor,
+      org.apache.pekko.actor.typed.RecipientRef<ToolRegistry.Command> tools,
+      org.apache.pekko.actor.typed.ActorRef<VectorStore.Command> vectorStore,
+      org.apache.pekko.actor.typed.RecipientRef<LlmGateway.Command> llm) {
+    var policy = io.troupe.core.guardrail.GuardrailPolicy.fromConfig(
+        com.typesafe.config.ConfigFactory.load().getConfig("troupe"));
+    var guardrail = testKit.spawn(io.troupe.core.guardrail.Guardrail.create(policy,
+        new io.troupe.core.guardrail.Guardrail.Targets(null, null, vectorStore)));
+    return new Backends(sessions, supervisor, tools, vectorStore, llm, guardrail);
+  }
 }

@@ -62,7 +62,7 @@ class HttpRoutesTest {
 
   private String start(HttpSettings settings, boolean databaseReady, LlmGateway.BreakerState breaker) throws Exception {
     var status = new LlmGateway.Status(List.of(new LlmGateway.TargetStatus("openai", "gpt-4o-mini", breaker, true, 1, 0)));
-    Backends backends = new Backends(
+    Backends backends = Fakes.backends(testKit,
         this::session,
         testKit.spawn(Fakes.supervisor(Fakes.readiness(databaseReady))),
         testKit.spawn(Fakes.tools()),
@@ -425,8 +425,8 @@ class HttpRoutesTest {
       CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
       var probe = testKit.createTestProbe();
       var ingress = testKit.spawn(HttpIngress.create(
-          new Backends(this::session, testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
-              testKit.spawn(Fakes.tools()), testKit.spawn(Fakes.vectorStore())),
+          Fakes.backends(testKit, this::session, testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
+              testKit.spawn(Fakes.tools()), testKit.spawn(Fakes.vectorStore()), null),
           onTaken, bound));
       var failure = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
           () -> bound.get(10, TimeUnit.SECONDS));

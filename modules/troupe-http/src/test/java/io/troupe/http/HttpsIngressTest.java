@@ -63,8 +63,8 @@ class HttpsIngressTest {
   }
 
   static CompletableFuture<InetSocketAddress> start(SecuritySettings security) {
-    Backends backends = new Backends(id -> null, testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
-        testKit.spawn(Fakes.tools()), testKit.spawn(Fakes.vectorStore()));
+    Backends backends = Fakes.backends(testKit, id -> null, testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
+        testKit.spawn(Fakes.tools()), testKit.spawn(Fakes.vectorStore()), null);
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
     testKit.spawn(HttpIngress.create(backends, IngressSecurityTest.httpSettings(), security, () -> 0, bound));
     return bound;

@@ -57,7 +57,7 @@ class IngressLimitsTest {
     HttpSettings settings = new HttpSettings("127.0.0.1", 0, 8192, 8192, Duration.ofSeconds(2), Duration.ofSeconds(2),
         Duration.ofSeconds(5), 3, Duration.ofSeconds(2), Duration.ofSeconds(15), 64, 10, 5, 50, 2, List.of(), limits);
     var status = new LlmGateway.Status(List.of());
-    Backends backends = new Backends(
+    Backends backends = Fakes.backends(testKit,
         this::session,
         testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
         testKit.spawn(Fakes.tools()),

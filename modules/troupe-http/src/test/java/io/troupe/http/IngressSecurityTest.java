@@ -92,11 +92,11 @@ class IngressSecurityTest {
   }
 
   private String start(SecuritySettings security) throws Exception {
-    Backends backends = new Backends(
+    Backends backends = Fakes.backends(testKit,
         this::session,
         testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
         testKit.spawn(Fakes.tools()),
-        testKit.spawn(memoryVectorStore()));
+        testKit.spawn(memoryVectorStore()), null);
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
     testKit.spawn(HttpIngress.create(backends, httpSettings(), security, inFlight::get, bound));
     return "http://127.0.0.1:" + bound.get(10, TimeUnit.SECONDS).getPort();

@@ -43,7 +43,7 @@ import org.apache.pekko.actor.typed.RecipientRef;
 class JsonIngressFuzzTest {
   static final Set<String> KNOWN_CODES = Set.of("invalid_request", "not_found", "unauthorized", "forbidden",
       "payload_too_large", "unsupported_media_type", "rate_limited", "overloaded", "conflict", "unavailable",
-      "internal");
+      "internal", "guardrail_denied");
   /** A package-qualified class name, an exception type or a stack frame. */
   static final Pattern JAVA_LEAK = Pattern.compile(
       "\\b[a-z]+(\\.[a-z0-9_]+)+\\.[A-Z]\\w+|\\w+(Exception|Error)\\b|\\bat [a-z]+\\.|StreamRead|JsonParser");
@@ -65,7 +65,7 @@ class JsonIngressFuzzTest {
         Duration.ofSeconds(2), Duration.ofSeconds(5), 5, Duration.ofSeconds(1), Duration.ofSeconds(15), 64, 10, 5, 50,
         2, List.of(), defaults.limits());
     var status = new LlmGateway.Status(List.of());
-    Backends backends = new Backends(
+    Backends backends = Fakes.backends(testKit,
         JsonIngressFuzzTest::session,
         testKit.spawn(Fakes.supervisor(Fakes.readiness(true))),
         testKit.spawn(Fakes.tools()),

@@ -11,7 +11,9 @@ import scala.reflect.ClassTag;
 import scala.util.Try;
 
 /**
- * {@code ActorContext.ask} for the hot path. The Java API's ask goes through a CompletionStage whose
+ * {@code ActorContext.ask} for the few asks inside a node that are not on the hot path (the
+ * supervisor's Init of each subsystem, once per start-up or restart); ask-ok. The intent path talks
+ * by tell with correlation ids. The Java API's ask goes through a CompletionStage whose
  * callback is handed to the JDK's common pool, which on a machine of two cores starts a new thread
  * for every reply unless its parallelism is raised. The Scala API's ask completes on the replying
  * thread and goes straight to the mailbox: the same protocol, no common pool.

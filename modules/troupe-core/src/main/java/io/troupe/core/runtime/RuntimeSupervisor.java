@@ -152,6 +152,7 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     t.status = "initializing";
     t.initStartedNanos = System.nanoTime();
     int attempt = t.attempt;
+    // ask-ok: once per subsystem start, with the init timeout as its deadline; not the intent path.
     Asks.ask(getContext(), Lifecycle.Initialized.class, t.ref, settings.initTimeout(), Lifecycle.Init::new,
         (result, failure) -> new InitReply(name, attempt, result, failure));
     publish(new InitSent(name, attempt));

@@ -219,6 +219,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private long modelCorr;
   private String modelCallKey;
   private long answerCorr;
+  private int loopModelCall; // the model call and the answer attempt those corrs stand for
+  private int loopAnswerAttempt;
   private long toolCorr;
   private int toolTurn;
   private int toolCalls;
@@ -272,6 +274,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           admission.add(-counted);
           counted = 0;
           if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
+          if (loopIntent != null) traces.drop(loopIntent); // the run resumes wherever the session starts next
         })
         .onSignal(RecoveryCompleted.instance(), state -> {
           countInFlight(state);
@@ -309,8 +312,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           c.then().accept(c.failure() != null ? Optional.empty() : c.stored());
           return Effect().none();
         })
-        .onCommand(Deferred.class, (s, c) -> Effect().persist(c.events()).thenRun(this::countInFlight)
-            .thenRun(s2 -> c.after().forEach(a -> a.accept(s2))))
+        .onCommand(Deferred.class, (s, c) -> c.intentId().equals(loopIntent) ? carryOut(s, c.decision()) : Effect().none())
         .onCommand(IdleCheck.class, this::onIdleCheck)
         .onCommand(CancelReplyDue.class, this::onCancelReplyDue)
         .onCommand(Passivate.class, (state, cmd) -> Effect().stop())
@@ -457,9 +459,6 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return Effect().none(); // stale
   }
 
-  private int loopModelCall;
-  private int loopAnswerAttempt;
-
   private Effect<Event, SessionState> onModelAnswered(SessionState state, ModelAnswered msg) {
     if (loop == null || msg.result().corr() != modelCorr || modelCorr == 0) return Effect().none();
     modelCorr = 0;
@@ -506,16 +505,18 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> after.forEach(a -> a.accept(s)));
   }
 
-  /** Inside a thenRun: a decision whose events need one more write, done by a message to self. */
+  /**
+   * Inside a thenRun: a decision that needs nothing journaled is carried out now; one that does is
+   * carried out by a message to self, planned then against the state as it is then (an intent may
+   * have been queued meanwhile).
+   */
   private void carryOutAfter(SessionState state, AgentLoop.Decision decision) {
-    List<Event> events = new ArrayList<>();
-    List<Consumer<SessionState>> after = new ArrayList<>();
-    plan(state, decision, events, after);
-    if (events.isEmpty()) {
-      after.forEach(a -> a.accept(state));
-    } else {
-      ctx.getSelf().tell(new Deferred(events, after));
+    if (decision instanceof AgentLoop.Checkpoint || decision instanceof AgentLoop.Finish
+        || decision instanceof AgentLoop.RunTools r && !r.effectKeys().isEmpty()) {
+      ctx.getSelf().tell(new Deferred(loopIntent, decision));
+      return;
     }
+    plan(state, decision, new ArrayList<>(), new ArrayList<>());
   }
 
   private void plan(SessionState state, AgentLoop.Decision d, List<Event> events, List<Consumer<SessionState>> after) {
@@ -572,7 +573,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
   }
 
-  private record Deferred(List<Event> events, List<Consumer<SessionState>> after) implements Command {}
+  private record Deferred(String intentId, AgentLoop.Decision decision) implements Command {}
 
   private static String nextQueued(SessionState state, String finishing) {
     for (String id : state.queued) {
@@ -717,9 +718,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (outcome.error() != null) data.put("error", outcome.error()).put("code", outcome.errorCode());
     IntentEvent terminal = new IntentEvent(intent.lastEventSeq, intent.status.eventType(), intent.finishedNanos, data);
     traces.event(intentId, terminal);
-    List<Step> steps = traces.runningSteps(intentId);
-    IntentView view = intent.view(sessionId, steps, state.usage);
-    traces.finish(view);
+    IntentView view = traces.finish(intent.view(sessionId, List.of(), state.usage)).view();
     List<ActorRef<EventStream.Message>> listening = subscribers.remove(intentId);
     if (listening != null) {
       listening.forEach(s -> {

@@ -198,8 +198,11 @@ public final class TraceStore implements Extension {
     }
   }
 
-  /** The intent ended: {@code view} is its final resource without steps; the trace is sealed. */
-  public void finish(IntentView view) {
+  /**
+   * The intent ended: {@code view} is its final resource without steps; the trace is sealed.
+   * Returns the intent as stored, its steps included.
+   */
+  public StoredIntent finish(IntentView view) {
     Live live = running.remove(view.id());
     List<Step> steps;
     List<IntentEvent> events;
@@ -218,17 +221,18 @@ public final class TraceStore implements Extension {
       finished.put(view.id(), stored);
     }
     if (writer == null || closing) {
-      return; // no database on this node (yet), or shutting down: the trace lives in memory only
+      return stored; // no database on this node (yet), or shutting down: the trace lives in memory only
     }
     unwritten.put(view.id(), stored);
     if (!queue.offer(stored)) {
       unwritten.remove(view.id(), stored);
       dropped(1, "the trace write queue is full (" + settings.writeQueue() + ")");
-      return;
+      return stored;
     }
     if (queue.size() >= settings.writeBatch()) {
       LockSupport.unpark(writerThread());
     }
+    return stored;
   }
 
   /** Forgets a running intent's trace (its session was stopped, the run will resume elsewhere). */

@@ -127,10 +127,9 @@ public final class DocumentRoutes {
    * one after the other through the guardrail; each is durable when its reply arrives.
    */
   private CompletionStage<Void> upsertInSlices(List<VectorStore.Document> documents, Job job) {
-    CompletionStage<Void> chain = backends.guardrail() == null ? CompletableFuture.completedFuture(null)
-        : AskPattern.<Guardrail.Command, Done>askWithStatus(backends.guardrail(),
+    CompletionStage<Void> chain = AskPattern.<Guardrail.Command, Done>askWithStatus(backends.guardrail(),
             replyTo -> new Guardrail.CheckDocuments(documents, replyTo), settings.askTimeout(), scheduler)
-            .thenApply(ok -> null);
+        .thenApply(ok -> null);
     for (int from = 0; from < documents.size(); from += SLICE) {
       List<VectorStore.Document> slice = List.copyOf(documents.subList(from, Math.min(documents.size(), from + SLICE)));
       chain = chain.thenCompose(ignored -> upsert(slice).thenAccept(upserted -> job.done.addAndGet(slice.size())));
@@ -139,10 +138,6 @@ public final class DocumentRoutes {
   }
 
   private CompletionStage<VectorStore.Upserted> upsert(List<VectorStore.Document> slice) {
-    if (backends.guardrail() == null) { // route tests without a runtime
-      return AskPattern.askWithStatus(backends.vectorStore(), replyTo -> new VectorStore.Upsert(slice, replyTo),
-          settings.askTimeout(), scheduler);
-    }
     return AskPattern.askWithStatus(backends.guardrail(), replyTo -> new Guardrail.RouteDocuments(slice, replyTo),
         settings.askTimeout(), scheduler);
   }

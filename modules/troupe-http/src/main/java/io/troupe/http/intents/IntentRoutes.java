@@ -157,8 +157,7 @@ public final class IntentRoutes {
       try {
         SubmitRequest request = forCaller(SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index),
             "intents[" + i + "]: ", settings.limits()), items.get(i), caller);
-        results.add(submitTo(request)
-            .thenCompose(view -> awaitResource(view, waitFor))
+        results.add(submitAndWait(request, waitFor)
             .<JsonNode>thenApply(view -> IntentJson.resource(shown(view, caller)))
             .exceptionally(t -> errorItem(scrubbed(t, caller)))
             .toCompletableFuture());
@@ -270,24 +269,6 @@ public final class IntentRoutes {
         .exceptionallyCompose(t -> JsonResponses.unwrap(t) instanceof TimeoutException
             ? submitTo(r) // the same key: the intent as it is now, accepted by the first request
             : CompletableFuture.failedFuture(t));
-  }
-
-  /**
-   * The intent once terminal, or as it is when {@code waitFor} passes first (or as submitted
-   * when even that read fails).
-   */
-  private CompletionStage<IntentView> awaitResource(IntentView view, Duration waitFor) {
-    if (view.status().isTerminal() || waitFor.isZero()) {
-      return CompletableFuture.completedFuture(view);
-    }
-    return ask(view.id(), replyTo -> new SessionEntity.AwaitTerminal(view.id(), replyTo), waitFor)
-        .exceptionallyCompose(t -> {
-          if (JsonResponses.unwrap(t) instanceof TimeoutException) {
-            return ask(view.id(), replyTo -> new SessionEntity.Get(view.id(), replyTo), settings.askTimeout())
-                .exceptionally(again -> view);
-          }
-          return CompletableFuture.failedFuture(t);
-        });
   }
 
   private CompletionStage<IntentView> ask(
