@@ -23,22 +23,27 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import java.util.function.Function;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.RecipientRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * Property-based fuzzing of the JSON ingress with fake sessions and subsystems: whatever body
  * arrives at the three JSON routes, the answer is never a 5xx, and every non-2xx is the JSON error
  * shape with a code of the contract and no Java internals in its message.
+ *
+ * <p>Each property is a fixed number of seeded cases ({@link Gen}): case {@code i} draws from a
+ * generator seeded with {@code Gen.caseSeed(seed, property, i)}, so the same seed replays the same
+ * bodies. The run seed is the system property {@code troupe.fuzz.seed} (default {@link #DEFAULT_SEED});
+ * a failure names the seed, the property and the case. To explore, run with another seed:
+ * {@code ./mvnw -pl modules/troupe-http test -Dtest=JsonIngressFuzzTest -Dtroupe.fuzz.seed=42}.
  */
 class JsonIngressFuzzTest {
   static final Set<String> KNOWN_CODES = Set.of("invalid_request", "not_found", "unauthorized", "forbidden",
@@ -51,12 +56,15 @@ class JsonIngressFuzzTest {
   static final String VALID_INTENT =
       "{\"text\":\"What is 2 + 2?\",\"sessionId\":\"s-fuzz\",\"metadata\":{\"user\":\"ada\",\"n\":[1,2.5,true,null]}}";
 
+  static final long DEFAULT_SEED = 0x7209E_F022L;
+  static final long SEED = Long.getLong("troupe.fuzz.seed", DEFAULT_SEED);
+
   private static ActorTestKit testKit;
   private static String base;
   private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private static final Map<String, ActorRef<SessionEntity.Command>> SESSIONS = new ConcurrentHashMap<>();
 
-  @BeforeContainer
+  @BeforeAll
   static void bind() throws Exception {
     testKit = ActorTestKit.create("JsonIngressFuzzTest", ConfigFactory.load());
     HttpSettings defaults = HttpSettings.fromConfig(testKit.system().settings().config().getConfig("troupe.http"));
@@ -76,7 +84,7 @@ class JsonIngressFuzzTest {
     base = "http://127.0.0.1:" + bound.get(10, TimeUnit.SECONDS).getPort();
   }
 
-  @AfterContainer
+  @AfterAll
   static void shutDown() {
     if (testKit != null) {
       testKit.shutdownTestKit();
@@ -89,30 +97,61 @@ class JsonIngressFuzzTest {
 
   // --- properties
 
-  @Property(tries = 300)
-  void randomTextNeverGets5xx(@ForAll("routes") String route, @ForAll("randomText") String body) throws Exception {
-    assertHeld(route, body.getBytes(StandardCharsets.UTF_8));
+  @TestFactory
+  Stream<DynamicTest> randomTextNeverGets5xx() {
+    return cases("randomTextNeverGets5xx", 300, g -> {
+      String route = g.of(ROUTES);
+      String body = randomText(g);
+      assertHeld(route, body.getBytes(StandardCharsets.UTF_8));
+    });
   }
 
-  @Property(tries = 200)
-  void randomBytesNeverGet5xx(@ForAll("routes") String route, @ForAll("randomBytes") byte[] body) throws Exception {
-    assertHeld(route, body);
+  @TestFactory
+  Stream<DynamicTest> randomBytesNeverGet5xx() {
+    return cases("randomBytesNeverGet5xx", 200, g -> {
+      String route = g.of(ROUTES);
+      byte[] body = g.bytes(400);
+      assertHeld(route, body);
+    });
   }
 
-  @Property(tries = 400)
-  void randomJsonTreesNeverGet5xx(@ForAll("routes") String route, @ForAll("shapedBodies") String body) throws Exception {
-    assertHeld(route, body.getBytes(StandardCharsets.UTF_8));
+  @TestFactory
+  Stream<DynamicTest> randomJsonTreesNeverGet5xx() {
+    return cases("randomJsonTreesNeverGet5xx", 400, g -> {
+      String route = g.of(ROUTES);
+      String body = shapedBody(g);
+      assertHeld(route, body.getBytes(StandardCharsets.UTF_8));
+    });
   }
 
-  @Property(tries = 300)
-  void mutatedValidBodiesNeverGet5xx(@ForAll("routes") String route, @ForAll("mutatedIntent") String item)
-      throws Exception {
-    String body = switch (route) {
-      case "/v1/intents:batch" -> "{\"intents\":[" + item + "," + VALID_INTENT + "]}";
-      case "/v1/documents" -> "{\"documents\":[" + item + "]}";
-      default -> item;
-    };
-    assertHeld(route, body.getBytes(StandardCharsets.UTF_8));
+  @TestFactory
+  Stream<DynamicTest> mutatedValidBodiesNeverGet5xx() {
+    return cases("mutatedValidBodiesNeverGet5xx", 300, g -> {
+      String route = g.of(ROUTES);
+      String item = mutatedIntent(g);
+      String body = switch (route) {
+        case "/v1/intents:batch" -> "{\"intents\":[" + item + "," + VALID_INTENT + "]}";
+        case "/v1/documents" -> "{\"documents\":[" + item + "]}";
+        default -> item;
+      };
+      assertHeld(route, body.getBytes(StandardCharsets.UTF_8));
+    });
+  }
+
+  private interface Case {
+    void run(Gen g) throws Exception;
+  }
+
+  /** {@code tries} dynamic tests, case {@code i} on its own seeded generator; a failure names how to replay it. */
+  private static Stream<DynamicTest> cases(String property, int tries, Case body) {
+    return IntStream.range(0, tries).mapToObj(i -> DynamicTest.dynamicTest("case " + i + " (seed " + SEED + ")", () -> {
+      try {
+        body.run(new Gen(Gen.caseSeed(SEED, property, i)));
+      } catch (Throwable e) {
+        throw new AssertionError(property + " failed at case " + i + " of " + tries + " with seed " + SEED
+            + " (replay: -Dtroupe.fuzz.seed=" + SEED + "): " + e.getMessage(), e);
+      }
+    }));
   }
 
   /** The property itself: no 5xx; every non-2xx carries a known code and a plain message. */
@@ -140,102 +179,102 @@ class JsonIngressFuzzTest {
 
   // --- generators
 
-  @Provide
-  Arbitrary<String> routes() {
-    return Arbitraries.of(ROUTES);
-  }
-
-  @Provide
-  Arbitrary<String> randomText() {
-    return Arbitraries.oneOf(
-        Arbitraries.strings().all().ofMaxLength(200),
-        Arbitraries.strings().withChars("{}[]\":,\\ntrufalse0123456789.eE+-u").ofMaxLength(200),
-        Arbitraries.strings().ascii().ofMinLength(16 * 1024 - 10).ofMaxLength(40 * 1024));
-  }
-
-  @Provide
-  Arbitrary<byte[]> randomBytes() {
-    return Arbitraries.bytes().array(byte[].class).ofMaxSize(400);
+  /** Any text up to 200 chars, JSON-ish text up to 200 chars, or ASCII around and past the 16 KiB cap. */
+  static String randomText(Gen g) {
+    return g.oneOf(
+        () -> g.anyString(200),
+        () -> g.string(0, 200, () -> g.charOf("{}[]\":,\\ntrufalse0123456789.eE+-u")),
+        () -> g.string(16 * 1024 - 10, 40 * 1024, g::asciiChar));
   }
 
   /** Objects with the fields the routes read, each holding any JSON value, plus random trees. */
-  @Provide
-  Arbitrary<String> shapedBodies() {
-    Arbitrary<String> value = jsonValue();
-    Arbitrary<String> intentLike = fieldsObject(value, "text", "sessionId", "metadata");
-    Arbitrary<String> documentLike = fieldsObject(value, "id", "text", "metadata");
-    return Arbitraries.oneOf(
-        value,
-        intentLike,
-        Combinators.combine(intentLike, value).as((first, second) -> first + " " + second),
-        Combinators.combine(Arbitraries.oneOf(intentLike, value).list().ofMaxSize(7), value)
-            .as((items, other) -> "{\"intents\":" + (items.isEmpty() ? other : "[" + String.join(",", items) + "]") + "}"),
-        Combinators.combine(Arbitraries.oneOf(documentLike, value).list().ofMaxSize(12), value)
-            .as((items, other) -> "{\"documents\":" + (items.isEmpty() ? other : "[" + String.join(",", items) + "]") + "}"));
+  static String shapedBody(Gen g) {
+    Function<Gen, String> intentLike = x -> fieldsObject(x, "text", "sessionId", "metadata");
+    Function<Gen, String> documentLike = x -> fieldsObject(x, "id", "text", "metadata");
+    return g.oneOf(
+        () -> jsonValue(g),
+        () -> intentLike.apply(g),
+        () -> intentLike.apply(g) + " " + jsonValue(g),
+        () -> wrapper(g, "intents", 7, intentLike),
+        () -> wrapper(g, "documents", 12, documentLike));
   }
 
-  private static Arbitrary<String> fieldsObject(Arbitrary<String> value, String... names) {
-    return Arbitraries.of(names).set().flatMap(present -> value.list().ofSize(present.size()).map(values -> {
-      List<String> fields = List.copyOf(present);
-      StringBuilder out = new StringBuilder("{");
-      for (int i = 0; i < fields.size(); i++) {
-        out.append(i == 0 ? "" : ",").append('"').append(fields.get(i)).append("\":").append(values.get(i));
-      }
-      return out.append('}').toString();
-    }));
+  /** {@code {"<field>": [up to max items, each shaped or any value]}}, or any value when there are no items. */
+  private static String wrapper(Gen g, String field, int max, Function<Gen, String> shaped) {
+    List<String> items = g.list(0, max, () -> g.oneOf(() -> shaped.apply(g), () -> jsonValue(g)));
+    String other = jsonValue(g);
+    return "{\"" + field + "\":" + (items.isEmpty() ? other : "[" + String.join(",", items) + "]") + "}";
   }
 
-  /** Any JSON value: scalars of odd kinds, small trees, and chains nested up to 120 deep (past the parser's 64). */
-  private static Arbitrary<String> jsonValue() {
-    Arbitrary<String> scalar = Arbitraries.oneOf(
-        Arbitraries.of("null", "true", "false", "0", "-0", "1e999", "-1e-999", "1.5", "12345678901234567890123",
-            "\"\"", "\" \"", "\"\\u0000\"", "\"\\ud800\"", "\"\\udc00x\"", "\"\\u202e\\u200b\"", "\"s-ok\"",
-            "\"What is 17% of 2,340?\"", "\"" + "9".repeat(150) + "\""),
-        Arbitraries.strings().all().ofMaxLength(40).map(Json::write),
-        Arbitraries.integers().map(String::valueOf),
-        Arbitraries.doubles().map(String::valueOf).filter(d -> !d.contains("N") && !d.contains("I")),
-        Arbitraries.strings().numeric().ofMinLength(1).ofMaxLength(300));
-    Arbitrary<String> tree = Arbitraries.recursive(() -> scalar, inner -> Arbitraries.oneOf(
-        inner,
-        inner.list().ofMaxSize(3).map(items -> "[" + String.join(",", items) + "]"),
-        Combinators.combine(Arbitraries.strings().all().ofMaxLength(12).list().ofMaxSize(3), inner.list().ofSize(3))
-            .as((keys, values) -> {
-              StringBuilder out = new StringBuilder("{");
-              for (int i = 0; i < keys.size(); i++) {
-                out.append(i == 0 ? "" : ",").append(Json.write(keys.get(i))).append(':').append(values.get(i));
-              }
-              return out.append('}').toString();
-            })), 0, 5);
-    Arbitrary<String> chain = Combinators.combine(scalar, Arbitraries.of('[', '{').list().ofMinSize(1).ofMaxSize(120))
-        .as((leaf, opens) -> {
-          StringBuilder out = new StringBuilder();
-          opens.forEach(open -> out.append(open == '[' ? "[" : "{\"k\":"));
-          out.append(leaf);
-          for (int i = opens.size() - 1; i >= 0; i--) {
-            out.append(opens.get(i) == '[' ? ']' : '}');
+  /** An object with a random subset of {@code names}, in random order, each holding any JSON value. */
+  private static String fieldsObject(Gen g, String... names) {
+    List<String> fields = g.subset(List.of(names));
+    StringBuilder out = new StringBuilder("{");
+    for (int i = 0; i < fields.size(); i++) {
+      out.append(i == 0 ? "" : ",").append('"').append(fields.get(i)).append("\":").append(jsonValue(g));
+    }
+    return out.append('}').toString();
+  }
+
+  private static final List<String> ODD_SCALARS = List.of("null", "true", "false", "0", "-0", "1e999", "-1e-999",
+      "1.5", "12345678901234567890123", "\"\"", "\" \"", "\"\\u0000\"", "\"\\ud800\"", "\"\\udc00x\"",
+      "\"\\u202e\\u200b\"", "\"s-ok\"", "\"What is 17% of 2,340?\"", "\"" + "9".repeat(150) + "\"");
+
+  /** Scalars of odd kinds: fixed oddities, any string, any int, a finite double, a long run of digits. */
+  static String scalar(Gen g) {
+    return g.oneOf(
+        () -> g.of(ODD_SCALARS),
+        () -> Json.write(g.anyString(40)),
+        () -> String.valueOf(g.anyInt()),
+        () -> String.valueOf(g.anyDouble()),
+        () -> g.string(1, 300, g::digit));
+  }
+
+  /** Any JSON value: trees up to 5 levels deep (6 in 7), or chains nested up to 120 deep, past the parser's 64. */
+  static String jsonValue(Gen g) {
+    return g.frequency(6, () -> tree(g, g.between(0, 5)), 1, () -> chain(g));
+  }
+
+  /** A scalar at depth 0; above, the same, an array of up to 3, or an object of up to 3 (any keys, repeats too). */
+  private static String tree(Gen g, int depth) {
+    if (depth == 0) {
+      return scalar(g);
+    }
+    return g.oneOf(
+        () -> tree(g, depth - 1),
+        () -> "[" + String.join(",", g.list(0, 3, () -> tree(g, depth - 1))) + "]",
+        () -> {
+          List<String> keys = g.list(0, 3, () -> g.anyString(12));
+          StringBuilder out = new StringBuilder("{");
+          for (int i = 0; i < keys.size(); i++) {
+            out.append(i == 0 ? "" : ",").append(Json.write(keys.get(i))).append(':').append(tree(g, depth - 1));
           }
-          return out.toString();
+          return out.append('}').toString();
         });
-    return Arbitraries.frequencyOf(
-        net.jqwik.api.Tuple.of(6, tree), net.jqwik.api.Tuple.of(1, chain));
   }
 
-  /** The valid intent with a few edits: characters deleted, inserted, replaced, repeated, or a cut. */
-  @Provide
-  Arbitrary<String> mutatedIntent() {
-    Arbitrary<Mutation> mutation = Combinators.combine(
-            Arbitraries.integers().between(0, 4),
-            Arbitraries.integers().between(0, VALID_INTENT.length()),
-            Arbitraries.chars().all(),
-            Arbitraries.integers().between(1, 30))
-        .as(Mutation::new);
-    return mutation.list().ofMinSize(1).ofMaxSize(6).map(ms -> {
-      String body = VALID_INTENT;
-      for (Mutation m : ms) {
-        body = m.apply(body);
-      }
-      return body;
-    });
+  /** 1 to 120 opening brackets, arrays or {@code {"k":} objects mixed, around a scalar. */
+  private static String chain(Gen g) {
+    String leaf = scalar(g);
+    List<Character> opens = g.list(1, 120, () -> g.of('[', '{'));
+    StringBuilder out = new StringBuilder();
+    opens.forEach(open -> out.append(open == '[' ? "[" : "{\"k\":"));
+    out.append(leaf);
+    for (int i = opens.size() - 1; i >= 0; i--) {
+      out.append(opens.get(i) == '[' ? ']' : '}');
+    }
+    return out.toString();
+  }
+
+  /** The valid intent with 1 to 6 edits: characters deleted, inserted, replaced, repeated, or a cut. */
+  static String mutatedIntent(Gen g) {
+    List<Mutation> ms = g.list(1, 6, () -> new Mutation(g.between(0, 4), g.between(0, VALID_INTENT.length()),
+        g.anyChar(), g.between(1, 30)));
+    String body = VALID_INTENT;
+    for (Mutation m : ms) {
+      body = m.apply(body);
+    }
+    return body;
   }
 
   private record Mutation(int kind, int at, char c, int span) {
