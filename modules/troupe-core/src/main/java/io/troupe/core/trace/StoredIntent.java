@@ -15,9 +15,28 @@ public record StoredIntent(IntentView view, List<IntentEvent> events) {
     events = events == null ? List.of() : List.copyOf(events);
   }
 
+  /**
+   * How it is written: an event whose data is a step's detail (most of them: a verdict, a model or a
+   * tool call) names that step instead of carrying the same JSON again.
+   */
+  private record Written(IntentView view, List<WrittenEvent> events) {}
+
+  private record WrittenEvent(long seq, String type, long timeNanos, JsonNode data, Integer step) {}
+
   /** As JSON (UTF-8), as a {@link TraceSink} keeps it; {@link #fromJson} reads it back. */
   public byte[] toJson() {
-    return Json.writeBytes(this);
+    java.util.IdentityHashMap<JsonNode, Integer> stepOf = new java.util.IdentityHashMap<>();
+    if (view.steps() != null) {
+      for (Step s : view.steps()) {
+        if (s.detail() != null) stepOf.putIfAbsent(s.detail(), s.seq());
+      }
+    }
+    List<WrittenEvent> written = new ArrayList<>(events.size());
+    for (IntentEvent e : events) {
+      Integer step = e.data() == null ? null : stepOf.get(e.data());
+      written.add(new WrittenEvent(e.seq(), e.type(), e.timeNanos(), step == null ? e.data() : null, step));
+    }
+    return Json.writeBytes(new Written(view, written));
   }
 
   /**
@@ -26,7 +45,7 @@ public record StoredIntent(IntentView view, List<IntentEvent> events) {
    * back in the smallest node type that holds them (a long 1 as an int node): the same JSON.
    */
   public static StoredIntent fromJson(byte[] json) throws IOException {
-    StoredIntent read = Json.MAPPER.readValue(json, StoredIntent.class);
+    Written read = Json.MAPPER.readValue(json, Written.class);
     IntentView v = read.view();
     List<Step> steps = new ArrayList<>(v.steps() == null ? 0 : v.steps().size());
     if (v.steps() != null) {
@@ -36,9 +55,12 @@ public record StoredIntent(IntentView view, List<IntentEvent> events) {
             : s);
       }
     }
+    java.util.Map<Integer, JsonNode> details = new java.util.HashMap<>();
+    steps.forEach(s -> details.put(s.seq(), s.detail()));
     List<IntentEvent> events = new ArrayList<>(read.events().size());
-    for (IntentEvent e : read.events()) {
-      events.add(isNull(e.data()) ? new IntentEvent(e.seq(), e.type(), e.timeNanos(), null) : e);
+    for (WrittenEvent e : read.events()) {
+      JsonNode data = e.step() != null ? details.get(e.step()) : isNull(e.data()) ? null : e.data();
+      events.add(new IntentEvent(e.seq(), e.type(), e.timeNanos(), data));
     }
     IntentView view = new IntentView(v.id(), v.sessionId(), v.status(), v.text(), isNull(v.metadata()) ? null : v.metadata(),
         v.createdNanos(), v.finishedNanos(), v.outcome(), v.steps() == null ? null : List.copyOf(steps), v.usage(),

@@ -41,4 +41,16 @@ class StoredIntentJsonTest {
         List.of(new IntentEvent(1, "x", 1L, Json.object().put("n", 1L).put("big", Long.MAX_VALUE).put("d", 0.1))));
     assertEquals(Json.write(stored), Json.write(roundTrip(stored)));
   }
+
+  /** An event that carries a step's detail (a verdict, a model or tool call) names the step: written once. */
+  @Test
+  void anEventSharingAStepsDetailIsWrittenOnceAndReadBackWithIt() throws Exception {
+    var detail = Json.object().put("tool", "calculator").put("output", "a fairly long output that should not repeat");
+    StoredIntent stored = new StoredIntent(TraceStore.withSteps(TraceFixtures.view("i-4", "s-4"),
+        List.of(new Step(1, "tool", "calculator", "ok", 5L, 6L, detail, "ab", null))),
+        List.of(new IntentEvent(1, "tool.completed", 6L, detail)));
+    String json = new String(stored.toJson(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(json.indexOf("should not repeat"), json.lastIndexOf("should not repeat"), json);
+    assertEquals(stored, roundTrip(stored));
+  }
 }
