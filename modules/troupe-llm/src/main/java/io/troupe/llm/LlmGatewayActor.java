@@ -1,6 +1,7 @@
 package io.troupe.llm;
 
 import com.typesafe.config.Config;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.llm.ChatDelta;
 import io.troupe.core.llm.ChatRequest;
 import io.troupe.core.llm.ChatResponse;
@@ -875,7 +876,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     lane.leaseAsked = true;
     long requests = Math.max(1, lane.leases.batchRequests());
     long tokens = Math.max(lane.leases.batchTokens(), minTokens);
-    getContext().ask(QuotaCoordinator.Lease.class, quota, rl.leaseTimeout(),
+    Asks.ask(getContext(), QuotaCoordinator.Lease.class, quota, rl.leaseTimeout(),
         replyTo -> new QuotaCoordinator.RequestLease(provider, rl.requestsPerMinute(), rl.tokensPerMinute(), requests,
             tokens, minTokens, replyTo),
         (lease, error) -> new LeaseAnswered(provider, no, lease, error));

@@ -1,6 +1,7 @@
 package io.troupe.vector;
 
 import com.typesafe.config.Config;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.runtime.Lifecycle;
 import io.troupe.core.vector.VectorStore;
 import io.troupe.core.vector.VectorStore.Delete;
@@ -529,7 +530,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
       lastLocalSeq += events.size();
       return onWritesAppended(new WritesAppended(writes, events, new DocumentLog.Appended(first, lastLocalSeq), null));
     }
-    getContext().askWithStatus(DocumentLog.Appended.class, log, replication.appendTimeout(),
+    Asks.askWithStatus(getContext(), DocumentLog.Appended.class, log, replication.appendTimeout(),
         replyTo -> new DocumentLog.Append(events, replyTo),
         (appended, failure) -> new WritesAppended(writes, events, appended, failure));
     return this;

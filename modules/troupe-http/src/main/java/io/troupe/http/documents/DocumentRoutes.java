@@ -12,6 +12,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.json.Json;
 import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.vector.VectorStore;
@@ -38,7 +39,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -127,7 +127,7 @@ public final class DocumentRoutes {
    * one after the other through the guardrail; each is durable when its reply arrives.
    */
   private CompletionStage<Void> upsertInSlices(List<VectorStore.Document> documents, Job job) {
-    CompletionStage<Void> chain = AskPattern.<Guardrail.Command, Done>askWithStatus(backends.guardrail(),
+    CompletionStage<Void> chain = Asks.<Guardrail.Command, Done>askWithStatus(backends.guardrail(),
             replyTo -> new Guardrail.CheckDocuments(documents, replyTo), settings.askTimeout(), scheduler)
         .thenApply(ok -> null);
     for (int from = 0; from < documents.size(); from += SLICE) {
@@ -138,7 +138,7 @@ public final class DocumentRoutes {
   }
 
   private CompletionStage<VectorStore.Upserted> upsert(List<VectorStore.Document> slice) {
-    return AskPattern.askWithStatus(backends.guardrail(), replyTo -> new Guardrail.RouteDocuments(slice, replyTo),
+    return Asks.askWithStatus(backends.guardrail(), replyTo -> new Guardrail.RouteDocuments(slice, replyTo),
         settings.askTimeout(), scheduler);
   }
 
@@ -271,7 +271,7 @@ public final class DocumentRoutes {
             filters.put(VectorStore.TENANT_KEY, caller.tenant());
           }
           return Respond.with(
-              AskPattern.<VectorStore.Command, VectorStore.SearchResult>askWithStatus(
+              Asks.<VectorStore.Command, VectorStore.SearchResult>askWithStatus(
                       backends.vectorStore(), replyTo -> new VectorStore.Search(query, top, filters, replyTo),
                       settings.askTimeout(), scheduler)
                   .thenApply(result -> {
@@ -405,7 +405,7 @@ public final class DocumentRoutes {
       return complete(JsonResponses.error(ApiError.notFound("no document '" + Fields.clip(id) + "'")));
     }
     return Respond.with(
-        AskPattern.<VectorStore.Command, VectorStore.Deleted>askWithStatus(
+        Asks.<VectorStore.Command, VectorStore.Deleted>askWithStatus(
                 backends.vectorStore(), replyTo -> new VectorStore.Delete(caller.qualify(id), replyTo),
                 settings.askTimeout(), scheduler)
             .thenApply(deleted -> {

@@ -7,6 +7,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.json.Json;
 import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.runtime.Subsystems;
@@ -21,7 +22,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -69,7 +69,7 @@ public final class HealthRoutes {
     if (llm == null) {
       return CompletableFuture.completedFuture(null);
     }
-    return AskPattern.<LlmGateway.Command, LlmGateway.Status>ask(llm, LlmGateway.GetStatus::new, askTimeout, scheduler)
+    return Asks.<LlmGateway.Command, LlmGateway.Status>ask(llm, LlmGateway.GetStatus::new, askTimeout, scheduler)
         .exceptionally(t -> null);
   }
 

@@ -16,6 +16,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.json.Json;
 import io.troupe.core.runtime.Subsystems;
 import io.troupe.core.session.IntentIds;
@@ -41,12 +42,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.http.javadsl.model.headers.Location;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -246,7 +246,7 @@ public final class IntentRoutes {
   // helpers
 
   private CompletionStage<IntentView> submitTo(SubmitRequest r) {
-    return AskPattern.askWithStatus(
+    return Asks.askWithStatus(
         backends.sessions().apply(r.sessionId()),
         replyTo -> new SessionEntity.Submit(r.text(), r.metadata(), r.idempotencyKey(), replyTo),
         settings.askTimeout(),
@@ -262,7 +262,7 @@ public final class IntentRoutes {
     // Without a key of the caller's, one of our own: a read after a timeout finds the same intent.
     SubmitRequest r = request.idempotencyKey() != null ? request : new SubmitRequest(request.text(),
         request.sessionId(), request.metadata(), "wait:" + java.util.UUID.randomUUID());
-    return AskPattern.<SessionEntity.Command, IntentView>askWithStatus(
+    return Asks.<SessionEntity.Command, IntentView>askWithStatus(
             backends.sessions().apply(r.sessionId()),
             replyTo -> new SessionEntity.SubmitAndWait(r.text(), r.metadata(), r.idempotencyKey(), replyTo),
             waitFor, scheduler)
@@ -275,7 +275,7 @@ public final class IntentRoutes {
       String intentId,
       Function<ActorRef<StatusReply<IntentView>>, SessionEntity.Command> message,
       Duration timeout) {
-    return AskPattern.askWithStatus(sessionRef(intentId), message, timeout, scheduler);
+    return Asks.askWithStatus(sessionRef(intentId), message, timeout, scheduler);
   }
 
   /**

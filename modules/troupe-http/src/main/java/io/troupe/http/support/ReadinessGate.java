@@ -1,5 +1,6 @@
 package io.troupe.http.support;
 
+import io.troupe.core.actor.Asks;
 import io.troupe.core.runtime.Readiness;
 import io.troupe.core.runtime.RuntimeSupervisor;
 import java.time.Duration;
@@ -8,7 +9,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * Asks the supervisor for readiness, and remembers a positive answer for a short while so that
@@ -36,7 +36,7 @@ public final class ReadinessGate {
 
   /** Asks the supervisor now. */
   public CompletionStage<Readiness> current() {
-    return AskPattern.<RuntimeSupervisor.Command, Readiness>ask(
+    return Asks.<RuntimeSupervisor.Command, Readiness>ask(
             supervisor, RuntimeSupervisor.GetReadiness::new, askTimeout, scheduler)
         .thenApply(r -> {
           last.set(new Snapshot(r, System.nanoTime()));

@@ -6,6 +6,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.json.Json;
 import io.troupe.core.tools.ToolCatalog;
 import io.troupe.core.tools.ToolRegistry;
@@ -19,7 +20,6 @@ import io.troupe.http.support.Respond;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
@@ -44,7 +44,7 @@ public final class ToolRoutes {
 
   private Route list() {
     return Respond.with(
-        AskPattern.<ToolRegistry.Command, ToolCatalog.Catalog>ask(
+        Asks.<ToolRegistry.Command, ToolCatalog.Catalog>ask(
                 backends.tools(), ToolCatalog.Describe::new, settings.askTimeout(), scheduler)
             .thenApply(list -> {
               ObjectNode out = Json.object();

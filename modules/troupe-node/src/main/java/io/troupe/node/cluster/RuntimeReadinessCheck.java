@@ -1,5 +1,6 @@
 package io.troupe.node.cluster;
 
+import io.troupe.core.actor.Asks;
 import io.troupe.core.runtime.Readiness;
 import io.troupe.core.runtime.RuntimeSupervisor;
 import java.time.Duration;
@@ -7,7 +8,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * Pekko Management readiness check ({@code /ready}): ready when the runtime supervisor reports every
@@ -25,7 +25,7 @@ public final class RuntimeReadinessCheck implements Supplier<CompletionStage<Boo
 
   @Override
   public CompletionStage<Boolean> get() {
-    return AskPattern.<RuntimeSupervisor.Command, Readiness>ask(
+    return Asks.<RuntimeSupervisor.Command, Readiness>ask(
             supervisor(), RuntimeSupervisor.GetReadiness::new, askTimeout, system.scheduler())
         .thenApply(Readiness::ready);
   }

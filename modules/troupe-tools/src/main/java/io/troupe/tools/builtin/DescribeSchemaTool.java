@@ -3,6 +3,7 @@ package io.troupe.tools.builtin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.db.Database;
 import io.troupe.core.json.Json;
 import io.troupe.core.llm.ToolSpec;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * {@code describe_schema {}} → {@code {"schema", "tables": [{"name", "columns": [{"name", "type"}]}], "truncated"}}:
@@ -58,9 +58,9 @@ public final class DescribeSchemaTool implements Tool {
   @Override
   public CompletionStage<JsonNode> invoke(JsonNode arguments, ToolContext context) {
     Duration askTimeout = timeout.plus(SqlQueryTool.REPLY_GRACE);
-    CompletionStage<Database.QueryResult> ask = AskPattern.askWithStatus(
+    CompletionStage<Database.QueryResult> ask = Asks.askWithStatus(
         database, replyTo -> new Database.ReadOnlyQuery(SQL, List.of(), maxRows, timeout, replyTo), askTimeout, scheduler);
-    return Asks.explained(ask, "database", askTimeout).thenApply(DescribeSchemaTool::toJson);
+    return AskFailures.explained(ask, "database", askTimeout).thenApply(DescribeSchemaTool::toJson);
   }
 
   static JsonNode toJson(Database.QueryResult result) {

@@ -3,6 +3,7 @@ package io.troupe.tools.builtin;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.json.Json;
 import io.troupe.core.llm.ToolSpec;
 import io.troupe.core.tools.Tool;
@@ -15,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * {@code search_documents {"query", "k"?, "filter"?}} → {@code {"hits": [{id, score, text, metadata}]}},
@@ -67,9 +67,9 @@ public final class SearchDocumentsTool implements Tool {
     if (tenant != null) {
       filter.put(VectorStore.TENANT_KEY, tenant);
     }
-    CompletionStage<VectorStore.SearchResult> ask = AskPattern.askWithStatus(
+    CompletionStage<VectorStore.SearchResult> ask = Asks.askWithStatus(
         vectorStore, replyTo -> new VectorStore.Search(query, k, Map.copyOf(filter), replyTo), timeout, scheduler);
-    return Asks.explained(ask, "vector store", timeout).thenApply(result -> toJson(result, tenant));
+    return AskFailures.explained(ask, "vector store", timeout).thenApply(result -> toJson(result, tenant));
   }
 
   private static JsonNode toJson(VectorStore.SearchResult result, String tenant) {

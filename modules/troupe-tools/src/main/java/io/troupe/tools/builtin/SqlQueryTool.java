@@ -2,6 +2,7 @@ package io.troupe.tools.builtin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.db.Database;
 import io.troupe.core.json.Json;
 import io.troupe.core.llm.ToolSpec;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * {@code sql_query {"sql", "maxRows"?}} → {@code {"columns", "rows", "truncated"}}: one read-only
@@ -54,9 +54,9 @@ public final class SqlQueryTool implements Tool {
     String sql = arguments.path("sql").asText();
     int rows = Math.min(arguments.path("maxRows").asInt(maxRows), maxRows);
     Duration askTimeout = timeout.plus(REPLY_GRACE);
-    CompletionStage<Database.QueryResult> ask = AskPattern.askWithStatus(
+    CompletionStage<Database.QueryResult> ask = Asks.askWithStatus(
         database, replyTo -> new Database.ReadOnlyQuery(sql, List.of(), rows, timeout, replyTo), askTimeout, scheduler);
-    return Asks.explained(ask, "database", askTimeout).thenApply(SqlQueryTool::toJson);
+    return AskFailures.explained(ask, "database", askTimeout).thenApply(SqlQueryTool::toJson);
   }
 
   static JsonNode toJson(Database.QueryResult result) {

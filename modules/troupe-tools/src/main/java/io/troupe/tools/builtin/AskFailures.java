@@ -9,8 +9,8 @@ import java.util.concurrent.TimeoutException;
 import org.apache.pekko.pattern.StatusReply;
 
 /** Turns a failed ask to a subsystem into a {@link ToolException} a model can act on. */
-final class Asks {
-  private Asks() {}
+final class AskFailures {
+  private AskFailures() {}
 
   static <T> CompletionStage<T> explained(CompletionStage<T> ask, String subsystem, Duration timeout) {
     return ask.handle((value, error) -> {
