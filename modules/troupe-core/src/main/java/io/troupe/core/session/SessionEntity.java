@@ -289,34 +289,45 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     counted = now;
   }
 
+  /**
+   * One case for every command: a builder case per command type would be built again for each
+   * session (about 1 KiB each) and tried in turn for each message.
+   */
   @Override
   public CommandHandler<Command, Event, SessionState> commandHandler() {
-    return newCommandHandlerBuilder()
-        .forAnyState()
-        .onCommand(Submit.class, (s, c) -> onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.replyTo(), false))
-        .onCommand(SubmitAndWait.class,
-            (s, c) -> onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.replyTo(), true))
-        .onCommand(Get.class, (s, c) -> orphaned(s) ? recoverThen(s, c) : onGet(s, c))
-        .onCommand(AwaitTerminal.class, (s, c) -> orphaned(s) ? recoverThen(s, c) : onAwaitTerminal(s, c))
-        .onCommand(Subscribe.class, (s, c) -> orphaned(s) ? recoverThen(s, c) : onSubscribe(s, c))
-        .onCommand(Cancel.class, (s, c) -> orphaned(s) ? recoverThen(s, c) : onCancel(s, c))
-        .onCommand(Wake.class, (s, c) -> Effect().none())
-        .onCommand(GuardrailAnswered.class, this::onGuardrailAnswered)
-        .onCommand(ModelAnswered.class, this::onModelAnswered)
-        .onCommand(ModelDelta.class, this::onModelDelta)
-        .onCommand(ToolAnswered.class, this::onToolAnswered)
-        .onCommand(DeadlinePassed.class, (s, c) ->
-            c.intentId().equals(loopIntent) ? carryOut(s, loop.step(new AgentLoop.DeadlinePassed())) : Effect().none())
-        .onCommand(RecoverOrphanedRun.class, this::onRecoverOrphanedRun)
-        .onCommand(Loaded.class, (s, c) -> {
-          c.then().accept(c.failure() != null ? Optional.empty() : c.stored());
-          return Effect().none();
-        })
-        .onCommand(Deferred.class, (s, c) -> c.intentId().equals(loopIntent) ? carryOut(s, c.decision()) : Effect().none())
-        .onCommand(IdleCheck.class, this::onIdleCheck)
-        .onCommand(CancelReplyDue.class, this::onCancelReplyDue)
-        .onCommand(Passivate.class, (state, cmd) -> Effect().stop())
-        .build();
+    return newCommandHandlerBuilder().forAnyState().onAnyCommand(this::onCommand);
+  }
+
+  /** The hot replies first. */
+  private Effect<Event, SessionState> onCommand(SessionState s, Command command) {
+    if (command instanceof ToolAnswered c) return onToolAnswered(s, c);
+    if (command instanceof GuardrailAnswered c) return onGuardrailAnswered(s, c);
+    if (command instanceof ModelAnswered c) return onModelAnswered(s, c);
+    if (command instanceof ModelDelta c) return onModelDelta(s, c);
+    if (command instanceof Deferred c) {
+      return c.intentId().equals(loopIntent) ? carryOut(s, c.decision()) : Effect().none();
+    }
+    if (command instanceof Submit c) return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.replyTo(), false);
+    if (command instanceof SubmitAndWait c) {
+      return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.replyTo(), true);
+    }
+    if (command instanceof AwaitTerminal c) return orphaned(s) ? recoverThen(s, c) : onAwaitTerminal(s, c);
+    if (command instanceof Get c) return orphaned(s) ? recoverThen(s, c) : onGet(s, c);
+    if (command instanceof Subscribe c) return orphaned(s) ? recoverThen(s, c) : onSubscribe(s, c);
+    if (command instanceof Cancel c) return orphaned(s) ? recoverThen(s, c) : onCancel(s, c);
+    if (command instanceof DeadlinePassed c) {
+      return c.intentId().equals(loopIntent) ? carryOut(s, loop.step(new AgentLoop.DeadlinePassed())) : Effect().none();
+    }
+    if (command instanceof Loaded c) {
+      c.then().accept(c.failure() != null ? Optional.empty() : c.stored());
+      return Effect().none();
+    }
+    if (command instanceof RecoverOrphanedRun c) return onRecoverOrphanedRun(s, c);
+    if (command instanceof IdleCheck c) return onIdleCheck(s, c);
+    if (command instanceof CancelReplyDue c) return onCancelReplyDue(s, c);
+    if (command instanceof Passivate) return Effect().stop();
+    if (command instanceof Wake) return Effect().none();
+    throw new IllegalArgumentException("unknown session command " + command.getClass().getName());
   }
 
   // Requests from the edge
@@ -783,77 +794,80 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   // Events
 
+  /** One case for every event, as for commands. */
   @Override
   public EventHandler<SessionState, Event> eventHandler() {
-    return newEventHandlerBuilder()
-        .forAnyState()
-        .onEvent(IntentAccepted.class, (state, e) -> {
-          state.intentsAccepted++;
-          state.intents.put(e.intentId(),
-              new SessionState.IntentRecord(e.intentId(), e.text(), e.metadata(), e.traceId(), e.createdNanos()));
-          if (e.idempotencyKey() != null) state.intentByIdempotencyKey.put(e.idempotencyKey(), e.intentId());
-          state.queued.addLast(e.intentId());
-          return state;
-        })
-        .onEvent(IntentStarted.class, (state, e) -> {
-          state.queued.remove(e.intentId());
-          state.running = e.intentId();
-          SessionState.IntentRecord intent = state.intent(e.intentId());
-          intent.status = IntentStatus.RUNNING;
-          intent.startedNanos = e.startedNanos();
-          intent.beginRun();
-          return state;
-        })
-        .onEvent(TurnCommitted.class, (state, e) -> {
-          SessionState.IntentRecord intent = state.intent(e.intentId());
-          if (intent != null && intent.committed != null) {
-            intent.committed.addAll(e.messages());
-            if (e.usage() != null) {
-              state.usage = state.usage.plus(e.usage().minus(intent.usage));
-              intent.usage = e.usage();
-            }
-          }
-          return state;
-        })
-        .onEvent(ToolEffectStarted.class, (state, e) -> {
-          SessionState.IntentRecord intent = state.intent(e.intentId());
-          if (intent != null && intent.effectsStarted != null) intent.effectsStarted.add(e.callId());
-          return state;
-        })
-        .onEvent(EffectFinished.class, (state, e) -> {
-          SessionState.IntentRecord intent = state.intent(e.intentId());
-          if (intent != null && intent.effectResults != null) intent.effectResults.put(e.callId(), e.result());
-          return state;
-        })
-        .onEvent(IntentResumed.class, (state, e) -> {
-          SessionState.IntentRecord intent = state.intent(e.intentId());
-          intent.resumes++;
-          intent.lastEventSeq = Math.max(intent.lastEventSeq, e.event().seq());
-          return state;
-        })
-        .onEvent(IntentFinished.class, (state, e) -> {
-          SessionState.IntentRecord intent = state.intent(e.intentId());
-          if (intent == null) return state;
-          intent.status = e.status();
-          intent.outcome = e.outcome();
-          intent.finishedNanos = e.finishedNanos();
-          intent.lastEventSeq = Math.max(intent.lastEventSeq, e.eventSeq());
-          IntentUsage usage = e.usage() != null ? e.usage() : intent.usage;
-          state.usage = state.usage.plus(usage.minus(intent.usage));
-          intent.usage = usage;
-          intent.endRun();
-          state.queued.remove(e.intentId());
-          if (e.intentId().equals(state.running)) state.running = null;
-          state.remember(e.transcript(), settings.historyMessages());
-          state.bound(settings.recentIntents(), settings.idempotencyWindow());
-          return state;
-        })
-        .onEvent(IntentProgressed.class, SessionEntity::applyLegacyProgress)
-        .onEvent(IntentProgressBatch.class, (state, batch) -> {
-          batch.steps().forEach(e -> applyLegacyProgress(state, e));
-          return state;
-        })
-        .build();
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(this::onEvent);
+  }
+
+  private SessionState onEvent(SessionState state, Event event) {
+    if (event instanceof TurnCommitted e) {
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      if (intent != null && intent.committed != null) {
+        intent.committed.addAll(e.messages());
+        if (e.usage() != null) {
+          state.usage = state.usage.plus(e.usage().minus(intent.usage));
+          intent.usage = e.usage();
+        }
+      }
+      return state;
+    }
+    if (event instanceof IntentAccepted e) {
+      state.intentsAccepted++;
+      state.intents.put(e.intentId(),
+          new SessionState.IntentRecord(e.intentId(), e.text(), e.metadata(), e.traceId(), e.createdNanos()));
+      if (e.idempotencyKey() != null) state.intentByIdempotencyKey.put(e.idempotencyKey(), e.intentId());
+      state.queued.addLast(e.intentId());
+      return state;
+    }
+    if (event instanceof IntentStarted e) {
+      state.queued.remove(e.intentId());
+      state.running = e.intentId();
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      intent.status = IntentStatus.RUNNING;
+      intent.startedNanos = e.startedNanos();
+      intent.beginRun();
+      return state;
+    }
+    if (event instanceof IntentFinished e) {
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      if (intent == null) return state;
+      intent.status = e.status();
+      intent.outcome = e.outcome();
+      intent.finishedNanos = e.finishedNanos();
+      intent.lastEventSeq = Math.max(intent.lastEventSeq, e.eventSeq());
+      IntentUsage usage = e.usage() != null ? e.usage() : intent.usage;
+      state.usage = state.usage.plus(usage.minus(intent.usage));
+      intent.usage = usage;
+      intent.endRun();
+      state.queued.remove(e.intentId());
+      if (e.intentId().equals(state.running)) state.running = null;
+      state.remember(e.transcript(), settings.historyMessages());
+      state.bound(settings.recentIntents(), settings.idempotencyWindow());
+      return state;
+    }
+    if (event instanceof ToolEffectStarted e) {
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      if (intent != null && intent.effectsStarted != null) intent.effectsStarted.add(e.callId());
+      return state;
+    }
+    if (event instanceof EffectFinished e) {
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      if (intent != null && intent.effectResults != null) intent.effectResults.put(e.callId(), e.result());
+      return state;
+    }
+    if (event instanceof IntentResumed e) {
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      intent.resumes++;
+      intent.lastEventSeq = Math.max(intent.lastEventSeq, e.event().seq());
+      return state;
+    }
+    if (event instanceof IntentProgressed e) return applyLegacyProgress(state, e);
+    if (event instanceof IntentProgressBatch batch) {
+      batch.steps().forEach(e -> applyLegacyProgress(state, e));
+      return state;
+    }
+    throw new IllegalArgumentException("unknown session event " + event.getClass().getName());
   }
 
   /** A version 1 step: its conversation message and usage still matter to a resume. */

@@ -114,15 +114,15 @@ final class SessionState implements CborSerializable {
 
   /**
    * Adds an intent's transcript to the history. Only the last {@code keep} messages are ever read
-   * (the window a new intent sees), so once it holds twice that many the oldest go.
+   * (the window a new intent sees): the older ones go at once.
    */
   void remember(List<ChatMessage> transcript, int keep) {
     if (transcript == null) return;
     history.addAll(transcript);
-    int bound = Math.max(2 * keep, 16);
-    if (history.size() > bound) {
-      history.subList(0, history.size() - Math.max(keep, 8)).clear();
+    if (history.size() > keep) {
+      history.subList(0, history.size() - keep).clear();
     }
+    if (history instanceof ArrayList<ChatMessage> list) list.trimToSize();
   }
 
   List<ChatMessage> recentHistory(int max) {

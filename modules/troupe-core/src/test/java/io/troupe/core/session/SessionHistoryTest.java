@@ -18,7 +18,7 @@ class SessionHistoryTest {
       List<ChatMessage> transcript = List.of(ChatMessage.user("q" + i), ChatMessage.assistant("a" + i));
       state.remember(transcript, 20);
       window = state.recentHistory(20);
-      assertTrue(state.history.size() <= 40, "bounded: " + state.history.size());
+      assertTrue(state.history.size() <= 20, "bounded: " + state.history.size());
     }
     assertEquals(20, window.size());
     assertEquals("q490", window.get(0).content());
