@@ -20,7 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
+import java.util.regex.Matcher;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -102,6 +102,8 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   }
 
   private final GuardrailPolicy policy;
+  /** One matcher per deny pattern, reset for each text: this actor checks one text at a time. */
+  private final Matcher[] denyMatchers;
   private final Targets targets;
   private final ToolCatalogs catalogs;
   private long planVersion = -1;
@@ -111,6 +113,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   private Guardrail(ActorContext<Command> ctx, GuardrailPolicy policy, Targets targets) {
     super(ctx);
     this.policy = policy;
+    this.denyMatchers = policy.denyPatterns().stream().map(p -> p.matcher("")).toArray(Matcher[]::new);
     this.targets = targets;
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
   }
@@ -272,9 +275,11 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   private Optional<String> denyPattern(String text) {
     if (text == null) return Optional.empty();
-    for (Pattern p : policy.denyPatterns()) {
-      if (p.matcher(text).find()) {
-        return Optional.of(p.pattern());
+    for (Matcher m : denyMatchers) {
+      boolean found = m.reset(text).find();
+      m.reset(""); // holds no reference to the text
+      if (found) {
+        return Optional.of(m.pattern().pattern());
       }
     }
     return Optional.empty();

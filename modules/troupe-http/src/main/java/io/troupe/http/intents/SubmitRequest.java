@@ -94,6 +94,6 @@ public record SubmitRequest(String text, String sessionId, ObjectNode metadata, 
   }
 
   static String randomSessionId() {
-    return "s-" + Ids.random(12);
+    return "s-" + Ids.unguessable(12);
   }
 }
