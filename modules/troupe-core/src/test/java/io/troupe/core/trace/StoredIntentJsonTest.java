@@ -9,11 +9,17 @@ import io.troupe.core.session.Step;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The trace table keeps a StoredIntent as JSON written by Json.MAPPER: it must read back equal. */
+/**
+ * The trace table keeps a StoredIntent encoded (CBOR with Json.MAPPER's settings); rows written as
+ * JSON before still read. Either way it must read back equal.
+ */
 class StoredIntentJsonTest {
 
   private static StoredIntent roundTrip(StoredIntent stored) throws Exception {
-    return StoredIntent.fromJson(stored.toJson());
+    StoredIntent fromJson = StoredIntent.decode(stored.toJson());
+    StoredIntent decoded = StoredIntent.decode(stored.encode());
+    assertEquals(fromJson, decoded, "the JSON and the CBOR forms read back the same");
+    return decoded;
   }
 
   @Test
@@ -51,6 +57,8 @@ class StoredIntentJsonTest {
         List.of(new IntentEvent(1, "tool.completed", 6L, detail)));
     String json = new String(stored.toJson(), java.nio.charset.StandardCharsets.UTF_8);
     assertEquals(json.indexOf("should not repeat"), json.lastIndexOf("should not repeat"), json);
+    String cbor = new String(stored.encode(), java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertEquals(cbor.indexOf("should not repeat"), cbor.lastIndexOf("should not repeat"));
     assertEquals(stored, roundTrip(stored));
   }
 }

@@ -17,7 +17,7 @@ import java.util.Optional;
 
 /**
  * The trace store's sink: the table {@code <journal-schema>.intent_traces} (migration V3), one row
- * per finished intent with the {@link StoredIntent} as JSON. Writes are upserts (a resumed intent
+ * per finished intent with the {@link StoredIntent} encoded (CBOR; rows written as JSON still read). Writes are upserts (a resumed intent
  * finishes again), one transaction per batch. It has its own small pool of the main user's
  * connections, since the query pool is read-only and confined to the application schema. Blocking:
  * call it off the actors' threads.
@@ -78,7 +78,7 @@ public final class JdbcTraceSink implements TraceSink, AutoCloseable {
           if (v.traceId() == null) st.setNull(3, Types.VARCHAR); else st.setString(3, v.traceId());
           st.setString(4, v.status() == null ? "unknown" : v.status().json());
           st.setLong(5, v.finishedNanos());
-          st.setBytes(6, stored.toJson());
+          st.setBytes(6, stored.encode());
           st.addBatch();
         }
         st.executeBatch();
@@ -96,7 +96,7 @@ public final class JdbcTraceSink implements TraceSink, AutoCloseable {
       try (PreparedStatement st = c.prepareStatement(select)) {
         st.setString(1, intentId);
         try (ResultSet rs = st.executeQuery()) {
-          return rs.next() ? Optional.of(StoredIntent.fromJson(rs.getBytes(1))) : Optional.empty();
+          return rs.next() ? Optional.of(StoredIntent.decode(rs.getBytes(1))) : Optional.empty();
         }
       } finally {
         rollbackQuietly(c); // ends the read's transaction
