@@ -7,12 +7,14 @@ import io.troupe.bench.Memory;
 import io.troupe.bench.Progress;
 import io.troupe.bench.Results;
 import io.troupe.bench.gateway.SessionBench;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.json.Json;
 import io.troupe.core.runtime.RuntimeSupervisor;
 import io.troupe.core.session.IntentStatus;
 import io.troupe.core.session.IntentView;
 import io.troupe.core.session.SessionEntity;
 import io.troupe.core.trace.TraceClock;
+import io.troupe.core.trace.TraceStore;
 import io.troupe.node.TroupeNode;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -56,7 +58,8 @@ import org.apache.pekko.pattern.StatusReply;
  * <p>Intents are counted as {@code succeeded}, {@code failed} (a terminal answer other than
  * success, or an error) and {@code unfinished} (no terminal answer when {@code --timeout-s} passed).
  * {@code heapPerSessionKiB}: the heap after a full GC with every session of the run alive, less the
- * heap after a full GC just before the run's submissions (after the warm-up), over N.
+ * heap after a full GC just before the run's submissions (after the warm-up), over N. Both are taken
+ * once the trace store has written its queue ({@code traceFlushSeconds}: how long that took after the run).
  */
 public final class FanoutRun {
   private FanoutRun() {}
@@ -239,8 +242,15 @@ public final class FanoutRun {
         ClusterSharding sharding = ClusterSharding.get(system);
         String text = "fan out " + steps + " steps of " + tools + " tools";
         drive(sharding, "warm", Math.min(n, 2000), text, timeoutS, "troupe warm-up");
+        TraceStore.get(system).flush().toCompletableFuture().get(300, TimeUnit.SECONDS); // blocking-ok: main thread
         double baseHeapMiB = Memory.heapAfterGcMiB(); // the warm-up's sessions stay: they are in both
         Outcome outcome = drive(sharding, "s", n, text, timeoutS, "troupe-" + journal);
+        // The traces still queued for the database are not what a session keeps: written first.
+        long flushStart = System.nanoTime();
+        TraceStore traces = TraceStore.get(system);
+        traces.flush().toCompletableFuture().get(300, TimeUnit.SECONDS); // blocking-ok: the driver's main thread
+        res.put("traceFlushSeconds", Results.round3((System.nanoTime() - flushStart) / 1e9));
+        res.put("tracesDropped", traces.stats().dropped());
         outcome = outcome.withHeap(Memory.heapAfterGcMiB(), baseHeapMiB); // every session still in memory
         if (dumpSteps) {
           dumpSteps(sharding, "s-0");
@@ -334,11 +344,13 @@ public final class FanoutRun {
       for (int i = 0; i < n; i++) {
         progress.sent.incrementAndGet();
         EntityRef<SessionEntity.Command> session = sharding.entityRefFor(SessionEntity.TYPE_KEY, prefix + "-" + i);
-        session.<StatusReply<IntentView>>ask(replyTo -> new SessionEntity.Submit(text, null, null, replyTo), ask)
+        // Asks.onReplyingThread: the Java API's stages would start a thread per callback on 2 cores.
+        Asks.onReplyingThread(session.<StatusReply<IntentView>>ask(
+                replyTo -> new SessionEntity.Submit(text, null, null, replyTo), ask))
             .thenComposeAsync(reply -> reply.isError()
                 ? CompletableFuture.completedFuture("submit")
-                : session.<StatusReply<IntentView>>ask(
-                        replyTo -> new SessionEntity.AwaitTerminal(reply.getValue().id(), replyTo), ask)
+                : Asks.onReplyingThread(session.<StatusReply<IntentView>>ask(
+                        replyTo -> new SessionEntity.AwaitTerminal(reply.getValue().id(), replyTo), ask))
                     .thenApply(done -> done.isSuccess() && done.getValue().status() == IntentStatus.SUCCEEDED
                         ? null
                         : done.isError() ? "await" : done.getValue().outcome().errorCode()), DIRECT)
