@@ -26,6 +26,25 @@ public final class Memory {
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024.0 * 1024.0);
   }
 
+  /**
+   * The least of five {@link #heapAfterGcMiB} half a second apart: what stays. Right after a run,
+   * buffers still on their way out (the database's unsaved pages, a batch being written) can add tens
+   * of MiB to a single reading.
+   */
+  public static double settledHeapAfterGcMiB() {
+    double least = heapAfterGcMiB();
+    for (int i = 0; i < 4; i++) {
+      try {
+        Thread.sleep(500); // blocking-ok: the benchmark driver's main thread, between measurements
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      least = Math.min(least, heapAfterGcMiB());
+    }
+    return least;
+  }
+
   /** Open file descriptors of this process, or -1. */
   public static int openFds() {
     try (var s = Files.list(Path.of("/proc/self/fd"))) {

@@ -41,6 +41,10 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.pattern.StatusReply;
@@ -60,6 +64,8 @@ import org.apache.pekko.pattern.StatusReply;
  * {@code heapPerSessionKiB}: the heap after a full GC with every session of the run alive, less the
  * heap after a full GC just before the run's submissions (after the warm-up), over N. Both are taken
  * once the trace store has written its queue ({@code traceFlushSeconds}: how long that took after the run).
+ * {@code sessionHeapKiB}: what the sessions themselves hold, the heap with every session of the run
+ * alive less the heap once they have passivated, over N; the memory guard of CI's smoke reads it.
  */
 public final class FanoutRun {
   private FanoutRun() {}
@@ -165,7 +171,7 @@ public final class FanoutRun {
     ActorSystem<String> system = ActorSystem.create(guardian, "bare",
         com.typesafe.config.ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.actor.provider = local"));
     double cpuBeforeGc = processCpuSeconds();
-    double baseHeapMiB = Memory.heapAfterGcMiB();
+    double baseHeapMiB = Memory.settledHeapAfterGcMiB();
     cpuAtStart += processCpuSeconds() - cpuBeforeGc; // the measuring GC is not the run's CPU
     system.tell("go");
     try (Progress progress = new Progress(label, n)) {
@@ -186,7 +192,7 @@ public final class FanoutRun {
       double wall = (System.nanoTime() - startedAt[0]) / 1e9;
       long unfinished = done.getCount(); // a bare session cannot fail: it ends, or not
       Outcome outcome = new Outcome(wall, spawnS[0], n - unfinished, 0, unfinished, processCpuSeconds() - cpuAtStart, 0, 0);
-      return outcome.withHeap(Memory.heapAfterGcMiB(), baseHeapMiB); // the session actors are still alive
+      return outcome.withHeap(Memory.settledHeapAfterGcMiB(), baseHeapMiB); // the session actors are still alive
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS); // blocking-ok: main thread
@@ -243,7 +249,7 @@ public final class FanoutRun {
         String text = "fan out " + steps + " steps of " + tools + " tools";
         drive(sharding, "warm", Math.min(n, 2000), text, timeoutS, "troupe warm-up");
         TraceStore.get(system).flush().toCompletableFuture().get(300, TimeUnit.SECONDS); // blocking-ok: main thread
-        double baseHeapMiB = Memory.heapAfterGcMiB(); // the warm-up's sessions stay: they are in both
+        double baseHeapMiB = Memory.settledHeapAfterGcMiB(); // the warm-up's sessions stay: they are in both
         Outcome outcome = drive(sharding, "s", n, text, timeoutS, "troupe-" + journal);
         // The traces still queued for the database are not what a session keeps: written first.
         long flushStart = System.nanoTime();
@@ -251,11 +257,28 @@ public final class FanoutRun {
         traces.flush().toCompletableFuture().get(300, TimeUnit.SECONDS); // blocking-ok: the driver's main thread
         res.put("traceFlushSeconds", Results.round3((System.nanoTime() - flushStart) / 1e9));
         res.put("tracesDropped", traces.stats().dropped());
-        outcome = outcome.withHeap(Memory.heapAfterGcMiB(), baseHeapMiB); // every session still in memory
+        outcome = outcome.withHeap(Memory.settledHeapAfterGcMiB(), baseHeapMiB); // every session still in memory
         if (dumpSteps) {
           dumpSteps(sharding, "s-0");
           dumpSteps(sharding, "s-" + (n - 1));
         }
+        // What the sessions themselves hold: the heap with them alive, less the heap once they have
+        // passivated (caches, the trace store's window and, in memory, the journal stay in both).
+        if (heapProbe) {
+          Log.info("heap with the run's sessions alive:");
+          printHistogram();
+        }
+        long passivateStart = System.nanoTime();
+        int left = passivate(system, sharding, "s", n);
+        res.put("passivateSeconds", Results.round3((System.nanoTime() - passivateStart) / 1e9));
+        res.put("sessionsNotPassivated", left);
+        if (heapProbe) {
+          Log.info("heap once they have passivated:");
+          printHistogram();
+        }
+        double goneHeapMiB = Memory.settledHeapAfterGcMiB();
+        res.put("heapAfterPassivationMiB", Results.round3(goneHeapMiB));
+        res.put("sessionHeapKiB", Results.round3((outcome.liveHeapMiB() - goneHeapMiB) * 1024 / n));
         return outcome;
       } finally {
         system.terminate();
@@ -264,6 +287,32 @@ public final class FanoutRun {
     } finally {
       if (pgDatabase != null) dropPostgresDatabase(pgDatabase);
     }
+  }
+
+  /**
+   * Asks the run's sessions to passivate (they are idle) and waits, bounded, until the shard region
+   * no longer holds them. Returns how many are still there.
+   */
+  private static int passivate(ActorSystem<?> system, ClusterSharding sharding, String prefix, int n) throws Exception {
+    for (int i = 0; i < n; i++) {
+      sharding.entityRefFor(SessionEntity.TYPE_KEY, prefix + "-" + i).tell(new SessionEntity.PassivateIfIdle());
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    int left;
+    do {
+      ShardRegion.CurrentShardRegionState state = AskPattern.<ClusterShardingQuery, ShardRegion.CurrentShardRegionState>ask(
+              sharding.shardState(), replyTo -> new GetShardRegionState(SessionEntity.TYPE_KEY, replyTo),
+              Duration.ofSeconds(10), system.scheduler())
+          .toCompletableFuture().get(15, TimeUnit.SECONDS); // blocking-ok: the driver's main thread
+      left = 0;
+      for (ShardRegion.ShardState shard : state.getShards()) {
+        for (String id : shard.getEntityIds()) {
+          if (id.startsWith(prefix + "-")) left++;
+        }
+      }
+      if (left > 0) Thread.sleep(200); // blocking-ok: the driver's main thread, polling
+    } while (left > 0 && System.nanoTime() < deadline);
+    return left;
   }
 
   /** A connection to the server's {@code postgres} database, as the administrator that creates and drops. */

@@ -92,6 +92,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   /** Starts the session (if it was not running), so that an unfinished intent resumes. */
   public record Wake() implements Command {}
 
+  /**
+   * Passivates the session now if it is idle (no intent running or queued, nobody waiting or
+   * listening), as the idle check would later: its state stays in the journal. For operators and
+   * benchmarks that want a session's memory back at once.
+   */
+  public record PassivateIfIdle() implements Command {}
+
   private record GuardrailAnswered(Guardrail.Answer answer) implements Command {}
 
   private record ModelAnswered(LlmGateway.ChatResult result) implements Command {}
@@ -324,6 +331,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     if (command instanceof RecoverOrphanedRun c) return onRecoverOrphanedRun(s, c);
     if (command instanceof IdleCheck c) return onIdleCheck(s, c);
+    if (command instanceof PassivateIfIdle) {
+      if (idle(s) && shard != null) shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+      return Effect().none();
+    }
     if (command instanceof CancelReplyDue c) return onCancelReplyDue(s, c);
     if (command instanceof Passivate) return Effect().stop();
     if (command instanceof Wake) return Effect().none();
@@ -705,11 +716,14 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private Effect<Event, SessionState> onIdleCheck(SessionState state, IdleCheck cmd) {
-    boolean idle = !requestedSinceIdleCheck && loop == null && state.running == null && state.queued.isEmpty()
-        && subscribers.isEmpty() && waiters.isEmpty();
+    boolean idle = !requestedSinceIdleCheck && idle(state);
     requestedSinceIdleCheck = false;
     if (idle && shard != null) shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
     return Effect().none();
+  }
+
+  private boolean idle(SessionState state) {
+    return loop == null && state.running == null && state.queued.isEmpty() && subscribers.isEmpty() && waiters.isEmpty();
   }
 
   // The end of an intent

@@ -91,4 +91,23 @@ class SessionPassivationTest {
     manualTime.timePasses(IDLE);
     shard.expectMessageClass(ClusterSharding.Passivate.class);
   }
+
+  @Test
+  void passivateIfIdleAsksAtOnceButNotWhileAnIntentRuns() {
+    var session = session("asked");
+    TestProbe<StatusReply<IntentView>> reply = testKit.createTestProbe();
+    session.tell(new SessionEntity.Submit("a question", null, null, reply.getRef()));
+    String id = reply.receiveMessage().getValue().id();
+    var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+
+    session.tell(new SessionEntity.PassivateIfIdle());
+    shard.expectNoMessage(Duration.ofMillis(100));
+
+    chat.replyTo().tell(LlmGateway.ChatResult.ok(new ChatResponse(ChatMessage.assistant("done"), new Usage(1, 1),
+        FinishReason.STOP, "m", "p")).answering(chat.corr()));
+    session.tell(new SessionEntity.AwaitTerminal(id, reply.getRef()));
+    assertEquals(IntentStatus.SUCCEEDED, reply.receiveMessage().getValue().status());
+    session.tell(new SessionEntity.PassivateIfIdle());
+    assertEquals(session, shard.expectMessageClass(ClusterSharding.Passivate.class).entity());
+  }
 }
