@@ -91,8 +91,9 @@ public final class HttpIngress {
       Route routes = TroupeRoutes.create(backends, settings, security, intentsInFlight, ctx.getSystem());
       // One flow per connection: the routes behind the request-header timeout.
       Duration headerTimeout = config.getDuration("troupe.http.server.request-header-timeout");
+      Duration keepAlive = config.getDuration("troupe.http.server.keep-alive-timeout");
       CompletionStage<ServerBinding> binding =
-          server.bindFlow(RequestHeaderTimeout.around(routes.flow(ctx.getSystem()), headerTimeout));
+          server.bindFlow(RequestHeaderTimeout.around(routes.flow(ctx.getSystem()), headerTimeout, keepAlive));
       ctx.pipeToSelf(binding, (bound, failure) -> failure == null ? new Bound(bound) : new BindFailed(failure));
       return binding(ctx, settings, security.tls().enabled() ? "https" : "http", boundTo, binding);
     });

@@ -20,11 +20,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A client that sends half a request head, or nothing, and stalls, loses its connection after
- * {@code troupe.http.server.request-header-timeout}, long before the idle-timeout (180 s).
+ * {@code troupe.http.server.request-header-timeout}, and an idle kept-alive one after
+ * {@code keep-alive-timeout}: long before the idle-timeout (180 s).
  */
 class RequestHeaderTimeoutTest {
   static final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
-      "troupe.http.server.request-header-timeout = 500ms").withFallback(ConfigFactory.load()));
+      "troupe.http.server { request-header-timeout = 500ms, keep-alive-timeout = 1s }").withFallback(ConfigFactory.load()));
   static int port;
 
   @BeforeAll

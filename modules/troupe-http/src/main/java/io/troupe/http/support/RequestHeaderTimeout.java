@@ -18,7 +18,9 @@ import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 
 /**
  * Closes a connection that has not delivered a complete request head within {@code timeout} of
- * being opened, or of the end of its last (strict) response. Pekko HTTP has no such timeout of
+ * being opened, or within {@code keepAliveTimeout} of its last (strict) response (an idle kept-alive
+ * connection: clients that pool connections reuse them for a while, and closing those too early
+ * races with a request already on its way). Pekko HTTP has no such timeout of
  * its own: its request-timeout starts once a head has been parsed, and its idle-timeout must
  * outlast the longest {@code wait=true}, so without this a client that sends half a request
  * head and stalls would hold a connection (one of max-connections) for minutes.
@@ -39,18 +41,24 @@ public final class RequestHeaderTimeout
   private final BidiShape<HttpRequest, HttpRequest, HttpResponse, HttpResponse> shape =
       BidiShape.of(fromClient, toRoutes, fromRoutes, toClient);
   private final Duration timeout;
+  private final Duration keepAliveTimeout;
 
-  private RequestHeaderTimeout(Duration timeout) {
+  private RequestHeaderTimeout(Duration timeout, Duration keepAliveTimeout) {
     this.timeout = timeout;
+    this.keepAliveTimeout = keepAliveTimeout;
   }
 
-  /** The routes' flow behind the timeout; {@code timeout} zero or negative: the routes alone. */
+  /**
+   * The routes' flow behind the timeouts; {@code timeout} zero or negative: the routes alone;
+   * {@code keepAliveTimeout} zero or negative: idle kept-alive connections are left to the
+   * server's idle-timeout.
+   */
   public static Flow<HttpRequest, HttpResponse, NotUsed> around(
-      Flow<HttpRequest, HttpResponse, NotUsed> routes, Duration timeout) {
+      Flow<HttpRequest, HttpResponse, NotUsed> routes, Duration timeout, Duration keepAliveTimeout) {
     if (timeout.isZero() || timeout.isNegative()) {
       return routes;
     }
-    return BidiFlow.fromGraph(new RequestHeaderTimeout(timeout)).join(routes);
+    return BidiFlow.fromGraph(new RequestHeaderTimeout(timeout, keepAliveTimeout)).join(routes);
   }
 
   @Override
@@ -93,8 +101,9 @@ public final class RequestHeaderTimeout
           public void onPush() {
             HttpResponse response = grab(fromRoutes);
             outstanding = Math.max(0, outstanding - 1);
-            if (outstanding == 0 && response.entity().isStrict()) {
-              scheduleOnce(TIMER, timeout); // the next head of a kept-alive connection
+            boolean idleNext = outstanding == 0 && response.entity().isStrict();
+            if (idleNext && !keepAliveTimeout.isZero() && !keepAliveTimeout.isNegative()) {
+              scheduleOnce(TIMER, keepAliveTimeout); // the next head of a kept-alive connection
             }
             push(toClient, response);
           }
