@@ -2,9 +2,11 @@
 """Connection storm: N clients connect to one node at the same moment and each sends one
 POST /v1/intents. Every client must get an HTTP answer: 2xx, or 429/503 with Retry-After. None may
 be refused, reset, closed without an answer, or left hanging; /health/live, probed every 100 ms on
-connections of its own meanwhile, must answer 200 within 2 s every time.
+connections of its own meanwhile, must answer 200 within 2 s every time (--probe management: Pekko
+Management's /alive on its own port instead, which the storm's connections do not queue in).
 
-  python3 scripts/connect_storm.py [--clients 1500] [--rounds 1] [--max-in-flight 10000] [--url URL]
+  python3 scripts/connect_storm.py [--clients 1500] [--rounds 1] [--warmup 0] [--probe api|management]
+                                   [--max-in-flight 10000] [--live-max-ms 2000] [--url URL]
   bin/bench storm [same options]
 
 Without --url it starts the node jar (modules/troupe-node/target/troupe-node.jar: H2 journal, local
@@ -90,11 +92,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=1500)
     ap.add_argument("--rounds", type=int, default=1, help="storms one after the other, on the same node")
+    ap.add_argument("--warmup", type=int, default=0,
+                    help="clients of an unchecked storm first (JIT warm-up), as a node that has served traffic is")
     ap.add_argument("--url", help="an already running node; otherwise the script starts one")
     ap.add_argument("--max-in-flight", type=int, default=10000, help="the started node's max-intents-in-flight")
     ap.add_argument("--latency-ms", type=int, default=300, help="the started node's local model latency")
     ap.add_argument("--timeout-s", type=float, default=30, help="a client without an answer by then counts as hung")
     ap.add_argument("--live-max-ms", type=float, default=2000)
+    ap.add_argument("--probe", choices=["api", "management"], default="api",
+                    help="probe /health/live on the API port, or Pekko Management's /alive on a port of its own "
+                         "(the started node turns management on)")
     ap.add_argument("--xmx", default="512m")
     ap.add_argument("--java-opt", action="append", default=[], help="extra JVM option of the started node")
     ap.add_argument("--out", help="write the figures here (JSON)")
@@ -117,10 +124,18 @@ def main():
         port = drill.free_port()
         url = f"http://127.0.0.1:{port}"
         env = dict(os.environ, TROUPE_LOCAL_LATENCY_MS=str(args.latency_ms), TROUPE_EMBEDDER="hashing")
+        if args.probe == "management":
+            management_port = drill.free_port()
+            env.update(TROUPE_MANAGEMENT_ENABLED="true", TROUPE_MANAGEMENT_HOST="127.0.0.1",
+                       TROUPE_MANAGEMENT_PORT=str(management_port))
         cmd = ["java", f"-Xmx{args.xmx}", f"-Dtroupe.http.limits.max-intents-in-flight={args.max_in_flight}",
                *args.java_opt, "-jar", drill.JAR, "run", "--port", str(port), "--data-dir", os.path.join(workdir, "data")]
         node = subprocess.Popen(cmd, env=env, stdout=open(os.path.join(workdir, "node.log"), "w"), stderr=subprocess.STDOUT)
     host, port = url.split("//", 1)[1].split(":")[0], int(url.rsplit(":", 1)[1])
+    if args.probe == "management" and node is None:
+        raise SystemExit("--probe management needs the node this script starts (no --url)")
+    live_url = f"http://127.0.0.1:{management_port}/alive" if args.probe == "management" else url + "/health/live"
+    probe_name = "management /alive" if args.probe == "management" else "/health/live"
     probes, stop = [], threading.Event()
     try:
         end = time.time() + 120
@@ -135,15 +150,21 @@ def main():
         def probe():
             while not stop.is_set():
                 started = time.monotonic()
-                status, _ = drill.http("GET", url + "/health/live", timeout=max(5.0, args.live_max_ms / 1000 * 2.5))
-                probes.append((status, (time.monotonic() - started) * 1000))
+                status, _ = drill.http("GET", live_url, timeout=max(5.0, args.live_max_ms / 1000 * 2.5))
+                probes.append((status, (time.monotonic() - started) * 1000, started))
                 stop.wait(0.1)
 
         prober = threading.Thread(target=probe, daemon=True)
         prober.start()
         outcomes, rounds = {}, []
         bad = 0
+        if args.warmup > 0:
+            results, wall = asyncio.run(storm(host, port, args.warmup, args.timeout_s, f"warm{int(time.time())}"))
+            log(f"warm-up: {args.warmup} clients in {wall:.1f} s (not checked)")
+            time.sleep(1)
+        probes.clear()
         for r in range(args.rounds):
+            round_start = time.monotonic()
             cpu0 = cpu_seconds(node.pid) if node is not None else None
             results, wall = asyncio.run(storm(host, port, args.clients, args.timeout_s, f"storm{int(time.time())}-{r}"))
             cpu1 = cpu_seconds(node.pid) if node is not None else None
@@ -157,13 +178,16 @@ def main():
             # The node's CPU time for the round: on a shared machine the wall time says how busy the
             # machine was; CPU seconds per round say what the storm cost the node.
             node_cpu = round(cpu1 - cpu0, 2) if cpu0 is not None and cpu1 is not None else None
+            in_round = [p[1] for p in list(probes) if round_start <= p[2] <= round_start + wall]
+            live_max = round(max(in_round), 1) if in_round else None
             rounds.append({"counts": counts, "unanswered": unanswered, "wallS": round(wall, 2),
                            "p50Ms": round(ms[len(ms) // 2]), "maxMs": round(ms[-1]), "nodeCpuS": node_cpu,
-                           "loadAvg1": round(os.getloadavg()[0], 1)})
+                           "loadAvg1": round(os.getloadavg()[0], 1), "liveProbes": len(in_round),
+                           "liveMaxMs": live_max})
             for k, v in counts.items():
                 outcomes[k] = outcomes.get(k, 0) + v
             log(f"round {r + 1}: {counts} in {wall:.1f} s (node CPU {node_cpu} s, load average {os.getloadavg()[0]:.1f}); "
-                f"without an HTTP answer: {unanswered}")
+                f"without an HTTP answer: {unanswered}; {probe_name} max {live_max} ms of {len(in_round)} probes")
         time.sleep(0.5)
         stop.set()
         prober.join(timeout=5)
@@ -179,7 +203,7 @@ def main():
                 json.dump(figures, f, indent=2)
         ok = bad == 0 and not live_failed and probes
         log(("OK" if ok else "FAIL") + f": {bad} of {args.clients * args.rounds} clients without a 2xx or a 429/503 "
-            f"with Retry-After; /health/live {len(live_failed)} of {len(probes)} probes failed or slower than "
+            f"with Retry-After; {probe_name} {len(live_failed)} of {len(probes)} probes failed or slower than "
             f"{args.live_max_ms:.0f} ms (max {figures['liveMaxMs']} ms)")
         if not ok:
             sys.exit(1)
