@@ -16,7 +16,7 @@ non-zero when any client got no answer, or an answer outside 2xx/429/503-with-Re
 live probe failed or took longer than --live-max-ms. Writes the figures as JSON with --out.
 Stdlib only (asyncio sockets, one thread for the probes).
 """
-import argparse, asyncio, json, os, resource, subprocess, sys, tempfile, threading, time
+import argparse, asyncio, json, os, resource, shutil, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster_drill as drill  # noqa: E402  (node process helpers)
@@ -137,6 +137,7 @@ def main():
     live_url = f"http://127.0.0.1:{management_port}/alive" if args.probe == "management" else url + "/health/live"
     probe_name = "management /alive" if args.probe == "management" else "/health/live"
     probes, stop = [], threading.Event()
+    passed = False
     try:
         end = time.time() + 120
         while drill.http("GET", url + "/health/ready", timeout=2)[0] != 200:
@@ -206,7 +207,9 @@ def main():
             f"with Retry-After; {probe_name} {len(live_failed)} of {len(probes)} probes failed or slower than "
             f"{args.live_max_ms:.0f} ms (max {figures['liveMaxMs']} ms)")
         if not ok:
+            log(f"the node's log and data stay in {workdir}" if workdir else "")
             sys.exit(1)
+        passed = True
     finally:
         stop.set()
         if node is not None:
@@ -215,6 +218,8 @@ def main():
                 node.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 node.kill()
+        if workdir and passed:
+            shutil.rmtree(workdir, ignore_errors=True)  # kept after a failure, for its log
 
 
 if __name__ == "__main__":
