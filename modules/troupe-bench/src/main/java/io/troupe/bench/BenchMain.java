@@ -16,7 +16,7 @@ public final class BenchMain {
       "  --pairs 64:64,256:256,1024:1024   (P:C) pairs of the gateway-alone runs; none = skip them",
       "  --calls 10000                     model calls per gateway-alone run",
       "  --sessions 1000,10000             N of the in-memory-journal session runs",
-      "  --durable 1000                    N of the H2 (JDBC journal) session runs",
+      "  --durable 1000                    N of the H2 (JDBC journal) session runs; 0 = skip them (so does --sessions 0)",
       "  --faults-calls 10000              gateway-alone calls with 20% 429/500 (at the middle pair); 0 = skip",
       "  --faults-sessions 10000           N of the session run with 20% 429/500; 0 = skip",
       "  --big                             adds N = 100000 to --sessions (slow; bounded by --timeout-s)",

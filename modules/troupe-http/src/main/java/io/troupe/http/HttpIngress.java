@@ -7,6 +7,7 @@ import io.troupe.core.session.IntentAdmission;
 import io.troupe.http.security.HttpsContexts;
 import io.troupe.http.security.SecuritySettings;
 import io.troupe.http.support.JsonParsingErrorHandler;
+import io.troupe.http.support.RequestHeaderTimeout;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -72,9 +73,10 @@ public final class HttpIngress {
       LongSupplier intentsInFlight,
       CompletableFuture<InetSocketAddress> boundTo) {
     return Behaviors.setup(ctx -> {
+      Config config = ctx.getSystem().settings().config();
       ServerBuilder server = Http.get(ctx.getSystem())
           .newServerAt(settings.host(), settings.port())
-          .withSettings(serverSettings(ctx.getSystem().settings().config()));
+          .withSettings(serverSettings(config));
       if (security.tls().enabled()) {
         try {
           server = server.enableHttps(HttpsContexts.server(security.tls()));
@@ -87,7 +89,11 @@ public final class HttpIngress {
         ctx.getLog().info("Ingress auth is on: {}", security.apiKeys());
       }
       Route routes = TroupeRoutes.create(backends, settings, security, intentsInFlight, ctx.getSystem());
-      CompletionStage<ServerBinding> binding = server.bind(routes);
+      // One flow per connection: the routes behind the request-header timeout.
+      Duration headerTimeout = config.getDuration("troupe.http.server.request-header-timeout");
+      Duration keepAlive = config.getDuration("troupe.http.server.keep-alive-timeout");
+      CompletionStage<ServerBinding> binding =
+          server.bindFlow(RequestHeaderTimeout.around(routes.flow(ctx.getSystem()), headerTimeout, keepAlive));
       ctx.pipeToSelf(binding, (bound, failure) -> failure == null ? new Bound(bound) : new BindFailed(failure));
       return binding(ctx, settings, security.tls().enabled() ? "https" : "http", boundTo, binding);
     });
@@ -103,9 +109,10 @@ public final class HttpIngress {
   }
 
   /**
-   * Pekko's server settings with the ingress's own on top: timeouts, body cap and request-head
-   * limits from {@code troupe.http.server}, the JSON parsing-error handler, no Server banner, and no
-   * warning that would quote a malformed Authorization header.
+   * Pekko's server settings with the ingress's own on top: the connection limit and listen backlog,
+   * timeouts, body cap and request-head limits from {@code troupe.http.server}, the JSON
+   * parsing-error handler, no Server banner, and no warning that would quote a malformed
+   * Authorization header.
    */
   static ServerSettings serverSettings(Config config) {
     Config server = config.getConfig("troupe.http.server");
@@ -121,7 +128,8 @@ public final class HttpIngress {
         "pekko.http.server.parsing.error-handler", JsonParsingErrorHandler.class.getName()));
     ours.putAll(Map.of(
         "pekko.http.server.parsing.ignore-illegal-header-for", List.of("authorization", "proxy-authorization"),
-        "pekko.http.server.server-header", ""));
+        "pekko.http.server.server-header", "",
+        "pekko.http.server.backlog", server.getInt("backlog")));
     return ServerSettings.create(ConfigFactory.parseMap(ours).withFallback(config));
   }
 

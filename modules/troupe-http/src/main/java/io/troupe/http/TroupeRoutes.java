@@ -37,7 +37,9 @@ public final class TroupeRoutes {
       LongSupplier intentsInFlight, ActorSystem<?> system) {
     int retryAfter = settings.retryAfterSeconds();
     ReadinessGate readiness = new ReadinessGate(backends.supervisor(), settings.askTimeout(), system.scheduler(), retryAfter);
-    LoadShedder shedder = new LoadShedder(intentsInFlight, security.maxIntentsInFlight(), retryAfter);
+    var limits = system.settings().config().getConfig("troupe.http.limits");
+    int maxPendingAccepts = limits.hasPath("max-pending-accepts") ? limits.getInt("max-pending-accepts") : 0;
+    LoadShedder shedder = new LoadShedder(intentsInFlight, security.maxIntentsInFlight(), maxPendingAccepts, retryAfter);
     IntentRoutes intents = new IntentRoutes(backends, settings, system.scheduler(), readiness, shedder);
     ToolRoutes tools = new ToolRoutes(backends, settings, system.scheduler());
     DocumentRoutes documents = new DocumentRoutes(backends, settings, system.scheduler());

@@ -297,6 +297,9 @@ class IngressSecurityTest {
       assertError(shed, 503, "overloaded");
       assertEquals("2", shed.headers().firstValue("Retry-After").orElseThrow());
       assertError(send(base, acme, "POST", "/v1/intents:batch", "{\"intents\":[{\"text\":\"x\"}]}"), 503, "overloaded");
+      // shed before the work: the body is not even parsed (else this would be a 400)
+      assertError(send(base, acme, "POST", "/v1/intents", "{not json"), 503, "overloaded");
+      assertError(send(base, acme, "POST", "/v1/intents:batch", "[]"), 503, "overloaded");
       assertEquals(200, send(base, acme, "GET", "/v1/intents/" + id, null).statusCode());
       assertEquals(200, send(base, acme, "GET", "/v1/tools", null).statusCode());
     } finally {

@@ -11,12 +11,14 @@ import io.troupe.core.llm.LlmProvider;
 import io.troupe.core.llm.Usage;
 import io.troupe.core.runtime.Lifecycle;
 import io.troupe.core.runtime.Subsystems;
+import io.troupe.llm.http.ProviderErrors;
 import io.troupe.llm.http.RateLimitInfo;
 import io.troupe.llm.quota.LocalLeases;
 import io.troupe.llm.quota.QuotaCoordinator;
 import io.troupe.llm.resilience.Backoff;
 import io.troupe.llm.resilience.Bulkhead;
 import io.troupe.llm.resilience.CircuitBreaker;
+import io.troupe.llm.resilience.ConnectionPacer;
 import io.troupe.llm.resilience.RateLimitReporting;
 import io.troupe.llm.resilience.RateLimits;
 import io.troupe.llm.resilience.ResilienceSettings;
@@ -24,6 +26,7 @@ import io.troupe.llm.resilience.TokenBucket;
 import io.troupe.llm.resilience.TokenEstimate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -94,7 +97,12 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
   /** A call waited for a cluster lease as long as max-wait allows. */
   private record QuotaWaitOver(long callId) implements LlmGateway.Command {}
 
+  /** A provider's connection pacer may have a permit again. */
+  private record PaceTick(String provider) implements LlmGateway.Command {}
+
   private record TimerKey(String kind, long callId) {}
+
+  private record PaceTimerKey(String provider) {}
 
   private record LeaseTimerKey(String provider) {}
 
@@ -124,10 +132,14 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     boolean denied; // the coordinator said "nothing until deniedUntil"
     long deniedUntil;
     boolean pumping; // handing freed slots to waiting calls (guards against recursion)
+    final ConnectionPacer pacer;
+    final ArrayDeque<Long> paced = new ArrayDeque<>(); // calls holding a slot, waiting for a connection permit
+    boolean pacing; // handing permits to paced calls (guards against recursion)
 
     Lane(ResilienceSettings settings, long now, boolean cluster) {
       this.settings = settings;
       this.bulkhead = new Bulkhead(settings.bulkhead());
+      this.pacer = new ConnectionPacer(settings.pacing(), now);
       ResilienceSettings.RateLimitSettings rl = settings.rateLimit();
       if (cluster) {
         this.requests = new TokenBucket(0, now);
@@ -153,7 +165,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     }
   }
 
-  private enum Phase { NEW, QUEUED, RATE_WAIT, IN_FLIGHT, BACKOFF }
+  private enum Phase { NEW, QUEUED, PACED, RATE_WAIT, IN_FLIGHT, BACKOFF }
 
   /** A call on its way. Mutable, and only ever touched by this actor. */
   private static final class Call {
@@ -163,6 +175,8 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     int targetIndex;
     int attempt = 1; // at the current target
     int attempts; // all targets
+    int connectionFailures; // at the current target: attempts the provider never answered (no connection)
+    long startedAt; // on the gateway's clock: the call's budget (total-timeout) counts from here
     Phase phase = Phase.NEW;
     long seq; // bumped by every wait and attempt; a timer or completion of an older one is stale
     String slotOf; // the provider whose bulkhead slot it holds
@@ -273,6 +287,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
         .onMessage(LeaseAnswered.class, this::onLeaseAnswered)
         .onMessage(AskLease.class, this::onAskLease)
         .onMessage(QuotaWaitOver.class, this::onQuotaWaitOver)
+        .onMessage(PaceTick.class, this::onPaceTick)
         .build();
   }
 
@@ -380,6 +395,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
       return this;
     }
     Call call = new Call(nextCallId++, chat);
+    call.startedAt = clock.getAsLong();
     calls.put(call.id, call);
     if (chat.callKey() != null) {
       callsByKey.put(chat.callKey(), call.id);
@@ -431,6 +447,20 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
       return;
     }
     long now = clock.getAsLong();
+    if (call.phase != Phase.PACED && !lane.paced.isEmpty() || lane.pacer.nanosUntilSend(now) > 0) {
+      // A new connection would be needed and none may be opened yet: in line for the next permit.
+      if (call.phase != Phase.PACED) {
+        call.phase = Phase.PACED;
+        call.seq++;
+        lane.paced.addLast(call.id);
+      }
+      schedulePace(target.provider(), lane, now);
+      return;
+    }
+    if (call.phase == Phase.PACED) {
+      call.phase = Phase.NEW;
+      call.seq++;
+    }
     long estimate = TokenEstimate.of(call.chat.request(), lane.settings.rateLimit().charsPerToken());
     long wait = Math.max(lane.requests.nanosUntil(1, now), lane.tokens.nanosUntil(estimate, now));
     if (wait <= 0 && lane.leases != null) {
@@ -471,8 +501,46 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     timers.startSingleTimer(new TimerKey("resume", call.id), new Resume(call.id, call.seq), Duration.ofNanos(wait));
   }
 
+  /** The lane's pace timer fires when its pacer has the next permit (one timer per lane, not per call). */
+  private void schedulePace(String provider, Lane lane, long now) {
+    PaceTimerKey key = new PaceTimerKey(provider);
+    if (lane.paced.isEmpty() || timers.isTimerActive(key)) {
+      return;
+    }
+    long wait = Math.max(lane.pacer.nanosUntilSend(now), Duration.ofMillis(1).toNanos());
+    timers.startSingleTimer(key, new PaceTick(provider), Duration.ofNanos(wait));
+  }
+
+  private Behavior<LlmGateway.Command> onPaceTick(PaceTick m) {
+    Lane lane = lanes.get(m.provider());
+    if (lane != null) {
+      pumpPaced(m.provider(), lane);
+    }
+    return this;
+  }
+
+  /** Sends the paced calls, in the order they came, while the pacer lets them go. */
+  private void pumpPaced(String provider, Lane lane) {
+    if (lane.pacing) {
+      return;
+    }
+    lane.pacing = true;
+    try {
+      while (!lane.paced.isEmpty() && lane.pacer.nanosUntilSend(clock.getAsLong()) == 0) {
+        Call call = calls.get(lane.paced.pollFirst());
+        if (call != null && call.phase == Phase.PACED) {
+          admit(call);
+        }
+      }
+    } finally {
+      lane.pacing = false;
+    }
+    schedulePace(provider, lane, clock.getAsLong());
+  }
+
   private void send(Call call, Target target) {
     LlmProvider provider = providers.get(target.provider());
+    lane(target.provider()).pacer.onSend(clock.getAsLong());
     call.phase = Phase.IN_FLIGHT;
     call.seq++;
     call.attempts++;
@@ -555,6 +623,12 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     if (providerError != null && providerError.contentDelivered()) {
       call.delivered.set(true);
     }
+    boolean connection = providerError != null ? providerError.connection()
+        : !call.delivered.get() && ProviderErrors.isConnectionFailure(cause);
+    if (connection) {
+      connectionFailed(call, target, Failures.from(m.error(), target.provider()));
+      return this;
+    }
     attemptFailed(call, target, Failures.from(m.error(), target.provider()), providerError);
     return this;
   }
@@ -579,7 +653,13 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     call.inFlight = null;
     call.phase = Phase.NEW;
     call.seq++;
+    String provider = target(call).provider();
+    Lane lane = lane(provider);
+    lane.pacer.onDone();
     releaseSlot(call);
+    if (!lane.paced.isEmpty()) {
+      pumpPaced(provider, lane); // its connection is free again: a paced call may take it
+    }
   }
 
   private void succeeded(Call call, Target target, ChatResponse response) {
@@ -645,6 +725,32 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     failOver(call, failure);
   }
 
+  /**
+   * The provider never answered this attempt: no connection could be opened, the pool had no room,
+   * or the connection broke before a response head. That says nothing about the provider's health,
+   * so the breaker does not count it, and it does not use up the call's retries: the call tries
+   * again after a backoff for as long as its budget (total-timeout) leaves room. A call with a
+   * fallback moves on to it after max-attempts such failures instead.
+   */
+  private void connectionFailed(Call call, Target target, LlmFailure failure) {
+    breakerNeutral(call);
+    call.connectionFailures++;
+    call.providerFailure = failure;
+    ResilienceSettings.RetrySettings retry = resilience(target).retry();
+    Duration delay = Backoff.delay(retry, Math.min(call.connectionFailures + 1, 64), null, random);
+    long left = settings.totalTimeout().toNanos() - (clock.getAsLong() - call.startedAt);
+    boolean fallback = call.targetIndex < fallbacks.size() && call.connectionFailures >= retry.maxAttempts();
+    getContext().getLog().debug("model call {} to {}: no connection ({} so far): {}",
+        call.id, target.label(), call.connectionFailures, failure.message());
+    if (fallback || delay.toNanos() >= left) {
+      failOver(call, failure);
+      return;
+    }
+    call.phase = Phase.BACKOFF;
+    call.seq++;
+    timers.startSingleTimer(new TimerKey("resume", call.id), new Resume(call.id, call.seq), delay);
+  }
+
   /** The next target of the fallback chain, or the failure as the answer. */
   private void failOver(Call call, LlmFailure failure) {
     boolean canFallBack = retryable(failure.code()) || failure.code() == LlmFailure.Code.UNAVAILABLE;
@@ -652,6 +758,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
       Target from = target(call);
       call.targetIndex++;
       call.attempt = 1;
+      call.connectionFailures = 0;
       call.rateWaitSince = -1;
       getContext().getLog().debug("model call {} falls back from {} to {}: {}", call.id, from.label(), target(call).label(),
           failure.code());
@@ -710,6 +817,10 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
         endAttempt(call);
       }
       case RATE_WAIT -> releaseSlot(call);
+      case PACED -> {
+        lane(target(call).provider()).paced.remove(call.id);
+        releaseSlot(call);
+      }
       case QUEUED -> lane(target(call).provider()).bulkhead.removeQueued(call.id);
       default -> {}
     }

@@ -73,6 +73,10 @@ public final class GatewaySuite {
       sessions.add(100_000);
     }
     List<Integer> durable = args.ints("durable", quick ? "200" : "1000");
+    // N = 0 means "skip this run" (as --faults-sessions 0 does): a run of no sessions would size the
+    // node's pool at min(N, C) = 0 connections, which its HTTP client refuses.
+    sessions.removeIf(n -> n <= 0);
+    durable.removeIf(n -> n <= 0);
     int faultsCalls = args.integer("faults-calls", quick ? 1000 : 10_000);
     int faultsSessions = args.integer("faults-sessions", quick ? 200 : 10_000);
     int sessionC = args.integer("session-c", 256);

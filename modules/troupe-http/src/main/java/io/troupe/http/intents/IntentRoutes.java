@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.delete;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.mapRouteResultFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.onComplete;
 import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.parameterOptional;
@@ -93,12 +94,11 @@ public final class IntentRoutes {
 
   private Route submit(Caller caller) {
     return parameterOptional("wait", wait -> parameterOptional("timeoutMs", timeoutMs ->
-        optionalHeaderValueByName("Idempotency-Key", key ->
+        optionalHeaderValueByName("Idempotency-Key", key -> shedFirst(!Fields.queryBoolean(wait, "wait"), () ->
             JsonBody.json(settings.limits(), settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
               boolean waitForIt = Fields.queryBoolean(wait, "wait");
               Duration waitFor = waitTimeout(timeoutMs, settings.waitDefaultTimeout());
               SubmitRequest request = forCaller(SubmitRequest.parse(body, key, "", settings.limits()), body, caller);
-              shedder.admit();
               CompletionStage<HttpResponse> response = readiness
                   .require(Subsystems.DATABASE, "accepting an intent")
                   .thenCompose(ready -> waitForIt
@@ -106,7 +106,34 @@ public final class IntentRoutes {
                       : submitTo(request).thenApply(view -> acceptedResponse(shown(view, caller))));
               return withRequestTimeout(requestTimeout(waitForIt ? waitFor : Duration.ZERO),
                   () -> respond(response, caller));
-            })))));
+            }))))));
+  }
+
+  /**
+   * Sheds before the work: a node that holds as many intents as it may, or that is already
+   * accepting as many submissions at once as it may ({@code accepting}: a submission without
+   * wait=true, or a batch), answers 503 with Retry-After before it reads, parses or validates the
+   * body, so a flood costs it no more than the request head. Called per request (inside a
+   * directive's lambda); the place is given back once the route has answered.
+   */
+  private Route shedFirst(boolean accepting, java.util.function.Supplier<Route> work) {
+    shedder.admit();
+    if (!accepting) {
+      return work.get();
+    }
+    shedder.beginAccept();
+    java.util.concurrent.atomic.AtomicBoolean given = new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable giveBack = () -> {
+      if (given.compareAndSet(false, true)) {
+        shedder.acceptDone();
+      }
+    };
+    try {
+      return mapRouteResultFuture(result -> result.whenComplete((r, t) -> giveBack.run()), work);
+    } catch (RuntimeException e) {
+      giveBack.run();
+      throw e;
+    }
   }
 
   /**
@@ -124,7 +151,7 @@ public final class IntentRoutes {
   // POST /v1/intents:batch
 
   private Route batch(Caller caller) {
-    return parameterOptional("timeoutMs", timeoutMs -> optionalHeaderValueByName("Idempotency-Key", key ->
+    return parameterOptional("timeoutMs", timeoutMs -> optionalHeaderValueByName("Idempotency-Key", key -> shedFirst(true, () ->
         JsonBody.json(settings.limits(), settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
           Duration waitFor = waitTimeout(timeoutMs, settings.batchDefaultTimeout());
           ObjectNode obj = Fields.object(body, "the request body");
@@ -141,12 +168,11 @@ public final class IntentRoutes {
           if (items.size() > settings.batchMaxSize()) {
             throw ApiError.invalid("a batch holds at most " + settings.batchMaxSize() + " intents, not " + items.size());
           }
-          shedder.admit();
           CompletionStage<HttpResponse> response = readiness
               .require(Subsystems.DATABASE, "accepting an intent")
               .thenCompose(ready -> runBatch(items, key, waitFor, caller));
           return withRequestTimeout(requestTimeout(waitFor), () -> respond(response, caller));
-        }))));
+        })))));
   }
 
   /** Submits every item at once, waits for each, and answers in input order. */

@@ -64,8 +64,11 @@ public final class ProviderErrors {
       code = Code.TIMEOUT;
       what = provider + " timed out: " + redactor.redact(t.getMessage());
     } else if (t instanceof org.apache.pekko.stream.BufferOverflowException) {
-      code = Code.OVERLOADED;
-      what = "the connection pool to " + provider + " is full (troupe.llm.http.max-open-requests)";
+      return LlmException.connection(Code.OVERLOADED,
+          "the connection pool to " + provider + " is full (troupe.llm.http.max-open-requests)");
+    } else if (!contentDelivered && isConnectionFailure(t)) {
+      return LlmException.connection(Code.PROVIDER_ERROR, "no connection to " + provider + " ("
+          + t.getClass().getSimpleName() + "): " + redactor.redact(t.getMessage()));
     } else if (t instanceof com.fasterxml.jackson.core.JsonProcessingException) {
       code = Code.PROVIDER_ERROR;
       what = provider + " sent malformed JSON";
@@ -75,6 +78,32 @@ public final class ProviderErrors {
       what = kind + " (" + t.getClass().getSimpleName() + "): " + redactor.redact(t.getMessage());
     }
     return new LlmException(code, what, 0, RateLimitInfo.NONE, contentDelivered);
+  }
+
+  /**
+   * Whether a transport error means that the provider never answered because of the connection:
+   * it could not be opened (refused, unreachable, the connecting timeout), Pekko's pool cancelled
+   * it ("Connection was cancelled"), or it closed or broke before a response head arrived. A
+   * timeout is not one of these (it is the provider's slowness), nor is a malformed answer.
+   */
+  public static boolean isConnectionFailure(Throwable error) {
+    Throwable t = error;
+    for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+      if (t instanceof TimeoutException) {
+        return false;
+      }
+      if (t instanceof org.apache.pekko.stream.StreamTcpException
+          || t instanceof java.net.ConnectException
+          || t instanceof java.net.NoRouteToHostException
+          || t instanceof java.net.PortUnreachableException
+          || t.getClass().getSimpleName().equals("UnexpectedConnectionClosureException")) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   /** 401/403 auth, 400/413/422 invalid, 404 model, 408 timeout, 429 rate, 529 overloaded, 5xx provider; a known error type wins. */

@@ -37,6 +37,8 @@ public final class ProviderHttpClient {
         .withMaxConnections(settings.maxConnections())
         .withMaxOpenRequests(settings.maxOpenRequests())
         .withMaxRetries(0)
+        .withBaseConnectionBackoff(settings.baseConnectionBackoff())
+        .withMaxConnectionBackoff(settings.maxConnectionBackoff())
         .withConnectionSettings(connection);
   }
 

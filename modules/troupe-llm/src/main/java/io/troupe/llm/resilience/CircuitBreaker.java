@@ -3,25 +3,35 @@ package io.troupe.llm.resilience;
 import io.troupe.core.llm.LlmGateway.BreakerState;
 
 /**
- * A circuit breaker for one provider and model, on an explicit nanosecond clock. It opens after
- * {@code consecutive-failures} failures in a row, or when the failure rate over the last
- * {@code window} calls reaches {@code failure-rate} (with at least {@code minimum-calls} calls);
- * after {@code reset-timeout} it lets one trial call through (half-open), which closes it again or
- * reopens it. Not thread-safe: it lives in the gateway actor.
+ * A circuit breaker for one provider and model, on an explicit nanosecond clock. It opens when, over
+ * the sliding time {@code window}, at least {@code minimum-calls} calls were answered and the share
+ * of them that failed reaches {@code failure-rate}; a count of failures alone never opens it, so a
+ * burst of many simultaneous calls that fail together weighs as much as their share, not their
+ * number. Only the provider's answers are recorded (the gateway decides which: 5xx, 529, a timeout
+ * after the request was sent count as failures); connection failures, 429s and cancelled calls are
+ * not recorded at all. After {@code reset-timeout} it lets one trial call through (half-open), which
+ * closes it again (with an empty window) or reopens it.
+ *
+ * <p>The window is a ring of {@code BUCKETS} buckets of {@code window / BUCKETS} each, so memory and
+ * time per call are constant; a bucket's counts leave the window all at once when it is reused.
+ * Not thread-safe: it lives in the gateway actor.
  */
 public final class CircuitBreaker {
+  static final int BUCKETS = 10;
+
   private final ResilienceSettings.BreakerSettings settings;
-  private final boolean[] outcomes; // ring of the last calls: true = failure
-  private int recorded;
-  private int next;
-  private int consecutiveFailures;
+  private final long bucketNanos;
+  private final long[] bucketStart = new long[BUCKETS]; // the start of the period each bucket counts now
+  private final int[] calls = new int[BUCKETS];
+  private final int[] failures = new int[BUCKETS];
+  private boolean anyRecorded;
   private BreakerState state = BreakerState.CLOSED;
   private long openedAt;
   private boolean trialInFlight;
 
   public CircuitBreaker(ResilienceSettings.BreakerSettings settings) {
     this.settings = settings;
-    this.outcomes = new boolean[settings.window()];
+    this.bucketNanos = Math.max(1, settings.window().toNanos() / BUCKETS);
   }
 
   /** The state now; an open breaker whose reset time passed reads as half-open. */
@@ -54,16 +64,17 @@ public final class CircuitBreaker {
     return state(nowNanos) == BreakerState.OPEN ? settings.resetTimeout().toNanos() - (nowNanos - openedAt) : 0;
   }
 
+  /** The provider answered. */
   public void onSuccess(long nowNanos) {
     if (!settings.enabled()) return;
     if (state(nowNanos) == BreakerState.HALF_OPEN) {
       close();
       return;
     }
-    consecutiveFailures = 0;
-    record(false);
+    record(nowNanos, false);
   }
 
+  /** The provider failed: a 5xx, a 529, or a timeout after the request was sent. */
   public void onFailure(long nowNanos) {
     if (!settings.enabled()) return;
     if (state(nowNanos) == BreakerState.HALF_OPEN) {
@@ -71,9 +82,8 @@ public final class CircuitBreaker {
       return;
     }
     if (state == BreakerState.OPEN) return;
-    consecutiveFailures++;
-    record(true);
-    if (consecutiveFailures >= settings.consecutiveFailures() || rateTripped()) {
+    record(nowNanos, true);
+    if (rateTripped(nowNanos)) {
       open(nowNanos);
     }
   }
@@ -83,22 +93,53 @@ public final class CircuitBreaker {
     trialInFlight = false;
   }
 
-  private boolean rateTripped() {
-    if (settings.failureRate() <= 0 || settings.failureRate() > 1 || recorded < settings.minimumCalls()) {
-      return false;
-    }
-    int n = Math.min(recorded, outcomes.length);
-    int failures = 0;
-    for (int i = 0; i < n; i++) {
-      if (outcomes[i]) failures++;
-    }
-    return failures >= settings.failureRate() * n;
+  /** Calls answered within the window that ends now. */
+  public int callsInWindow(long nowNanos) {
+    return sum(calls, nowNanos);
   }
 
-  private void record(boolean failure) {
-    outcomes[next] = failure;
-    next = (next + 1) % outcomes.length;
-    recorded++;
+  /** Of which failed. */
+  public int failuresInWindow(long nowNanos) {
+    return sum(failures, nowNanos);
+  }
+
+  private boolean rateTripped(long nowNanos) {
+    double rate = settings.failureRate();
+    if (rate <= 0 || rate > 1) {
+      return false;
+    }
+    int n = callsInWindow(nowNanos);
+    return n >= settings.minimumCalls() && failuresInWindow(nowNanos) >= rate * n;
+  }
+
+  private int sum(int[] counts, long nowNanos) {
+    if (!anyRecorded) {
+      return 0;
+    }
+    long current = Math.floorDiv(nowNanos, bucketNanos);
+    int total = 0;
+    for (int i = 0; i < BUCKETS; i++) {
+      long period = Math.floorDiv(bucketStart[i], bucketNanos);
+      if (current - period < BUCKETS && period <= current) { // the bucket counts a period still in the window
+        total += counts[i];
+      }
+    }
+    return total;
+  }
+
+  private void record(long nowNanos, boolean failure) {
+    long period = Math.floorDiv(nowNanos, bucketNanos);
+    int i = (int) Math.floorMod(period, (long) BUCKETS);
+    if (!anyRecorded || Math.floorDiv(bucketStart[i], bucketNanos) != period) {
+      bucketStart[i] = period * bucketNanos;
+      calls[i] = 0;
+      failures[i] = 0;
+    }
+    anyRecorded = true;
+    calls[i]++;
+    if (failure) {
+      failures[i]++;
+    }
   }
 
   private void open(long nowNanos) {
@@ -109,9 +150,9 @@ public final class CircuitBreaker {
 
   private void close() {
     state = BreakerState.CLOSED;
-    consecutiveFailures = 0;
-    recorded = 0;
-    next = 0;
+    java.util.Arrays.fill(calls, 0);
+    java.util.Arrays.fill(failures, 0);
+    anyRecorded = false;
     trialInFlight = false;
   }
 }

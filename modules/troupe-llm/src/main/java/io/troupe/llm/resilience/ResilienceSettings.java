@@ -11,7 +11,14 @@ import java.time.Duration;
  * retry and circuit-breaker blocks also by {@code models."<model>"}.
  */
 public record ResilienceSettings(
-    BulkheadSettings bulkhead, RateLimitSettings rateLimit, RetrySettings retry, BreakerSettings breaker) {
+    BulkheadSettings bulkhead, RateLimitSettings rateLimit, RetrySettings retry, BreakerSettings breaker,
+    PacingSettings pacing) {
+
+  /** Without connection pacing (as before it existed). */
+  public ResilienceSettings(
+      BulkheadSettings bulkhead, RateLimitSettings rateLimit, RetrySettings retry, BreakerSettings breaker) {
+    this(bulkhead, rateLimit, retry, breaker, PacingSettings.OFF);
+  }
 
   /** Calls in flight per provider, and calls that may wait for a slot. */
   public record BulkheadSettings(int maxConcurrent, int maxQueued) {}
@@ -60,15 +67,33 @@ public record ResilienceSettings(
       int maxAttempts, Duration initialBackoff, Duration maxBackoff, double multiplier, double jitter,
       Duration maxRetryAfter) {}
 
+  /**
+   * Opens when, within the sliding {@code window} of time, at least {@code minimumCalls} calls were
+   * answered and {@code failureRate} of them failed; half-opens after {@code resetTimeout}.
+   */
   public record BreakerSettings(
-      boolean enabled, int consecutiveFailures, double failureRate, int window, int minimumCalls,
-      Duration resetTimeout) {}
+      boolean enabled, double failureRate, Duration window, int minimumCalls, Duration resetTimeout) {}
+
+  /**
+   * How fast a provider's calls may grow past the connections already open: a call that would need
+   * a new connection takes a permit of a bucket of {@code newPerSecond} (up to {@code burst} at
+   * once); calls beyond wait in line for the next permit. Connections unused for {@code forgetAfter}
+   * count as closed. {@code newPerSecond} 0 turns pacing off.
+   */
+  public record PacingSettings(double newPerSecond, int burst, Duration forgetAfter) {
+    public static final PacingSettings OFF = new PacingSettings(0, 1, Duration.ofSeconds(60));
+
+    public boolean enabled() {
+      return newPerSecond > 0;
+    }
+  }
 
   /** Settings of a provider (bulkhead and rate limits) with its model's retry and breaker blocks. */
   public static ResilienceSettings of(Config resilience, String provider, String model) {
     Config forProvider = section(resilience, "providers", provider).withFallback(resilience);
     Config forModel = model == null ? forProvider : section(resilience, "models", model).withFallback(forProvider);
-    return new ResilienceSettings(bulkhead(forProvider), rateLimit(forProvider), retry(forModel), breaker(forModel));
+    return new ResilienceSettings(bulkhead(forProvider), rateLimit(forProvider), retry(forModel), breaker(forModel),
+        pacing(forProvider));
   }
 
   private static Config section(Config resilience, String section, String name) {
@@ -122,10 +147,19 @@ public record ResilienceSettings(
   private static BreakerSettings breaker(Config c) {
     return new BreakerSettings(
         c.getBoolean("circuit-breaker.enabled"),
-        Math.max(1, c.getInt("circuit-breaker.consecutive-failures")),
         c.getDouble("circuit-breaker.failure-rate"),
-        Math.max(1, c.getInt("circuit-breaker.window")),
+        positive(c.getDuration("circuit-breaker.sliding-window"), Duration.ofSeconds(30)),
         Math.max(1, c.getInt("circuit-breaker.minimum-calls")),
         c.getDuration("circuit-breaker.reset-timeout"));
+  }
+
+  private static PacingSettings pacing(Config c) {
+    if (!c.hasPath("connection-pacing")) {
+      return PacingSettings.OFF;
+    }
+    return new PacingSettings(
+        Math.max(0, c.getDouble("connection-pacing.new-per-second")),
+        Math.max(1, c.getInt("connection-pacing.burst")),
+        positive(c.getDuration("connection-pacing.forget-after"), Duration.ofSeconds(60)));
   }
 }

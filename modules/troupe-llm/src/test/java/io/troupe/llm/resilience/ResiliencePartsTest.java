@@ -29,7 +29,7 @@ class ResiliencePartsTest {
   void settingsHaveSaneDefaultsAndOverridesPerProviderAndModel() {
     Config c = resilience("troupe.llm.resilience {\n"
         + "providers.openai { bulkhead.max-concurrent = 8, retry.max-attempts = 2 }\n"
-        + "models.\"gpt-4o\" { circuit-breaker.consecutive-failures = 9 } }");
+        + "models.\"gpt-4o\" { circuit-breaker.minimum-calls = 9 } }");
     ResilienceSettings defaults = ResilienceSettings.of(c, "anthropic", "claude");
     assertEquals(64, defaults.bulkhead().maxConcurrent());
     assertEquals(3, defaults.retry().maxAttempts());
@@ -37,9 +37,12 @@ class ResiliencePartsTest {
     ResilienceSettings openai = ResilienceSettings.of(c, "openai", "gpt-4o");
     assertEquals(8, openai.bulkhead().maxConcurrent());
     assertEquals(2, openai.retry().maxAttempts());
-    assertEquals(9, openai.breaker().consecutiveFailures());
-    assertEquals(5, ResilienceSettings.of(c, "openai", "gpt-4o-mini").breaker().consecutiveFailures());
+    assertEquals(9, openai.breaker().minimumCalls());
+    assertEquals(20, ResilienceSettings.of(c, "openai", "gpt-4o-mini").breaker().minimumCalls());
+    assertEquals(Duration.ofSeconds(30), defaults.breaker().window());
+    assertTrue(defaults.pacing().enabled());
     assertEquals(100000, ResilienceSettings.of(c, "local", null).bulkhead().maxConcurrent());
+    assertFalse(ResilienceSettings.of(c, "local", null).pacing().enabled(), "the local planner opens no connections");
   }
 
   @Test
@@ -87,30 +90,100 @@ class ResiliencePartsTest {
   }
 
   @Test
-  void breakerOpensOnConsecutiveFailuresOrRateAndRecoversThroughOneTrial() {
-    var settings = new ResilienceSettings.BreakerSettings(true, 3, 0.5, 4, 4, Duration.ofSeconds(10));
+  void breakerOpensOnARateOverItsWindowNeverOnACountAndRecoversThroughOneTrial() {
+    // a window of 10 s, 4 calls at least, half of them failed
+    var settings = new ResilienceSettings.BreakerSettings(true, 0.5, Duration.ofSeconds(10), 4, Duration.ofSeconds(10));
     CircuitBreaker b = new CircuitBreaker(settings);
     b.onFailure(0);
     b.onFailure(0);
+    b.onFailure(0);
+    assertEquals(BreakerState.CLOSED, b.state(0), "3 failures in a row are fewer calls than the minimum");
     b.onSuccess(0);
-    b.onFailure(0); // 3 of the last 4 failed: the rate trips before 3 in a row
-    assertEquals(BreakerState.OPEN, b.state(0));
-    assertFalse(b.tryAcquire(9 * SECOND));
-    assertEquals(SECOND, b.nanosUntilHalfOpen(9 * SECOND));
-    assertTrue(b.tryAcquire(10 * SECOND));
-    assertEquals(BreakerState.HALF_OPEN, b.state(10 * SECOND));
-    assertFalse(b.tryAcquire(10 * SECOND), "one trial at a time");
-    b.onFailure(10 * SECOND);
-    assertEquals(BreakerState.OPEN, b.state(10 * SECOND));
-    assertTrue(b.tryAcquire(20 * SECOND));
+    assertEquals(4, b.callsInWindow(0));
+    b.onSuccess(SECOND);
+    b.onFailure(SECOND); // 4 of 6 failed: the rate trips
+    assertEquals(BreakerState.OPEN, b.state(SECOND));
+    assertFalse(b.tryAcquire(10 * SECOND));
+    assertEquals(SECOND, b.nanosUntilHalfOpen(10 * SECOND));
+    assertTrue(b.tryAcquire(11 * SECOND));
+    assertEquals(BreakerState.HALF_OPEN, b.state(11 * SECOND));
+    assertFalse(b.tryAcquire(11 * SECOND), "one trial at a time");
+    b.onFailure(11 * SECOND);
+    assertEquals(BreakerState.OPEN, b.state(11 * SECOND));
+    assertTrue(b.tryAcquire(21 * SECOND));
     b.onNeutral(); // a cancelled trial frees the way for another
-    assertTrue(b.tryAcquire(20 * SECOND));
-    b.onSuccess(20 * SECOND);
-    assertEquals(BreakerState.CLOSED, b.state(20 * SECOND));
+    assertTrue(b.tryAcquire(21 * SECOND));
+    b.onSuccess(21 * SECOND);
+    assertEquals(BreakerState.CLOSED, b.state(21 * SECOND));
+    assertEquals(0, b.callsInWindow(21 * SECOND), "closing starts an empty window");
 
-    CircuitBreaker off = new CircuitBreaker(new ResilienceSettings.BreakerSettings(false, 1, 0.5, 4, 4, Duration.ofSeconds(1)));
+    CircuitBreaker off = new CircuitBreaker(new ResilienceSettings.BreakerSettings(false, 0.5, Duration.ofSeconds(10), 1,
+        Duration.ofSeconds(1)));
     off.onFailure(0);
     assertTrue(off.tryAcquire(0));
+  }
+
+  @Test
+  void oldAnswersLeaveTheBreakersWindow() {
+    var settings = new ResilienceSettings.BreakerSettings(true, 0.5, Duration.ofSeconds(10), 4, Duration.ofSeconds(10));
+    CircuitBreaker b = new CircuitBreaker(settings);
+    for (int i = 0; i < 3; i++) {
+      b.onFailure(0);
+    }
+    assertEquals(3, b.failuresInWindow(9 * SECOND));
+    // 11 s later the three failures are out of the window: ten successes and one failure now
+    for (int i = 0; i < 10; i++) {
+      b.onSuccess(11 * SECOND);
+    }
+    assertEquals(0, b.failuresInWindow(11 * SECOND));
+    b.onFailure(11 * SECOND);
+    assertEquals(BreakerState.CLOSED, b.state(11 * SECOND), "1 of 11 in the window, not 4 of 14");
+    assertEquals(11, b.callsInWindow(11 * SECOND));
+    assertEquals(0, b.callsInWindow(30 * SECOND));
+
+    // a burst that fails all at once still needs its share, and trips on it
+    CircuitBreaker burst = new CircuitBreaker(settings);
+    for (int i = 0; i < 100; i++) {
+      burst.onSuccess(SECOND);
+    }
+    for (int i = 0; i < 99; i++) {
+      burst.onFailure(2 * SECOND);
+    }
+    assertEquals(BreakerState.CLOSED, burst.state(2 * SECOND), "99 failures of 199 calls: under 50 %");
+    burst.onFailure(2 * SECOND);
+    assertEquals(BreakerState.OPEN, burst.state(2 * SECOND));
+  }
+
+  @Test
+  void thePacerLetsCallsGrowPastTheWarmConnectionsAtItsRate() {
+    // 10 new connections a second, 2 at once; connections unused for 60 s are forgotten
+    ConnectionPacer p = new ConnectionPacer(new ResilienceSettings.PacingSettings(10, 2, Duration.ofSeconds(60)), 0);
+    assertEquals(0, p.nanosUntilSend(0));
+    p.onSend(0);
+    assertEquals(0, p.nanosUntilSend(0));
+    p.onSend(0);
+    assertEquals(SECOND / 10, p.nanosUntilSend(0), "the burst is spent: the third connection waits 100 ms");
+    assertEquals(0, p.nanosUntilSend(SECOND / 10));
+    p.onSend(SECOND / 10);
+    assertEquals(3, p.warm());
+    p.onDone();
+    p.onDone();
+    assertEquals(0, p.nanosUntilSend(SECOND / 10), "two warm connections are free: no permit needed");
+    p.onSend(SECOND / 10);
+    p.onSend(SECOND / 10);
+    assertEquals(SECOND / 10, p.nanosUntilSend(SECOND / 10));
+    p.onDone();
+    p.onDone();
+    p.onDone();
+    // two idle periods later the pool has closed them: new permits again, the bucket full by then
+    assertEquals(0, p.nanosUntilSend(121 * SECOND));
+    assertEquals(0, p.warm());
+
+    ConnectionPacer off = new ConnectionPacer(ResilienceSettings.PacingSettings.OFF, 0);
+    for (int i = 0; i < 1000; i++) {
+      assertEquals(0, off.nanosUntilSend(0));
+      off.onSend(0);
+    }
   }
 
   @Test

@@ -270,8 +270,8 @@ class ResilientGatewayTest {
   }
 
   @Test
-  void theBreakerOpensAfterConsecutiveFailuresAndHalfOpensAfterItsResetTime() {
-    Rig rig = new Rig("resilience { retry.max-attempts = 1, circuit-breaker { consecutive-failures = 2, reset-timeout = 30s } }", "p");
+  void theBreakerOpensOnItsFailureRateAndHalfOpensAfterItsResetTime() {
+    Rig rig = new Rig("resilience { retry.max-attempts = 1, circuit-breaker { minimum-calls = 2, reset-timeout = 30s } }", "p");
     for (int i = 0; i < 2; i++) {
       TestProbe<LlmGateway.ChatResult> reply = rig.chat("hi");
       rig.next().fail(failure(LlmFailure.Code.PROVIDER_ERROR, 500, null));
@@ -295,10 +295,88 @@ class ResilientGatewayTest {
     assertEquals(LlmGateway.BreakerState.CLOSED, rig.target("p").breaker());
   }
 
+  /** A failure of the connection, as the HTTP providers report it (see ProviderErrors). */
+  private static LlmException noConnection() {
+    return LlmException.connection(LlmFailure.Code.PROVIDER_ERROR,
+        "no connection to p (StreamTcpException): Connection was cancelled");
+  }
+
+  @Test
+  void connectionFailuresAreRetriedWithinTheBudgetAndNeverOpenTheBreaker() {
+    // one attempt for the provider's own failures, and a breaker that would open on the first one
+    Rig rig = new Rig("total-timeout = 10s\nresilience { retry { max-attempts = 1, initial-backoff = 500ms, "
+        + "max-backoff = 2s, jitter = 0 }, circuit-breaker.minimum-calls = 1 }", "p");
+    TestProbe<LlmGateway.ChatResult> reply = rig.chat("hi");
+    rig.next().fail(noConnection());
+    rig.advance(Duration.ofMillis(499));
+    rig.calls.expectNoMessage(NOTHING);
+    reply.expectNoMessage(NOTHING);
+    rig.advance(Duration.ofMillis(1)); // 500 ms, then 1 s, 2 s, 2 s: more attempts than max-attempts
+    rig.next().fail(noConnection());
+    rig.advance(Duration.ofSeconds(1));
+    // Pekko's own exception, not wrapped by a provider, is a connection failure too
+    rig.next().fail(new org.apache.pekko.stream.StreamTcpException(
+        "Connection was cancelled (caused by a failure of the underlying HTTP connection)"));
+    rig.advance(Duration.ofSeconds(2));
+    rig.next().answer("through at last");
+    assertEquals("through at last", reply.receiveMessage().response().message().content());
+    assertEquals(LlmGateway.BreakerState.CLOSED, rig.target("p").breaker());
+
+    // a provider that cannot be reached at all: the call ends inside its budget, with the reason
+    TestProbe<LlmGateway.ChatResult> hopeless = rig.chat("again");
+    rig.next().fail(noConnection());
+    int attempts = 1;
+    for (long ms : new long[] {500, 1000, 2000, 2000, 2000, 2000}) { // at 0.5, 1.5, 3.5, 5.5, 7.5 and 9.5 s
+      reply.expectNoMessage(Duration.ZERO);
+      rig.advance(Duration.ofMillis(ms));
+      rig.next().fail(noConnection());
+      attempts++;
+    }
+    LlmFailure gaveUp = hopeless.receiveMessage().failure(); // 0.5 s left: less than the next backoff
+    assertEquals(LlmFailure.Code.PROVIDER_ERROR, gaveUp.code());
+    assertTrue(gaveUp.message().contains("no connection to p"), gaveUp.message());
+    assertEquals(7, attempts);
+    rig.advance(Duration.ofSeconds(5));
+    rig.calls.expectNoMessage(NOTHING);
+    assertEquals(LlmGateway.BreakerState.CLOSED, rig.target("p").breaker(), "the provider never answered");
+
+    // the provider's own 500, by contrast, opens this breaker at once
+    TestProbe<LlmGateway.ChatResult> failing = rig.chat("once more");
+    rig.next().fail(failure(LlmFailure.Code.PROVIDER_ERROR, 500, null));
+    assertEquals(LlmFailure.Code.PROVIDER_ERROR, failing.receiveMessage().failure().code());
+    assertEquals(LlmGateway.BreakerState.OPEN, rig.target("p").breaker());
+  }
+
+  @Test
+  void aBurstOpensConnectionsAtThePacersRate() {
+    Rig rig = new Rig("resilience.connection-pacing { new-per-second = 10, burst = 2 }", "p");
+    List<TestProbe<LlmGateway.ChatResult>> replies = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      replies.add(rig.chat("call " + i));
+    }
+    ScriptedProvider.Received c0 = rig.next();
+    ScriptedProvider.Received c1 = rig.next();
+    rig.calls.expectNoMessage(NOTHING); // the burst is spent: the third needs a new connection
+    rig.advance(Duration.ofMillis(99));
+    rig.calls.expectNoMessage(NOTHING);
+    rig.advance(Duration.ofMillis(1));
+    ScriptedProvider.Received c2 = rig.next();
+    assertEquals("call 2", c2.request().messages().get(0).content());
+    rig.calls.expectNoMessage(NOTHING);
+    c0.answer("zero"); // its connection is free again: the next call takes it without a permit
+    assertTrue(replies.get(0).receiveMessage().isOk());
+    assertEquals("call 3", rig.next().request().messages().get(0).content());
+    rig.calls.expectNoMessage(NOTHING);
+    rig.advance(Duration.ofMillis(100));
+    assertEquals("call 4", rig.next().request().messages().get(0).content());
+    c1.answer("one");
+    assertTrue(replies.get(1).receiveMessage().isOk());
+  }
+
   @Test
   void aFailingProviderFallsBackToTheNextInTheChain() {
     Rig rig = new Rig("fallback = [\"backup/b-model\"]\n"
-        + "resilience { retry.max-attempts = 1, circuit-breaker.consecutive-failures = 1 }", "primary", "backup");
+        + "resilience { retry.max-attempts = 1, circuit-breaker.minimum-calls = 1 }", "primary", "backup");
     TestProbe<LlmGateway.ChatResult> reply = rig.chat("hi");
     ScriptedProvider.Received first = rig.next();
     first.fail(failure(LlmFailure.Code.OVERLOADED, 529, null));
