@@ -379,7 +379,7 @@ function renderTimeline(view) {
   const axisTrack = el('div', 'tl-track');
   const step = niceStep(width / 1e6 / 5);
   const firstTick = Math.ceil((t0 - origin) / 1e6 / step) * step;
-  for (let ms = firstTick; origin + ms * 1e6 <= t1; ms += step) {
+  for (let ms = firstTick; pct(origin + ms * 1e6) < 95; ms += step) {
     const tick = el('div', 'tl-tick', ms === 0 ? '0' : ms.toFixed(Math.max(0, -Math.floor(Math.log10(step)))) + ' ms');
     tick.style.left = pct(origin + ms * 1e6) + '%';
     axisTrack.append(tick);
@@ -451,9 +451,15 @@ function niceStep(raw) {
   return (n < 1.5 ? 1 : n < 3.5 ? 2 : n < 7.5 ? 5 : 10) * p;
 }
 
+/** Marks the bar in place (a redraw would swallow a double-click's second click). */
 function selectSpan(view, spanId) {
   view.selected = spanId;
-  renderTimeline(view);
+  $('timeline').querySelectorAll('.bar').forEach(bar => {
+    const on = bar.dataset.spanId === spanId;
+    bar.classList.toggle('selected', on);
+    bar.closest('.tl-row').classList.toggle('selected', on);
+  });
+  renderDetail(view);
 }
 
 /** The clicked span: its step (from the intent resource), its verdict, its attributes. */
