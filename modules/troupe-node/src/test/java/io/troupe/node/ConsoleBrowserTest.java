@@ -120,6 +120,12 @@ class ConsoleBrowserTest {
     wait.until(ExpectedConditions.presenceOfElementLocated(By.id("zoom-reset")));
     wait.until(d -> overlappingToolBars(d));
     screenshot(REPORTS.resolve("console-zoomed.png"));
+
+    // An id typed by hand that names no intent says so, and stays out of the list.
+    browser.findElement(By.id("open-id")).sendKeys("s-nobody.1");
+    browser.findElement(By.cssSelector("#open-form button")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("intent-text"), "No such intent"));
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#intent-list li"), 1));
   }
 
   @Test

@@ -222,10 +222,7 @@ function onFrame(id, s, frame) {
       renderList();
     }
   }
-  if (current && current.id === id) {
-    current.events.push(event);
-    scheduleViewRefresh();
-  }
+  if (current && current.id === id && event) scheduleViewRefresh();
 }
 
 async function refreshIntent(id) {
@@ -237,7 +234,7 @@ async function refreshIntent(id) {
 
 // --- one intent: its facts and its trace as a timeline ---
 
-let current = null; // { id, resource, trace, events, selected }
+let current = null; // { id, resource, trace, selected, zoom }
 let refreshTimer = null;
 
 function scheduleViewRefresh() {
@@ -247,7 +244,7 @@ function scheduleViewRefresh() {
 
 function openIntent(id) {
   if (!current || current.id !== id) {
-    current = { id, resource: null, trace: null, events: [], selected: null, zoom: null };
+    current = { id, resource: null, trace: null, selected: null, zoom: null };
     $('span-detail').hidden = true;
     $('timeline').replaceChildren();
   }
@@ -279,10 +276,25 @@ async function loadView() {
     if (!TERMINAL.has(view.resource.status) && !streams.has(view.id)) setTimeout(scheduleViewRefresh, 1000);
   } catch (e) {
     if (current !== view) return;
+    if (e.status === 404 && intents.has(view.id) && !intents.get(view.id).status) {
+      intents.delete(view.id); // opened by hand, and not there
+      saveList();
+      renderList();
+    }
+    if (view.resource) { // keep what is drawn; say why it is not fresh
+      if (e.status !== 401) showBanner('Could not refresh the intent: ' + e.message);
+      return;
+    }
     $('intent-title').textContent = view.id;
+    $('intent-status').textContent = '';
+    $('intent-status').className = 'status';
+    $('intent-facts').replaceChildren();
+    $('intent-outcome').textContent = '';
+    $('intent-cancel').hidden = true;
     $('intent-text').textContent = e.status === 404 ? 'No such intent on this node (or not visible with this key).'
       : 'Could not read the intent: ' + e.message;
     $('timeline').replaceChildren();
+    $('span-detail').hidden = true;
   }
 }
 
@@ -543,7 +555,8 @@ function renderHealth(body) {
       const tr = el('tr');
       tr.append(el('td', null, p.provider), el('td', null, p.model));
       const b = el('td');
-      b.append(el('span', 'breaker ' + p.breaker, p.breaker.replace('_', ' ')));
+      const state = String(p.breaker || 'unknown');
+      b.append(el('span', 'breaker ' + state, state.replace('_', ' ')));
       tr.append(b, el('td', null, p.available ? 'yes' : 'no'), el('td', null, p.activeCalls), el('td', null, p.queuedCalls));
       breakers.append(tr);
     });
