@@ -3,6 +3,7 @@ package io.troupe.http;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeoutResponse;
 
+import io.troupe.http.console.ConsoleRoutes;
 import io.troupe.http.documents.DocumentRoutes;
 import io.troupe.http.health.HealthRoutes;
 import io.troupe.http.intents.IntentRoutes;
@@ -22,8 +23,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Every route of the ingress, sealed with the JSON rejection and exception handlers: no answer
- * leaves in Pekko's plain-text defaults. Health stays open; everything else passes
- * {@link Access} (auth, per-tenant rate limit) and then checks its own scope.
+ * leaves in Pekko's plain-text defaults. Health and the console's static files stay open;
+ * everything else passes {@link Access} (auth, per-tenant rate limit) and then checks its own scope.
  */
 public final class TroupeRoutes {
   private TroupeRoutes() {}
@@ -50,6 +51,7 @@ public final class TroupeRoutes {
     Route implicitCallerRoutes = callerRoutes.apply(Caller.IMPLICIT);
     Route all = concat(
         new HealthRoutes(readiness, backends.llm(), settings.askTimeout(), system.scheduler(), retryAfter).route(),
+        new ConsoleRoutes().route(),
         access.authenticated(caller -> caller == Caller.IMPLICIT ? implicitCallerRoutes : callerRoutes.apply(caller)));
     Route sealed = all.seal(ErrorHandlers.rejectionHandler(), ErrorHandlers.exceptionHandler(retryAfter));
     return withRequestTimeoutResponse(

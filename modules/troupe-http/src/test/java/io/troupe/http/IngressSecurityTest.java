@@ -154,6 +154,27 @@ class IngressSecurityTest {
   }
 
   @Test
+  void theConsoleIsStaticAndOpenWhileTheApiItCallsStillNeedsAKey() throws Exception {
+    HttpResponse<String> page = send(base, null, "GET", "/console", null);
+    assertEquals(200, page.statusCode(), page.body());
+    assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
+    assertTrue(page.body().contains("console/console.js"), page.body());
+    String policy = page.headers().firstValue("Content-Security-Policy").orElse("");
+    assertTrue(policy.contains("script-src 'self'") && policy.contains("connect-src 'self'"), policy);
+    assertEquals("nosniff", page.headers().firstValue("X-Content-Type-Options").orElse(""));
+    HttpResponse<String> script = send(base, null, "GET", "/console/console.js", null);
+    assertEquals(200, script.statusCode());
+    assertTrue(script.headers().firstValue("Content-Type").orElse("").startsWith("application/javascript"));
+    assertFalse(script.body().contains("console.log"), "the console script logs");
+    assertTrue(send(base, null, "GET", "/console/console.css", null).headers()
+        .firstValue("Content-Type").orElse("").startsWith("text/css"));
+    assertEquals(301, send(base, null, "GET", "/console/", null).statusCode());
+    assertError(send(base, "Bearer " + ACME_KEY, "GET", "/console/secrets.txt", null), 404, "not_found");
+    assertError(send(base, null, "GET", "/console/../v1/tools", null), 401, "unauthorized");
+    assertError(send(base, null, "GET", "/v1/intents/s-1.1/events", null), 401, "unauthorized");
+  }
+
+  @Test
   void aKeyWithoutTheScopeIs403() throws Exception {
     String reader = "Bearer " + READER_KEY;
     assertError(send(base, reader, "POST", "/v1/intents", "{\"text\":\"hi\"}"), 403, "forbidden");

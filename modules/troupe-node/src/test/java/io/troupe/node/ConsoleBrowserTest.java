@@ -1,0 +1,213 @@
+package io.troupe.node;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.Rectangle;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The console at /console in a real headless Chromium, against a real node: Debian's chromium
+ * and chromedriver, driven through Selenium with the driver's path set, so Selenium Manager never
+ * runs (and never downloads). Outside CI the test skips when they are not installed; in CI
+ * ({@code CI=true}, where .ci/run installs them) it fails.
+ */
+class ConsoleBrowserTest {
+  static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  static final String README_INTENT = "What is 17% of 2,340 and what time is it in UTC?";
+  static final Path REPORTS = Path.of("target", "reports", "console");
+
+  @TempDir
+  Path dir;
+
+  private TestNode node;
+  private WebDriver browser;
+
+  @BeforeAll
+  static void browserInstalled() {
+    boolean installed = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+    String missing = "the console's browser test needs Debian's chromium and chromium-driver ("
+        + CHROMIUM + ", " + CHROMEDRIVER + "): apt-get install -y chromium chromium-driver";
+    if (!installed && "true".equals(System.getenv("CI"))) {
+      fail(missing);
+    }
+    Assumptions.assumeTrue(installed, "skipped: " + missing);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    try {
+      if (browser != null) browser.quit();
+    } finally {
+      if (node != null) node.close();
+    }
+  }
+
+  @Test
+  void submitsTheReadmeIntentAndDrawsItsTwoToolCallsOverlapping() throws Exception {
+    node = TestNode.start(dir.resolve("data"));
+    browser = chromium(dir.resolve("profile"));
+    WebDriverWait wait = waitUpTo(Duration.ofSeconds(60));
+
+    browser.get(node.base + "/console");
+    wait.until(ExpectedConditions.textToBe(By.id("node-status"), "node ready"));
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector(".breaker.closed"), "closed"));
+    assertEquals(4, browser.findElements(By.cssSelector("#subsystems .subsystem.ready")).size());
+
+    browser.findElement(By.id("submit-text")).sendKeys(README_INTENT);
+    browser.findElement(By.id("submit-button")).click();
+    wait.until(ExpectedConditions.urlMatches("/console#/intents/[^/]+$"));
+    String id = browser.getCurrentUrl().replaceFirst(".*#/intents/", "");
+
+    List<WebElement> tools = wait.until(d -> overlappingToolBars(d));
+    wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "succeeded"));
+    assertTrue(browser.findElement(By.id("intent-outcome")).getText().contains("397.8"));
+
+    // Clicking a tool bar shows its step and the guardrail's verdict on the call.
+    browser.findElement(By.cssSelector("#timeline .bar[data-kind='tool'][data-span-id='"
+        + tools.get(0).getAttribute("data-span-id") + "']")).click();
+    WebElement detail = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("span-detail")));
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#span-detail .verdict"), "allow"));
+    assertTrue(detail.getText().contains("\"callId\""), detail.getText());
+
+    // The list is live and filterable by status and by session.
+    WebElement listed = browser.findElement(By.cssSelector("#intent-list li[data-intent-id='" + id + "']"));
+    assertTrue(listed.getText().contains("succeeded"), listed.getText());
+    new Select(browser.findElement(By.id("filter-status"))).selectByVisibleText("failed");
+    assertTrue(browser.findElements(By.cssSelector("#intent-list li")).isEmpty());
+    new Select(browser.findElement(By.id("filter-status"))).selectByVisibleText("succeeded");
+    new Select(browser.findElement(By.id("filter-session"))).selectByValue(id.substring(0, id.lastIndexOf('.')));
+    assertEquals(1, browser.findElements(By.cssSelector("#intent-list li")).size());
+
+    Files.createDirectories(REPORTS);
+    screenshot(REPORTS.resolve("console.png"));
+
+    // The intent has its own address: a fresh load of it draws the same timeline.
+    browser.get(node.base + "/console#/intents/" + id);
+    browser.navigate().refresh();
+    wait.until(d -> overlappingToolBars(d));
+    new Actions(browser).doubleClick(browser.findElement(By.cssSelector("#timeline .bar[data-kind='tool']"))).perform();
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.id("zoom-reset")));
+    wait.until(d -> overlappingToolBars(d));
+    screenshot(REPORTS.resolve("console-zoomed.png"));
+
+    // An id typed by hand that names no intent says so, and stays out of the list.
+    browser.findElement(By.id("open-id")).sendKeys("s-nobody.1");
+    browser.findElement(By.cssSelector("#open-form button")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("intent-text"), "No such intent"));
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#intent-list li"), 1));
+  }
+
+  @Test
+  void withAuthOnTheConsoleAsksForTheKeyAndKeepsItInTheTabOnly() throws Exception {
+    String key = "tk-console-5b7c9d1e3f";
+    node = TestNode.start(dir.resolve("data"), Map.of(
+        "troupe.http.api-keys", "ops:" + sha256(key) + ":intents.write+intents.read",
+        "troupe.vector-store.embedder", "hashing"));
+    browser = chromium(dir.resolve("profile"));
+    WebDriverWait wait = waitUpTo(Duration.ofSeconds(60));
+
+    browser.get(node.base + "/console");
+    wait.until(ExpectedConditions.textToBe(By.id("node-status"), "node ready"));
+    browser.findElement(By.id("submit-text")).sendKeys("What is 6 * 7?");
+    browser.findElement(By.id("submit-button")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("banner"), "needs an API key"));
+
+    browser.findElement(By.id("api-key")).sendKeys(key);
+    browser.findElement(By.cssSelector("#key-form button[type='submit']")).click();
+    wait.until(ExpectedConditions.textToBe(By.id("key-state"), "key set for this tab"));
+    browser.findElement(By.id("submit-button")).click();
+    wait.until(ExpectedConditions.urlMatches("/console#/intents/[^/]+$"));
+    wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "succeeded"));
+    assertTrue(browser.findElement(By.id("intent-outcome")).getText().contains("42"));
+
+    JavascriptExecutor js = (JavascriptExecutor) browser;
+    assertEquals(key, js.executeScript("return sessionStorage.getItem('troupe.console.apiKey')"));
+    assertNull(js.executeScript("return localStorage.getItem('troupe.console.apiKey')"));
+    assertEquals("", browser.findElement(By.id("api-key")).getAttribute("value"));
+    assertFalse(browser.getPageSource().contains(key), "the key is in the page");
+  }
+
+  /** Two tool bars whose spans overlap in time, drawn on two rows with overlapping extents; else null. */
+  private static List<WebElement> overlappingToolBars(WebDriver d) {
+    List<WebElement> bars = d.findElements(By.cssSelector("#timeline .bar[data-kind='tool']"));
+    for (WebElement a : bars) {
+      for (WebElement b : bars) {
+        if (a.equals(b)) continue;
+        long aStart = Long.parseLong(a.getAttribute("data-start"));
+        long aEnd = Long.parseLong(a.getAttribute("data-end"));
+        long bStart = Long.parseLong(b.getAttribute("data-start"));
+        long bEnd = Long.parseLong(b.getAttribute("data-end"));
+        Rectangle ra = a.getRect();
+        Rectangle rb = b.getRect();
+        boolean inTime = aStart < bEnd && bStart < aEnd;
+        boolean onScreen = ra.getX() < rb.getX() + rb.getWidth() && rb.getX() < ra.getX() + ra.getWidth()
+            && ra.getY() != rb.getY() && a.isDisplayed() && b.isDisplayed();
+        if (inTime && onScreen) return List.of(a, b);
+      }
+    }
+    return null;
+  }
+
+  private WebDriverWait waitUpTo(Duration timeout) {
+    WebDriverWait wait = new WebDriverWait(browser, timeout, Duration.ofMillis(100));
+    wait.ignoring(StaleElementReferenceException.class);
+    return wait;
+  }
+
+  /** Headless Chromium with a fresh profile and nothing that reaches outside this machine. */
+  private static WebDriver chromium(Path profile) throws Exception {
+    Files.createDirectories(profile);
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--window-size=1400,1500", "--user-data-dir=" + profile.toAbsolutePath());
+    Files.createDirectories(REPORTS);
+    ChromeDriverService service = new ChromeDriverService.Builder()
+        .usingDriverExecutable(CHROMEDRIVER.toFile())
+        .usingAnyFreePort()
+        .withLogFile(new File(REPORTS.resolve("chromedriver.log").toString()))
+        .build();
+    return new ChromeDriver(service, options);
+  }
+
+  private void screenshot(Path file) throws Exception {
+    byte[] png = ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES);
+    Files.write(file, png);
+  }
+
+  private static String sha256(String key) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+  }
+}
