@@ -221,4 +221,42 @@ class TraceStoreTest {
     assertEquals(List.of(3), sink.batchSizes());
     assertEquals(3, store.stats().written());
   }
+
+  @Test
+  void listenersAreToldOfEachStepAndEachFinishedIntentAndOneThatThrowsDoesNotStopTheRecording() {
+    TraceStore store = store(10, 1, 100, 10, LONG);
+    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    store.addListener(new TraceListener() {
+      @Override
+      public void stepEnded(String intentId, Step step) {
+        throw new IllegalStateException("a broken listener");
+      }
+
+      @Override
+      public void intentFinished(StoredIntent intent) {
+        throw new IllegalStateException("a broken listener");
+      }
+    });
+    TraceListener good = new TraceListener() {
+      @Override
+      public void stepEnded(String intentId, Step step) {
+        heard.add("step " + intentId + " " + step.seq());
+      }
+
+      @Override
+      public void intentFinished(StoredIntent intent) {
+        heard.add("finished " + intent.view().id() + " with " + intent.view().steps().size() + " step(s)");
+      }
+    };
+    store.addListener(good);
+    store.step("i-1", step(1, null));
+    store.step("i-1", step(2, null)); // beyond max-steps-per-intent: dropped from the trace, still heard
+    store.finish(view("i-1", "s-1"));
+    assertEquals(List.of("step i-1 1", "step i-1 2", "finished i-1 with 1 step(s)"), heard);
+    assertEquals(1, store.stats().droppedSteps());
+
+    store.removeListener(good);
+    store.step("i-2", step(1, null));
+    assertEquals(3, heard.size());
+  }
 }
