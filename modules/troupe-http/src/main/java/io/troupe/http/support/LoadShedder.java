@@ -11,17 +11,25 @@ public final class LoadShedder {
   private final LongSupplier inFlight;
   private final long maxInFlight;
   private final int retryAfterSeconds;
+  private final Runnable onShed;
 
   /** @param maxInFlight 0 for no bound */
   public LoadShedder(LongSupplier inFlight, long maxInFlight, int retryAfterSeconds) {
+    this(inFlight, maxInFlight, retryAfterSeconds, () -> { });
+  }
+
+  /** @param onShed told of each request refused (the metrics count them) */
+  public LoadShedder(LongSupplier inFlight, long maxInFlight, int retryAfterSeconds, Runnable onShed) {
     this.inFlight = inFlight;
     this.maxInFlight = maxInFlight;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.onShed = onShed;
   }
 
   /** @throws ApiError 503 overloaded when the node is full */
   public void admit() {
     if (maxInFlight > 0 && inFlight.getAsLong() >= maxInFlight) {
+      onShed.run();
       throw new ApiError(503, ApiError.OVERLOADED,
           "this node holds as many intents as it may (" + maxInFlight + "); retry shortly", retryAfterSeconds);
     }
