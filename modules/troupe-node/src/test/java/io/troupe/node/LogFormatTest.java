@@ -70,8 +70,18 @@ class LogFormatTest {
   }
 
   @Test
+  void anUnknownFormatIsText() throws Exception {
+    LoggerContext context = configured("yaml");
+    try {
+      encoderOf(context, "text");
+    } finally {
+      context.stop();
+    }
+  }
+
+  @Test
   void jsonLinesCarryTheMdc() throws Exception {
-    LoggerContext context = configured("json");
+    LoggerContext context = configured("JSON");
     try {
       Encoder<ILoggingEvent> encoder = encoderOf(context, "json");
       assertInstanceOf(JsonEncoder.class, encoder);
