@@ -89,6 +89,7 @@ class NodeMetricsE2ETest {
     while (m.find()) names.add(m.group(1));
     assertTrue(names.size() > 10, "metrics in the dashboard: " + names);
     for (String name : names) {
+      if (name.startsWith("jvm_gc_pause_")) continue; // made at the first GC the JVM reports, which may not have come yet
       assertFalse(after.of(name, Map.of()).isEmpty(), "the dashboard queries " + name + ", which the node does not show");
     }
     String id = intent.get("id").asText();
