@@ -9,12 +9,13 @@ import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.encoder.Encoder;
+import ch.qos.logback.core.status.Status;
+import io.troupe.node.logging.ConsoleEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.troupe.core.json.Json;
 import java.net.URL;
@@ -35,12 +36,20 @@ class LogFormatTest {
     return context;
   }
 
+  /** The console's encoder, which must have picked {@code format}. */
   @SuppressWarnings("unchecked")
-  private static Encoder<ILoggingEvent> encoderOf(LoggerContext context, String appender) {
+  private static Encoder<ILoggingEvent> encoderOf(LoggerContext context, String format) {
     AsyncAppender async = (AsyncAppender) context.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("ASYNC");
-    ConsoleAppender<ILoggingEvent> console = (ConsoleAppender<ILoggingEvent>) async.getAppender(appender);
-    assertTrue(console != null, "the ASYNC appender writes to '" + appender + "'");
-    return console.getEncoder();
+    ConsoleAppender<ILoggingEvent> console = (ConsoleAppender<ILoggingEvent>) async.getAppender("CONSOLE");
+    ConsoleEncoder encoder = assertInstanceOf(ConsoleEncoder.class, console.getEncoder());
+    assertEquals(format, encoder.format());
+    return encoder;
+  }
+
+  /** Logback warns (and then prints its whole status at start) about e.g. an appender no logger uses. */
+  private static void assertNoWarnings(LoggerContext context) {
+    assertTrue(context.getStatusManager().getCopyOfStatusList().stream().allMatch(s -> s.getLevel() < Status.WARN),
+        () -> context.getStatusManager().getCopyOfStatusList().toString());
   }
 
   private static LoggingEvent event(LoggerContext context, Map<String, String> mdc) {
@@ -57,6 +66,7 @@ class LogFormatTest {
   void textIsTheDefaultAndNamesTheIntentWhenTheLineIsAboutOne() throws Exception {
     LoggerContext context = configured(null);
     try {
+      assertNoWarnings(context);
       Encoder<ILoggingEvent> text = encoderOf(context, "text");
       String line = new String(text.encode(event(context, ABOUT_AN_INTENT)), StandardCharsets.UTF_8);
       assertTrue(line.contains("[intent=acme~s-1.1 trace=0123456789abcdef0123456789abcdef span=0123456789abcdef]"), line);
@@ -83,8 +93,8 @@ class LogFormatTest {
   void jsonLinesCarryTheMdc() throws Exception {
     LoggerContext context = configured("JSON");
     try {
+      assertNoWarnings(context);
       Encoder<ILoggingEvent> encoder = encoderOf(context, "json");
-      assertInstanceOf(JsonEncoder.class, encoder);
       String line = new String(encoder.encode(event(context, ABOUT_AN_INTENT)), StandardCharsets.UTF_8);
       assertEquals(1, line.strip().lines().count(), line);
       JsonNode json = Json.parse(line);

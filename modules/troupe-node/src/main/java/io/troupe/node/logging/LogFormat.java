@@ -1,19 +1,20 @@
 package io.troupe.node.logging;
 
-import ch.qos.logback.core.PropertyDefinerBase;
+import ch.qos.logback.core.Context;
 import java.util.Locale;
 
 /**
- * The console's line format for the node's logback.xml: {@code json} when TROUPE_LOG_FORMAT says so
- * (in any case), {@code text} otherwise, so that a mistyped value never silences the log. Read from
- * Logback's context, a system property or the environment, in that order.
+ * The console's line format: {@code json} when TROUPE_LOG_FORMAT says so (in any case),
+ * {@code text} otherwise, so that a mistyped value never silences the log. Read from Logback's
+ * context, a system property or the environment, in that order.
  */
-public final class LogFormat extends PropertyDefinerBase {
+public final class LogFormat {
   static final String VARIABLE = "TROUPE_LOG_FORMAT";
 
-  @Override
-  public String getPropertyValue() {
-    String v = getContext() == null ? null : getContext().getProperty(VARIABLE);
+  private LogFormat() {}
+
+  public static String current(Context context) {
+    String v = context == null ? null : context.getProperty(VARIABLE);
     if (v == null) v = System.getProperty(VARIABLE);
     if (v == null) v = System.getenv(VARIABLE);
     return of(v);
