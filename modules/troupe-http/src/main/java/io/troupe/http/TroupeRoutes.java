@@ -7,6 +7,7 @@ import io.troupe.http.console.ConsoleRoutes;
 import io.troupe.http.documents.DocumentRoutes;
 import io.troupe.http.health.HealthRoutes;
 import io.troupe.http.intents.IntentRoutes;
+import io.troupe.http.metrics.MetricsRoutes;
 import io.troupe.http.security.Access;
 import io.troupe.http.security.Caller;
 import io.troupe.http.security.SecuritySettings;
@@ -16,6 +17,7 @@ import io.troupe.http.support.JsonResponses;
 import io.troupe.http.support.LoadShedder;
 import io.troupe.http.support.ReadinessGate;
 import io.troupe.http.tools.ToolRoutes;
+import io.troupe.metrics.TroupeMetrics;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -24,7 +26,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 /**
  * Every route of the ingress, sealed with the JSON rejection and exception handlers: no answer
  * leaves in Pekko's plain-text defaults. Health and the console's static files stay open;
- * everything else passes {@link Access} (auth, per-tenant rate limit) and then checks its own scope.
+ * everything else passes {@link Access} (auth, per-tenant rate limit) and then checks its own scope
+ * ({@code /metrics}: admin). What the ingress sheds is counted in the node's {@link TroupeMetrics}.
  */
 public final class TroupeRoutes {
   private TroupeRoutes() {}
@@ -40,13 +43,19 @@ public final class TroupeRoutes {
     ReadinessGate readiness = new ReadinessGate(backends.supervisor(), settings.askTimeout(), system.scheduler(), retryAfter);
     var limits = system.settings().config().getConfig("troupe.http.limits");
     int maxPendingAccepts = limits.hasPath("max-pending-accepts") ? limits.getInt("max-pending-accepts") : 0;
-    LoadShedder shedder = new LoadShedder(intentsInFlight, security.maxIntentsInFlight(), maxPendingAccepts, retryAfter);
+    TroupeMetrics metrics = TroupeMetrics.get(system);
+    LoadShedder shedder = new LoadShedder(intentsInFlight, security.maxIntentsInFlight(), maxPendingAccepts, retryAfter,
+        () -> metrics.shed(TroupeMetrics.Shed.OVERLOADED));
     IntentRoutes intents = new IntentRoutes(backends, settings, system.scheduler(), readiness, shedder);
     ToolRoutes tools = new ToolRoutes(backends, settings, system.scheduler());
     DocumentRoutes documents = new DocumentRoutes(backends, settings, system.scheduler());
-    Access access = new Access(security, System::nanoTime);
-    Function<Caller, Route> callerRoutes =
-        caller -> concat(intents.route(caller), tools.route(caller), documents.route(caller));
+    Access access = new Access(security, System::nanoTime, () -> metrics.shed(TroupeMetrics.Shed.RATE_LIMITED));
+    MetricsRoutes metricsRoutes = metrics.enabled()
+        ? new MetricsRoutes(metrics, backends.llm(), settings.askTimeout(), system.scheduler()) : null;
+    Function<Caller, Route> callerRoutes = metricsRoutes == null
+        ? caller -> concat(intents.route(caller), tools.route(caller), documents.route(caller))
+        : caller -> concat(intents.route(caller), tools.route(caller), documents.route(caller),
+            metricsRoutes.route(caller));
     // Built once, not per request: the routes of the caller without auth, and the sealed whole.
     Route implicitCallerRoutes = callerRoutes.apply(Caller.IMPLICIT);
     Route all = concat(

@@ -2,6 +2,7 @@ package io.troupe.node;
 
 import com.typesafe.config.Config;
 import io.troupe.core.runtime.RuntimeSupervisor;
+import io.troupe.metrics.TroupeMetrics;
 import io.troupe.node.cluster.ClusterFormation;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -35,6 +36,7 @@ public final class TroupeNode {
         RuntimeSupervisor.create(new NodeSubsystems(config, http), config.getConfig("troupe")),
         NodeConfig.SYSTEM_NAME,
         config);
+    TroupeMetrics.get(system); // metrics count from the start, before the ingress binds
     // Joins through the seeds, itself or Kubernetes bootstrap; starts management when enabled.
     ClusterFormation.start(system, config);
     return new Running(system, http);

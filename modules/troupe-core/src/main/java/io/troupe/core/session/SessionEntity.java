@@ -190,7 +190,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       if (shard != null) {
         timers.startTimerWithFixedDelay(new IdleCheck(), settings.idleTimeout());
       }
-      return new SessionEntity(ctx, timers, sessionId, guardrail, settings, shard);
+      SessionEntity entity = new SessionEntity(ctx, timers, sessionId, guardrail, settings, shard);
+      return entity.mdc.around(entity);
     }));
   }
 
@@ -207,6 +208,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final IntentAdmission admission;
   private final TraceStore traces;
+  private final IntentMdc mdc;
   private final ToolCatalogs catalogs;
   private final AgentLoop.Limits limits;
   // Reply adapters, made once.
@@ -248,6 +250,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.shard = shard;
     this.admission = IntentAdmission.get(ctx.getSystem());
     this.traces = TraceStore.get(ctx.getSystem());
+    this.mdc = new IntentMdc(sessionId);
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
     this.limits = AgentLoop.Limits.of(settings);
     this.answers = ctx.messageAdapter(Guardrail.Answer.class, GuardrailAnswered::new);
@@ -611,6 +614,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         intent.usage);
     eventSeq = intent.lastEventSeq;
     loopIntent = intentId;
+    mdc.running(intentId, intent.traceId);
     loop = new AgentLoop(intentId, intent.text, intent.traceId, limits, state.recentHistory(settings.historyMessages()),
         resume, catalogs.current()::isSideEffecting, new AgentLoop.Recorder() {
           @Override
@@ -638,6 +642,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
     loop = null;
     loopIntent = null;
+    mdc.idle();
     intentCorr = modelCorr = answerCorr = toolCorr = 0;
     modelCallKey = null;
     toolCalls = 0;
@@ -657,6 +662,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private Effect<Event, SessionState> onRecoverOrphanedRun(SessionState state, RecoverOrphanedRun cmd) {
     if (state.running != null && loop == null) {
       SessionState.IntentRecord orphan = state.intent(state.running);
+      mdc.about(orphan.id, orphan.traceId);
       if (orphan.resumes < settings.maxResumes()) {
         int attempt = orphan.resumes + 1;
         ctx.getLog().info("intent {} was running when its node stopped; resuming it (attempt {})", orphan.id, attempt);

@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
  * after {@code flush-interval}, then dropped and counted. Until an intent is written, reads find it
  * in memory even if it has left the {@code retain-finished} window. On the actor system's coordinated
  * shutdown (phase before-actor-system-terminate) the queue is written out, and the thread ends.
+ *
+ * <p>{@link TraceListener}s are told of each step as it is recorded and of each intent as it ends:
+ * the node's metrics are derived from this one recording (see troupe-metrics).
  */
 public final class TraceStore implements Extension {
 
@@ -113,6 +116,9 @@ public final class TraceStore implements Extension {
 
   private volatile TraceSink sink;
   private volatile Executor sinkExecutor;
+  /** Copy on write: read on every step, changed about once per node. */
+  private volatile TraceListener[] listeners = new TraceListener[0];
+  private volatile long lastListenerWarnNanos = System.nanoTime() - WARN_EVERY_NANOS;
 
   // The writer thread's life; written under this.
   private volatile Thread writer;
@@ -176,10 +182,30 @@ public final class TraceStore implements Extension {
     return done;
   }
 
+  /** Tells {@code listener} of every step that ends and every intent that finishes from now on. */
+  public synchronized void addListener(TraceListener listener) {
+    TraceListener[] now = listeners;
+    TraceListener[] next = java.util.Arrays.copyOf(now, now.length + 1);
+    next[now.length] = listener;
+    listeners = next;
+  }
+
+  /** Stops telling {@code listener}. */
+  public synchronized void removeListener(TraceListener listener) {
+    listeners = java.util.Arrays.stream(listeners).filter(l -> l != listener).toArray(TraceListener[]::new);
+  }
+
   // Writing
 
   /** A finished step (span) of a running intent; beyond {@code max-steps-per-intent} it is dropped. */
   public void step(String intentId, Step step) {
+    for (TraceListener l : listeners) {
+      try {
+        l.stepEnded(intentId, step);
+      } catch (RuntimeException e) {
+        listenerFailed(l, e);
+      }
+    }
     Live live = running.computeIfAbsent(intentId, id -> new Live());
     synchronized (live) {
       if (live.steps.size() >= settings.maxStepsPerIntent()) {
@@ -217,6 +243,13 @@ public final class TraceStore implements Extension {
     }
     StoredIntent stored = new StoredIntent(withSteps(view, steps), events);
     recorded.incrementAndGet();
+    for (TraceListener l : listeners) {
+      try {
+        l.intentFinished(stored);
+      } catch (RuntimeException e) {
+        listenerFailed(l, e);
+      }
+    }
     synchronized (finished) {
       finished.put(view.id(), stored);
     }
@@ -444,6 +477,14 @@ public final class TraceStore implements Extension {
           LockSupport.parkNanos(this, settings.flushInterval().toNanos());
         }
       }
+    }
+  }
+
+  private void listenerFailed(TraceListener listener, RuntimeException e) {
+    long now = System.nanoTime();
+    if (now - lastListenerWarnNanos >= WARN_EVERY_NANOS) {
+      lastListenerWarnNanos = now;
+      LOG.warn("a trace listener ({}) failed: {}", listener.getClass().getName(), e.toString());
     }
   }
 

@@ -42,6 +42,20 @@ class TraceStoreTest {
     return stage.toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
+  /** Retries {@code assertion} for up to 10 s: for state another thread is about to reach. */
+  private static void eventually(Runnable assertion) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      try {
+        assertion.run();
+        return;
+      } catch (AssertionError e) {
+        if (System.nanoTime() > deadline) throw e;
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+      }
+    }
+  }
+
   private static void finish(TraceStore store, String id) {
     store.step(id, step(1, null));
     store.event(id, event(1));
@@ -79,7 +93,9 @@ class TraceStoreTest {
     for (int i = 1; i <= 7; i++) finish(store, "i-" + i);
     sink.awaitAttempts(2);
     assertEquals(List.of(3, 3), sink.batchSizes());
-    assertEquals(1, store.stats().queued()); // the seventh waits for the flush interval
+    // The seventh waits for the flush interval. The sink saw the second batch before the writer
+    // let go of it (stats count a batch being written as queued): wait for that, bounded.
+    eventually(() -> assertEquals(1, store.stats().queued()));
     await(store.flush());
     assertEquals(List.of(3, 3, 1), sink.batchSizes());
     assertEquals(new TraceStore.Stats(7, 7, 0, 0, 0), store.stats());
@@ -220,5 +236,43 @@ class TraceStoreTest {
     testKit.shutdownTestKit();
     assertEquals(List.of(3), sink.batchSizes());
     assertEquals(3, store.stats().written());
+  }
+
+  @Test
+  void listenersAreToldOfEachStepAndEachFinishedIntentAndOneThatThrowsDoesNotStopTheRecording() {
+    TraceStore store = store(10, 1, 100, 10, LONG);
+    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    store.addListener(new TraceListener() {
+      @Override
+      public void stepEnded(String intentId, Step step) {
+        throw new IllegalStateException("a broken listener");
+      }
+
+      @Override
+      public void intentFinished(StoredIntent intent) {
+        throw new IllegalStateException("a broken listener");
+      }
+    });
+    TraceListener good = new TraceListener() {
+      @Override
+      public void stepEnded(String intentId, Step step) {
+        heard.add("step " + intentId + " " + step.seq());
+      }
+
+      @Override
+      public void intentFinished(StoredIntent intent) {
+        heard.add("finished " + intent.view().id() + " with " + intent.view().steps().size() + " step(s)");
+      }
+    };
+    store.addListener(good);
+    store.step("i-1", step(1, null));
+    store.step("i-1", step(2, null)); // beyond max-steps-per-intent: dropped from the trace, still heard
+    store.finish(view("i-1", "s-1"));
+    assertEquals(List.of("step i-1 1", "step i-1 2", "finished i-1 with 1 step(s)"), heard);
+    assertEquals(1, store.stats().droppedSteps());
+
+    store.removeListener(good);
+    store.step("i-2", step(1, null));
+    assertEquals(3, heard.size());
   }
 }

@@ -26,9 +26,16 @@ public final class Access {
 
   private final SecuritySettings settings;
   private final TenantRateLimiter limiter;
+  private final Runnable onRateLimited;
 
   public Access(SecuritySettings settings, LongSupplier nanoClock) {
+    this(settings, nanoClock, () -> { });
+  }
+
+  /** @param onRateLimited told of each request refused for its tenant's rate (the metrics count them) */
+  public Access(SecuritySettings settings, LongSupplier nanoClock, Runnable onRateLimited) {
     this.settings = settings;
+    this.onRateLimited = onRateLimited;
     this.limiter = settings.requestsPerSecond() > 0
         ? new TenantRateLimiter(settings.requestsPerSecond(), settings.burst(), nanoClock) : null;
   }
@@ -53,6 +60,7 @@ public final class Access {
       if (limiter != null) {
         long waitNanos = limiter.tryAcquire(caller.tenant());
         if (waitNanos > 0) {
+          onRateLimited.run();
           int seconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (waitNanos + 999_999_999L) / 1_000_000_000L));
           return complete(JsonResponses.error(new ApiError(429, ApiError.RATE_LIMITED,
               "too many requests for this tenant; retry after " + seconds + " s", seconds)));

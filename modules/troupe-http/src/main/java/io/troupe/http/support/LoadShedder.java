@@ -21,23 +21,36 @@ public final class LoadShedder {
   private final int maxPendingAccepts;
   private final int retryAfterSeconds;
   private final AtomicInteger pendingAccepts = new AtomicInteger();
+  private final Runnable onShed;
 
   /** @param maxInFlight 0 for no bound */
   public LoadShedder(LongSupplier inFlight, long maxInFlight, int retryAfterSeconds) {
-    this(inFlight, maxInFlight, 0, retryAfterSeconds);
+    this(inFlight, maxInFlight, 0, retryAfterSeconds, () -> { });
   }
 
   /** @param maxInFlight 0 for no bound; @param maxPendingAccepts 0 for no bound */
   public LoadShedder(LongSupplier inFlight, long maxInFlight, int maxPendingAccepts, int retryAfterSeconds) {
+    this(inFlight, maxInFlight, maxPendingAccepts, retryAfterSeconds, () -> { });
+  }
+
+  /**
+   * @param maxInFlight 0 for no bound
+   * @param maxPendingAccepts 0 for no bound
+   * @param onShed told of each request refused (the metrics count them)
+   */
+  public LoadShedder(LongSupplier inFlight, long maxInFlight, int maxPendingAccepts, int retryAfterSeconds,
+      Runnable onShed) {
     this.inFlight = inFlight;
     this.maxInFlight = maxInFlight;
     this.maxPendingAccepts = maxPendingAccepts;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.onShed = onShed;
   }
 
   /** @throws ApiError 503 overloaded when the node is full */
   public void admit() {
     if (maxInFlight > 0 && inFlight.getAsLong() >= maxInFlight) {
+      onShed.run();
       throw new ApiError(503, ApiError.OVERLOADED,
           "this node holds as many intents as it may (" + maxInFlight + "); retry shortly", retryAfterSeconds);
     }
@@ -55,6 +68,7 @@ public final class LoadShedder {
     }
     if (pendingAccepts.incrementAndGet() > maxPendingAccepts) {
       pendingAccepts.decrementAndGet();
+      onShed.run();
       throw new ApiError(503, ApiError.OVERLOADED, "this node is accepting as many intents at once as it may ("
           + maxPendingAccepts + "); retry shortly", retryAfterSeconds);
     }
