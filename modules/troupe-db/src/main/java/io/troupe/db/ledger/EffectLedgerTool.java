@@ -92,6 +92,8 @@ public final class EffectLedgerTool implements Tool, AutoCloseable {
   }
 
   /** The first call opens a small pool and creates the table if needed. */
+  private static final java.util.Set<String> CONCURRENT_CREATE = java.util.Set.of("23505", "42P06", "42P07");
+
   private synchronized Connection connection() throws SQLException {
     if (pool == null) {
       HikariConfig config = new HikariConfig();
@@ -103,13 +105,19 @@ public final class EffectLedgerTool implements Tool, AutoCloseable {
       config.setMaximumPoolSize(4);
       config.setMinimumIdle(0);
       HikariDataSource opened = new HikariDataSource(config);
-      try (Connection c = opened.getConnection(); Statement ddl = c.createStatement()) {
-        ddl.execute("CREATE SCHEMA IF NOT EXISTS " + settings.journalSchemaName());
-        ddl.execute("CREATE TABLE IF NOT EXISTS " + table + " (idempotency_key VARCHAR(400) NOT NULL, "
-            + "label VARCHAR(100) NOT NULL, intent_id VARCHAR(300), executed_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)");
-      } catch (SQLException e) {
-        opened.close();
-        throw e;
+      for (int attempt = 1; ; attempt++) {
+        try (Connection c = opened.getConnection(); Statement ddl = c.createStatement()) {
+          ddl.execute("CREATE SCHEMA IF NOT EXISTS " + settings.journalSchemaName());
+          ddl.execute("CREATE TABLE IF NOT EXISTS " + table + " (idempotency_key VARCHAR(400) NOT NULL, "
+              + "label VARCHAR(100) NOT NULL, intent_id VARCHAR(300), executed_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP)");
+          break;
+        } catch (SQLException e) {
+          // PostgreSQL: two nodes creating the same schema or table at once; the loser sees a unique
+          // violation (23505) or "already exists" (42P06, 42P07). Once the winner committed, it is there.
+          if (attempt < 3 && CONCURRENT_CREATE.contains(String.valueOf(e.getSQLState()))) continue;
+          opened.close();
+          throw e;
+        }
       }
       pool = opened;
     }
