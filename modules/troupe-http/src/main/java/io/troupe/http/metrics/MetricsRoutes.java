@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
+import io.troupe.core.actor.Asks;
 import io.troupe.core.llm.LlmGateway;
 import io.troupe.http.security.Access;
 import io.troupe.http.security.Caller;
@@ -15,7 +16,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -59,7 +59,7 @@ public final class MetricsRoutes {
 
   private CompletionStage<Void> gatewayStatus() {
     if (llm == null) return CompletableFuture.completedFuture(null);
-    return AskPattern.<LlmGateway.Command, LlmGateway.Status>ask(llm, LlmGateway.GetStatus::new, gatewayWait, scheduler)
+    return Asks.<LlmGateway.Command, LlmGateway.Status>ask(llm, LlmGateway.GetStatus::new, gatewayWait, scheduler)
         .handle((status, failure) -> {
           if (status != null) metrics.gatewayStatus(status);
           return null;
