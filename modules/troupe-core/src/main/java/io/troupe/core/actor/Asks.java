@@ -52,7 +52,8 @@ public final class Asks {
    * The Java API's ask answers with a stage whose non-async callbacks ({@code thenApply},
    * {@code exceptionally}...) run on the JDK's common pool; with two cores that pool has parallelism
    * one, and the JDK then starts a new thread for every callback. This copy completes where the
-   * reply arrives, and its callbacks run there.
+   * reply arrives, and its callbacks run there: inside the replying actor's turn, so they must stay
+   * short and never block (building a response is fine; I/O is not).
    */
   public static <T> CompletableFuture<T> onReplyingThread(CompletionStage<T> stage) {
     CompletableFuture<T> plain = new CompletableFuture<>();
