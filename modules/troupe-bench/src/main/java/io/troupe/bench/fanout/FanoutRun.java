@@ -76,6 +76,7 @@ public final class FanoutRun {
     String impl = args.str("impl", "troupe");
     dumpSteps = args.flag("dump-steps");
     heapProbe = args.flag("heap-probe");
+    floorTurnWrites = !args.flag("floor-no-turn-writes");
     int n = args.integer("n", 1000);
     int steps = args.integer("steps", 5);
     int tools = args.integer("tools", 3);
@@ -93,9 +94,14 @@ public final class FanoutRun {
     double idealS = (steps + 1) * latencyMs / 1000.0;
 
     ObjectNode res = Json.object();
-    res.put("impl", impl.equals("troupe") ? "troupe-" + journal : impl);
+    res.put("impl", impl.equals("bare") ? impl : impl + "-" + journal);
     res.put("n", n).put("steps", steps).put("tools", tools).put("latencyMs", latencyMs).put("idealS", idealS);
-    Outcome r = impl.equals("bare") ? bare(n, steps, tools, latencyMs, timeoutS) : troupe(n, steps, tools, latencyMs, journal, timeoutS, res);
+    Outcome r = switch (impl) {
+      case "bare" -> bare(n, steps, tools, latencyMs, timeoutS);
+      case "bare-journaled" -> bareJournaled(n, steps, tools, latencyMs, journal, timeoutS, res);
+      case "troupe" -> troupe(n, steps, tools, latencyMs, journal, timeoutS, res);
+      default -> throw new IllegalArgumentException("--impl troupe|bare|bare-journaled, not '" + impl + "'");
+    };
     res.put("wallS", Results.round3(r.wallS));
     res.put("wallOverIdeal", Results.round3(r.wallS / idealS));
     res.put("startSeconds", Results.round3(r.startS));
@@ -119,6 +125,8 @@ public final class FanoutRun {
         res.get("peakRssMiB").asDouble(), res.get("heapAfterGcMiB").asDouble(), res.get("heapBeforeRunMiB").asDouble(),
         res.get("heapPerSessionKiB").asDouble());
   }
+
+  private static boolean floorTurnWrites = true;
 
   static final String DEFAULT_PG_URL = "jdbc:postgresql://127.0.0.1:5432/";
   private static String pgUrl = DEFAULT_PG_URL;
@@ -199,8 +207,67 @@ public final class FanoutRun {
     }
   }
 
-  private static Outcome troupe(int n, int steps, int tools, int latencyMs, String journal, long timeoutS, ObjectNode res)
-      throws Exception {
+  /**
+   * {@link BareJournaled}: the bare workload, journaled at each resume point, in a Troupe node's actor
+   * system so that the journal and its serializer are Troupe's own.
+   */
+  private static Outcome bareJournaled(int n, int steps, int tools, int latencyMs, String journal, long timeoutS,
+      ObjectNode res) throws Exception {
+    String pgDatabase = journal.equals("postgres") ? createPostgresDatabase() : null;
+    try {
+      TroupeNode.Running node = TroupeNode.start(nodeOptions(n, steps, tools, latencyMs, journal, timeoutS, pgDatabase));
+      ActorSystem<RuntimeSupervisor.Command> system = node.system();
+      try {
+        SessionBench.awaitReady(system, Duration.ofSeconds(180));
+        Duration latency = Duration.ofMillis(latencyMs);
+        int warm = Math.min(n, 2000);
+        runJournaled(system, "warm", warm, steps, tools, latency, timeoutS, "bare-journaled warm-up");
+        double baseHeapMiB = Memory.settledHeapAfterGcMiB();
+        Outcome outcome = runJournaled(system, "s", n, steps, tools, latency, timeoutS, "bare-journaled-" + journal);
+        return outcome.withHeap(Memory.settledHeapAfterGcMiB(), baseHeapMiB);
+      } finally {
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS); // blocking-ok: main thread
+      }
+    } finally {
+      if (pgDatabase != null) dropPostgresDatabase(pgDatabase);
+    }
+  }
+
+  private static Outcome runJournaled(ActorSystem<?> system, String prefix, int n, int steps, int tools,
+      Duration latency, long timeoutS, String label) throws Exception {
+    CountDownLatch done = new CountDownLatch(n);
+    long[] startedAt = new long[1];
+    Behavior<String> driver = Behaviors.setup(ctx -> {
+      List<ActorRef<BareJournaled.Call>> toolRefs = new ArrayList<>();
+      for (int i = 0; i < tools; i++) toolRefs.add(ctx.spawn(BareJournaled.tool(), "tool-" + i));
+      return Behaviors.receive(String.class).onMessageEquals("go", () -> {
+        startedAt[0] = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+          String id = prefix + "-" + i;
+          ctx.spawn(BareJournaled.session(id, steps, latency, toolRefs, floorTurnWrites, done), id).tell(new BareJournaled.Start());
+        }
+        return Behaviors.empty();
+      }).build();
+    });
+    double cpuAtStart = processCpuSeconds();
+    ActorRef<String> go = system.systemActorOf(driver, "bare-journaled-" + prefix, org.apache.pekko.actor.typed.Props.empty());
+    go.tell("go");
+    try (Progress progress = new Progress(label, n)) {
+      progress.sent.set(n);
+      while (!done.await(200, TimeUnit.MILLISECONDS)) { // blocking-ok: the driver's main thread
+        progress.done.set(n - done.getCount());
+        if (startedAt[0] != 0 && System.nanoTime() - startedAt[0] > TimeUnit.SECONDS.toNanos(timeoutS)) break;
+      }
+      double wall = (System.nanoTime() - startedAt[0]) / 1e9;
+      long unfinished = done.getCount();
+      return new Outcome(wall, 0, n - unfinished, 0, unfinished, processCpuSeconds() - cpuAtStart, 0, 0);
+    }
+  }
+
+  /** The node's configuration for a fan-out run: room for every session, and the chosen journal. */
+  private static Map<String, Object> nodeOptions(int n, int steps, int tools, int latencyMs, String journal,
+      long timeoutS, String pgDatabase) throws java.io.IOException {
     Path dataDir = Files.createTempDirectory("troupe-fanout-");
     Map<String, Object> o = new HashMap<>();
     o.put("troupe.http.port", 0);
@@ -231,17 +298,21 @@ public final class FanoutRun {
       o.put("pekko.persistence.snapshot-store.plugin", "pekko.persistence.no-snapshot-store");
     }
     // h2: the node's default, an H2 file in the data directory, the journal in it.
-    String pgDatabase = null;
-    if (journal.equals("postgres")) {
-      pgDatabase = createPostgresDatabase();
-      res.put("pgDatabase", pgDatabase);
+    if (pgDatabase != null) {
       // The keys that TROUPE_DB_URL, TROUPE_DB_USER and TROUPE_DB_PASSWORD set (config/troupe.conf).
       o.put("troupe.database.url", pgUrl + pgDatabase);
       o.put("troupe.database.user", pgUser);
       o.put("troupe.database.password", pgPassword);
     }
+    return o;
+  }
+
+  private static Outcome troupe(int n, int steps, int tools, int latencyMs, String journal, long timeoutS, ObjectNode res)
+      throws Exception {
+    String pgDatabase = journal.equals("postgres") ? createPostgresDatabase() : null;
+    if (pgDatabase != null) res.put("pgDatabase", pgDatabase);
     try {
-      TroupeNode.Running node = TroupeNode.start(o);
+      TroupeNode.Running node = TroupeNode.start(nodeOptions(n, steps, tools, latencyMs, journal, timeoutS, pgDatabase));
       ActorSystem<RuntimeSupervisor.Command> system = node.system();
       try {
         SessionBench.awaitReady(system, Duration.ofSeconds(180));

@@ -28,7 +28,8 @@ import java.util.concurrent.TimeUnit;
  * {@code bin/bench fanout}: the fan-out workload at each N, side by side in one run: Troupe with the
  * journal in memory, Troupe with the H2 journal (at {@code --durable-n}), Troupe with its database and
  * journal on PostgreSQL (at {@code --pg-n}; skipped, with a message, when the server does not
- * answer), the bare Pekko program, and Python asyncio. Each run is a process of its own. Writes
+ * answer), the bare Pekko program, the same program journaled as often on the same journal (the
+ * floor under each Troupe run; {@code --skip-floor} leaves it out), and Python asyncio. Each run is a process of its own. Writes
  * suite.json, a Markdown table and two PNG plots (gnuplot).
  *
  * <p>Exits non-zero when any run has unfinished intents (no terminal answer at its timeout). The
@@ -55,6 +56,8 @@ public final class FanoutSuite {
     int latencyMs = args.integer("latency-ms", 200);
     int timeoutS = args.integer("timeout-s", 900);
     boolean python = !args.flag("skip-python");
+    // The floor under Troupe's journaled runs: the bare workload, journaled as often, on the same journal.
+    boolean floor = !args.flag("skip-floor");
     Path dir = Path.of(args.str("results", "modules/troupe-bench/results"));
     String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
     Path runDir = dir.resolve("fanout-" + stamp);
@@ -78,11 +81,22 @@ public final class FanoutSuite {
       List<String> common = List.of("--n", "" + n, "--steps", "" + steps, "--tools", "" + tools, "--latency-ms",
           "" + latencyMs, "--timeout-s", "" + timeoutS);
       run(all, runDir, "bare", n, xmx, common, List.of("--impl", "bare"), timeoutS);
+      if (floor) {
+        run(all, runDir, "bare-journaled-inmem", n, xmx, common, List.of("--impl", "bare-journaled", "--journal", "inmem"), timeoutS);
+      }
       run(all, runDir, "troupe-inmem", n, xmx, common, List.of("--impl", "troupe", "--journal", "inmem"), timeoutS);
       if (durable.contains(n)) {
+        if (floor) {
+          run(all, runDir, "bare-journaled-h2", n, xmx, common, List.of("--impl", "bare-journaled", "--journal", "h2"), timeoutS);
+        }
         run(all, runDir, "troupe-h2", n, xmx, common, List.of("--impl", "troupe", "--journal", "h2"), timeoutS);
       }
       if (pgNs.contains(n) && pgSkipped == null) {
+        if (floor) {
+          List<String> floorPg = new ArrayList<>(pgArgs);
+          floorPg.set(1, "bare-journaled");
+          run(all, runDir, "bare-journaled-postgres", n, xmx, common, floorPg, timeoutS);
+        }
         run(all, runDir, "troupe-postgres", n, xmx, common, pgArgs, timeoutS);
       }
       if (python) {

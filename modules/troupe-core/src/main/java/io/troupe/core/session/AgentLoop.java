@@ -454,7 +454,9 @@ public final class AgentLoop {
     ObjectNode detail = Json.object().put("calls", calls.size()).put("errors", errors).put("denied", denied);
     recorder.step(step("verify", "tool_results", errors + denied == 0 ? "ok" : "error", started, detail));
     turn++; // late replies of this turn are dropped from here on
-    return checkpoint(callModel());
+    // Not journaled here: a resume re-runs a finished turn's read-only calls, and its side effects'
+    // results are journaled one by one (EffectFinished). The next checkpoint or the end carries it.
+    return callModel();
   }
 
   private Decision checkpoint(Decision then) {
