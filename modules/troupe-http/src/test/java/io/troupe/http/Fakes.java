@@ -96,7 +96,7 @@ final class Fakes {
       org.apache.pekko.actor.typed.RecipientRef<ToolRegistry.Command> tools,
       org.apache.pekko.actor.typed.ActorRef<VectorStore.Command> vectorStore,
       org.apache.pekko.actor.typed.RecipientRef<LlmGateway.Command> llm) {
-    var policy = io.troupe.core.guardrail.GuardrailPolicy.fromConfig(
+    var policy = io.troupe.core.guardrail.GuardrailSettings.fromConfig(
         com.typesafe.config.ConfigFactory.load().getConfig("troupe"));
     var guardrail = testKit.spawn(io.troupe.core.guardrail.Guardrail.create(policy,
         new io.troupe.core.guardrail.Guardrail.Targets(null, null, vectorStore)));

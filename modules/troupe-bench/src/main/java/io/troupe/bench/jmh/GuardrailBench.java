@@ -4,7 +4,7 @@ import static java.lang.invoke.MethodType.methodType;
 
 import com.typesafe.config.ConfigFactory;
 import io.troupe.core.guardrail.Guardrail;
-import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.guardrail.GuardrailSettings;
 import io.troupe.core.guardrail.Verdict;
 import io.troupe.core.json.Json;
 import io.troupe.core.llm.ToolCall;
@@ -54,9 +54,9 @@ public class GuardrailBench {
 
   @Setup(Level.Trial)
   public void setUp() {
-    GuardrailPolicy policy = GuardrailPolicy.fromConfig(ConfigFactory.defaultReference().getConfig("troupe"));
+    GuardrailSettings policy = GuardrailSettings.fromConfig(ConfigFactory.defaultReference().getConfig("troupe"));
     built = LocalSystem.withContext("guardrail-bench", ctx -> Internals.construct(Guardrail.class,
-        new Class<?>[] {ActorContext.class, GuardrailPolicy.class}, ctx, policy));
+        new Class<?>[] {ActorContext.class, GuardrailSettings.class}, ctx, policy));
     guardrail = built.value();
     calculatorCall = new ToolCall("call_1", "calculator", Json.object().put("expression", "17% of 2340"));
     sqlCall = new ToolCall("call_2", "sql_query", Json.object().put("sql",

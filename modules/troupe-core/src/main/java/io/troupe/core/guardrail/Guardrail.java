@@ -19,8 +19,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.regex.Matcher;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -97,23 +95,23 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   public record AnswerChecked(long corr, Verdict verdict) implements Answer {}
 
-  public static Behavior<Command> create(GuardrailPolicy policy, Targets targets) {
-    return Behaviors.setup(ctx -> new Guardrail(ctx, policy, targets));
+  public static Behavior<Command> create(GuardrailSettings settings, Targets targets) {
+    return Behaviors.setup(ctx -> new Guardrail(ctx, settings, targets));
   }
 
-  private final GuardrailPolicy policy;
-  /** One matcher per deny pattern, reset for each text: this actor checks one text at a time. */
-  private final Matcher[] denyMatchers;
+  private final GuardrailSettings settings;
+  /** This actor's own instances: built-in policies reuse matchers, one text at a time. */
+  private final GuardrailPolicy[] policies;
   private final Targets targets;
   private final ToolCatalogs catalogs;
   private long planVersion = -1;
   private List<ToolSpec> plan = List.of();
   private List<String> removed = List.of();
 
-  private Guardrail(ActorContext<Command> ctx, GuardrailPolicy policy, Targets targets) {
+  private Guardrail(ActorContext<Command> ctx, GuardrailSettings settings, Targets targets) {
     super(ctx);
-    this.policy = policy;
-    this.denyMatchers = policy.denyPatterns().stream().map(p -> p.matcher("")).toArray(Matcher[]::new);
+    this.settings = settings;
+    this.policies = settings.policies().toArray(GuardrailPolicy[]::new);
     this.targets = targets;
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
   }
@@ -134,7 +132,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
         })
         .onMessage(RouteDocuments.class, this::onRouteDocuments)
         .onMessage(CheckDocuments.class, m -> {
-          String denied = deniedDocument(m.documents());
+          String denied = checkDocuments(m.documents(), new ArrayList<>());
           m.replyTo().tell(denied == null ? StatusReply.success(org.apache.pekko.Done.getInstance())
               : StatusReply.error(denied));
           return this;
@@ -156,7 +154,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
     List<ToolSpec> allowed = new ArrayList<>();
     List<String> out = new ArrayList<>();
     for (ToolSpec tool : catalog.tools()) {
-      if (policy.toolAllowed(tool.name())) allowed.add(tool);
+      if (settings.toolAllowed(tool.name())) allowed.add(tool);
       else out.add(tool.name());
     }
     plan = List.copyOf(allowed);
@@ -165,19 +163,20 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   }
 
   private Behavior<Command> onRouteModelCall(RouteModelCall m) {
-    Map<Integer, Verdict> denied = null;
+    Map<Integer, Verdict> refused = null;
     List<ChatMessage> messages = m.request().messages();
     for (int i = Math.max(0, m.newFrom()); i < messages.size(); i++) {
       ChatMessage message = messages.get(i);
-      if (message.role() != ChatMessage.Role.TOOL) continue;
-      Verdict v = checkToolResult(message);
+      if (message.role() == ChatMessage.Role.ASSISTANT) continue; // the model's own words
+      Verdict v = checkModelInput(message);
       if (!v.isAllow()) {
-        if (denied == null) denied = new LinkedHashMap<>();
-        denied.put(i, v);
+        if (refused == null) refused = new LinkedHashMap<>();
+        refused.put(i, v);
       }
     }
-    if (denied != null) {
-      m.deniedTo().tell(new ModelInputDenied(m.corr(), denied));
+    if (refused != null) {
+      // Rewrites too: the loop puts them in its conversation and sends the call again.
+      m.deniedTo().tell(new ModelInputDenied(m.corr(), refused));
     } else {
       targets.llm().tell(new LlmGateway.Chat(m.corr(), m.request(), m.deltaTo(), m.replyTo(), m.callKey()));
     }
@@ -189,9 +188,11 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
     for (int index : m.indices()) verdicts.add(checkToolCall(m.calls().get(index)));
     m.verdictsTo().tell(new ToolsChecked(m.corr(), m.indices(), verdicts));
     for (int k = 0; k < verdicts.size(); k++) {
-      if (!verdicts.get(k).isAllow()) continue;
+      if (!verdicts.get(k).passes()) continue;
       int index = m.indices().get(k);
       ToolCall call = m.calls().get(index);
+      Verdict v = verdicts.get(k);
+      if (v.isRewrite()) call = new ToolCall(call.id(), call.name(), io.troupe.core.json.Json.parse(v.rewritten()));
       String key = m.idempotencyKeys().get(call.id());
       ToolContext context = key == null ? new ToolContext(m.intentId(), m.sessionId(), call.id())
           : new ToolContext(m.intentId(), m.sessionId(), call.id(), key);
@@ -204,84 +205,92 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   }
 
   private Behavior<Command> onRouteDocuments(RouteDocuments m) {
-    String denied = deniedDocument(m.documents());
+    List<VectorStore.Document> checked = new ArrayList<>(m.documents().size());
+    String denied = checkDocuments(m.documents(), checked);
     if (denied != null) m.replyTo().tell(StatusReply.error(denied));
-    else targets.vectorStore().tell(new VectorStore.Upsert(m.documents(), m.replyTo()));
+    else targets.vectorStore().tell(new VectorStore.Upsert(checked, m.replyTo()));
     return this;
   }
 
-  /** The error of the first refused document, or null: the intent's deny patterns apply to documents. */
-  private String deniedDocument(List<VectorStore.Document> documents) {
+  /**
+   * The error of the first refused document, or null with {@code checked} holding the documents to
+   * write, rewritten where a policy rewrote them.
+   */
+  private String checkDocuments(List<VectorStore.Document> documents, List<VectorStore.Document> checked) {
     for (VectorStore.Document d : documents) {
-      Optional<String> pattern = denyPattern(d.text());
-      if (pattern.isPresent()) {
-        return Errors.of(Errors.GUARDRAIL_DENIED, "document '" + d.id()
-            + "' was refused by the guardrail (deny-pattern): it matches a denied pattern: " + pattern.get());
+      Verdict v = check(GuardTarget.of(GuardTarget.Kind.DOCUMENT, d.text()));
+      if (!v.passes()) {
+        return Errors.of(Errors.GUARDRAIL_DENIED, "document '" + d.id() + "' was refused by the guardrail ("
+            + v.policy() + "): " + v.reason());
       }
+      checked.add(v.isRewrite() ? new VectorStore.Document(d.id(), v.rewritten(), d.metadata()) : d);
     }
     return null;
   }
 
-  // The policies: pure functions.
+  // The policies: every one sees the target; the strictest verdict wins, and rewrites apply in turn.
+
+  Verdict check(GuardTarget target) {
+    Verdict result = Verdict.allow();
+    GuardTarget current = target;
+    String rewriter = null;
+    List<String> rewrittenBy = null;
+    for (GuardrailPolicy policy : policies) {
+      Verdict v;
+      try {
+        v = policy.check(current);
+      } catch (RuntimeException e) {
+        getContext().getLog().warn("guardrail policy {} failed on a {} ({}): {}", policy.name(), target.kind().label(),
+            settings.failOpen() ? "allowed: fail-open" : "denied: fail-closed", e.toString());
+        v = settings.failOpen() ? Verdict.allow()
+            : Verdict.deny(policy.name(), "the policy failed (" + e.getClass().getSimpleName() + "), and it fails closed");
+      }
+      if (v == null || v.isAllow()) continue;
+      if (v.isRewrite()) {
+        current = new GuardTarget(current.kind(), v.rewritten(), current.tool(), current.intentId());
+        if (rewrittenBy == null) rewrittenBy = new ArrayList<>(2);
+        rewriter = rewriter == null ? v.policy() : "guardrail";
+        rewrittenBy.add(v.policy() + ": " + v.reason());
+        continue;
+      }
+      result = result.stricter(v);
+      if (result.kind() == Verdict.Kind.FATAL) return result;
+    }
+    if (result.isAllow() && rewrittenBy != null) {
+      return Verdict.rewrite(rewriter, String.join("; ", rewrittenBy), current.text());
+    }
+    return result;
+  }
 
   Verdict checkIntent(String text) {
-    if (text == null || text.isBlank()) {
-      return Verdict.fatal("input", "the intent is empty");
-    }
-    if (text.length() > policy.maxInputChars()) {
-      return Verdict.fatal("max-input-chars", "the intent has " + text.length() + " characters; at most "
-          + policy.maxInputChars() + " are allowed");
-    }
-    return denyPattern(text).map(p -> Verdict.fatal("deny-pattern", "the intent matches a denied pattern: " + p))
-        .orElse(Verdict.allow());
+    return check(GuardTarget.of(GuardTarget.Kind.INTENT, text));
   }
 
   Verdict checkToolCall(ToolCall call) {
-    if (!policy.toolAllowed(call.name())) {
-      return Verdict.deny("tool-allow-list", "the tool '" + call.name() + "' is not on the allow-list");
-    }
     String args = call.arguments() == null ? "" : call.arguments().toString();
-    Optional<String> pattern = denyPattern(args);
-    if (pattern.isPresent()) {
-      return Verdict.deny("deny-pattern", "the arguments of '" + call.name() + "' match a denied pattern: " + pattern.get());
-    }
-    if (policy.sqlReadOnly() && policy.sqlTools().contains(call.name())) {
-      JsonNode sql = call.arguments() == null ? null : call.arguments().get("sql");
-      Optional<String> violation = ReadOnlySql.violation(sql == null || !sql.isTextual() ? null : sql.asText());
-      if (violation.isPresent()) {
-        return Verdict.deny("sql-read-only", violation.get());
+    Verdict v = check(new GuardTarget(GuardTarget.Kind.TOOL_CALL, args, call.name(), null));
+    if (v.isRewrite()) {
+      try {
+        io.troupe.core.json.Json.parse(v.rewritten());
+      } catch (RuntimeException e) {
+        return Verdict.deny(v.policy(), "the rewritten arguments of '" + call.name() + "' are not JSON");
       }
     }
-    return Verdict.allow();
+    return v;
   }
 
-  /** A tool's result before any model reads it: the intent's deny patterns apply. */
+  /** A message before any model reads it: a tool's result, or another new message. */
+  Verdict checkModelInput(ChatMessage message) {
+    return message.role() == ChatMessage.Role.TOOL
+        ? check(new GuardTarget(GuardTarget.Kind.TOOL_RESULT, message.content(), message.name(), null))
+        : check(GuardTarget.of(GuardTarget.Kind.MODEL_INPUT, message.content()));
+  }
+
   Verdict checkToolResult(ChatMessage result) {
-    return denyPattern(result.content())
-        .map(p -> Verdict.deny("deny-pattern", "the result of '" + result.name() + "' matches a denied pattern: " + p))
-        .orElse(Verdict.allow());
+    return checkModelInput(result);
   }
 
   Verdict checkAnswer(String answer) {
-    if (answer == null || answer.isBlank()) {
-      return Verdict.deny("answer", "the answer is empty");
-    }
-    if (answer.length() > policy.maxAnswerChars()) {
-      return Verdict.deny("max-answer-chars", "the answer is longer than " + policy.maxAnswerChars() + " characters");
-    }
-    return denyPattern(answer).map(p -> Verdict.deny("deny-pattern", "the answer matches a denied pattern: " + p))
-        .orElse(Verdict.allow());
-  }
-
-  private Optional<String> denyPattern(String text) {
-    if (text == null) return Optional.empty();
-    for (Matcher m : denyMatchers) {
-      boolean found = m.reset(text).find();
-      m.reset(""); // holds no reference to the text
-      if (found) {
-        return Optional.of(m.pattern().pattern());
-      }
-    }
-    return Optional.empty();
+    return check(GuardTarget.of(GuardTarget.Kind.ANSWER, answer));
   }
 }

@@ -1,36 +1,18 @@
 package io.troupe.core.guardrail;
 
-import com.typesafe.config.Config;
-import java.util.List;
-import java.util.Set;
-import java.util.regex.Pattern;
-
 /**
- * The basic policies, from {@code troupe.guardrail}.
- *
- * @param toolAllowList tools the loop may call; empty means every registered tool
- * @param sqlTools tools whose {@code sql} argument must be a single read-only statement
+ * One check of the guardrail. Register it by class name in {@code troupe.guardrail.policy-classes}
+ * (a public constructor taking a {@code com.typesafe.config.Config} of the {@code troupe} section, or
+ * none), or in Java with {@link GuardrailSettings#withPolicy}. Every policy sees every target; the
+ * strictest verdict wins (fatal > deny > require_approval > reprompt > rewrite > allow), and
+ * rewrites apply in turn. A check runs inside the guardrail actor: it must be quick and must not
+ * block. One that throws is decided by {@code troupe.guardrail.fail-open}.
  */
-public record GuardrailPolicy(
-    int maxInputChars,
-    int maxAnswerChars,
-    List<Pattern> denyPatterns,
-    Set<String> toolAllowList,
-    boolean sqlReadOnly,
-    Set<String> sqlTools) {
+public interface GuardrailPolicy {
 
-  public static GuardrailPolicy fromConfig(Config troupe) {
-    Config c = troupe.getConfig("guardrail");
-    return new GuardrailPolicy(
-        c.getInt("max-input-chars"),
-        c.getInt("max-answer-chars"),
-        c.getStringList("deny-patterns").stream().map(Pattern::compile).toList(),
-        Set.copyOf(c.getStringList("tool-allow-list")),
-        c.getBoolean("sql-read-only"),
-        Set.copyOf(c.getStringList("sql-tools")));
-  }
+  /** The name a verdict names, e.g. {@code redact-secrets}. */
+  String name();
 
-  public boolean toolAllowed(String tool) {
-    return toolAllowList.isEmpty() || toolAllowList.contains(tool);
-  }
+  /** The verdict for one target; {@link Verdict#allow()} when this policy has nothing to say. */
+  Verdict check(GuardTarget target);
 }

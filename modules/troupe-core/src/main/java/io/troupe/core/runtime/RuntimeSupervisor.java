@@ -3,7 +3,7 @@ package io.troupe.core.runtime;
 import com.typesafe.config.Config;
 import io.troupe.core.actor.Asks;
 import io.troupe.core.guardrail.Guardrail;
-import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.guardrail.GuardrailSettings;
 import io.troupe.core.session.OpenIntentSweeper;
 import io.troupe.core.session.SessionEntity;
 import io.troupe.core.session.SessionSettings;
@@ -108,7 +108,7 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     // Guardrails route every action to its subsystem; each session talks to one of them (by its id), with
     // no router in between. The checks keep no state, so they spread over the cores.
     int size = troupeConfig.getInt("guardrail.pool-size");
-    GuardrailPolicy policy = GuardrailPolicy.fromConfig(troupeConfig);
+    GuardrailSettings policy = GuardrailSettings.fromConfig(troupeConfig);
     Guardrail.Targets targets = new Guardrail.Targets(llm, tools, vector);
     List<ActorRef<Guardrail.Command>> guardrails = new ArrayList<>();
     for (int i = 0; i < (size > 0 ? size : Runtime.getRuntime().availableProcessors()); i++) {

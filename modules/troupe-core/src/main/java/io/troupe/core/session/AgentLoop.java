@@ -111,6 +111,8 @@ public final class AgentLoop {
 
   private final String intentId;
   private final String text;
+  /** The intent as the model sees it: the text, or a policy's rewrite of it. */
+  private String asked;
   private final String rootSpanId;
   private final Limits limits;
   private final List<ChatMessage> history;
@@ -152,6 +154,7 @@ public final class AgentLoop {
       Predicate<String> sideEffecting, Recorder recorder) {
     this.intentId = intentId;
     this.text = text;
+    this.asked = text;
     this.rootSpanId = SessionEntity.rootSpanId(traceId);
     this.limits = limits;
     this.history = history;
@@ -203,9 +206,10 @@ public final class AgentLoop {
   private Decision onIntentChecked(IntentChecked e) {
     if (cancelling) return finishCancelled();
     verdict("intent", null, e.verdict(), stageStart);
-    if (!e.verdict().isAllow()) {
+    if (!e.verdict().passes()) {
       return fail("guardrail_denied", "The guardrail denied the intent: " + e.verdict().reason(), "rephrase_request");
     }
+    if (e.verdict().isRewrite()) asked = e.verdict().rewritten(); // the model sees the policy's version
     tools = e.plan();
     if (resume == null) {
       long started = TraceClock.nowEpochNanos();
@@ -220,7 +224,7 @@ public final class AgentLoop {
     if (!limits.systemPrompt().isBlank()) messages.add(ChatMessage.system(limits.systemPrompt()));
     messages.addAll(history);
     transcriptStart = messages.size();
-    messages.add(ChatMessage.user(text));
+    messages.add(ChatMessage.user(asked));
     committed = messages.size(); // the intent's text is journaled with its acceptance
     return resume == null ? callModel() : resumeRun();
   }
@@ -283,6 +287,10 @@ public final class AgentLoop {
       ChatMessage m = index >= 0 && index < messages.size() ? messages.get(index) : null;
       verdict(m != null && m.role() == ChatMessage.Role.TOOL ? "tool_result" : "model_input",
           m == null || m.name() == null ? null : new ToolCall(m.toolCallId(), m.name(), null), v, stageStart);
+      if (m != null && v.isRewrite()) {
+        messages.set(index, new ChatMessage(m.role(), v.rewritten(), m.toolCalls(), m.toolCallId(), m.name()));
+        continue;
+      }
       if (v.kind() == Verdict.Kind.FATAL || m == null || m.role() != ChatMessage.Role.TOOL) {
         return fail("guardrail_denied", "The guardrail refused what would be sent to the model: " + v.reason(),
             "rephrase_request");
@@ -371,10 +379,6 @@ public final class AgentLoop {
           toReconcile.add(i);
         }
       }
-      if (!unsettled[i]) {
-        recorder.event("tool.started", Json.object().put("callId", c.id()).put("name", c.name())
-            .set("arguments", c.arguments()));
-      }
     }
     if (toRun.isEmpty()) return finishToolTurn();
     RunTools run = new RunTools(turn, calls, List.copyOf(toRun), List.copyOf(toReconcile), keys);
@@ -399,11 +403,18 @@ public final class AgentLoop {
         return fail("guardrail_denied", "The guardrail stopped the run at tool '" + calls.get(i).name() + "': "
             + v.reason(), "rephrase_request");
       }
-      if (!v.isAllow()) {
+      if (v.isRewrite()) {
+        rewriteCall(i, v);
+      } else if (!v.isAllow()) {
         ToolCall c = calls.get(i);
         effectRunning[i] = false;
         resultMessages[i] = ChatMessage.toolResult(c.id(), c.name(), ToolResult.failed(c.id(), c.name(),
-            "denied by the guardrail (" + v.policy() + "): " + v.reason()).contentForModel());
+            refusal(v)).contentForModel());
+      }
+      if (v.passes() && !unsettled[i]) {
+        ToolCall c = calls.get(i);
+        recorder.event("tool.started", Json.object().put("callId", c.id()).put("name", c.name())
+            .set("arguments", c.arguments()));
       }
     }
     return turnComplete() ? finishToolTurn() : cancelling && !effectsRunning() ? finishCancelled() : Wait.INSTANCE;
@@ -438,6 +449,35 @@ public final class AgentLoop {
   /** The result message of call {@code index} of the open turn, once it has one. */
   public ChatMessage resultOf(int index) {
     return resultMessages == null || index >= resultMessages.length ? null : resultMessages[index];
+  }
+
+  /** What the model reads for a call that did not run. */
+  private static String refusal(Verdict v) {
+    return switch (v.kind()) {
+      case REPROMPT -> "the guardrail asks for a different call (" + v.policy() + "): " + v.reason();
+      case REQUIRE_APPROVAL -> "the call needs a person's approval (" + v.policy() + "), and approvals are not "
+          + "available here: " + v.reason();
+      default -> "denied by the guardrail (" + v.policy() + "): " + v.reason();
+    };
+  }
+
+  /**
+   * Puts a policy's arguments in place of the model's, in the call and in the conversation, so that
+   * neither a resume nor the next model call sees the original (a redacted secret, say).
+   */
+  private void rewriteCall(int i, Verdict v) {
+    ToolCall c = calls.get(i);
+    ToolCall rewritten = new ToolCall(c.id(), c.name(), Json.parse(v.rewritten()));
+    List<ToolCall> replaced = new ArrayList<>(calls);
+    replaced.set(i, rewritten);
+    calls = List.copyOf(replaced);
+    for (int k = messages.size() - 1; k >= 0; k--) {
+      ChatMessage m = messages.get(k);
+      if (m.role() == ChatMessage.Role.ASSISTANT && !m.toolCalls().isEmpty() && m.toolCalls().get(0).id().equals(calls.get(0).id())) {
+        messages.set(k, ChatMessage.assistantToolCalls(m.content(), calls));
+        break;
+      }
+    }
   }
 
   private Decision finishToolTurn() {
@@ -484,7 +524,8 @@ public final class AgentLoop {
     pendingAnswer = null;
     Verdict v = e.verdict();
     verdict("answer", null, v, stageStart);
-    if (v.isAllow()) {
+    if (v.isRewrite()) answer = v.rewritten(); // e.g. a secret redacted: the client gets the policy's version
+    if (v.passes()) {
       long started = TraceClock.nowEpochNanos();
       recorder.step(step("verify", "answer", "ok", started, Json.object().put("chars", answer.length())));
       messages.add(ChatMessage.assistant(answer));
@@ -517,7 +558,7 @@ public final class AgentLoop {
    */
   private Decision finishCancelled() {
     List<ChatMessage> transcript = new ArrayList<>();
-    if (messages.isEmpty()) transcript.add(ChatMessage.user(text));
+    if (messages.isEmpty()) transcript.add(ChatMessage.user(asked));
     else transcript.addAll(messages.subList(transcriptStart, messages.size()));
     if (turnOpen) {
       for (int i = 0; i < calls.size(); i++) {

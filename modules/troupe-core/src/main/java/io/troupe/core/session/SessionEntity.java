@@ -210,6 +210,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final TraceStore traces;
   private final IntentMdc mdc;
   private final ToolCatalogs catalogs;
+  private final io.troupe.core.guardrail.TraceRedaction redaction;
   private final AgentLoop.Limits limits;
   // Reply adapters, made once.
   private final ActorRef<Guardrail.Answer> answers;
@@ -252,6 +253,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.traces = TraceStore.get(ctx.getSystem());
     this.mdc = new IntentMdc(sessionId);
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
+    this.redaction = io.troupe.core.guardrail.TraceRedaction.get(ctx.getSystem());
     this.limits = AgentLoop.Limits.of(settings);
     this.answers = ctx.messageAdapter(Guardrail.Answer.class, GuardrailAnswered::new);
     this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
@@ -584,7 +586,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       IntentUsage usage = loop.usage();
       if (f.status() == IntentStatus.SUCCEEDED) {
         // The answer passed: the text streamed for it may reach the clients now.
-        heldDeltas.forEach(text -> recordEvent(intentId, "model.delta", Json.object().put("text", text)));
+        String answer = f.outcome().answer();
+        if (answer == null || String.join("", heldDeltas).equals(answer)) {
+          heldDeltas.forEach(text -> recordEvent(intentId, "model.delta", Json.object().put("text", text)));
+        } else if (!heldDeltas.isEmpty()) {
+          // A policy rewrote the answer (a secret redacted): what streamed is not what passed.
+          recordEvent(intentId, "model.delta", Json.object().put("text", answer));
+        }
       }
       heldDeltas.clear();
       events.add(finished(intent, f.status(), f.outcome(), usage, f.transcript()));
@@ -619,12 +627,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         resume, catalogs.current()::isSideEffecting, new AgentLoop.Recorder() {
           @Override
           public void step(Step step) {
-            traces.step(intentId, step);
+            JsonNode detail = redaction.scrub(step.detail());
+            traces.step(intentId, detail == step.detail() ? step : step.withDetail(detail));
           }
 
           @Override
           public void event(String type, JsonNode data) {
-            recordEvent(intentId, type, data);
+            recordEvent(intentId, type, redaction.scrub(data));
           }
         });
     timers.startSingleTimer("deadline", new DeadlinePassed(intentId), remainingTime(intent));

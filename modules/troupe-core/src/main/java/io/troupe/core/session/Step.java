@@ -24,6 +24,10 @@ public record Step(
     String parentSpanId)
     implements CborSerializable {
 
+  public Step withDetail(JsonNode newDetail) {
+    return new Step(seq, kind, name, status, startNanos, endNanos, newDetail, spanId, parentSpanId);
+  }
+
   public String startedAt() {
     return TraceClock.iso(startNanos);
   }

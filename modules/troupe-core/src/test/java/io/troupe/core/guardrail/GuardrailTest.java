@@ -43,7 +43,7 @@ class GuardrailTest {
 
   private ActorRef<Guardrail.Command> guardrail(String overrides) {
     var config = ConfigFactory.parseString(overrides).withFallback(ConfigFactory.load()).getConfig("troupe");
-    return testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(config),
+    return testKit.spawn(Guardrail.create(GuardrailSettings.fromConfig(config),
         new Guardrail.Targets(llm.getRef(), tools.getRef(), vector.getRef())));
   }
 

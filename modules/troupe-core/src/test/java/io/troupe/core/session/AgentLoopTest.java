@@ -1,6 +1,7 @@
 package io.troupe.core.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -220,5 +221,82 @@ class AgentLoopTest {
     assertEquals(AgentLoop.Wait.INSTANCE, loop.step(new AgentLoop.AnswerChecked(3, Verdict.allow())));
     assertEquals(AgentLoop.Wait.INSTANCE, loop.step(new AgentLoop.ToolResulted(9, 0,
         ToolResult.ok("x", "calculator", Json.object()))));
+  }
+
+  // Every verdict kind (issue 13): rewrite, reprompt and require_approval besides allow, deny, fatal.
+
+  @Test
+  void aRewrittenIntentIsWhatTheModelSees() {
+    AgentLoop loop = loop();
+    loop.start();
+    var call = (AgentLoop.CallModel) loop.step(new AgentLoop.IntentChecked(
+        Verdict.rewrite("redact-secrets", "redacted an API key", "What is [redacted:api_key]?"), PLAN, List.of()));
+    List<ChatMessage> sent = call.request().messages();
+    assertEquals("What is [redacted:api_key]?", sent.get(sent.size() - 1).content());
+  }
+
+  @Test
+  void aRewrittenCallReplacesTheModelsArgumentsInTheConversation() {
+    AgentLoop loop = loop();
+    started(loop);
+    var run = (AgentLoop.RunTools) loop.step(new AgentLoop.ModelReplied(1, calls(call("a", "calculator"))));
+    loop.step(new AgentLoop.ToolsChecked(run.turn(), List.of(0),
+        List.of(Verdict.rewrite("p", "redacted", "{\"expression\":\"2+2\"}"))));
+    var next = (AgentLoop.CallModel) loop.step(new AgentLoop.ToolResulted(run.turn(), 0,
+        ToolResult.ok("a", "calculator", Json.object().put("result", 4))));
+    ChatMessage assistant = next.request().messages().get(next.request().messages().size() - 2);
+    assertEquals("2+2", assistant.toolCalls().get(0).arguments().get("expression").asText(),
+        "the conversation holds the policy's arguments, not the model's");
+    List<String> ran = steps.stream().filter(st -> st.kind().equals("tool"))
+        .map(st -> st.detail().get("arguments").get("expression").asText()).toList();
+    assertEquals(List.of("2+2"), ran, "the step records what ran, never the original");
+  }
+
+  @Test
+  void aRepromptedOrApprovalBoundCallGetsAResultThatSaysWhyAndTheModelIsAskedAgain() {
+    AgentLoop loop = loop();
+    started(loop);
+    var run = (AgentLoop.RunTools) loop.step(new AgentLoop.ModelReplied(1, calls(call("a", "calculator"),
+        call("b", "calculator"))));
+    var next = (AgentLoop.CallModel) loop.step(new AgentLoop.ToolsChecked(run.turn(), List.of(0, 1),
+        List.of(Verdict.reprompt("budget", "ask for fewer rows"), Verdict.requireApproval("approvals", "money moves"))));
+    List<ChatMessage> sent = next.request().messages();
+    assertTrue(sent.get(sent.size() - 2).content().contains("asks for a different call (budget): ask for fewer rows"));
+    assertTrue(sent.get(sent.size() - 1).content().contains("needs a person's approval (approvals)"));
+    assertFalse(events.contains("tool.started"), "neither call ran");
+  }
+
+  @Test
+  void aRewrittenToolResultIsSentAgainInItsNewForm() {
+    AgentLoop loop = loop();
+    started(loop);
+    var run = (AgentLoop.RunTools) loop.step(new AgentLoop.ModelReplied(1, calls(call("a", "calculator"))));
+    loop.step(new AgentLoop.ToolsChecked(run.turn(), List.of(0), List.of(Verdict.allow())));
+    var call = (AgentLoop.CallModel) loop.step(new AgentLoop.ToolResulted(run.turn(), 0,
+        ToolResult.ok("a", "calculator", Json.object().put("text", "card 4111 1111 1111 1111"))));
+    int index = call.request().messages().size() - 1;
+    var again = (AgentLoop.CallModel) loop.step(new AgentLoop.ModelInputDenied(call.call(),
+        Map.of(index, Verdict.rewrite("redact-secrets", "redacted a card number", "card [redacted:card]"))));
+    assertEquals(call.call(), again.call());
+    assertEquals("card [redacted:card]", again.request().messages().get(index).content());
+  }
+
+  @Test
+  void aRewrittenAnswerIsTheOutcomeAndARepromptAsksAgain() {
+    AgentLoop loop = loop();
+    started(loop);
+    var check = (AgentLoop.CheckAnswer) loop.step(new AgentLoop.ModelReplied(1, text("mail me at a@b.org")));
+    var finish = (AgentLoop.Finish) loop.step(new AgentLoop.AnswerChecked(check.attempt(),
+        Verdict.rewrite("redact-secrets", "redacted an e-mail address", "mail me at [redacted:email]")));
+    assertEquals("mail me at [redacted:email]", finish.outcome().answer());
+    assertTrue(finish.transcript().stream().noneMatch(m -> m.content().contains("a@b.org")));
+
+    AgentLoop again = loop();
+    started(again);
+    var first = (AgentLoop.CheckAnswer) again.step(new AgentLoop.ModelReplied(1, text("rude")));
+    var retry = (AgentLoop.CallModel) again.step(new AgentLoop.AnswerChecked(first.attempt(),
+        Verdict.reprompt("tone", "be polite")));
+    List<ChatMessage> sent = retry.request().messages();
+    assertTrue(sent.get(sent.size() - 1).content().contains("be polite"));
   }
 }

@@ -9,7 +9,7 @@ import com.typesafe.config.ConfigFactory;
 import io.troupe.core.TestConfigs;
 import io.troupe.core.db.Database;
 import io.troupe.core.guardrail.Guardrail;
-import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.guardrail.GuardrailSettings;
 import io.troupe.core.json.Json;
 import io.troupe.core.llm.ChatMessage;
 import io.troupe.core.llm.ChatResponse;
@@ -75,7 +75,7 @@ class SessionEntityTest {
           "sql_query", Tool.Effect.READ_ONLY, "record_effect", Tool.Effect.SIDE_EFFECTING));
     }
     // The session's only reference is the guardrail; it routes to the probes.
-    var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe),
+    var guardrail = testKit.spawn(Guardrail.create(GuardrailSettings.fromConfig(troupe),
         new Guardrail.Targets(llm.getRef(), tools.getRef(), vector.getRef())));
     return testKit.spawn(SessionEntity.create(sessionId, guardrail, settings(overrides)));
   }
@@ -168,6 +168,27 @@ class SessionEntityTest {
     assertEquals(List.of("guardrail", "classify", "plan", "model", "guardrail", "guardrail"),
         done.steps().subList(0, 6).stream().map(Step::kind).toList());
     assertEquals("answer", last(done.steps()).kind());
+  }
+
+  @Test
+  void aSecretInAToolResultIsRedactedBeforeTheModelAndTheClientSeeIt() {
+    String key = "sk-proj-" + "Z9y8X7w6V5u4T3s2R1q0P9o8N7";
+    var session = session("");
+    IntentView accepted = submit(session, "Which key does the vault hold?", null);
+    answerToolList();
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), toolCalls(call("call_1", "calculator", "{\"expression\":\"1+1\"}")));
+    var exec = tools.expectMessageClass(ToolRegistry.Execute.class);
+    exec.reply(ToolResult.ok("call_1", "calculator", Json.object().put("result", "the key is " + key)));
+    // The guardrail rewrites the result; the loop sends the call again with the rewrite in place.
+    var next = llm.expectMessageClass(LlmGateway.Chat.class);
+    assertTrue(next.request().messages().stream().noneMatch(m -> m.content().contains(key)));
+    assertTrue(last(next.request().messages()).content().contains("[redacted:api_key]"));
+    reply(next, text("It holds " + key + "."));
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.SUCCEEDED, done.status());
+    assertEquals("It holds [redacted:api_key].", done.outcome().answer(), "the answer is rewritten too");
+    assertTrue(done.steps().stream().noneMatch(st -> st.detail() != null && st.detail().toString().contains(key)),
+        "no step records the secret");
   }
 
   @Test

@@ -12,7 +12,7 @@ import ch.qos.logback.core.AppenderBase;
 import com.typesafe.config.ConfigFactory;
 import io.troupe.core.TestConfigs;
 import io.troupe.core.guardrail.Guardrail;
-import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.guardrail.GuardrailSettings;
 import io.troupe.core.llm.ChatMessage;
 import io.troupe.core.llm.ChatResponse;
 import io.troupe.core.llm.FinishReason;
@@ -81,7 +81,7 @@ class SessionMdcTest {
 
   private ActorRef<SessionEntity.Command> session(String sessionId) {
     var troupe = ConfigFactory.load().getConfig("troupe");
-    var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe),
+    var guardrail = testKit.spawn(Guardrail.create(GuardrailSettings.fromConfig(troupe),
         new Guardrail.Targets(llm.getRef(), tools.getRef(), vector.getRef())));
     return testKit.spawn(SessionEntity.create(sessionId, guardrail, SessionSettings.fromConfig(troupe)));
   }

@@ -6,7 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import io.troupe.core.TestConfigs;
 import io.troupe.core.db.Database;
 import io.troupe.core.guardrail.Guardrail;
-import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.guardrail.GuardrailSettings;
 import io.troupe.core.llm.ChatMessage;
 import io.troupe.core.llm.ChatResponse;
 import io.troupe.core.llm.FinishReason;
@@ -44,7 +44,7 @@ class SessionPassivationTest {
     var troupe = ConfigFactory.parseString("troupe.agent { session-idle-timeout = 1m, model-timeout = 1h }")
         .withFallback(ConfigFactory.load()).getConfig("troupe");
     TestProbe<VectorStore.Command> vector = testKit.createTestProbe();
-    var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe),
+    var guardrail = testKit.spawn(Guardrail.create(GuardrailSettings.fromConfig(troupe),
         new Guardrail.Targets(llm.getRef(), tools.getRef(), vector.getRef())));
     return testKit.spawn(SessionEntity.create(id, guardrail, SessionSettings.fromConfig(troupe), shard.getRef()));
   }

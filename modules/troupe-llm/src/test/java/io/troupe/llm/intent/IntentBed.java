@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.troupe.core.guardrail.Guardrail;
-import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.guardrail.GuardrailSettings;
 import io.troupe.core.json.Json;
 import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.runtime.Lifecycle;
@@ -95,7 +95,7 @@ final class IntentBed implements AutoCloseable {
     ToolCatalogs.get(testKit.system()).publish(FakeToolRegistry.SPECS,
         Map.of("calculator", Tool.Effect.READ_ONLY, "current_time", Tool.Effect.READ_ONLY));
     TestProbe<VectorStore.Command> vector = testKit.createTestProbe();
-    var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe),
+    var guardrail = testKit.spawn(Guardrail.create(GuardrailSettings.fromConfig(troupe),
         new Guardrail.Targets(gateway, tools, vector.getRef())));
     this.session = testKit.spawn(SessionEntity.create(sessionId, guardrail, SessionSettings.fromConfig(troupe)));
   }

@@ -1,4 +1,4 @@
-package io.troupe.core.guardrail;
+package io.troupe.core.guardrail.policy;
 
 import java.util.Locale;
 import java.util.Optional;

@@ -1,0 +1,97 @@
+package io.troupe.core.guardrail;
+
+import com.typesafe.config.Config;
+import io.troupe.core.guardrail.policy.DenyPatterns;
+import io.troupe.core.guardrail.policy.RedactSecrets;
+import io.troupe.core.guardrail.policy.SizeLimits;
+import io.troupe.core.guardrail.policy.SqlReadOnly;
+import io.troupe.core.guardrail.policy.ToolAllowList;
+import java.lang.reflect.Constructor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The guardrail's settings, from {@code troupe.guardrail}, and the policies they make: the built-in
+ * ones, then those named in {@code policy-classes}, then those added in Java.
+ *
+ * @param toolAllowList tools the loop may call; empty means every registered tool
+ * @param sqlTools tools whose {@code sql} argument must be a single read-only statement
+ * @param redact what {@link RedactSecrets} redacts: {@code api-keys}, {@code cards}, {@code emails}
+ * @param failOpen whether a policy that throws allows (true) or denies (false)
+ * @param custom policies loaded by class name or added in Java; shared by every guardrail actor
+ */
+public record GuardrailSettings(
+    int maxInputChars,
+    int maxAnswerChars,
+    List<Pattern> denyPatterns,
+    Set<String> toolAllowList,
+    boolean sqlReadOnly,
+    Set<String> sqlTools,
+    List<String> redact,
+    boolean failOpen,
+    List<GuardrailPolicy> custom) {
+
+  public static GuardrailSettings fromConfig(Config troupe) {
+    Config c = troupe.getConfig("guardrail");
+    List<GuardrailPolicy> custom = new ArrayList<>();
+    for (String className : c.getStringList("policy-classes")) custom.add(load(className, troupe));
+    return new GuardrailSettings(
+        c.getInt("max-input-chars"),
+        c.getInt("max-answer-chars"),
+        c.getStringList("deny-patterns").stream().map(Pattern::compile).toList(),
+        Set.copyOf(c.getStringList("tool-allow-list")),
+        c.getBoolean("sql-read-only"),
+        Set.copyOf(c.getStringList("sql-tools")),
+        List.copyOf(c.getStringList("redact")),
+        c.getBoolean("fail-open"),
+        List.copyOf(custom));
+  }
+
+  /** These settings with one more policy, registered in Java. */
+  public GuardrailSettings withPolicy(GuardrailPolicy policy) {
+    List<GuardrailPolicy> more = new ArrayList<>(custom);
+    more.add(policy);
+    return new GuardrailSettings(maxInputChars, maxAnswerChars, denyPatterns, toolAllowList, sqlReadOnly, sqlTools,
+        redact, failOpen, List.copyOf(more));
+  }
+
+  public boolean toolAllowed(String tool) {
+    return toolAllowList.isEmpty() || toolAllowList.contains(tool);
+  }
+
+  /** The policies of one guardrail actor, in order: the built-in ones hold state that is not shared. */
+  public List<GuardrailPolicy> policies() {
+    List<GuardrailPolicy> all = new ArrayList<>();
+    all.add(new SizeLimits(maxInputChars, maxAnswerChars));
+    all.add(new ToolAllowList(toolAllowList));
+    if (!denyPatterns.isEmpty()) all.add(new DenyPatterns(denyPatterns));
+    if (sqlReadOnly) all.add(new SqlReadOnly(sqlTools));
+    if (!redact.isEmpty()) all.add(new RedactSecrets(redact));
+    all.addAll(custom);
+    return all;
+  }
+
+  /** A policy by class name: a public constructor taking the {@code troupe} config, or none. */
+  static GuardrailPolicy load(String className, Config troupe) {
+    try {
+      Class<?> type = Class.forName(className);
+      if (!GuardrailPolicy.class.isAssignableFrom(type)) {
+        throw new IllegalArgumentException("troupe.guardrail.policy-classes: " + className + " does not implement "
+            + GuardrailPolicy.class.getName());
+      }
+      try {
+        Constructor<?> withConfig = type.getConstructor(Config.class);
+        return (GuardrailPolicy) withConfig.newInstance(troupe);
+      } catch (NoSuchMethodException e) {
+        return (GuardrailPolicy) type.getConstructor().newInstance();
+      }
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+      throw new IllegalArgumentException("troupe.guardrail.policy-classes: the policy " + className
+          + " could not be loaded: " + e, e);
+    }
+  }
+}

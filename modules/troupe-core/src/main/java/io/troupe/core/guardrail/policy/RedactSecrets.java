@@ -1,0 +1,105 @@
+package io.troupe.core.guardrail.policy;
+
+import io.troupe.core.guardrail.GuardTarget;
+import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.guardrail.Verdict;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Secret and personal-data redaction ({@code troupe.guardrail.redact}): API-key shapes, card numbers
+ * (Luhn-checked) and e-mail addresses are replaced by {@code [redacted:<kind>]}. Returns a
+ * {@code rewrite} naming the kinds it found, never the values.
+ */
+public final class RedactSecrets implements GuardrailPolicy {
+  public static final String NAME = "redact-secrets";
+
+  public static final String API_KEYS = "api-keys";
+  public static final String CARDS = "cards";
+  public static final String EMAILS = "emails";
+
+  private static final Pattern API_KEY = Pattern.compile(String.join("|",
+      "\\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{20,}",
+      "\\bAKIA[0-9A-Z]{16}\\b",
+      "\\bgh[pousr]_[A-Za-z0-9]{36,}\\b",
+      "\\bxox[abprs]-[A-Za-z0-9-]{10,}",
+      "\\bAIza[0-9A-Za-z_-]{35}\\b",
+      "(?i)\\bbearer\\s+[A-Za-z0-9._~+/-]{20,}=*"));
+  private static final Pattern CARD = Pattern.compile("\\b\\d(?:[ -]?\\d){12,18}\\b");
+  private static final Pattern EMAIL = Pattern.compile("\\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}\\b");
+
+  private final boolean apiKeys;
+  private final boolean cards;
+  private final boolean emails;
+
+  public RedactSecrets(Collection<String> kinds) {
+    Set<String> unknown = new LinkedHashSet<>(kinds);
+    unknown.removeAll(List.of(API_KEYS, CARDS, EMAILS));
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException("troupe.guardrail.redact: unknown kinds " + unknown
+          + " (known: " + API_KEYS + ", " + CARDS + ", " + EMAILS + ")");
+    }
+    this.apiKeys = kinds.contains(API_KEYS);
+    this.cards = kinds.contains(CARDS);
+    this.emails = kinds.contains(EMAILS);
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public Verdict check(GuardTarget target) {
+    String text = target.text();
+    if (text == null || text.isEmpty()) return Verdict.allow();
+    List<String> found = new ArrayList<>(3);
+    String out = text;
+    if (apiKeys) out = replace(API_KEY, out, "[redacted:api_key]", found, "an API key", false);
+    if (cards) out = replace(CARD, out, "[redacted:card]", found, "a card number", true);
+    if (emails) out = replace(EMAIL, out, "[redacted:email]", found, "an e-mail address", false);
+    if (found.isEmpty()) return Verdict.allow();
+    return Verdict.rewrite(NAME, "redacted " + String.join(", ", found), out);
+  }
+
+  private static String replace(Pattern pattern, String text, String with, List<String> found, String what,
+      boolean luhn) {
+    Matcher m = pattern.matcher(text);
+    StringBuilder sb = null;
+    int last = 0;
+    while (m.find()) {
+      if (luhn && !luhnValid(m.group())) continue;
+      if (sb == null) sb = new StringBuilder(text.length());
+      sb.append(text, last, m.start()).append(with);
+      last = m.end();
+    }
+    if (sb == null) return text;
+    found.add(what);
+    return sb.append(text, last, text.length()).toString();
+  }
+
+  /** The Luhn checksum of the digits in {@code s}, as card numbers carry. */
+  static boolean luhnValid(String s) {
+    int sum = 0;
+    boolean twice = false;
+    int digits = 0;
+    for (int i = s.length() - 1; i >= 0; i--) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') continue;
+      int d = c - '0';
+      if (twice) {
+        d *= 2;
+        if (d > 9) d -= 9;
+      }
+      sum += d;
+      twice = !twice;
+      digits++;
+    }
+    return digits >= 13 && sum % 10 == 0;
+  }
+}
