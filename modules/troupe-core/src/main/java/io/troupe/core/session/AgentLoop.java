@@ -87,6 +87,9 @@ public final class AgentLoop {
 
   public record Cancelled() implements Event {}
 
+  /** The output guard refused the text model call {@code call} was streaming; the call was stopped. */
+  public record StreamRefused(int call, Verdict verdict) implements Event {}
+
   public record DeadlinePassed() implements Event {}
 
   /** Where the loop writes its steps (spans) and stream events. */
@@ -196,6 +199,7 @@ public final class AgentLoop {
     if (event instanceof ToolResulted e) return onToolResulted(e);
     if (event instanceof AnswerChecked e) return onAnswerChecked(e);
     if (event instanceof Cancelled) return onCancelled();
+    if (event instanceof StreamRefused e) return onStreamRefused(e);
     return cancelling ? finishCancelled()
         : fail("deadline", "The intent did not finish within its deadline of " + limits.deadlineMillis() + " ms.",
             "simplify_request");
@@ -542,6 +546,27 @@ public final class AgentLoop {
     messages.add(ChatMessage.user("[guardrail] Your previous answer was rejected: " + v.reason()
         + ". Write a different answer."));
     return callModel();
+  }
+
+  private Decision onStreamRefused(StreamRefused e) {
+    if (e.call() != modelCalls) return Wait.INSTANCE;
+    if (cancelling) return finishCancelled();
+    answerAttempts++;
+    Verdict v = e.verdict();
+    verdict("answer_stream", null, v, stageStart);
+    if (v.kind() == Verdict.Kind.FATAL || answerAttempts >= limits.maxAnswerAttempts()) {
+      return fail("guardrail_denied", "The guardrail stopped the streamed answer " + answerAttempts
+          + " time(s); last reason: " + v.reason(), "rephrase_request");
+    }
+    messages.add(ChatMessage.user("[guardrail] Your previous answer was stopped while it streamed: " + v.reason()
+        + ". Write a different answer."));
+    return callModel();
+  }
+
+  /** What the output guard did to this run's stream: one step, for the trace. */
+  public void streamGuarded(double firstReleaseDelayMillis, int maxHeldChars) {
+    ObjectNode detail = Json.object().put("firstReleaseDelayMs", firstReleaseDelayMillis).put("maxHeldChars", maxHeldChars);
+    recorder.step(step("guardrail", "answer_stream", "ok", TraceClock.nowEpochNanos(), detail));
   }
 
   // Cancellation

@@ -211,6 +211,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final IntentMdc mdc;
   private final ToolCatalogs catalogs;
   private final io.troupe.core.guardrail.TraceRedaction redaction;
+  private final int streamWindow;
+  private final int streamHoldBack;
   private final AgentLoop.Limits limits;
   // Reply adapters, made once.
   private final ActorRef<Guardrail.Answer> answers;
@@ -254,6 +256,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.mdc = new IntentMdc(sessionId);
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
     this.redaction = io.troupe.core.guardrail.TraceRedaction.get(ctx.getSystem());
+    var guardrailConfig = ctx.getSystem().settings().config().getConfig("troupe.guardrail");
+    this.streamWindow = guardrailConfig.getInt("stream-window-chars");
+    this.streamHoldBack = guardrailConfig.getInt("stream-hold-back-chars");
     this.limits = AgentLoop.Limits.of(settings);
     this.answers = ctx.messageAdapter(Guardrail.Answer.class, GuardrailAnswered::new);
     this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
@@ -479,6 +484,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (a instanceof Guardrail.ToolsChecked t && t.corr() == toolCorr) {
       return carryOut(state, loop.step(new AgentLoop.ToolsChecked(toolTurn, t.indices(), t.verdicts())));
     }
+    if (a instanceof Guardrail.AnswerChecked c && c.corr() == streamCorr && streamCorr != 0) {
+      return onStreamChecked(state, c);
+    }
     if (a instanceof Guardrail.AnswerChecked c && c.corr() == answerCorr) {
       answerCorr = 0;
       return carryOut(state, loop.step(new AgentLoop.AnswerChecked(loopAnswerAttempt, c.verdict())));
@@ -494,13 +502,37 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private Effect<Event, SessionState> onModelDelta(SessionState state, ModelDelta msg) {
-    // Streamed text is held back until the answer it belongs to has passed the guardrail (see finish).
+    // Streamed text reaches clients only once the guardrail has checked it (StreamGuard).
     String text = msg.delta().text();
-    if (loop != null && modelCorr != 0 && text != null && !text.isEmpty()) heldDeltas.add(WellFormed.text(text));
+    if (loop == null || modelCorr == 0 || text == null || text.isEmpty()) return Effect().none();
+    checkStream(stream.add(WellFormed.text(text), TraceClock.nowEpochNanos()));
     return Effect().none();
   }
 
-  private final List<String> heldDeltas = new ArrayList<>();
+  private void checkStream(String textSoFar) {
+    if (textSoFar == null) return;
+    streamCorr = nextCorr++;
+    guardrail.tell(new Guardrail.CheckAnswer(streamCorr, loopIntent, textSoFar, answers));
+  }
+
+  private Effect<Event, SessionState> onStreamChecked(SessionState state, Guardrail.AnswerChecked c) {
+    streamCorr = 0;
+    String out = stream.checked(c.verdict(), TraceClock.nowEpochNanos());
+    if (out == null) {
+      if (modelCorr == 0) return Effect().none(); // the call has ended: the answer's own check decides
+      // Refused mid-stream: the provider's request is stopped, and the loop asks again or ends.
+      if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
+      modelCorr = 0;
+      modelCallKey = null;
+      return carryOut(state, loop.step(new AgentLoop.StreamRefused(loopModelCall, c.verdict())));
+    }
+    if (!out.isEmpty()) recordEvent(loopIntent, "model.delta", Json.object().put("text", out));
+    if (modelCorr != 0) checkStream(stream.pending());
+    return Effect().none();
+  }
+
+  private StreamGuard stream = new StreamGuard(0, 0);
+  private long streamCorr;
 
   private Effect<Event, SessionState> onToolAnswered(SessionState state, ToolAnswered msg) {
     long index = msg.result().corr() - toolCorr;
@@ -556,6 +588,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       guardrail.tell(new Guardrail.CheckIntent(intentCorr, intentId, c.text(), answers));
     } else if (d instanceof AgentLoop.CallModel c) {
       modelCorr = nextCorr++;
+      stream.nextCall();
+      streamCorr = 0;
       modelCallKey = c.callKey();
       loopModelCall = c.call();
       // Sent at once, even while the turn before is being journaled: a model call has no side effect.
@@ -585,16 +619,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       SessionState.IntentRecord intent = state.intent(intentId);
       IntentUsage usage = loop.usage();
       if (f.status() == IntentStatus.SUCCEEDED) {
-        // The answer passed: the text streamed for it may reach the clients now.
-        String answer = f.outcome().answer();
-        if (answer == null || String.join("", heldDeltas).equals(answer)) {
-          heldDeltas.forEach(text -> recordEvent(intentId, "model.delta", Json.object().put("text", text)));
-        } else if (!heldDeltas.isEmpty()) {
-          // A policy rewrote the answer (a secret redacted): what streamed is not what passed.
-          recordEvent(intentId, "model.delta", Json.object().put("text", answer));
+        // The answer passed: the rest of its streamed text (or the policy's rewrite of it) goes out now.
+        if (stream.streamed()) {
+          String rest = stream.finish(f.outcome().answer(), TraceClock.nowEpochNanos());
+          if (!rest.isEmpty()) recordEvent(intentId, "model.delta", Json.object().put("text", rest));
+          loop.streamGuarded(stream.firstReleaseDelayMillis(), stream.maxHeldChars());
         }
       }
-      heldDeltas.clear();
       events.add(finished(intent, f.status(), f.outcome(), usage, f.transcript()));
       stopLoop();
       String next = nextQueued(state, intentId);
@@ -623,6 +654,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     eventSeq = intent.lastEventSeq;
     loopIntent = intentId;
     mdc.running(intentId, intent.traceId);
+    stream = new StreamGuard(streamWindow, streamHoldBack);
     loop = new AgentLoop(intentId, intent.text, intent.traceId, limits, state.recentHistory(settings.historyMessages()),
         resume, catalogs.current()::isSideEffecting, new AgentLoop.Recorder() {
           @Override
