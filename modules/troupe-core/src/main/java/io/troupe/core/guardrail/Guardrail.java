@@ -67,7 +67,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
    */
   public record RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
       List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
-      ActorRef<Answer> verdictsTo) implements Command {}
+      ActorRef<Answer> verdictsTo, Map<Integer, String> approved) implements Command {
+    public RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
+        List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
+        ActorRef<Answer> verdictsTo) {
+      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, Map.of());
+    }
+  }
 
   public record CheckAnswer(long corr, String intentId, String answer, ActorRef<Answer> replyTo) implements Command {}
 
@@ -91,7 +97,9 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   /** The model call was not forwarded: the messages at these indices were refused. */
   public record ModelInputDenied(long corr, Map<Integer, Verdict> denied) implements Answer {}
 
-  public record ToolsChecked(long corr, List<Integer> indices, List<Verdict> verdicts) implements Answer {}
+  /** {@code policyVersion}: the version of the policies that gave the verdicts (an approval binds to it). */
+  public record ToolsChecked(long corr, List<Integer> indices, List<Verdict> verdicts, String policyVersion)
+      implements Answer {}
 
   public record AnswerChecked(long corr, Verdict verdict) implements Answer {}
 
@@ -185,8 +193,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   private Behavior<Command> onRouteToolCalls(RouteToolCalls m) {
     List<Verdict> verdicts = new ArrayList<>(m.indices().size());
-    for (int index : m.indices()) verdicts.add(checkToolCall(m.calls().get(index)));
-    m.verdictsTo().tell(new ToolsChecked(m.corr(), m.indices(), verdicts));
+    for (int index : m.indices()) {
+      // A call a person approved under the policies as they are now runs as it is: it is not gated again.
+      String approvedAt = m.approved().get(index);
+      verdicts.add(approvedAt != null && approvedAt.equals(settings.version()) ? Verdict.allow()
+          : checkToolCall(m.calls().get(index)));
+    }
+    m.verdictsTo().tell(new ToolsChecked(m.corr(), m.indices(), verdicts, settings.version()));
     for (int k = 0; k < verdicts.size(); k++) {
       if (!verdicts.get(k).passes()) continue;
       int index = m.indices().get(k);

@@ -31,12 +31,17 @@ public record GuardrailSettings(
     Set<String> sqlTools,
     List<String> redact,
     boolean failOpen,
-    List<GuardrailPolicy> custom) {
+    List<GuardrailPolicy> custom,
+    Set<String> requireApproval,
+    String version) {
 
   public static GuardrailSettings fromConfig(Config troupe) {
     Config c = troupe.getConfig("guardrail");
     List<GuardrailPolicy> custom = new ArrayList<>();
     for (String className : c.getStringList("policy-classes")) custom.add(load(className, troupe));
+    // The policies' version: a digest of their settings. A change between an approval's request and
+    // its decision means the call is checked again.
+    String version = digest(c.root().render(com.typesafe.config.ConfigRenderOptions.concise()));
     return new GuardrailSettings(
         c.getInt("max-input-chars"),
         c.getInt("max-answer-chars"),
@@ -46,7 +51,9 @@ public record GuardrailSettings(
         Set.copyOf(c.getStringList("sql-tools")),
         List.copyOf(c.getStringList("redact")),
         c.getBoolean("fail-open"),
-        List.copyOf(custom));
+        List.copyOf(custom),
+        Set.copyOf(c.getStringList("require-approval")),
+        version);
   }
 
   /** These settings with one more policy, registered in Java. */
@@ -54,7 +61,7 @@ public record GuardrailSettings(
     List<GuardrailPolicy> more = new ArrayList<>(custom);
     more.add(policy);
     return new GuardrailSettings(maxInputChars, maxAnswerChars, denyPatterns, toolAllowList, sqlReadOnly, sqlTools,
-        redact, failOpen, List.copyOf(more));
+        redact, failOpen, List.copyOf(more), requireApproval, digest(version + "+" + policy.getClass().getName()));
   }
 
   public boolean toolAllowed(String tool) {
@@ -69,8 +76,18 @@ public record GuardrailSettings(
     if (!denyPatterns.isEmpty()) all.add(new DenyPatterns(denyPatterns));
     if (sqlReadOnly) all.add(new SqlReadOnly(sqlTools));
     if (!redact.isEmpty()) all.add(new RedactSecrets(redact));
+    if (!requireApproval.isEmpty()) all.add(new io.troupe.core.guardrail.policy.RequireApproval(requireApproval));
     all.addAll(custom);
     return all;
+  }
+
+  private static String digest(String text) {
+    try {
+      byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(hash, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A policy by class name: a public constructor taking the {@code troupe} config, or none. */

@@ -49,7 +49,19 @@ public final class AgentLoop {
    * a crash whose outcome is unknown.
    */
   public record RunTools(int turn, List<ToolCall> calls, List<Integer> indices, List<Integer> reconcile,
-      Map<String, String> effectKeys) implements Decision {}
+      Map<String, String> effectKeys, Map<Integer, String> approved) implements Decision {
+    public RunTools(int turn, List<ToolCall> calls, List<Integer> indices, List<Integer> reconcile,
+        Map<String, String> effectKeys) {
+      this(turn, calls, indices, reconcile, effectKeys, Map.of());
+    }
+  }
+
+  /**
+   * The calls at {@code indices} of tool turn {@code turn} need a person's approval under the policy
+   * version {@code policyVersion}; the turn waits for {@link ApprovalDecided}.
+   */
+  public record AwaitApproval(int turn, List<Integer> indices, List<ToolCall> calls, List<Verdict> verdicts,
+      String policyVersion) implements Decision {}
 
   /** Ask the guardrail about the final answer. */
   public record CheckAnswer(int attempt, String answer) implements Decision {}
@@ -79,7 +91,19 @@ public final class AgentLoop {
   public record ModelInputDenied(int call, Map<Integer, Verdict> denied) implements Event {}
 
   /** The guardrail's verdicts on a turn's routed calls, in the order of the indices routed. */
-  public record ToolsChecked(int turn, List<Integer> indices, List<Verdict> verdicts) implements Event {}
+  public record ToolsChecked(int turn, List<Integer> indices, List<Verdict> verdicts, String policyVersion)
+      implements Event {
+    public ToolsChecked(int turn, List<Integer> indices, List<Verdict> verdicts) {
+      this(turn, indices, verdicts, null);
+    }
+  }
+
+  /**
+   * A person decided call {@code index} of turn {@code turn}. Approved, it runs as it is, under the
+   * policy version it was approved at; rejected, the model gets the rejection as its result.
+   */
+  public record ApprovalDecided(int turn, int index, boolean approved, String comment, String policyVersion)
+      implements Event {}
 
   public record ToolResulted(int turn, int index, ToolResult result) implements Event {}
 
@@ -200,6 +224,7 @@ public final class AgentLoop {
     if (event instanceof AnswerChecked e) return onAnswerChecked(e);
     if (event instanceof Cancelled) return onCancelled();
     if (event instanceof StreamRefused e) return onStreamRefused(e);
+    if (event instanceof ApprovalDecided e) return onApprovalDecided(e);
     return cancelling ? finishCancelled()
         : fail("deadline", "The intent did not finish within its deadline of " + limits.deadlineMillis() + " ms.",
             "simplify_request");
@@ -397,9 +422,17 @@ public final class AgentLoop {
 
   private Decision onToolsChecked(ToolsChecked e) {
     if (e.turn() != turn || !turnOpen) return Wait.INSTANCE;
+    List<Integer> toApprove = null;
     for (int k = 0; k < e.indices().size(); k++) {
       int i = e.indices().get(k);
       Verdict v = e.verdicts().get(k);
+      if (v.kind() == Verdict.Kind.REQUIRE_APPROVAL) {
+        verdict("tool_call", calls.get(i), v, checkStart);
+        effectRunning[i] = false; // nothing runs until a person decides
+        if (toApprove == null) toApprove = new ArrayList<>();
+        toApprove.add(i);
+        continue;
+      }
       verdicts[i] = v;
       verdict("tool_call", calls.get(i), v, checkStart);
       if (resultMessages[i] == null) toolStart[i] = TraceClock.nowEpochNanos(); // forwarded on its allow
@@ -421,7 +454,46 @@ public final class AgentLoop {
             .set("arguments", c.arguments()));
       }
     }
+    if (toApprove != null && !cancelling) {
+      List<Verdict> why = new ArrayList<>(toApprove.size());
+      for (int i : toApprove) why.add(e.verdicts().get(e.indices().indexOf(i)));
+      // The model's calls are journaled first: the approval names one of them, and a resume finds it.
+      return checkpoint(new AwaitApproval(turn, List.copyOf(toApprove), calls, List.copyOf(why), e.policyVersion()));
+    }
+    if (toApprove != null) {
+      for (int i : toApprove) refuseAwaiting(i, "cancelled: the intent was cancelled while the call awaited approval");
+    }
     return turnComplete() ? finishToolTurn() : cancelling && !effectsRunning() ? finishCancelled() : Wait.INSTANCE;
+  }
+
+  private Decision onApprovalDecided(ApprovalDecided e) {
+    if (e.turn() != turn || !turnOpen || e.index() < 0 || e.index() >= calls.size()
+        || resultMessages[e.index()] != null) {
+      return Wait.INSTANCE;
+    }
+    int i = e.index();
+    ToolCall c = calls.get(i);
+    if (!e.approved()) {
+      refuseAwaiting(i, "rejected by a person" + (e.comment() == null || e.comment().isBlank() ? "" : ": " + e.comment()));
+      return turnComplete() ? finishToolTurn() : Wait.INSTANCE;
+    }
+    // Approved: the call runs exactly as journaled, and is not gated again under the same policy version.
+    Map<String, String> keys = new java.util.LinkedHashMap<>();
+    if (sideEffecting.test(c.name())) {
+      keys.put(c.id(), idempotencyKey(c));
+      effectRunning[i] = true;
+    }
+    toolStart[i] = TraceClock.nowEpochNanos();
+    List<Integer> reconcile = unsettled[i] ? List.of(i) : List.of();
+    return new RunTools(turn, calls, List.of(i), reconcile, keys, Map.of(i, e.policyVersion()));
+  }
+
+  /** A call that will not run: its result, paired with it, says why, so the history stays valid. */
+  private void refuseAwaiting(int i, String why) {
+    ToolCall c = calls.get(i);
+    verdicts[i] = Verdict.deny("approval", why);
+    effectRunning[i] = false;
+    resultMessages[i] = ChatMessage.toolResult(c.id(), c.name(), ToolResult.failed(c.id(), c.name(), why).contentForModel());
   }
 
   private Decision onToolResulted(ToolResulted e) {

@@ -7,13 +7,14 @@ import java.util.Locale;
 public enum IntentStatus {
   ACCEPTED,
   RUNNING,
+  AWAITING_APPROVAL,
   SUCCEEDED,
   FAILED,
   CANCELLED,
   INTERRUPTED;
 
   public boolean isTerminal() {
-    return this != ACCEPTED && this != RUNNING;
+    return this != ACCEPTED && this != RUNNING && this != AWAITING_APPROVAL;
   }
 
   /** The terminal event type, e.g. {@code intent.succeeded}. */

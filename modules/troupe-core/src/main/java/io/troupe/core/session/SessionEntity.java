@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.troupe.core.CborSerializable;
 import io.troupe.core.guardrail.Guardrail;
+import io.troupe.core.guardrail.Verdict;
+import io.troupe.core.llm.ToolCall;
 import io.troupe.core.json.Json;
 import io.troupe.core.json.WellFormed;
 import io.troupe.core.llm.ChatDelta;
@@ -65,6 +67,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   /** Journal tags that let a sweeper find sessions with an unfinished intent (one of each per intent). */
   public static final String TAG_OPEN = "troupe-intent-open";
   public static final String TAG_CLOSED = "troupe-intent-closed";
+  /** Approvals requested and decided: what {@code GET /v1/approvals} reads. */
+  public static final String TAG_APPROVAL = "troupe-approval";
 
   public interface Command extends CborSerializable {}
 
@@ -88,6 +92,15 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /** Cancels a queued or running intent; {@code conflict} when already terminal. */
   public record Cancel(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
+
+  /** A person's decision on a pending approval of an intent: the intent back, 404 or 409. */
+  public record DecideApproval(String intentId, String approvalId, boolean approve, String comment,
+      ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
+
+  private record ApprovalTimedOut(String intentId, String approvalId) implements Command {}
+
+  /** A journaled decision reaches the running loop. */
+  private record ApprovalReady(String intentId, String approvalId) implements Command {}
 
   /** Starts the session (if it was not running), so that an unfinished intent resumes. */
   public record Wake() implements Command {}
@@ -138,6 +151,16 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /** A side-effecting tool call is about to run; journaled first, so that a crash cannot hide it. */
   public record ToolEffectStarted(String intentId, String callId, String idempotencyKey) implements Event {}
+
+  /**
+   * A tool call waits for a person: the call (tool, arguments and their hash) and the version of the
+   * policies that asked. The approval binds to all three.
+   */
+  public record ApprovalRequested(String intentId, String approvalId, String callId, String tool, JsonNode arguments,
+      String argumentsHash, String policyVersion, String reason, long requestedNanos) implements Event {}
+
+  public record ApprovalDecided(String intentId, String approvalId, boolean approved, String comment, long decidedNanos)
+      implements Event {}
 
   /** A side-effecting call's result. */
   public record EffectFinished(String intentId, String callId, ChatMessage result) implements Event {}
@@ -213,6 +236,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final io.troupe.core.guardrail.TraceRedaction redaction;
   private final int streamWindow;
   private final int streamHoldBack;
+  private final Duration approvalTimeout;
   private final AgentLoop.Limits limits;
   // Reply adapters, made once.
   private final ActorRef<Guardrail.Answer> answers;
@@ -259,6 +283,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     var guardrailConfig = ctx.getSystem().settings().config().getConfig("troupe.guardrail");
     this.streamWindow = guardrailConfig.getInt("stream-window-chars");
     this.streamHoldBack = guardrailConfig.getInt("stream-hold-back-chars");
+    this.approvalTimeout = guardrailConfig.getDuration("approval-timeout");
     this.limits = AgentLoop.Limits.of(settings);
     this.answers = ctx.messageAdapter(Guardrail.Answer.class, GuardrailAnswered::new);
     this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
@@ -275,6 +300,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   public Set<String> tagsFor(Event event) {
     if (event instanceof IntentAccepted) return Set.of(TAG_OPEN);
     if (event instanceof IntentFinished) return Set.of(TAG_CLOSED);
+    if (event instanceof ApprovalRequested || event instanceof ApprovalDecided) return Set.of(TAG_APPROVAL);
     return Set.of();
   }
 
@@ -332,6 +358,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (command instanceof Get c) return orphaned(s) ? recoverThen(s, c) : onGet(s, c);
     if (command instanceof Subscribe c) return orphaned(s) ? recoverThen(s, c) : onSubscribe(s, c);
     if (command instanceof Cancel c) return orphaned(s) ? recoverThen(s, c) : onCancel(s, c);
+    if (command instanceof DecideApproval c) return onDecideApproval(s, c);
+    if (command instanceof ApprovalTimedOut c) return onApprovalTimedOut(s, c);
+    if (command instanceof ApprovalReady c) return onApprovalReady(s, c);
     if (command instanceof DeadlinePassed c) {
       return c.intentId().equals(loopIntent) ? carryOut(s, loop.step(new AgentLoop.DeadlinePassed())) : Effect().none();
     }
@@ -482,7 +511,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       return carryOut(state, loop.step(new AgentLoop.ModelInputDenied(loopModelCall, d.denied())));
     }
     if (a instanceof Guardrail.ToolsChecked t && t.corr() == toolCorr) {
-      return carryOut(state, loop.step(new AgentLoop.ToolsChecked(toolTurn, t.indices(), t.verdicts())));
+      return carryOut(state, loop.step(new AgentLoop.ToolsChecked(toolTurn, t.indices(), t.verdicts(), t.policyVersion())));
     }
     if (a instanceof Guardrail.AnswerChecked c && c.corr() == streamCorr && streamCorr != 0) {
       return onStreamChecked(state, c);
@@ -596,13 +625,15 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       guardrail.tell(new Guardrail.RouteModelCall(modelCorr, intentId, c.request(), c.newFrom(), c.callKey(),
           modelReplies, c.request().stream() ? deltas : null, answers));
     } else if (d instanceof AgentLoop.RunTools r) {
-      toolCorr = nextCorr;
-      nextCorr += r.calls().size() + 1;
+      if (r.approved().isEmpty() || r.turn() != toolTurn || toolCorr == 0) {
+        toolCorr = nextCorr;
+        nextCorr += r.calls().size() + 1;
+      } // else an approved call of the open turn: its replies keep the turn's correlation ids
       toolTurn = r.turn();
       toolCalls = r.calls().size();
       effectCalls = r.effectKeys().keySet();
       var route = new Guardrail.RouteToolCalls(toolCorr, intentId, sessionId, r.calls(), r.indices(), r.reconcile(),
-          r.effectKeys(), toolReplies, answers);
+          r.effectKeys(), toolReplies, answers, r.approved());
       for (int i : r.indices()) {
         String callId = r.calls().get(i).id();
         if (r.effectKeys().containsKey(callId) && !r.reconcile().contains(i)) {
@@ -611,6 +642,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       }
       if (events.isEmpty()) guardrail.tell(route);
       else after.add(s -> guardrail.tell(route));
+    } else if (d instanceof AgentLoop.AwaitApproval a) {
+      planApprovals(state, a, events, after);
     } else if (d instanceof AgentLoop.CheckAnswer c) {
       answerCorr = nextCorr++;
       loopAnswerAttempt = c.attempt();
@@ -638,6 +671,102 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private record Deferred(String intentId, AgentLoop.Decision decision) implements Command {}
+
+  // Approvals: a durable pause of one tool call.
+
+  /** The running loop's calls that wait: approval id to the turn and index. */
+  private final Map<String, int[]> awaiting = new HashMap<>();
+
+  private void planApprovals(SessionState state, AgentLoop.AwaitApproval a, List<Event> events,
+      List<Consumer<SessionState>> after) {
+    String intentId = loopIntent;
+    SessionState.IntentRecord intent = state.intent(intentId);
+    timers.cancel("deadline"); // a person's time is not the run's: the approval timeout bounds it
+    for (int k = 0; k < a.indices().size(); k++) {
+      int index = a.indices().get(k);
+      ToolCall call = a.calls().get(index);
+      String hash = argumentsHash(call);
+      SessionState.Approval known = intent.approvalFor(call.id(), hash, a.policyVersion());
+      String id = known != null ? known.id() : intentId + "/a" + (intent.approvalCount() + k + 1);
+      awaiting.put(id, new int[] {a.turn(), index});
+      if (known == null) {
+        Verdict why = a.verdicts().get(k);
+        events.add(new ApprovalRequested(intentId, id, call.id(), call.name(), call.arguments(), hash,
+            a.policyVersion(), why.reason(), TraceClock.nowEpochNanos()));
+        after.add(s -> {
+          recordEvent(intentId, "approval.requested", Json.object().put("approvalId", id).put("callId", call.id())
+              .put("tool", call.name()).put("reason", why.reason()));
+          timers.startSingleTimer("approval-" + id, new ApprovalTimedOut(intentId, id), approvalTimeout);
+        });
+      } else if (known.decided()) {
+        after.add(s -> ctx.getSelf().tell(new ApprovalReady(intentId, id))); // decided while the run was down
+      } else {
+        Duration left = approvalTimeout.minus(
+            Duration.ofNanos(Math.max(0, TraceClock.nowEpochNanos() - known.requestedNanos())));
+        timers.startSingleTimer("approval-" + id, new ApprovalTimedOut(intentId, id),
+            left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left);
+      }
+    }
+  }
+
+  static String argumentsHash(ToolCall call) {
+    String args = call.arguments() == null ? "" : call.arguments().toString();
+    try {
+      byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+          .digest((call.name() + "\n" + args).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(hash);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Effect<Event, SessionState> onDecideApproval(SessionState state, DecideApproval cmd) {
+    requestedSinceIdleCheck = true;
+    SessionState.IntentRecord intent = state.intent(cmd.intentId());
+    SessionState.Approval approval = intent == null ? null : intent.approval(cmd.approvalId());
+    if (approval == null) {
+      withView(state, cmd.intentId(), view -> cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.NOT_FOUND,
+          "approval " + cmd.approvalId() + " of intent " + cmd.intentId() + " not found"))));
+      return Effect().none();
+    }
+    if (approval.decided() || intent.status.isTerminal()) {
+      String why = approval.decided() ? "approval " + cmd.approvalId() + " was already "
+          + (approval.approved() ? "approved" : "rejected") : "intent " + cmd.intentId() + " is already " + intent.status.json();
+      cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.CONFLICT, why)));
+      return Effect().none();
+    }
+    return decide(cmd.intentId(), cmd.approvalId(), cmd.approve(), cmd.comment(), cmd.replyTo());
+  }
+
+  private Effect<Event, SessionState> onApprovalTimedOut(SessionState state, ApprovalTimedOut t) {
+    SessionState.IntentRecord intent = state.intent(t.intentId());
+    SessionState.Approval approval = intent == null ? null : intent.approval(t.approvalId());
+    if (approval == null || approval.decided() || intent.status.isTerminal()) return Effect().none();
+    return decide(t.intentId(), t.approvalId(), false, "not decided within " + approvalTimeout
+        + " (troupe.guardrail.approval-timeout)", null);
+  }
+
+  private Effect<Event, SessionState> decide(String intentId, String approvalId, boolean approve, String comment,
+      ActorRef<StatusReply<IntentView>> replyTo) {
+    return Effect().persist(List.<Event>of(new ApprovalDecided(intentId, approvalId, approve, comment,
+        TraceClock.nowEpochNanos()))).thenRun(s -> {
+          timers.cancel("approval-" + approvalId);
+          ObjectNode data = Json.object().put("approvalId", approvalId).put("decision", approve ? "approve" : "reject");
+          if (comment != null) data.put("comment", comment);
+          recordEvent(intentId, "approval.decided", data);
+          ctx.getSelf().tell(new ApprovalReady(intentId, approvalId));
+          if (replyTo != null) withView(s, intentId, view -> replyTo.tell(StatusReply.success(view)));
+        });
+  }
+
+  private Effect<Event, SessionState> onApprovalReady(SessionState state, ApprovalReady r) {
+    int[] at = awaiting.remove(r.approvalId());
+    if (loop == null || !r.intentId().equals(loopIntent) || at == null) return Effect().none();
+    SessionState.Approval approval = state.intent(r.intentId()).approval(r.approvalId());
+    if (awaiting.isEmpty()) timers.startSingleTimer("deadline", new DeadlinePassed(r.intentId()), settings.deadline());
+    return carryOut(state, loop.step(new AgentLoop.ApprovalDecided(at[0], at[1], approval.approved(), approval.comment(),
+        approval.policyVersion())));
+  }
 
   private static String nextQueued(SessionState state, String finishing) {
     for (String id : state.queued) {
@@ -689,6 +818,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     toolCalls = 0;
     effectCalls = Set.of();
     timers.cancel("deadline");
+    awaiting.keySet().forEach(id -> timers.cancel("approval-" + id));
+    awaiting.clear();
   }
 
   private void recordEvent(String intentId, String type, JsonNode data) {
@@ -905,6 +1036,28 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       if (e.intentId().equals(state.running)) state.running = null;
       state.remember(e.transcript(), settings.historyMessages());
       state.bound(settings.recentIntents(), settings.idempotencyWindow());
+      return state;
+    }
+    if (event instanceof ApprovalRequested e) {
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      if (intent != null) {
+        intent.addApproval(new SessionState.Approval(e.approvalId(), e.callId(), e.tool(), e.arguments(),
+            e.argumentsHash(), e.policyVersion(), e.reason(), e.requestedNanos(), null, null, 0));
+        if (!intent.status.isTerminal()) intent.status = IntentStatus.AWAITING_APPROVAL;
+        // Journaled as started before the guardrail held it: it did not start, so a resume runs it
+        // (once approved) instead of settling an effect that never began.
+        if (intent.effectsStarted != null) intent.effectsStarted.remove(e.callId());
+      }
+      return state;
+    }
+    if (event instanceof ApprovalDecided e) {
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      if (intent != null) {
+        intent.decideApproval(e.approvalId(), e.approved(), e.comment(), e.decidedNanos());
+        if (intent.status == IntentStatus.AWAITING_APPROVAL && !intent.hasPendingApproval()) {
+          intent.status = IntentStatus.RUNNING;
+        }
+      }
       return state;
     }
     if (event instanceof ToolEffectStarted e) {

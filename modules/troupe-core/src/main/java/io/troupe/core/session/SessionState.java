@@ -29,6 +29,23 @@ final class SessionState implements CborSerializable {
   /** One intent as the session knows it; a running one also holds what a resume needs. */
   @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY, getterVisibility = JsonAutoDetect.Visibility.NONE,
       isGetterVisibility = JsonAutoDetect.Visibility.NONE)
+  /** One approval of a tool call; {@code decision} is null while it is pending, else approve or reject. */
+  record Approval(String id, String callId, String tool, JsonNode arguments, String argumentsHash, String policyVersion,
+      String reason, long requestedNanos, String decision, String comment, long decidedNanos) {
+    boolean decided() {
+      return decision != null;
+    }
+
+    boolean approved() {
+      return "approve".equals(decision);
+    }
+
+    Approval decided(boolean approve, String withComment, long at) {
+      return new Approval(id, callId, tool, arguments, argumentsHash, policyVersion, reason, requestedNanos,
+          approve ? "approve" : "reject", withComment, at);
+    }
+  }
+
   static final class IntentRecord {
     final String id;
     final String text;
@@ -46,6 +63,49 @@ final class SessionState implements CborSerializable {
     List<ChatMessage> committed;
     Set<String> effectsStarted;
     Map<String, ChatMessage> effectResults;
+
+    /** The approvals this intent asked for, in order; null until the first. */
+    List<Approval> approvals;
+
+    void addApproval(Approval approval) {
+      if (approvals == null) approvals = new ArrayList<>(1);
+      approvals.add(approval);
+    }
+
+    int approvalCount() {
+      return approvals == null ? 0 : approvals.size();
+    }
+
+    Approval approval(String id) {
+      if (approvals == null) return null;
+      for (Approval a : approvals) if (a.id().equals(id)) return a;
+      return null;
+    }
+
+    /** The approval of exactly this call (same arguments, same policy version), or null. */
+    Approval approvalFor(String callId, String argumentsHash, String policyVersion) {
+      if (approvals == null) return null;
+      for (int i = approvals.size() - 1; i >= 0; i--) {
+        Approval a = approvals.get(i);
+        if (a.callId().equals(callId) && a.argumentsHash().equals(argumentsHash)
+            && java.util.Objects.equals(a.policyVersion(), policyVersion)) {
+          return a;
+        }
+      }
+      return null;
+    }
+
+    void decideApproval(String id, boolean approved, String comment, long decidedNanos) {
+      if (approvals == null) return;
+      for (int i = 0; i < approvals.size(); i++) {
+        Approval a = approvals.get(i);
+        if (a.id().equals(id) && !a.decided()) approvals.set(i, a.decided(approved, comment, decidedNanos));
+      }
+    }
+
+    boolean hasPendingApproval() {
+      return approvals != null && approvals.stream().anyMatch(a -> !a.decided());
+    }
 
     @JsonCreator
     IntentRecord(@JsonProperty("id") String id, @JsonProperty("text") String text,

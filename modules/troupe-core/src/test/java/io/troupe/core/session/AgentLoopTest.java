@@ -258,12 +258,34 @@ class AgentLoopTest {
     started(loop);
     var run = (AgentLoop.RunTools) loop.step(new AgentLoop.ModelReplied(1, calls(call("a", "calculator"),
         call("b", "calculator"))));
-    var next = (AgentLoop.CallModel) loop.step(new AgentLoop.ToolsChecked(run.turn(), List.of(0, 1),
-        List.of(Verdict.reprompt("budget", "ask for fewer rows"), Verdict.requireApproval("approvals", "money moves"))));
+    // b waits for a person: the model's calls are journaled first, then the turn pauses.
+    var pause = (AgentLoop.Checkpoint) loop.step(new AgentLoop.ToolsChecked(run.turn(), List.of(0, 1),
+        List.of(Verdict.reprompt("budget", "ask for fewer rows"), Verdict.requireApproval("approvals", "money moves")),
+        "v1"));
+    var await = (AgentLoop.AwaitApproval) pause.then();
+    assertEquals(List.of(1), await.indices());
+    assertEquals("v1", await.policyVersion());
+    assertFalse(events.contains("tool.started"), "neither call ran");
+    // Rejected: the model gets both results, each paired with its call.
+    var next = (AgentLoop.CallModel) loop.step(new AgentLoop.ApprovalDecided(run.turn(), 1, false, "no", "v1"));
     List<ChatMessage> sent = next.request().messages();
     assertTrue(sent.get(sent.size() - 2).content().contains("asks for a different call (budget): ask for fewer rows"));
-    assertTrue(sent.get(sent.size() - 1).content().contains("needs a person's approval (approvals)"));
-    assertFalse(events.contains("tool.started"), "neither call ran");
+    assertTrue(sent.get(sent.size() - 1).content().contains("rejected by a person: no"));
+  }
+
+  @Test
+  void anApprovedCallIsRoutedAsItIsWithItsPolicyVersion() {
+    AgentLoop loop = loop();
+    started(loop);
+    var checkpoint = (AgentLoop.Checkpoint) loop.step(new AgentLoop.ModelReplied(1, calls(call("e", "record_effect"))));
+    var run = (AgentLoop.RunTools) checkpoint.then();
+    var await = (AgentLoop.AwaitApproval) loop.step(new AgentLoop.ToolsChecked(run.turn(), List.of(0),
+        List.of(Verdict.requireApproval("require-approval", "a person decides")), "v7"));
+    assertEquals(AgentLoop.Wait.INSTANCE, loop.step(new AgentLoop.ApprovalDecided(run.turn() + 1, 0, true, null, "v7")),
+        "a decision for another turn is stale");
+    var approved = (AgentLoop.RunTools) loop.step(new AgentLoop.ApprovalDecided(await.turn(), 0, true, null, "v7"));
+    assertEquals(Map.of(0, "v7"), approved.approved());
+    assertEquals(Map.of("e", "s.1/1/e"), approved.effectKeys(), "the same idempotency key as before the pause");
   }
 
   @Test

@@ -69,7 +69,7 @@ class SessionEntityTest {
   }
 
   private ActorRef<SessionEntity.Command> session(String overrides) {
-    var troupe = ConfigFactory.load().getConfig("troupe");
+    var troupe = ConfigFactory.parseString(overrides).withFallback(ConfigFactory.load()).getConfig("troupe");
     ToolCatalogs catalogs = ToolCatalogs.get(testKit.system());
     if (catalogs.current().version() == 0) {
       catalogs.publish(ALL_SPECS, Map.of("calculator", Tool.Effect.READ_ONLY, "current_time", Tool.Effect.READ_ONLY,
@@ -374,6 +374,101 @@ class SessionEntityTest {
     List<String> out = deltas(events);
     assertTrue(out.stream().noneMatch(t -> t.contains("ignore previous")), out.toString());
     assertEquals(IntentStatus.SUCCEEDED, await(session, accepted.id()).status());
+  }
+
+  private static final String APPROVE_EFFECTS = "troupe.guardrail.require-approval = [record_effect]";
+
+  private StatusReply<IntentView> decide(ActorRef<SessionEntity.Command> session, String intentId, String approvalId,
+      boolean approve, String comment) {
+    TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
+    session.tell(new SessionEntity.DecideApproval(intentId, approvalId, approve, comment, probe.getRef()));
+    return probe.receiveMessage();
+  }
+
+  /** Reads the intent's stream until the approval is requested (bounded). */
+  private void awaitApprovalRequested(ActorRef<SessionEntity.Command> session, String intentId) {
+    TestProbe<EventStream.Message> events = testKit.createTestProbe();
+    session.tell(new SessionEntity.Subscribe(intentId, 0, events.getRef()));
+    for (int i = 0; i < 100; i++) {
+      if (((EventStream.Item) events.receiveMessage()).event().type().equals("approval.requested")) return;
+    }
+    throw new AssertionError("no approval.requested");
+  }
+
+  private IntentView view(ActorRef<SessionEntity.Command> session, String intentId) {
+    TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
+    session.tell(new SessionEntity.Get(intentId, probe.getRef()));
+    return probe.receiveMessage().getValue();
+  }
+
+  private List<Class<?>> journalTypes() {
+    return PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId).stream()
+        .<Class<?>>map(Object::getClass).toList();
+  }
+
+  @Test
+  void anApprovedCallRunsOnceAsJournaledAndIsNotGatedAgain() {
+    var session = session(APPROVE_EFFECTS);
+    IntentView running = submit(session, "Record it", null);
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), toolCalls(call("call_1", "record_effect", "{\"label\":\"x\"}")));
+    awaitApprovalRequested(session, running.id());
+    tools.expectNoMessage(Duration.ZERO);
+    assertEquals(IntentStatus.AWAITING_APPROVAL, view(session, running.id()).status());
+    assertTrue(journalTypes().contains(SessionEntity.ApprovalRequested.class));
+    String approvalId = running.id() + "/a1";
+
+    assertEquals("not_found", Errors.codeOf(decide(session, running.id(), "nope", true, null).getError().getMessage()));
+    IntentView decided = decide(session, running.id(), approvalId, true, "fine").getValue();
+    assertEquals(running.id(), decided.id());
+    var effect = tools.expectMessageClass(ToolRegistry.Execute.class);
+    assertEquals("x", effect.call().arguments().get("label").asText(), "the call runs exactly as journaled");
+    llm.expectNoMessage(Duration.ofMillis(50)); // the model is not asked again before the call ran
+    effect.reply(ToolResult.ok("call_1", "record_effect", Json.object().put("recorded", "x")));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("recorded"));
+    assertEquals(IntentStatus.SUCCEEDED, await(session, running.id()).status());
+    assertEquals("conflict", Errors.codeOf(decide(session, running.id(), approvalId, false, null).getError().getMessage()),
+        "a second decision changes nothing");
+    tools.expectNoMessage(Duration.ofMillis(50)); // the effect ran once
+  }
+
+  @Test
+  void aRejectedCallGivesTheModelATypedDenialAndTheHistoryStaysValid() {
+    var session = session(APPROVE_EFFECTS);
+    IntentView running = submit(session, "Record it", null);
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), toolCalls(call("call_1", "record_effect", "{\"label\":\"x\"}")));
+    awaitApprovalRequested(session, running.id());
+    assertEquals(IntentStatus.RUNNING, decide(session, running.id(), running.id() + "/a1", false, "not today")
+        .getValue().status(), "decided: the run goes on");
+    var next = llm.expectMessageClass(LlmGateway.Chat.class);
+    ChatMessage result = last(next.request().messages());
+    assertEquals("call_1", result.toolCallId());
+    assertTrue(result.content().contains("rejected by a person: not today"), result.content());
+    tools.expectNoMessage(Duration.ofMillis(50));
+    reply(next, text("I did not record it."));
+    assertEquals(IntentStatus.SUCCEEDED, await(session, running.id()).status());
+  }
+
+  @Test
+  void aPausedRunSurvivesItsNodeAndIsApprovedOnTheNextOne() {
+    var session = session(APPROVE_EFFECTS);
+    IntentView running = submit(session, "Record it", null);
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), toolCalls(call("call_1", "record_effect", "{\"label\":\"x\"}")));
+    awaitApprovalRequested(session, running.id());
+    assertEquals(IntentStatus.AWAITING_APPROVAL, view(session, running.id()).status());
+    testKit.stop(session);
+
+    var revived = session(APPROVE_EFFECTS);
+    assertEquals(IntentStatus.AWAITING_APPROVAL, view(revived, running.id()).status());
+    tools.expectNoMessage(Duration.ofMillis(100));
+    revived.tell(new SessionEntity.DecideApproval(running.id(), running.id() + "/a1", true, null,
+        testKit.<StatusReply<IntentView>>createTestProbe().getRef()));
+    var effect = tools.expectMessageClass(ToolRegistry.Execute.class);
+    effect.reply(ToolResult.ok("call_1", "record_effect", Json.object().put("recorded", "x")));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("recorded"));
+    assertEquals(IntentStatus.SUCCEEDED, await(revived, running.id()).status());
+    assertEquals(1, journalTypes().stream().filter(SessionEntity.ApprovalRequested.class::equals).count(),
+        "the resumed run waits on the same approval");
+    tools.expectNoMessage(Duration.ofMillis(50)); // the effect ran once
   }
 
   @Test

@@ -43,7 +43,7 @@ public final class TraceJson {
     root.put("kind", "SPAN_KIND_SERVER");
     root.set("status", switch (v.status()) {
       case SUCCEEDED -> status("STATUS_CODE_OK", null);
-      case ACCEPTED, RUNNING -> status("STATUS_CODE_UNSET", null);
+      case ACCEPTED, RUNNING, AWAITING_APPROVAL -> status("STATUS_CODE_UNSET", null);
       default -> status("STATUS_CODE_ERROR", v.outcome() == null || v.outcome().error() == null
           ? v.status().json() : v.outcome().error());
     });
