@@ -52,9 +52,10 @@ public final class TroupeRoutes {
     Access access = new Access(security, System::nanoTime, () -> metrics.shed(TroupeMetrics.Shed.RATE_LIMITED));
     MetricsRoutes metricsRoutes = metrics.enabled()
         ? new MetricsRoutes(metrics, backends.llm(), settings.askTimeout(), system.scheduler()) : null;
+    var approvals = new io.troupe.http.approvals.ApprovalRoutes(system, retryAfter);
     Function<Caller, Route> callerRoutes = metricsRoutes == null
-        ? caller -> concat(intents.route(caller), tools.route(caller), documents.route(caller))
-        : caller -> concat(intents.route(caller), tools.route(caller), documents.route(caller),
+        ? caller -> concat(intents.route(caller), approvals.route(caller), tools.route(caller), documents.route(caller))
+        : caller -> concat(intents.route(caller), approvals.route(caller), tools.route(caller), documents.route(caller),
             metricsRoutes.route(caller));
     // Built once, not per request: the routes of the caller without auth, and the sealed whole.
     Route implicitCallerRoutes = callerRoutes.apply(Caller.IMPLICIT);

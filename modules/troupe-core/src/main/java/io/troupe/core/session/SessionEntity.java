@@ -659,6 +659,15 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           loop.streamGuarded(stream.firstReleaseDelayMillis(), stream.maxHeldChars());
         }
       }
+      if (intent.approvals != null) {
+        // Nothing waits any more: a pending approval is closed, so no list shows it.
+        for (SessionState.Approval a : intent.approvals) {
+          if (!a.decided()) {
+            events.add(new ApprovalDecided(intentId, a.id(), false, "the intent ended before a decision",
+                TraceClock.nowEpochNanos()));
+          }
+        }
+      }
       events.add(finished(intent, f.status(), f.outcome(), usage, f.transcript()));
       stopLoop();
       String next = nextQueued(state, intentId);
@@ -687,7 +696,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       ToolCall call = a.calls().get(index);
       String hash = argumentsHash(call);
       SessionState.Approval known = intent.approvalFor(call.id(), hash, a.policyVersion());
-      String id = known != null ? known.id() : intentId + "/a" + (intent.approvalCount() + k + 1);
+      String id = known != null ? known.id() : "a" + (intent.approvalCount() + k + 1); // unique within the intent
       awaiting.put(id, new int[] {a.turn(), index});
       if (known == null) {
         Verdict why = a.verdicts().get(k);

@@ -415,7 +415,7 @@ class SessionEntityTest {
     tools.expectNoMessage(Duration.ZERO);
     assertEquals(IntentStatus.AWAITING_APPROVAL, view(session, running.id()).status());
     assertTrue(journalTypes().contains(SessionEntity.ApprovalRequested.class));
-    String approvalId = running.id() + "/a1";
+    String approvalId = "a1";
 
     assertEquals("not_found", Errors.codeOf(decide(session, running.id(), "nope", true, null).getError().getMessage()));
     IntentView decided = decide(session, running.id(), approvalId, true, "fine").getValue();
@@ -437,7 +437,7 @@ class SessionEntityTest {
     IntentView running = submit(session, "Record it", null);
     reply(llm.expectMessageClass(LlmGateway.Chat.class), toolCalls(call("call_1", "record_effect", "{\"label\":\"x\"}")));
     awaitApprovalRequested(session, running.id());
-    assertEquals(IntentStatus.RUNNING, decide(session, running.id(), running.id() + "/a1", false, "not today")
+    assertEquals(IntentStatus.RUNNING, decide(session, running.id(), "a1", false, "not today")
         .getValue().status(), "decided: the run goes on");
     var next = llm.expectMessageClass(LlmGateway.Chat.class);
     ChatMessage result = last(next.request().messages());
@@ -460,7 +460,7 @@ class SessionEntityTest {
     var revived = session(APPROVE_EFFECTS);
     assertEquals(IntentStatus.AWAITING_APPROVAL, view(revived, running.id()).status());
     tools.expectNoMessage(Duration.ofMillis(100));
-    revived.tell(new SessionEntity.DecideApproval(running.id(), running.id() + "/a1", true, null,
+    revived.tell(new SessionEntity.DecideApproval(running.id(), "a1", true, null,
         testKit.<StatusReply<IntentView>>createTestProbe().getRef()));
     var effect = tools.expectMessageClass(ToolRegistry.Execute.class);
     effect.reply(ToolResult.ok("call_1", "record_effect", Json.object().put("recorded", "x")));

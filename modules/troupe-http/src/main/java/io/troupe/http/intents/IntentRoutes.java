@@ -83,6 +83,8 @@ public final class IntentRoutes {
             () -> post(() -> Access.require(caller, () -> submit(caller), Scope.INTENTS_WRITE))),
         path(segment("v1").slash("intents").slash(segment()).slash("events"),
             id -> get(() -> Access.require(caller, () -> events(id, caller), Scope.INTENTS_READ))),
+        path(segment("v1").slash("intents").slash(segment()).slash("approvals"),
+            id -> post(() -> Access.require(caller, () -> decide(id, caller), Scope.APPROVALS_WRITE))),
         path(segment("v1").slash("intents").slash(segment()).slash("trace"),
             id -> get(() -> Access.require(caller, () -> trace(id, caller), Scope.INTENTS_READ))),
         path(segment("v1").slash("intents").slash(segment()), id -> concat(
@@ -223,6 +225,27 @@ public final class IntentRoutes {
               .thenApply(view -> JsonResponses.json(202, IntentJson.resource(shown(view, caller)))),
           caller);
     });
+  }
+
+  // POST /v1/intents/{id}/approvals
+
+  private Route decide(String id, Caller caller) {
+    return JsonBody.json(settings.limits(), settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
+      String intentId = intentIdOf(id, caller);
+      ObjectNode request = Fields.object(body, "the request body");
+      String approvalId = Fields.requiredText(request, "approvalId", "");
+      String decision = Fields.requiredText(request, "decision", "");
+      if (!decision.equals("approve") && !decision.equals("reject")) {
+        throw ApiError.invalid("`decision` must be \"approve\" or \"reject\", not '" + Fields.clip(decision) + "'");
+      }
+      String comment = Fields.optionalString(request, "comment", "").orElse(null);
+      if (comment != null && comment.length() > 2000) throw ApiError.invalid("`comment` is longer than 2000 characters");
+      return respond(
+          ask(intentId, replyTo -> new SessionEntity.DecideApproval(intentId, approvalId, decision.equals("approve"),
+              comment, replyTo), settings.askTimeout())
+              .thenApply(view -> JsonResponses.json(200, IntentJson.resource(shown(view, caller)))),
+          caller);
+    }));
   }
 
   // GET /v1/intents/{id}/trace

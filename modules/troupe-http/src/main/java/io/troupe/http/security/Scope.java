@@ -8,6 +8,7 @@ public enum Scope {
   INTENTS_WRITE("intents.write"),
   INTENTS_READ("intents.read"),
   DOCUMENTS_WRITE("documents.write"),
+  APPROVALS_WRITE("approvals.write"),
   ADMIN("admin");
 
   private final String json;
