@@ -54,7 +54,8 @@ class LabelCardinalityTest {
       String tool = random.nextBoolean() ? "calculator" : "made_up_" + random.nextInt(1_000_000);
       metrics.stepEnded(intentId, step(3, "tool", tool, random.nextBoolean() ? "ok" : "error", Json.object()));
       metrics.stepEnded(intentId, step(4, "model", "chat", "error", Json.object().put("error", "down " + i)));
-      IntentStatus status = IntentStatus.values()[2 + random.nextInt(4)];
+      IntentStatus status = List.of(IntentStatus.SUCCEEDED, IntentStatus.FAILED, IntentStatus.CANCELLED, IntentStatus.INTERRUPTED)
+          .get(random.nextInt(4));
       metrics.intentFinished(new StoredIntent(new IntentView(intentId, "tenant" + i + "~session-" + i, status, "text " + i,
           null, 1_000_000_000L, 2_000_000_000L, status == IntentStatus.FAILED
               ? Outcome.failed("code_" + random.nextInt(1000), "failed " + i, "none") : Outcome.answered("ok " + i),
