@@ -18,6 +18,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 
 /**
  * The runtime's real pipeline (guardrail and session entities) wired to a {@link ScriptedModel}
@@ -45,7 +46,7 @@ public final class TestAgent {
     this.settings = SessionSettings.fromConfig(kit.system().settings().config().getConfig("troupe"));
   }
 
-  /** ManualTime, Pekko's in-memory persistence testkit journal, then the runtime's defaults. */
+  /** ManualTime, Pekko's in-memory persistence testkit journal and snapshot store, then the runtime's defaults. */
   public static Config config() {
     return config(ConfigFactory.empty());
   }
@@ -54,6 +55,7 @@ public final class TestAgent {
   public static Config config(Config overrides) {
     return overrides.withFallback(ManualTime.config())
         .withFallback(PersistenceTestKitPlugin.getInstance().config())
+        .withFallback(PersistenceTestKitSnapshotPlugin.getInstance().config())
         .withFallback(ConfigFactory.load());
   }
 

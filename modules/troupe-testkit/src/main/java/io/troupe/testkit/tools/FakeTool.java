@@ -33,6 +33,7 @@ public final class FakeTool {
   private boolean gated;
   private final List<Call> calls = new ArrayList<>();
   private final Map<String, Integer> executionsByKey = new HashMap<>();
+  private final List<String> runTwice = new ArrayList<>();
 
   private FakeTool(String name, Tool.Effect effect) {
     this.name = name;
@@ -108,9 +109,9 @@ public final class FakeTool {
     return executionsByKey.getOrDefault(idempotencyKey, 0);
   }
 
-  /** The keys that ran more than once. */
+  /** The keys that ran more than once, in the order their second run came. */
   public synchronized List<String> keysRunMoreThanOnce() {
-    return executionsByKey.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey).sorted().toList();
+    return List.copyOf(runTwice);
   }
 
   // Used by the registry, inside its actor.
@@ -121,7 +122,11 @@ public final class FakeTool {
 
   /** Counts a run of the call; returns how often its key has run, this one included. */
   synchronized int started(ToolContext context) {
-    return executionsByKey.merge(context.idempotencyKey(), 1, Integer::sum);
+    int n = executionsByKey.merge(context.idempotencyKey(), 1, Integer::sum);
+    if (n == 2) {
+      runTwice.add(context.idempotencyKey());
+    }
+    return n;
   }
 
   synchronized Duration latencyFor(JsonNode args) {
