@@ -4,17 +4,21 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.session.IntentView;
 import io.troupe.core.session.SessionEntity;
 import io.troupe.core.session.SessionSettings;
+import io.troupe.core.tools.ToolRegistry;
 import io.troupe.core.vector.VectorStore;
 import io.troupe.testkit.model.ScriptedModel;
 import io.troupe.testkit.tools.FakeToolRegistry;
 import java.time.Duration;
+import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
@@ -38,10 +42,12 @@ public final class TestAgent {
   private final ActorRef<Guardrail.Command> guardrail;
   private final ManualTime time;
   private SessionSettings settings;
+  private ActorRef<Guardrail.Command> sessionGuardrail;
 
   private TestAgent(ActorTestKit kit, ActorRef<Guardrail.Command> guardrail) {
     this.kit = kit;
     this.guardrail = guardrail;
+    this.sessionGuardrail = guardrail;
     this.time = ManualTime.get(kit.system());
     this.settings = SessionSettings.fromConfig(kit.system().settings().config().getConfig("troupe"));
   }
@@ -61,12 +67,28 @@ public final class TestAgent {
 
   /** Spawns the guardrail (policy from {@code troupe.guardrail}), the model and the tools. */
   public static TestAgent start(ActorTestKit kit, ScriptedModel model, FakeToolRegistry tools) {
-    var llm = kit.spawn(model.behavior());
-    var registry = kit.spawn(tools.behavior());
+    return start(kit, kit.spawn(model.behavior()), kit.spawn(tools.behavior()));
+  }
+
+  /**
+   * Spawns the guardrail in front of these: a spawned {@link ScriptedModel} and {@link
+   * FakeToolRegistry}, possibly behind a link of {@link io.troupe.testkit.faults.Faults}.
+   */
+  public static TestAgent start(ActorTestKit kit, ActorRef<LlmGateway.Command> llm,
+      ActorRef<ToolRegistry.Command> tools) {
     ActorRef<VectorStore.Command> vector = kit.spawn(Behaviors.<VectorStore.Command>ignore());
     var policy = GuardrailPolicy.fromConfig(kit.system().settings().config().getConfig("troupe"));
-    var guardrail = kit.spawn(Guardrail.create(policy, new Guardrail.Targets(llm, registry, vector)));
+    var guardrail = kit.spawn(Guardrail.create(policy, new Guardrail.Targets(llm, tools, vector)));
     return new TestAgent(kit, guardrail);
+  }
+
+  /**
+   * Sessions spawned from now on reach the guardrail through {@code link} (e.g. {@code
+   * g -> Faults.dropping(g, m -> m instanceof Guardrail.CheckIntent)}: a guardrail that times out).
+   */
+  public TestAgent withGuardrailLink(Function<ActorRef<Guardrail.Command>, Behavior<Guardrail.Command>> link) {
+    this.sessionGuardrail = kit.spawn(link.apply(guardrail));
+    return this;
   }
 
   /** Sessions spawned from now on use these settings. */
@@ -89,7 +111,7 @@ public final class TestAgent {
 
   /** A session entity outside sharding, recovering from the journal under its id if there is one. */
   public ActorRef<SessionEntity.Command> session(String sessionId) {
-    return kit.spawn(SessionEntity.create(sessionId, guardrail, settings));
+    return kit.spawn(SessionEntity.create(sessionId, sessionGuardrail, settings));
   }
 
   /** Stops a session as a crashing node would, and starts it again from the same journal. */
