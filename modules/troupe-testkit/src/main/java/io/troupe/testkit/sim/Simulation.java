@@ -100,6 +100,7 @@ public final class Simulation {
     private double deniedAnswer = 0.03;
     private double advance = 0.01;
     private boolean faultyReconcile;
+    private boolean duplicateModelDeliveries;
     private int maxShrinkRuns = 10;
 
     public Builder seed(long seed) { this.seed = seed; return this; }
@@ -126,6 +127,8 @@ public final class Simulation {
      * for checking that the checker catches it.
      */
     public Builder faultyReconcile() { this.faultyReconcile = true; return this; }
+    /** Every model call reaches the model twice, so every reply comes twice (see {@link io.troupe.testkit.faults.Faults#duplicating}). */
+    public Builder duplicateModelDeliveries() { this.duplicateModelDeliveries = true; return this; }
 
     public Simulation build() {
       return new Simulation(this);
@@ -356,7 +359,10 @@ public final class Simulation {
           tool(FakeTool.sideEffecting("charge")), tool(FakeTool.sideEffecting("notify")))
           .withTimeout(Duration.ofSeconds(10)).observedBy(toolCalls.ref());
       this.registry = b.faultyReconcile ? reg.reconcileByRunningAgain() : reg;
-      this.agent = TestAgent.start(kit, model, registry);
+      var llm = kit.spawn(model.behavior());
+      this.agent = TestAgent.start(kit,
+          b.duplicateModelDeliveries ? kit.spawn(io.troupe.testkit.faults.Faults.duplicating(llm)) : llm,
+          kit.spawn(registry.behavior()));
       this.submitted = Inbox.create(kit);
       this.endings = Inbox.create(kit);
       this.journal = PersistenceTestKit.create(kit.system());

@@ -31,6 +31,15 @@ class SimulationTest {
   }
 
   @Test
+  void duplicatedModelDeliveriesBreakNoInvariant() {
+    Simulation.Report r = Simulation.builder().seed(SEED + 1).sessions(100).settleEvery(500).intents(1_000)
+        .duplicateModelDeliveries().build().run();
+    System.out.println("simulation with duplicated model deliveries: " + r);
+    assertEquals(r.accepted(), r.ended().values().stream().mapToInt(Integer::intValue).sum());
+    assertTrue(r.modelRequests() >= 2 * r.accepted(), r.toString());
+  }
+
+  @Test
   void theWorkloadIsAPureFunctionOfTheSeed() {
     var a = Simulation.builder().seed(5).sessions(10).intents(500).build().events();
     var b = Simulation.builder().seed(5).sessions(10).intents(500).build().events();
