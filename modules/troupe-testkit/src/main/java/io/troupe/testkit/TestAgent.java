@@ -3,7 +3,7 @@ package io.troupe.testkit;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.troupe.core.guardrail.Guardrail;
-import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.guardrail.GuardrailSettings;
 import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.session.IntentView;
 import io.troupe.core.session.SessionEntity;
@@ -65,7 +65,7 @@ public final class TestAgent {
         .withFallback(ConfigFactory.load());
   }
 
-  /** Spawns the guardrail (policy from {@code troupe.guardrail}), the model and the tools. */
+  /** Spawns the guardrail (its settings and policies from {@code troupe.guardrail}), the model and the tools. */
   public static TestAgent start(ActorTestKit kit, ScriptedModel model, FakeToolRegistry tools) {
     return start(kit, kit.spawn(model.behavior()), kit.spawn(tools.behavior()));
   }
@@ -77,8 +77,8 @@ public final class TestAgent {
   public static TestAgent start(ActorTestKit kit, ActorRef<LlmGateway.Command> llm,
       ActorRef<ToolRegistry.Command> tools) {
     ActorRef<VectorStore.Command> vector = kit.spawn(Behaviors.<VectorStore.Command>ignore());
-    var policy = GuardrailPolicy.fromConfig(kit.system().settings().config().getConfig("troupe"));
-    var guardrail = kit.spawn(Guardrail.create(policy, new Guardrail.Targets(llm, tools, vector)));
+    var settings = GuardrailSettings.fromConfig(kit.system().settings().config().getConfig("troupe"));
+    var guardrail = kit.spawn(Guardrail.create(settings, new Guardrail.Targets(llm, tools, vector)));
     return new TestAgent(kit, guardrail);
   }
 
