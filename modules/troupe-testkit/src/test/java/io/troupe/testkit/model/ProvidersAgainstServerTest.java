@@ -22,9 +22,9 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The real OpenAI provider of troupe-llm, end to end over HTTP, against a scripted model. */
+/** The real OpenAI and Anthropic providers of troupe-llm, end to end over HTTP, against a scripted model. */
 @ExtendWith(TestKitJUnit5Extension.class)
-class OpenAiProviderAgainstServerTest {
+class ProvidersAgainstServerTest {
 
   @JUnit5TestKit public ActorTestKit kit = ActorTestKit.create();
 
@@ -35,19 +35,35 @@ class OpenAiProviderAgainstServerTest {
     return OpenAiProvider.create(kit.system(), "openai", "troupe.llm.openai", section);
   }
 
+  private io.troupe.llm.anthropic.AnthropicProvider anthropic(ScriptedModelServer server) {
+    var section = ConfigFactory.parseString("base-url = \"" + server.anthropicBaseUrl() + "\"\napi-key = \"test\"\n")
+        .withFallback(kit.system().settings().config().getConfig("troupe.llm.anthropic"))
+        .withFallback(kit.system().settings().config().getConfig("troupe.llm.http").atKey("http"));
+    return io.troupe.llm.anthropic.AnthropicProvider.create(kit.system(), "anthropic", "troupe.llm.anthropic", section);
+  }
+
   private static ChatRequest ask(String text, boolean stream) {
     return new ChatRequest("scripted", List.of(ChatMessage.user(text)),
         List.of(new ToolSpec("weather", "the weather", Json.object().put("type", "object"))), 0, stream);
   }
 
   @Test
-  void toolCallsTextStreamingAndA429GoThroughTheRealProvider() throws Exception {
+  void openAi() throws Exception {
+    check(this::provider);
+  }
+
+  @Test
+  void anthropic() throws Exception {
+    check(this::anthropic);
+  }
+
+  private void check(java.util.function.Function<ScriptedModelServer, io.troupe.core.llm.LlmProvider> make) throws Exception {
     ScriptedModel model = ScriptedModel.create()
         .when(Requests.lastUserMessageContains("busy"), Reply.rateLimited(Duration.ofSeconds(3)))
         .when(Requests.lastUserMessageContains("tell"), Reply.text("sunny and warm").streamedByWord())
         .when(Requests.offersTool("weather"), Reply.callTool("weather", "{\"city\":\"Oslo\"}"));
     try (ScriptedModelServer server = ScriptedModelServer.start(model)) {
-      OpenAiProvider p = provider(server);
+      io.troupe.core.llm.LlmProvider p = make.apply(server);
 
       ChatResponse call = p.chat(ask("weather?", false), d -> {}).toCompletableFuture().get(10, TimeUnit.SECONDS);
       assertEquals("weather", call.message().toolCalls().get(0).name());
