@@ -1044,7 +1044,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       state.queued.remove(e.intentId());
       if (e.intentId().equals(state.running)) state.running = null;
       state.remember(e.transcript(), settings.historyMessages());
-      state.bound(settings.recentIntents(), settings.idempotencyWindow());
+      // Not the intent just ended: afterFinished still reads it (it bounds the state itself then).
+      state.bound(settings.recentIntents(), settings.idempotencyWindow(), e.intentId());
       return state;
     }
     if (event instanceof ApprovalRequested e) {

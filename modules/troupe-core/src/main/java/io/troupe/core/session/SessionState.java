@@ -152,12 +152,17 @@ final class SessionState implements CborSerializable {
 
   /** Drops the oldest finished intents past {@code keep}, and the oldest idempotency keys past {@code keys}. */
   void bound(int keep, int keys) {
+    bound(keep, keys, null);
+  }
+
+  /** As {@link #bound(int, int)}, but keeps {@code spare} (an intent whose end is still being announced). */
+  void bound(int keep, int keys, String spare) {
     if (intents.size() > keep) {
       Iterator<IntentRecord> it = intents.values().iterator();
       int excess = intents.size() - keep;
       while (it.hasNext() && excess > 0) {
         IntentRecord r = it.next();
-        if (r.status.isTerminal()) {
+        if (r.status.isTerminal() && !r.id.equals(spare)) {
           it.remove();
           excess--;
         }

@@ -1,0 +1,71 @@
+package io.troupe.testkit.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.troupe.core.session.IntentStatus;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class SimulationTest {
+
+  /** The seed of the big run; -Dtroupe.sim.seed=N replays another. */
+  private static final long SEED = Long.getLong("troupe.sim.seed", 1L);
+
+  @Test
+  void tenThousandSimulatedIntentsKeepEveryInvariant() {
+    Simulation.Report r = Simulation.builder().seed(SEED).sessions(500).settleEvery(1_000).intents(10_000).build().run();
+    System.out.println("simulation: " + r);
+    assertEquals(10_000, r.submitted());
+    assertEquals(10_000, r.accepted());
+    assertEquals(r.accepted(), r.ended().values().stream().mapToInt(Integer::intValue).sum(), "every accepted intent ended");
+    // The workload did what it says: crashes, cancellations, failures and tool calls all happened.
+    assertTrue(r.crashes() > 100, r.toString());
+    assertTrue(r.cancels() > 100, r.toString());
+    assertTrue(r.ended().getOrDefault(IntentStatus.FAILED, 0) > 0, r.toString());
+    assertTrue(r.ended().getOrDefault(IntentStatus.CANCELLED, 0) > 0, r.toString());
+    assertTrue(r.toolCalls() > 10_000, r.toString());
+  }
+
+  @Test
+  void duplicatedModelDeliveriesBreakNoInvariant() {
+    Simulation.Report r = Simulation.builder().seed(SEED + 1).sessions(100).settleEvery(500).intents(1_000)
+        .duplicateModelDeliveries().build().run();
+    System.out.println("simulation with duplicated model deliveries: " + r);
+    assertEquals(r.accepted(), r.ended().values().stream().mapToInt(Integer::intValue).sum());
+    assertTrue(r.modelRequests() >= 2 * r.accepted(), r.toString());
+  }
+
+  @Test
+  void theWorkloadIsAPureFunctionOfTheSeed() {
+    var a = Simulation.builder().seed(5).sessions(10).intents(500).build().events();
+    var b = Simulation.builder().seed(5).sessions(10).intents(500).build().events();
+    var c = Simulation.builder().seed(6).sessions(10).intents(500).build().events();
+    assertEquals(a, b);
+    assertNotEquals(a, c);
+    Set<Class<?>> kinds = a.stream().map(Object::getClass).collect(Collectors.toSet());
+    assertEquals(Set.of(SimEvent.Submit.class, SimEvent.Cancel.class, SimEvent.Crash.class, SimEvent.Advance.class,
+        SimEvent.Settle.class), kinds);
+    assertEquals(500, a.stream().filter(e -> e instanceof SimEvent.Submit).count());
+  }
+
+  @Test
+  void aRegistryThatRunsAReconciledEffectAgainIsCaughtWithTheSeedAndAReplayablePrefix() {
+    Simulation sim = Simulation.builder().seed(7).sessions(10).settleEvery(50).intents(300).crashRate(0.3)
+        .faultyReconcile().build();
+    InvariantViolation v = assertThrows(InvariantViolation.class, sim::run);
+    System.out.println(v.getMessage());
+    assertEquals(Simulation.ONCE, v.invariant());
+    assertEquals(7, v.seed());
+    assertTrue(v.getMessage().contains("seed=7"), v.getMessage());
+    assertTrue(v.getMessage().contains("shortest reproducing prefix: " + v.prefix().size()), v.getMessage());
+    assertTrue(v.prefix().size() < sim.events().size(), "the prefix is shorter than the workload");
+    assertTrue(v.prefix().stream().anyMatch(e -> e instanceof SimEvent.Crash), "a crash is in the prefix");
+    // The reported prefix breaks the invariant again.
+    InvariantViolation again = assertThrows(InvariantViolation.class, () -> sim.runPrefix(v.prefix().size()));
+    assertEquals(Simulation.ONCE, again.invariant());
+  }
+}
