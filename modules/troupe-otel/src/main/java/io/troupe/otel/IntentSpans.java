@@ -11,6 +11,7 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.TraceId;
 import io.troupe.core.json.Json;
+import io.troupe.core.session.IntentEvent;
 import io.troupe.core.session.IntentStatus;
 import io.troupe.core.session.IntentView;
 import io.troupe.core.session.Step;
@@ -35,8 +36,26 @@ final class IntentSpans {
   record SpanRecord(String spanId, String parentSpanId, String name, SpanKind kind, long startNanos, long endNanos,
       Attributes attributes, StatusCode status, String statusMessage) {}
 
-  /** The spans of one intent; {@code traceId} the intent's, the root first. */
-  record Spans(String traceId, List<SpanRecord> spans) {}
+  /** The spans of one intent; {@code traceId} the intent's, the root first; {@code callerSampled} the caller's flag. */
+  record Spans(String traceId, List<SpanRecord> spans, boolean callerSampled) {}
+
+  /** The caller's trace context of an intent submitted with a {@code traceparent}, as its accepted event holds it. */
+  record Caller(String rootSpanId, String parentSpanId, boolean sampled) {
+
+    /** From the intent's {@code intent.accepted} event, or null when the intent has no caller (or the ids are invalid). */
+    static Caller of(StoredIntent intent) {
+      for (IntentEvent e : intent.events()) {
+        if (!"intent.accepted".equals(e.type())) continue;
+        JsonNode d = e.data();
+        if (d == null || !d.hasNonNull("parentSpanId") || !d.hasNonNull("rootSpanId")) return null;
+        String root = d.get("rootSpanId").asText();
+        String parent = d.get("parentSpanId").asText();
+        if (!SpanId.isValid(root) || !SpanId.isValid(parent)) return null;
+        return new Caller(root, parent, !d.has("parentSampled") || d.get("parentSampled").asBoolean());
+      }
+      return null;
+    }
+  }
 
   static final AttributeKey<String> OPERATION = AttributeKey.stringKey("gen_ai.operation.name");
   static final AttributeKey<String> PROVIDER = AttributeKey.stringKey("gen_ai.provider.name");
@@ -89,11 +108,13 @@ final class IntentSpans {
   }
 
   /** The spans of {@code stored}, or null when it has no valid trace id (nothing can be exported). */
-  Spans of(StoredIntent stored, String callerParentSpanId) {
+  Spans of(StoredIntent stored) {
     IntentView v = stored.view();
     if (v.traceId() == null || !TraceId.isValid(v.traceId())) return null;
     List<Step> steps = v.steps() == null ? List.of() : v.steps();
-    String rootSpanId = rootSpanId(v.traceId(), steps);
+    Caller caller = Caller.of(stored);
+    String rootSpanId = caller != null ? caller.rootSpanId() : rootSpanId(v.traceId(), steps);
+    String callerParentSpanId = caller == null ? null : caller.parentSpanId();
     long rootEnd = v.finishedNanos() > 0 ? v.finishedNanos() : lastEnd(steps, v.createdNanos());
 
     List<SpanRecord> out = new ArrayList<>(steps.size() + 1);
@@ -103,7 +124,7 @@ final class IntentSpans {
       String parent = s.parentSpanId() == null || !SpanId.isValid(s.parentSpanId()) ? rootSpanId : s.parentSpanId();
       out.add(step(s, parent, s.endNanos() > 0 ? s.endNanos() : rootEnd));
     }
-    return new Spans(v.traceId(), out);
+    return new Spans(v.traceId(), out, caller == null || caller.sampled());
   }
 
   /** The root span's id: the parent the steps name that is no step; else derived from the trace id as the session does. */

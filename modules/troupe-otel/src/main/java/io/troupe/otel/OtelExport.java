@@ -10,7 +10,6 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
-import io.troupe.core.session.IntentEvent;
 import io.troupe.core.trace.StoredIntent;
 import io.troupe.core.trace.TraceListener;
 import io.troupe.core.trace.TraceStore;
@@ -264,7 +263,7 @@ public final class OtelExport implements Extension {
           }
         }
         if (next != null) {
-          IntentSpans.Spans spans = mapping.of(next, callerParentSpanId(next));
+          IntentSpans.Spans spans = mapping.of(next);
           if (spans != null) {
             if (pending > 0 && pending + spans.spans().size() > processorQueue.get() / 2) {
               flush();
@@ -307,7 +306,7 @@ public final class OtelExport implements Extension {
     IntentSpans.SpanRecord root = records.get(0);
     Context rootParent = root.parentSpanId() == null ? Context.root()
         : Context.root().with(Span.wrap(SpanContext.createFromRemoteParent(spans.traceId(), root.parentSpanId(),
-            TraceFlags.getSampled(), TraceState.getDefault())));
+            spans.callerSampled() ? TraceFlags.getSampled() : TraceFlags.getDefault(), TraceState.getDefault())));
     TraceFlags flags = start(spans.traceId(), root, rootParent).getTraceFlags();
     for (int i = 1; i < records.size(); i++) {
       IntentSpans.SpanRecord r = records.get(i);
@@ -329,20 +328,6 @@ public final class OtelExport implements Extension {
     else span.setStatus(r.status(), r.statusMessage());
     span.end(r.endNanos(), TimeUnit.NANOSECONDS);
     return span.getSpanContext();
-  }
-
-  /** The caller's span from a {@code traceparent}, as the session put it on the intent's accepted event. */
-  static String callerParentSpanId(StoredIntent intent) {
-    for (IntentEvent e : intent.events()) {
-      if ("intent.accepted".equals(e.type())) {
-        if (e.data() != null && e.data().hasNonNull("parentSpanId")) {
-          String id = e.data().get("parentSpanId").asText();
-          return io.opentelemetry.api.trace.SpanId.isValid(id) ? id : null;
-        }
-        return null;
-      }
-    }
-    return null;
   }
 
   private void dropped(long count, String why) {

@@ -43,7 +43,7 @@ class IntentSpansTest {
 
   @Test
   void aRootAndOneSpanPerStepWithTheRecordedIdsAndGenAiAttributes() {
-    IntentSpans.Spans spans = new IntentSpans(false, 4096, "local", "default").of(intent(List.of()), null);
+    IntentSpans.Spans spans = new IntentSpans(false, 4096, "local", "default").of(intent(List.of()));
     assertEquals(TRACE, spans.traceId());
     assertEquals(5, spans.spans().size());
     IntentSpans.SpanRecord root = spans.spans().get(0);
@@ -71,7 +71,7 @@ class IntentSpansTest {
 
   @Test
   void withContentCaptureTextsArgumentsAndResultsComeWithoutTheirSecrets() {
-    IntentSpans.Spans spans = new IntentSpans(true, 4096, "local", "default").of(intent(List.of()), null);
+    IntentSpans.Spans spans = new IntentSpans(true, 4096, "local", "default").of(intent(List.of()));
     String input = spans.spans().get(0).attributes().get(IntentSpans.INPUT_MESSAGES);
     assertTrue(input.contains("Fetch x.test") && input.contains("\"role\":\"user\""), input);
     String args = spans.spans().get(3).attributes().get(IntentSpans.TOOL_ARGUMENTS);
@@ -89,19 +89,19 @@ class IntentSpansTest {
   }
 
   @Test
-  void aCallersParentFromTheAcceptedEventBecomesTheRootsParent() {
-    StoredIntent stored = intent(List.of(new IntentEvent(1, "intent.accepted", 90,
-        Json.object().put("intentId", "i-7").put("parentSpanId", "b7ad6b7169203331"))));
-    String parent = OtelExport.callerParentSpanId(stored);
-    assertEquals("b7ad6b7169203331", parent);
-    assertEquals(parent, new IntentSpans(false, 4096, "local", "default").of(stored, parent).spans().get(0).parentSpanId());
-    assertNull(OtelExport.callerParentSpanId(intent(List.of(new IntentEvent(1, "intent.accepted", 90,
-        Json.object().put("parentSpanId", "not-a-span"))))));
+  void inACallersTraceTheRootHasItsOwnIdAndTheCallersSpanAsItsParent() {
+    StoredIntent stored = intent(List.of(new IntentEvent(1, "intent.accepted", 90, Json.object().put("intentId", "i-7")
+        .put("rootSpanId", "a1a2a3a4a5a6a7a8").put("parentSpanId", "b7ad6b7169203331").put("parentSampled", true))));
+    IntentSpans.SpanRecord root = new IntentSpans(false, 4096, "local", "default").of(stored).spans().get(0);
+    assertEquals("a1a2a3a4a5a6a7a8", root.spanId());
+    assertEquals("b7ad6b7169203331", root.parentSpanId());
+    assertNull(IntentSpans.Caller.of(intent(List.of(new IntentEvent(1, "intent.accepted", 90,
+        Json.object().put("rootSpanId", "a1a2a3a4a5a6a7a8").put("parentSpanId", "not-a-span"))))));
   }
 
   @Test
   void anIntentWithoutAValidTraceIdIsNotExported() {
     IntentView v = new IntentView("i-1", "s-1", IntentStatus.FAILED, "x", null, 1, 2, null, List.of(), null, null);
-    assertNull(new IntentSpans(false, 4096, "local", "default").of(new StoredIntent(v, List.of()), null));
+    assertNull(new IntentSpans(false, 4096, "local", "default").of(new StoredIntent(v, List.of())));
   }
 }

@@ -28,6 +28,7 @@ import io.troupe.core.tools.ToolCatalogs;
 import io.troupe.core.tools.ToolRegistry;
 import io.troupe.core.tools.ToolResult;
 import io.troupe.core.trace.StoredIntent;
+import io.troupe.core.trace.TraceParent;
 import io.troupe.core.trace.TraceStore;
 import io.troupe.core.vector.VectorStore;
 import io.troupe.metrics.TroupeMetrics;
@@ -175,6 +176,37 @@ class OtelExportTest {
           assertFalse(s.span().toString().contains("sk-live-0123456789abcdef"));
         }
         assertEquals(0, export.droppedSpans());
+      } finally {
+        export.close().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  void anIntentSubmittedWithATraceparentJoinsTheCallersTrace() throws Exception {
+    try (OtlpReceiver receiver = new OtlpReceiver()) {
+      OtelExport export = OtelExport.start(testKit.system(), Map.of("otel.exporter.otlp.endpoint", receiver.endpoint()));
+      try {
+        TraceParent caller = TraceParent.parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").orElseThrow();
+        TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
+        session().tell(new SessionEntity.SubmitAndWait("Say hello", null, null, probe.getRef(), caller));
+        reply(llm.expectMessageClass(LlmGateway.Chat.class), ChatMessage.assistant("Hello."), FinishReason.STOP,
+            new Usage(3, 2));
+        IntentView done = probe.receiveMessage(Duration.ofSeconds(10)).getValue();
+        assertEquals(caller.traceId(), done.traceId());
+
+        StoredIntent stored = TraceStore.get(testKit.system()).finishedInMemory(done.id()).orElseThrow();
+        int expected = stored.view().steps().size() + 1;
+        List<OtlpReceiver.Received> spans = receiver.awaitSpans(got -> got.size() >= expected, Duration.ofSeconds(20));
+        OtlpReceiver.Received root = single(spans, "intent");
+        assertEquals(caller.traceId(), root.traceId());
+        assertEquals(caller.parentSpanId(), root.parentSpanId());
+        // The root's own id, not one derived from the shared trace id; the steps hang under it.
+        assertFalse(root.spanId().equals(caller.traceId().substring(0, 16)));
+        for (OtlpReceiver.Received s : spans) {
+          assertEquals(caller.traceId(), s.traceId());
+          if (s != root) assertEquals(root.spanId(), s.parentSpanId(), s.name());
+        }
       } finally {
         export.close().toCompletableFuture().get(20, TimeUnit.SECONDS);
       }

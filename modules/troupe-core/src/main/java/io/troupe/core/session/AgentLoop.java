@@ -179,10 +179,16 @@ public final class AgentLoop {
    */
   public AgentLoop(String intentId, String text, String traceId, Limits limits, List<ChatMessage> history, Resume resume,
       Predicate<String> sideEffecting, Recorder recorder) {
+    this(intentId, text, traceId, SessionEntity.rootSpanId(traceId), limits, history, resume, sideEffecting, recorder);
+  }
+
+  /** With the root span's id, which steps name as their parent (its own in a caller's trace). */
+  public AgentLoop(String intentId, String text, String traceId, String rootSpanId, Limits limits,
+      List<ChatMessage> history, Resume resume, Predicate<String> sideEffecting, Recorder recorder) {
     this.intentId = intentId;
     this.text = text;
     this.asked = text;
-    this.rootSpanId = SessionEntity.rootSpanId(traceId);
+    this.rootSpanId = rootSpanId;
     this.limits = limits;
     this.history = history;
     this.resume = resume;
