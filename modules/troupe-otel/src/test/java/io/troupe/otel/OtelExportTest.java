@@ -82,11 +82,15 @@ class OtelExportTest {
         .answering(chat.corr()));
   }
 
+  /** The traceparent headers of the model calls of the last {@link #runTwoToolIntent}, in order. */
+  private final List<String> modelTraceparents = new java.util.ArrayList<>();
+
   /** Two tool calls at once (one with a secret in its arguments), then the answer. */
   private IntentView runTwoToolIntent() {
     TestProbe<StatusReply<IntentView>> probe = testKit.createTestProbe();
     session().tell(new SessionEntity.SubmitAndWait("What is 2 + 2 and what time is it?", null, null, probe.getRef()));
     var first = llm.expectMessageClass(LlmGateway.Chat.class);
+    modelTraceparents.add(first.request().traceparent());
     reply(first, ChatMessage.assistantToolCalls("", List.of(
             new ToolCall("call_1", "calculator", Json.parse("{\"expression\":\"2+2\",\"api_key\":\"sk-live-0123456789abcdef\"}")),
             new ToolCall("call_2", "current_time", Json.parse("{}")))),
@@ -96,6 +100,7 @@ class OtelExportTest {
     exec1.reply(ToolResult.ok("call_1", "calculator", Json.object().put("result", 4)));
     exec2.reply(ToolResult.failed("call_2", "current_time", "no clock"));
     var second = llm.expectMessageClass(LlmGateway.Chat.class);
+    modelTraceparents.add(second.request().traceparent());
     reply(second, ChatMessage.assistant("4, and the clock is out."), FinishReason.STOP, new Usage(20, 7));
     IntentView done = probe.receiveMessage(Duration.ofSeconds(10)).getValue();
     assertEquals(IntentStatus.SUCCEEDED, done.status());
@@ -151,6 +156,9 @@ class OtelExportTest {
         }
         assertEquals(Set.of(10L, 20L), models.stream().map(m -> m.number("gen_ai.usage.input_tokens")).collect(Collectors.toSet()));
         assertEquals(Set.of(5L, 7L), models.stream().map(m -> m.number("gen_ai.usage.output_tokens")).collect(Collectors.toSet()));
+        // The provider's request carried the model call's own span: what the provider traces hangs under it.
+        assertEquals(models.stream().map(m -> "00-" + traceId + "-" + m.spanId() + "-01").collect(Collectors.toSet()),
+            Set.copyOf(modelTraceparents));
 
         OtlpReceiver.Received calculator = single(spans, "execute_tool calculator");
         assertEquals("execute_tool", calculator.string("gen_ai.operation.name"));
