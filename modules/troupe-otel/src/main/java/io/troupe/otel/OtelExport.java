@@ -127,6 +127,8 @@ public final class OtelExport implements Extension {
 
   private volatile BlockingQueue<StoredIntent> queue;
   private volatile boolean closing;
+  /** Completes when the exporter's thread has ended and the SDK has shut down. */
+  private volatile CompletableFuture<Void> closedStage = CompletableFuture.completedFuture(null);
   private OpenTelemetrySdk sdk;
   private Tracer tracer;
   private IntentSpans mapping;
@@ -192,8 +194,6 @@ public final class OtelExport implements Extension {
         () -> close().thenApply(ignored -> Done.getInstance()));
     system.getWhenTerminated().thenRun(this::close);
   }
-
-  private volatile CompletableFuture<Void> closedStage = CompletableFuture.completedFuture(null);
 
   /** Whether the SDK runs and intents are exported. */
   public boolean enabled() {
@@ -263,7 +263,7 @@ public final class OtelExport implements Extension {
           }
         }
         if (next != null) {
-          IntentSpans.Spans spans = mapping.of(next);
+          IntentSpans.Spans spans = spansOf(next);
           if (spans != null) {
             if (pending > 0 && pending + spans.spans().size() > processorQueue.get() / 2) {
               flush();
@@ -288,6 +288,17 @@ public final class OtelExport implements Extension {
       queue.clear();
       sdk.shutdown().join(settings.flushTimeout().toMillis(), TimeUnit.MILLISECONDS);
       done.complete(null);
+    }
+  }
+
+  /** The intent's spans; null (and its spans counted as dropped) when it cannot be mapped, so one bad trace stops nothing. */
+  private IntentSpans.Spans spansOf(StoredIntent intent) {
+    try {
+      return mapping.of(intent);
+    } catch (RuntimeException e) {
+      dropped(1 + (intent.view().steps() == null ? 0 : intent.view().steps().size()),
+          "the trace of " + intent.view().id() + " could not be mapped: " + e);
+      return null;
     }
   }
 
