@@ -28,42 +28,42 @@ import java.util.zip.GZIPInputStream;
  * A real OTLP/HTTP trace receiver on loopback: {@code POST /v1/traces} with a protobuf
  * {@code ExportTraceServiceRequest}, decoded with the OTLP proto classes.
  */
-final class OtlpReceiver implements AutoCloseable {
+public final class OtlpReceiver implements AutoCloseable {
 
   /** A received span with its resource's attributes. */
-  record Received(Span span, Resource resource) {
-    String traceId() {
+  public record Received(Span span, Resource resource) {
+    public String traceId() {
       return HexFormat.of().formatHex(span.getTraceId().toByteArray());
     }
 
-    String spanId() {
+    public String spanId() {
       return HexFormat.of().formatHex(span.getSpanId().toByteArray());
     }
 
     /** Empty for a root span. */
-    String parentSpanId() {
+    public String parentSpanId() {
       return HexFormat.of().formatHex(span.getParentSpanId().toByteArray());
     }
 
-    String name() {
+    public String name() {
       return span.getName();
     }
 
-    AnyValue attribute(String key) {
+    public AnyValue attribute(String key) {
       return find(span.getAttributesList(), key);
     }
 
-    String string(String key) {
+    public String string(String key) {
       AnyValue v = attribute(key);
       return v == null ? null : v.getStringValue();
     }
 
-    Long number(String key) {
+    public Long number(String key) {
       AnyValue v = attribute(key);
       return v == null ? null : v.getIntValue();
     }
 
-    String resourceString(String key) {
+    public String resourceString(String key) {
       AnyValue v = find(resource.getAttributesList(), key);
       return v == null ? null : v.getStringValue();
     }
@@ -80,7 +80,7 @@ final class OtlpReceiver implements AutoCloseable {
   private final BlockingQueue<Received> spans = new LinkedBlockingQueue<>();
   private final List<Map<String, List<String>>> requestHeaders = new ArrayList<>();
 
-  OtlpReceiver() throws IOException {
+  public OtlpReceiver() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext("/v1/traces", exchange -> {
       try (exchange) {
@@ -111,12 +111,12 @@ final class OtlpReceiver implements AutoCloseable {
   }
 
   /** The endpoint to give the SDK ({@code OTEL_EXPORTER_OTLP_ENDPOINT}). */
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
   /** Spans received so far and until {@code done} holds of them, within {@code within}; fails otherwise. */
-  List<Received> awaitSpans(Predicate<List<Received>> done, Duration within) throws InterruptedException {
+  public List<Received> awaitSpans(Predicate<List<Received>> done, Duration within) throws InterruptedException {
     List<Received> got = new ArrayList<>();
     long deadline = System.nanoTime() + within.toNanos();
     spans.drainTo(got);
@@ -130,7 +130,7 @@ final class OtlpReceiver implements AutoCloseable {
     return got;
   }
 
-  static List<String> names(List<Received> spans) {
+  public static List<String> names(List<Received> spans) {
     return spans.stream().map(Received::name).toList();
   }
 
