@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.troupe.core.TestConfigs;
 import io.troupe.core.guardrail.Guardrail;
-import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.guardrail.GuardrailSettings;
 import io.troupe.core.json.Json;
 import io.troupe.core.llm.ChatMessage;
 import io.troupe.core.llm.ChatResponse;
@@ -71,7 +71,7 @@ class OtelExportTest {
               new ToolSpec("current_time", "time", Json.object())),
           Map.of("calculator", Tool.Effect.READ_ONLY, "current_time", Tool.Effect.READ_ONLY));
     }
-    var guardrail = testKit.spawn(Guardrail.create(GuardrailPolicy.fromConfig(troupe),
+    var guardrail = testKit.spawn(Guardrail.create(GuardrailSettings.fromConfig(troupe),
         new Guardrail.Targets(llm.getRef(), tools.getRef(), vector.getRef())));
     return testKit.spawn(SessionEntity.create("s-" + UUID.randomUUID().toString().substring(0, 8), guardrail,
         SessionSettings.fromConfig(troupe)));
