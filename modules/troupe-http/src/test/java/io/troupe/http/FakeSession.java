@@ -48,12 +48,12 @@ final class FakeSession {
     State state = new State(sessionId);
     return Behaviors.receive(SessionEntity.Command.class)
         .onMessage(SessionEntity.Submit.class, m -> {
-          IntentView v = submit(state, m.text(), m.metadata(), m.idempotencyKey());
+          IntentView v = submit(state, m.text(), m.metadata(), m.idempotencyKey(), m.traceParent());
           m.replyTo().tell(StatusReply.success(v));
           return Behaviors.same();
         })
         .onMessage(SessionEntity.SubmitAndWait.class, m -> {
-          IntentView v = state.intents.get(submit(state, m.text(), m.metadata(), m.idempotencyKey()).id());
+          IntentView v = state.intents.get(submit(state, m.text(), m.metadata(), m.idempotencyKey(), m.traceParent()).id());
           if (v.status().isTerminal()) m.replyTo().tell(StatusReply.success(v));
           else state.waiters.computeIfAbsent(v.id(), k -> new ArrayList<>()).add(m.replyTo());
           return Behaviors.same();
@@ -138,14 +138,14 @@ final class FakeSession {
 
   /** Accepts an intent as the real session does (idempotency keys dedupe); the accepted view. */
   private static IntentView submit(State state, String text, com.fasterxml.jackson.databind.JsonNode metadata,
-      String key) {
+      String key, io.troupe.core.trace.TraceParent caller) {
     if (key != null && state.byKey.containsKey(key)) {
       return state.intents.get(state.byKey.get(key));
     }
     String id = IntentIds.of(state.sessionId, state.next++);
     long now = TraceClock.nowEpochNanos();
     IntentView accepted = new IntentView(id, state.sessionId, IntentStatus.ACCEPTED, text, metadata,
-        now, 0, null, List.of(), IntentUsage.NONE, "0af7651916cd43dd8448eb211c80319c");
+        now, 0, null, List.of(), IntentUsage.NONE, caller != null ? caller.traceId() : "0af7651916cd43dd8448eb211c80319c");
     List<IntentEvent> events = new ArrayList<>();
     events.add(new IntentEvent(1, "intent.accepted", now, Json.object().put("text", text)));
     state.events.put(id, events);

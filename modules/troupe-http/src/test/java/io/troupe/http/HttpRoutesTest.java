@@ -142,6 +142,17 @@ class HttpRoutesTest {
     assertNotEquals(first.get("sessionId").asText(), other.get("sessionId").asText());
   }
 
+  @Test
+  void aTraceparentPutsTheIntentInTheCallersTraceAndAnInvalidOneIsIgnored() throws Exception {
+    var joined = json(send(request("/v1/intents?wait=true").header("Content-Type", "application/json")
+        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").POST(body("{\"text\":\"hi\"}"))));
+    assertEquals("4bf92f3577b34da6a3ce929d0e0e4736", joined.get("traceId").asText());
+    var invalid = send(request("/v1/intents?wait=true").header("Content-Type", "application/json")
+        .header("traceparent", "00-not-a-trace-01").POST(body("{\"text\":\"hi\"}")));
+    assertEquals(200, invalid.statusCode());
+    assertEquals("0af7651916cd43dd8448eb211c80319c", json(invalid).get("traceId").asText());
+  }
+
   // --- bad input
 
   @Test

@@ -583,7 +583,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     if (Objects.equals(model, r.model()) && stream == r.stream()) {
       return r;
     }
-    return new ChatRequest(model, r.messages(), r.tools(), r.maxOutputTokens(), stream);
+    return new ChatRequest(model, r.messages(), r.tools(), r.maxOutputTokens(), stream, r.traceparent());
   }
 
   private String primaryModel(ChatRequest r) {

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.troupe.core.runtime.RuntimeSupervisor;
 import io.troupe.metrics.TroupeMetrics;
 import io.troupe.node.cluster.ClusterFormation;
+import io.troupe.otel.OtelExport;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +38,7 @@ public final class TroupeNode {
         NodeConfig.SYSTEM_NAME,
         config);
     TroupeMetrics.get(system); // metrics count from the start, before the ingress binds
+    OtelExport.get(system); // OTLP export of intent traces when OTEL_EXPORTER_OTLP_ENDPOINT is set; off otherwise
     // Joins through the seeds, itself or Kubernetes bootstrap; starts management when enabled.
     ClusterFormation.start(system, config);
     return new Running(system, http);

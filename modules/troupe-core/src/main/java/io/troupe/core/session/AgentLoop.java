@@ -14,6 +14,7 @@ import io.troupe.core.llm.ToolSpec;
 import io.troupe.core.tools.ToolResult;
 import io.troupe.core.trace.Ids;
 import io.troupe.core.trace.TraceClock;
+import io.troupe.core.trace.TraceParent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -140,7 +141,10 @@ public final class AgentLoop {
   private final String text;
   /** The intent as the model sees it: the text, or a policy's rewrite of it. */
   private String asked;
+  private final String traceId;
   private final String rootSpanId;
+  /** The span of the model call in flight, chosen when it is sent: the provider's request carries it. */
+  private String modelSpanId;
   private final Limits limits;
   private final List<ChatMessage> history;
   private final Resume resume;
@@ -179,10 +183,17 @@ public final class AgentLoop {
    */
   public AgentLoop(String intentId, String text, String traceId, Limits limits, List<ChatMessage> history, Resume resume,
       Predicate<String> sideEffecting, Recorder recorder) {
+    this(intentId, text, traceId, SessionEntity.rootSpanId(traceId), limits, history, resume, sideEffecting, recorder);
+  }
+
+  /** With the root span's id, which steps name as their parent (its own in a caller's trace). */
+  public AgentLoop(String intentId, String text, String traceId, String rootSpanId, Limits limits,
+      List<ChatMessage> history, Resume resume, Predicate<String> sideEffecting, Recorder recorder) {
     this.intentId = intentId;
     this.text = text;
     this.asked = text;
-    this.rootSpanId = SessionEntity.rootSpanId(traceId);
+    this.traceId = traceId;
+    this.rootSpanId = rootSpanId;
     this.limits = limits;
     this.history = history;
     this.resume = resume;
@@ -300,8 +311,10 @@ public final class AgentLoop {
   private Decision sendModelCall() {
     stageStart = TraceClock.nowEpochNanos();
     recorder.event("model.started", Json.object().put("call", modelCalls));
+    modelSpanId = Ids.spanId();
+    String traceparent = traceId == null || traceId.length() != 32 ? null : TraceParent.header(traceId, modelSpanId, true);
     ChatRequest request = new ChatRequest(limits.model().isBlank() ? null : limits.model(), messages, tools, 0,
-        limits.stream());
+        limits.stream(), traceparent);
     int newFrom = sentUpTo;
     sentUpTo = messages.size();
     return new CallModel(modelCalls, request, newFrom, intentId + "/model-" + modelCalls);
@@ -368,7 +381,7 @@ public final class AgentLoop {
   }
 
   private void recordModel(String status, ObjectNode detail, ChatResponse response) {
-    record("model.completed", detail, step("model", "chat", status, stageStart, detail));
+    record("model.completed", detail, step("model", "chat", status, stageStart, detail, modelSpanId));
   }
 
   // 3. A tool turn: every call routed at once; results appended in call order.
@@ -698,9 +711,13 @@ public final class AgentLoop {
   }
 
   private Step step(String kind, String name, String status, long startedNanos, JsonNode detail) {
+    return step(kind, name, status, startedNanos, detail, Ids.spanId());
+  }
+
+  private Step step(String kind, String name, String status, long startedNanos, JsonNode detail, String spanId) {
     stepSeq++;
-    return new Step(stepSeq, kind, name, status, startedNanos, TraceClock.nowEpochNanos(), detail, Ids.spanId(),
-        rootSpanId);
+    return new Step(stepSeq, kind, name, status, startedNanos, TraceClock.nowEpochNanos(), detail,
+        spanId == null ? Ids.spanId() : spanId, rootSpanId);
   }
 
   private static List<ToolCall> ensureIds(List<ToolCall> calls) {

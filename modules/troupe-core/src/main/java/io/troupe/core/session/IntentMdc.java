@@ -47,7 +47,12 @@ public final class IntentMdc {
 
   /** An intent runs: its ids go with every message from now on, and this one. */
   public void running(String intentId, String traceId) {
-    current = of(intentId, traceId);
+    running(intentId, traceId, traceId == null || traceId.length() < 16 ? null : SessionEntity.rootSpanId(traceId));
+  }
+
+  /** As {@link #running(String, String)}, with the root span's id when it is not derived from the trace id. */
+  public void running(String intentId, String traceId, String rootSpanId) {
+    current = of(intentId, traceId, rootSpanId);
     putAll(current);
   }
 
@@ -61,7 +66,12 @@ public final class IntentMdc {
 
   /** For the rest of the message being handled only: the lines it logs are about this intent. */
   public void about(String intentId, String traceId) {
-    putAll(of(intentId, traceId));
+    about(intentId, traceId, traceId == null || traceId.length() < 16 ? null : SessionEntity.rootSpanId(traceId));
+  }
+
+  /** As {@link #about(String, String)}, with the root span's id. */
+  public void about(String intentId, String traceId, String rootSpanId) {
+    putAll(of(intentId, traceId, rootSpanId));
   }
 
   /** {@code behavior} with this MDC on every message it handles (a session's own, and journal replies). */
@@ -71,12 +81,12 @@ public final class IntentMdc {
     return Behaviors.withMdc(every, message -> current, behavior);
   }
 
-  private Map<String, String> of(String intentId, String traceId) {
-    if (traceId == null || traceId.length() < 16) {
+  private Map<String, String> of(String intentId, String traceId, String rootSpanId) {
+    if (traceId == null || traceId.length() < 16 || rootSpanId == null) {
       return Map.of(TENANT, tenant, SESSION_ID, sessionId, INTENT_ID, intentId);
     }
     return Map.of(TENANT, tenant, SESSION_ID, sessionId, INTENT_ID, intentId, TRACE_ID, traceId,
-        SPAN_ID, SessionEntity.rootSpanId(traceId));
+        SPAN_ID, rootSpanId);
   }
 
   private static void putAll(Map<String, String> mdc) {

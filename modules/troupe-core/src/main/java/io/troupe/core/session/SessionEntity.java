@@ -16,6 +16,7 @@ import io.troupe.core.tools.ToolResult;
 import io.troupe.core.trace.Ids;
 import io.troupe.core.trace.StoredIntent;
 import io.troupe.core.trace.TraceClock;
+import io.troupe.core.trace.TraceParent;
 import io.troupe.core.trace.TraceStore;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -72,13 +73,24 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   public interface Command extends CborSerializable {}
 
-  /** Accepts a new intent; replies with it, or with the earlier one of the same idempotency key. */
-  public record Submit(String text, JsonNode metadata, String idempotencyKey, ActorRef<StatusReply<IntentView>> replyTo)
-      implements Command {}
+  /**
+   * Accepts a new intent; replies with it, or with the earlier one of the same idempotency key. With
+   * a {@code traceParent} (null: none) the intent joins the caller's trace.
+   */
+  public record Submit(String text, JsonNode metadata, String idempotencyKey, ActorRef<StatusReply<IntentView>> replyTo,
+      TraceParent traceParent) implements Command {
+    public Submit(String text, JsonNode metadata, String idempotencyKey, ActorRef<StatusReply<IntentView>> replyTo) {
+      this(text, metadata, idempotencyKey, replyTo, null);
+    }
+  }
 
   /** Accepts a new intent and replies once it is terminal: one request for {@code ?wait=true}. */
   public record SubmitAndWait(String text, JsonNode metadata, String idempotencyKey,
-      ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
+      ActorRef<StatusReply<IntentView>> replyTo, TraceParent traceParent) implements Command {
+    public SubmitAndWait(String text, JsonNode metadata, String idempotencyKey, ActorRef<StatusReply<IntentView>> replyTo) {
+      this(text, metadata, idempotencyKey, replyTo, null);
+    }
+  }
 
   /** Replies with the intent, or an error {@code not_found: ...}. */
   public record Get(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
@@ -141,8 +153,17 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   public sealed interface Event extends CborSerializable {}
 
+  /**
+   * {@code rootSpanId} and {@code parentSpanId} are set when the intent joined a caller's trace
+   * ({@code traceparent}); otherwise null, and the root span is derived from the trace id.
+   */
   public record IntentAccepted(String intentId, String text, JsonNode metadata, String idempotencyKey, String traceId,
-      long createdNanos) implements Event {}
+      long createdNanos, String rootSpanId, String parentSpanId) implements Event {
+    public IntentAccepted(String intentId, String text, JsonNode metadata, String idempotencyKey, String traceId,
+        long createdNanos) {
+      this(intentId, text, metadata, idempotencyKey, traceId, createdNanos, null, null);
+    }
+  }
 
   public record IntentStarted(String intentId, long startedNanos) implements Event {}
 
@@ -350,9 +371,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (command instanceof Deferred c) {
       return c.intentId().equals(loopIntent) ? carryOut(s, c.decision()) : Effect().none();
     }
-    if (command instanceof Submit c) return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.replyTo(), false);
+    if (command instanceof Submit c) {
+      return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.replyTo(), false);
+    }
     if (command instanceof SubmitAndWait c) {
-      return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.replyTo(), true);
+      return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.replyTo(), true);
     }
     if (command instanceof AwaitTerminal c) return orphaned(s) ? recoverThen(s, c) : onAwaitTerminal(s, c);
     if (command instanceof Get c) return orphaned(s) ? recoverThen(s, c) : onGet(s, c);
@@ -383,6 +406,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   // Requests from the edge
 
   private Effect<Event, SessionState> onSubmit(SessionState state, String text, JsonNode metadata, String key,
+      TraceParent caller,
       ActorRef<StatusReply<IntentView>> replyTo, boolean waitForEnd) {
     requestedSinceIdleCheck = true;
     if (key != null && state.intentByIdempotencyKey.containsKey(key)) {
@@ -410,15 +434,21 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       stopLoop();
     }
     long created = TraceClock.nowEpochNanos();
-    events.add(new IntentAccepted(intentId, text, metadata, key, Ids.traceId(), created));
+    // In a caller's trace, the root span gets an id of its own: the trace id may be shared by many intents.
+    events.add(caller == null ? new IntentAccepted(intentId, text, metadata, key, Ids.traceId(), created)
+        : new IntentAccepted(intentId, text, metadata, key, caller.traceId(), created, Ids.spanId(), caller.parentSpanId()));
     boolean startNow = !busy || settings.busyPolicy() == SessionSettings.BusyPolicy.INTERRUPT;
     if (startNow) events.add(new IntentStarted(intentId, created));
     if (waitForEnd) waiters.computeIfAbsent(intentId, k -> new ArrayList<>()).add(replyTo);
     return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
       superseded.forEach(id -> afterFinished(s, id));
       SessionState.IntentRecord accepted = s.intent(intentId);
-      traces.event(intentId, new IntentEvent(1, "intent.accepted", created,
-          Json.object().put("intentId", intentId).put("sessionId", sessionId)));
+      ObjectNode acceptedData = Json.object().put("intentId", intentId).put("sessionId", sessionId);
+      if (accepted.parentSpanId != null) {
+        acceptedData.put("rootSpanId", accepted.rootSpanId).put("parentSpanId", accepted.parentSpanId)
+            .put("parentSampled", caller == null || caller.sampled());
+      }
+      traces.event(intentId, new IntentEvent(1, "intent.accepted", created, acceptedData));
       if (!waitForEnd) replyTo.tell(StatusReply.success(accepted.view(sessionId, List.of(), s.usage)));
       if (startNow) startRun(s, intentId);
     });
@@ -791,9 +821,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         intent.usage);
     eventSeq = intent.lastEventSeq;
     loopIntent = intentId;
-    mdc.running(intentId, intent.traceId);
+    mdc.running(intentId, intent.traceId, intent.spanOfRoot());
     stream = new StreamGuard(streamWindow, streamHoldBack);
-    loop = new AgentLoop(intentId, intent.text, intent.traceId, limits, state.recentHistory(settings.historyMessages()),
+    loop = new AgentLoop(intentId, intent.text, intent.traceId, intent.spanOfRoot(), limits,
+        state.recentHistory(settings.historyMessages()),
         resume, catalogs.current()::isSideEffecting, new AgentLoop.Recorder() {
           @Override
           public void step(Step step) {
@@ -843,7 +874,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private Effect<Event, SessionState> onRecoverOrphanedRun(SessionState state, RecoverOrphanedRun cmd) {
     if (state.running != null && loop == null) {
       SessionState.IntentRecord orphan = state.intent(state.running);
-      mdc.about(orphan.id, orphan.traceId);
+      mdc.about(orphan.id, orphan.traceId, orphan.spanOfRoot());
       if (orphan.resumes < settings.maxResumes()) {
         int attempt = orphan.resumes + 1;
         ctx.getLog().info("intent {} was running when its node stopped; resuming it (attempt {})", orphan.id, attempt);
@@ -1015,8 +1046,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     if (event instanceof IntentAccepted e) {
       state.intentsAccepted++;
-      state.intents.put(e.intentId(),
-          new SessionState.IntentRecord(e.intentId(), e.text(), e.metadata(), e.traceId(), e.createdNanos()));
+      SessionState.IntentRecord accepted =
+          new SessionState.IntentRecord(e.intentId(), e.text(), e.metadata(), e.traceId(), e.createdNanos());
+      accepted.rootSpanId = e.rootSpanId();
+      accepted.parentSpanId = e.parentSpanId();
+      state.intents.put(e.intentId(), accepted);
       if (e.idempotencyKey() != null) state.intentByIdempotencyKey.put(e.idempotencyKey(), e.intentId());
       state.queued.addLast(e.intentId());
       return state;

@@ -52,6 +52,9 @@ final class SessionState implements CborSerializable {
     final JsonNode metadata;
     final String traceId;
     final long createdNanos;
+    /** In a caller's trace (traceparent): the root span's own id, and the caller's span; else null. */
+    String rootSpanId;
+    String parentSpanId;
     IntentStatus status = IntentStatus.ACCEPTED;
     long startedNanos;
     long finishedNanos;
@@ -116,6 +119,12 @@ final class SessionState implements CborSerializable {
       this.metadata = metadata;
       this.traceId = traceId;
       this.createdNanos = createdNanos;
+    }
+
+    /** The root span of the intent's trace: its own id in a caller's trace, else derived from the trace id. */
+    String spanOfRoot() {
+      return rootSpanId != null ? rootSpanId : traceId == null || traceId.length() < 16 ? null
+          : SessionEntity.rootSpanId(traceId);
     }
 
     void beginRun() {

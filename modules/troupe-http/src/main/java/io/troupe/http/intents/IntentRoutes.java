@@ -24,6 +24,7 @@ import io.troupe.core.session.IntentIds;
 import io.troupe.core.session.IntentView;
 import io.troupe.core.session.Outcome;
 import io.troupe.core.session.SessionEntity;
+import io.troupe.core.trace.TraceParent;
 import io.troupe.http.Backends;
 import io.troupe.http.HttpSettings;
 import io.troupe.http.security.Access;
@@ -96,19 +97,22 @@ public final class IntentRoutes {
 
   private Route submit(Caller caller) {
     return parameterOptional("wait", wait -> parameterOptional("timeoutMs", timeoutMs ->
-        optionalHeaderValueByName("Idempotency-Key", key -> shedFirst(!Fields.queryBoolean(wait, "wait"), () ->
+        optionalHeaderValueByName("Idempotency-Key", key -> optionalHeaderValueByName("traceparent", traceparent ->
+          shedFirst(!Fields.queryBoolean(wait, "wait"), () ->
             JsonBody.json(settings.limits(), settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
               boolean waitForIt = Fields.queryBoolean(wait, "wait");
               Duration waitFor = waitTimeout(timeoutMs, settings.waitDefaultTimeout());
               SubmitRequest request = forCaller(SubmitRequest.parse(body, key, "", settings.limits()), body, caller);
+              // The caller's trace, which the intent joins; an invalid traceparent is ignored.
+              TraceParent trace = traceparent.flatMap(TraceParent::parse).orElse(null);
               CompletionStage<HttpResponse> response = readiness
                   .require(Subsystems.DATABASE, "accepting an intent")
                   .thenCompose(ready -> waitForIt
-                      ? submitAndWait(request, waitFor).thenApply(done -> resourceResponse(shown(done, caller)))
-                      : submitTo(request).thenApply(view -> acceptedResponse(shown(view, caller))));
+                      ? submitAndWait(request, waitFor, trace).thenApply(done -> resourceResponse(shown(done, caller)))
+                      : submitTo(request, trace).thenApply(view -> acceptedResponse(shown(view, caller))));
               return withRequestTimeout(requestTimeout(waitForIt ? waitFor : Duration.ZERO),
                   () -> respond(response, caller));
-            }))))));
+            })))))));
   }
 
   /**
@@ -185,7 +189,7 @@ public final class IntentRoutes {
       try {
         SubmitRequest request = forCaller(SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index),
             "intents[" + i + "]: ", settings.limits()), items.get(i), caller);
-        results.add(submitAndWait(request, waitFor)
+        results.add(submitAndWait(request, waitFor, null)
             .<JsonNode>thenApply(view -> IntentJson.resource(shown(view, caller)))
             .exceptionally(t -> errorItem(scrubbed(t, caller)))
             .toCompletableFuture());
@@ -294,10 +298,10 @@ public final class IntentRoutes {
 
   // helpers
 
-  private CompletionStage<IntentView> submitTo(SubmitRequest r) {
+  private CompletionStage<IntentView> submitTo(SubmitRequest r, TraceParent trace) {
     return Asks.askWithStatus(
         backends.sessions().apply(r.sessionId()),
-        replyTo -> new SessionEntity.Submit(r.text(), r.metadata(), r.idempotencyKey(), replyTo),
+        replyTo -> new SessionEntity.Submit(r.text(), r.metadata(), r.idempotencyKey(), replyTo, trace),
         settings.askTimeout(),
         scheduler);
   }
@@ -306,17 +310,17 @@ public final class IntentRoutes {
    * One request to the session: it accepts the intent and answers once it is terminal. When
    * {@code waitFor} passes first, the intent as it is then (202).
    */
-  private CompletionStage<IntentView> submitAndWait(SubmitRequest request, Duration waitFor) {
-    if (waitFor.isZero()) return submitTo(request);
+  private CompletionStage<IntentView> submitAndWait(SubmitRequest request, Duration waitFor, TraceParent trace) {
+    if (waitFor.isZero()) return submitTo(request, trace);
     // Without a key of the caller's, one of our own: a read after a timeout finds the same intent.
     SubmitRequest r = request.idempotencyKey() != null ? request : new SubmitRequest(request.text(),
         request.sessionId(), request.metadata(), "wait:" + java.util.UUID.randomUUID());
     return Asks.<SessionEntity.Command, IntentView>askWithStatus(
             backends.sessions().apply(r.sessionId()),
-            replyTo -> new SessionEntity.SubmitAndWait(r.text(), r.metadata(), r.idempotencyKey(), replyTo),
+            replyTo -> new SessionEntity.SubmitAndWait(r.text(), r.metadata(), r.idempotencyKey(), replyTo, trace),
             waitFor, scheduler)
         .exceptionallyCompose(t -> JsonResponses.unwrap(t) instanceof TimeoutException
-            ? submitTo(r) // the same key: the intent as it is now, accepted by the first request
+            ? submitTo(r, trace) // the same key: the intent as it is now, accepted by the first request
             : CompletableFuture.failedFuture(t));
   }
 

@@ -14,6 +14,7 @@ import java.util.function.Consumer;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /**
  * What every HTTP model provider shares: one POST per turn, strict or streamed with SSE, errors
@@ -77,6 +78,10 @@ public abstract class HttpChatProvider implements LlmProvider, RateLimitReportin
       return CompletableFuture.failedFuture(errors.forThrowable(e, false));
     }
     HttpRequest http = HttpRequest.POST(chatUrl).withHeaders(headers).withEntity(ContentTypes.APPLICATION_JSON, body);
+    if (request.traceparent() != null) {
+      // The model call's span, so that a provider (or a proxy) that traces joins the intent's trace.
+      http = http.addHeader(RawHeader.create("traceparent", request.traceparent()));
+    }
     Consumer<ChatDelta> deltas = onDelta == null ? d -> {} : onDelta;
     if (request.stream()) {
       return exchange.stream(http, streamHandler(model, deltas, errors), this::reportRateLimit);

@@ -5,6 +5,7 @@ import static io.troupe.llm.fake.ProviderTests.failure;
 import static io.troupe.llm.fake.ProviderTests.llm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -107,6 +108,19 @@ class OpenAiProviderTest {
     assertEquals("gpt-test", req.json().get("model").asText());
     assertFalse(req.json().has("stream"));
     assertEquals(1, fake.requestCount());
+    assertNull(req.headers().get("traceparent"), "no trace context was given");
+  }
+
+  @Test
+  void theModelCallsTraceContextGoesOnAsATraceparentHeader() throws Exception {
+    fake.enqueue(Reply.json(200, """
+        {"id":"c","object":"chat.completion","model":"gpt-test","choices":[{"index":0,
+         "message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],
+         "usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"""));
+    String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    await(provider("").chat(new ChatRequest(null, List.of(ChatMessage.user("hi")), List.of(), 0, false, traceparent),
+        d -> {}));
+    assertEquals(traceparent, fake.lastRequest().headers().get("traceparent"));
   }
 
   @Test
