@@ -24,33 +24,17 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 final class BareJournaled {
   private BareJournaled() {}
 
-  interface Command {}
-
-  record Start() implements Command {}
-
-  private record ModelAnswered() implements Command {}
-
-  record ToolDone(int step) implements Command {}
-
-  record Call(int step, ActorRef<ToolDone> replyTo) {}
+  /** The timer of a model wait; the other messages and the tools are {@link BarePekko}'s. */
+  private record ModelAnswered() implements BarePekko.Command {}
 
   /** A journal event: what happened, and the text a resume would need, about a turn's size. */
   public record Happened(String what, String text) implements CborSerializable {}
-
-  static Behavior<Call> tool() {
-    return Behaviors.receive(Call.class)
-        .onMessage(Call.class, call -> {
-          call.replyTo().tell(new ToolDone(call.step()));
-          return Behaviors.same();
-        })
-        .build();
-  }
 
   /**
    * turnWrites: a write after every tool turn too (as Troupe did before it journaled only what a
    * resume needs), else only the acceptance and the answer.
    */
-  static Behavior<Command> session(String id, int steps, Duration latency, List<ActorRef<Call>> tools,
+  static Behavior<BarePekko.Command> session(String id, int steps, Duration latency, List<ActorRef<BarePekko.Call>> tools,
       boolean turnWrites, CountDownLatch done) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
         new Session(id, ctx, timers, steps, latency, tools, turnWrites, done)));
@@ -58,20 +42,20 @@ final class BareJournaled {
 
   private static final String TURN_TEXT = "{\"result\":\"42\"}".repeat(12);
 
-  private static final class Session extends EventSourcedBehavior<Command, Happened, Integer> {
-    private final ActorContext<Command> ctx;
-    private final TimerScheduler<Command> timers;
+  private static final class Session extends EventSourcedBehavior<BarePekko.Command, Happened, Integer> {
+    private final ActorContext<BarePekko.Command> ctx;
+    private final TimerScheduler<BarePekko.Command> timers;
     private final int steps;
     private final Duration latency;
-    private final List<ActorRef<Call>> tools;
+    private final List<ActorRef<BarePekko.Call>> tools;
     private final boolean turnWrites;
     private final CountDownLatch done;
-    private final ActorRef<ToolDone> self;
+    private final ActorRef<BarePekko.ToolDone> self;
     private int step;
     private int waiting;
 
-    Session(String id, ActorContext<Command> ctx, TimerScheduler<Command> timers, int steps, Duration latency,
-        List<ActorRef<Call>> tools, boolean turnWrites, CountDownLatch done) {
+    Session(String id, ActorContext<BarePekko.Command> ctx, TimerScheduler<BarePekko.Command> timers, int steps, Duration latency,
+        List<ActorRef<BarePekko.Call>> tools, boolean turnWrites, CountDownLatch done) {
       super(PersistenceId.ofUniqueId("bare-" + id));
       this.ctx = ctx;
       this.timers = timers;
@@ -89,9 +73,9 @@ final class BareJournaled {
     }
 
     @Override
-    public CommandHandler<Command, Happened, Integer> commandHandler() {
+    public CommandHandler<BarePekko.Command, Happened, Integer> commandHandler() {
       return (state, command) -> {
-        if (command instanceof Start) {
+        if (command instanceof BarePekko.Start) {
           return Effect().persist(new Happened("accepted", "fan out")).thenRun(s ->
               timers.startSingleTimer(new ModelAnswered(), latency));
         }
@@ -100,10 +84,10 @@ final class BareJournaled {
             return Effect().persist(new Happened("finished", "the answer")).thenRun(s -> done.countDown());
           }
           waiting = tools.size();
-          for (ActorRef<Call> tool : tools) tool.tell(new Call(step, self));
+          for (ActorRef<BarePekko.Call> tool : tools) tool.tell(new BarePekko.Call(step, self));
           return Effect().none();
         }
-        if (command instanceof ToolDone && --waiting == 0) {
+        if (command instanceof BarePekko.ToolDone && --waiting == 0) {
           step++;
           if (!turnWrites) {
             timers.startSingleTimer(new ModelAnswered(), latency);

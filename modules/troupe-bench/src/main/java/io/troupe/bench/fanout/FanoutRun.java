@@ -239,13 +239,13 @@ public final class FanoutRun {
     CountDownLatch done = new CountDownLatch(n);
     long[] startedAt = new long[1];
     Behavior<String> driver = Behaviors.setup(ctx -> {
-      List<ActorRef<BareJournaled.Call>> toolRefs = new ArrayList<>();
-      for (int i = 0; i < tools; i++) toolRefs.add(ctx.spawn(BareJournaled.tool(), "tool-" + i));
+      List<ActorRef<BarePekko.Call>> toolRefs = new ArrayList<>();
+      for (int i = 0; i < tools; i++) toolRefs.add(ctx.spawn(BarePekko.tool(), "tool-" + i));
       return Behaviors.receive(String.class).onMessageEquals("go", () -> {
         startedAt[0] = System.nanoTime();
         for (int i = 0; i < n; i++) {
           String id = prefix + "-" + i;
-          ctx.spawn(BareJournaled.session(id, steps, latency, toolRefs, floorTurnWrites, done), id).tell(new BareJournaled.Start());
+          ctx.spawn(BareJournaled.session(id, steps, latency, toolRefs, floorTurnWrites, done), id).tell(new BarePekko.Start());
         }
         return Behaviors.empty();
       }).build();

@@ -299,10 +299,6 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
         : check(GuardTarget.of(GuardTarget.Kind.MODEL_INPUT, message.content()));
   }
 
-  Verdict checkToolResult(ChatMessage result) {
-    return checkModelInput(result);
-  }
-
   Verdict checkAnswer(String answer) {
     return check(GuardTarget.of(GuardTarget.Kind.ANSWER, answer));
   }

@@ -41,7 +41,7 @@ public record GuardrailSettings(
     for (String className : c.getStringList("policy-classes")) custom.add(load(className, troupe));
     // The policies' version: a digest of their settings. A change between an approval's request and
     // its decision means the call is checked again.
-    String version = digest(c.root().render(com.typesafe.config.ConfigRenderOptions.concise()));
+    String version = digest(c.root().render(com.typesafe.config.ConfigRenderOptions.concise())).substring(0, 16);
     return new GuardrailSettings(
         c.getInt("max-input-chars"),
         c.getInt("max-answer-chars"),
@@ -61,7 +61,7 @@ public record GuardrailSettings(
     List<GuardrailPolicy> more = new ArrayList<>(custom);
     more.add(policy);
     return new GuardrailSettings(maxInputChars, maxAnswerChars, denyPatterns, toolAllowList, sqlReadOnly, sqlTools,
-        redact, failOpen, List.copyOf(more), requireApproval, digest(version + "+" + policy.getClass().getName()));
+        redact, failOpen, List.copyOf(more), requireApproval, digest(version + "+" + policy.getClass().getName()).substring(0, 16));
   }
 
   public boolean toolAllowed(String tool) {
@@ -81,10 +81,11 @@ public record GuardrailSettings(
     return all;
   }
 
-  private static String digest(String text) {
+  /** SHA-256 of the text, in hex: the policies' version, and what an approval binds a call's arguments by. */
+  public static String digest(String text) {
     try {
       byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(hash, 0, 8);
+      return java.util.HexFormat.of().formatHex(hash);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

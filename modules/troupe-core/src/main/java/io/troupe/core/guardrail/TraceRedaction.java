@@ -32,6 +32,15 @@ public final class TraceRedaction implements Extension {
     this.redact = redact;
   }
 
+  /**
+   * Whether a step kind or an event type carries what came from outside (a tool's arguments or
+   * output, a model's text): only those are scrubbed, the rest (verdicts, plans, ends) costs nothing.
+   */
+  public static boolean carriesContent(String kindOrType) {
+    return kindOrType.equals("tool") || kindOrType.equals("model") || kindOrType.equals("answer")
+        || kindOrType.startsWith("tool.") || kindOrType.startsWith("model.");
+  }
+
   /** The data with secrets redacted; the same instance when there is none. */
   public JsonNode scrub(JsonNode data) {
     if (redact == null || data == null || !data.isContainerNode() && !data.isTextual()) return data;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.troupe.core.CborSerializable;
 import io.troupe.core.guardrail.Guardrail;
+import io.troupe.core.guardrail.TraceRedaction;
 import io.troupe.core.guardrail.Verdict;
 import io.troupe.core.llm.ToolCall;
 import io.troupe.core.json.Json;
@@ -254,7 +255,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final TraceStore traces;
   private final IntentMdc mdc;
   private final ToolCatalogs catalogs;
-  private final io.troupe.core.guardrail.TraceRedaction redaction;
+  private final TraceRedaction redaction;
   private final int streamWindow;
   private final int streamHoldBack;
   private final Duration approvalTimeout;
@@ -300,7 +301,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.traces = TraceStore.get(ctx.getSystem());
     this.mdc = new IntentMdc(sessionId);
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
-    this.redaction = io.troupe.core.guardrail.TraceRedaction.get(ctx.getSystem());
+    this.redaction = TraceRedaction.get(ctx.getSystem());
     var guardrailConfig = ctx.getSystem().settings().config().getConfig("troupe.guardrail");
     this.streamWindow = guardrailConfig.getInt("stream-window-chars");
     this.streamHoldBack = guardrailConfig.getInt("stream-hold-back-chars");
@@ -749,14 +750,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   static String argumentsHash(ToolCall call) {
-    String args = call.arguments() == null ? "" : call.arguments().toString();
-    try {
-      byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
-          .digest((call.name() + "\n" + args).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(hash);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.troupe.core.guardrail.GuardrailSettings.digest(
+        call.name() + "\n" + (call.arguments() == null ? "" : call.arguments().toString()));
   }
 
   private Effect<Event, SessionState> onDecideApproval(SessionState state, DecideApproval cmd) {
@@ -828,13 +823,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         resume, catalogs.current()::isSideEffecting, new AgentLoop.Recorder() {
           @Override
           public void step(Step step) {
-            JsonNode detail = redaction.scrub(step.detail());
+            JsonNode detail = TraceRedaction.carriesContent(step.kind()) ? redaction.scrub(step.detail()) : step.detail();
             traces.step(intentId, detail == step.detail() ? step : step.withDetail(detail));
           }
 
           @Override
           public void event(String type, JsonNode data) {
-            recordEvent(intentId, type, redaction.scrub(data));
+            recordEvent(intentId, type, TraceRedaction.carriesContent(type) ? redaction.scrub(data) : data);
           }
         });
     timers.startSingleTimer("deadline", new DeadlinePassed(intentId), remainingTime(intent));

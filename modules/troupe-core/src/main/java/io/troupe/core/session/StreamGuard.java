@@ -41,10 +41,7 @@ final class StreamGuard {
     if (firstDeltaNanos == 0) firstDeltaNanos = nowNanos;
     text.append(delta);
     maxHeld = Math.max(maxHeld, text.length() - released.length());
-    if (window <= 0 || checking || text.length() - checkedUpTo < window) return null;
-    checking = true;
-    checkedUpTo = text.length();
-    return text.toString();
+    return pending();
   }
 
   /** The verdict of the check sent last: the text to release now (empty for none), or null when refused. */
@@ -61,7 +58,7 @@ final class StreamGuard {
     return out;
   }
 
-  /** The next check to send after one came back, if enough text waits; else null. */
+  /** The check to send now, if enough unchecked text waits and none is out; else null. */
   String pending() {
     if (window <= 0 || checking || text.length() - checkedUpTo < window) return null;
     checking = true;
