@@ -89,13 +89,19 @@ class ConsoleBrowserTest {
     wait.until(ExpectedConditions.urlMatches("/console#/intents/[^/]+$"));
     String id = browser.getCurrentUrl().replaceFirst(".*#/intents/", "");
 
-    List<WebElement> tools = wait.until(d -> overlappingToolBars(d));
     wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "succeeded"));
     assertTrue(browser.findElement(By.id("intent-outcome")).getText().contains("397.8"));
+    // The timeline redraws while the page polls: read the bar's id and click it inside one wait.
+    String toolSpanId = wait.until(d -> {
+      List<WebElement> bars = overlappingToolBars(d);
+      return bars == null ? null : bars.get(0).getAttribute("data-span-id");
+    });
 
     // Clicking a tool bar shows its step and the guardrail's verdict on the call.
-    browser.findElement(By.cssSelector("#timeline .bar[data-kind='tool'][data-span-id='"
-        + tools.get(0).getAttribute("data-span-id") + "']")).click();
+    wait.until(d -> {
+      d.findElement(By.cssSelector("#timeline .bar[data-kind='tool'][data-span-id='" + toolSpanId + "']")).click();
+      return true;
+    });
     WebElement detail = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("span-detail")));
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#span-detail .verdict"), "allow"));
     assertTrue(detail.getText().contains("\"callId\""), detail.getText());

@@ -75,6 +75,19 @@ class GuardrailVerdictsTest {
   }
 
   @Test
+  void redactedJsonStaysJsonAndTimestampsAreNotCards() {
+    var policy = new io.troupe.core.guardrail.policy.RedactSecrets(List.of("cards"));
+    // 1764834459125 passes Luhn but no card number starts with 17: the clock tool's epochMillis.
+    String clock = "{\"timezone\":\"UTC\",\"iso\":\"2025-12-04T07:47:39.125Z\",\"epochMillis\":1764834459125}";
+    assertTrue(policy.check(GuardTarget.of(GuardTarget.Kind.TOOL_RESULT, clock)).isAllow(), clock);
+    Verdict v = policy.check(GuardTarget.of(GuardTarget.Kind.TOOL_RESULT,
+        "{\"card\":4111111111111111,\"note\":\"paid with " + CARD + "\"}"));
+    assertEquals(Verdict.Kind.REWRITE, v.kind());
+    assertEquals("{\"card\":\"[redacted:card]\",\"note\":\"paid with [redacted:card]\"}", v.rewritten());
+    assertEquals("[redacted:card]", Json.parse(v.rewritten()).get("card").asText(), "still JSON");
+  }
+
+  @Test
   void theStrictestVerdictWinsAndRewritesApplyInTurn() {
     var settings = GuardrailSettings.fromConfig(troupe(""))
         .withPolicy(new Fixed("judge", GuardTarget.Kind.ANSWER, Verdict.reprompt("judge", "be polite")))

@@ -72,15 +72,63 @@ public final class RedactSecrets implements GuardrailPolicy {
     Matcher m = pattern.matcher(text);
     StringBuilder sb = null;
     int last = 0;
+    boolean json = looksLikeJson(text);
+    int quotesScannedTo = 0;
+    boolean inString = false;
     while (m.find()) {
-      if (luhn && !luhnValid(m.group())) continue;
+      if (luhn && !(luhnValid(m.group()) && issuedPrefix(m.group()))) continue;
       if (sb == null) sb = new StringBuilder(text.length());
-      sb.append(text, last, m.start()).append(with);
+      // A bare JSON number becomes a JSON string, so that redacted JSON stays JSON.
+      boolean bare = false;
+      if (json) {
+        inString = insideString(text, quotesScannedTo, m.start(), inString);
+        quotesScannedTo = m.start();
+        bare = !inString;
+      }
+      sb.append(text, last, m.start()).append(bare ? '"' + with + '"' : with);
       last = m.end();
     }
     if (sb == null) return text;
     found.add(what);
     return sb.append(text, last, text.length()).toString();
+  }
+
+  private static boolean looksLikeJson(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (!Character.isWhitespace(c)) return c == '{' || c == '[';
+    }
+    return false;
+  }
+
+  /** Whether position {@code to} is inside a JSON string, scanning on from {@code from}. */
+  private static boolean insideString(String text, int from, int to, boolean inString) {
+    for (int i = from; i < to; i++) {
+      char c = text.charAt(i);
+      if (c == '\\' && inString) i++;
+      else if (c == '"') inString = !inString;
+    }
+    return inString;
+  }
+
+  /**
+   * Whether the digits start as an issued card number does (Visa, Mastercard, Amex, Diners, JCB,
+   * Discover, UnionPay, Maestro); a 13-digit timestamp such as {@code 1764834459123} does not.
+   */
+  static boolean issuedPrefix(String s) {
+    StringBuilder d = new StringBuilder(4);
+    for (int i = 0; i < s.length() && d.length() < 4; i++) {
+      char c = s.charAt(i);
+      if (c >= '0' && c <= '9') d.append(c);
+    }
+    int two = Integer.parseInt(d.substring(0, 2));
+    int four = Integer.parseInt(d.toString());
+    return switch (d.charAt(0)) {
+      case '4', '5', '6' -> true;
+      case '3' -> two == 30 || two == 34 || two == 35 || two == 36 || two == 37 || two == 38 || two == 39;
+      case '2' -> four >= 2221 && four <= 2720;
+      default -> false;
+    };
   }
 
   /** The Luhn checksum of the digits in {@code s}, as card numbers carry. */
