@@ -1,7 +1,7 @@
 package io.troupe.core.guardrail;
 
 /**
- * One check of the guardrail. Register it by class name in {@code troupe.guardrail.policy-classes}
+ * One check of the guardrail. Register it by class name in {@code troupe.guardrail.policies}
  * (a public constructor taking a {@code com.typesafe.config.Config} of the {@code troupe} section, or
  * none), or in Java with {@link GuardrailSettings#withPolicy}. Every policy sees every target; the
  * strictest verdict wins (fatal > deny > require_approval > reprompt > rewrite > allow), and

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 
 /**
  * The guardrail's settings, from {@code troupe.guardrail}, and the policies they make: the built-in
- * ones, then those named in {@code policy-classes}, then those added in Java.
+ * ones, then those named in {@code policies}, then those added in Java.
  *
  * @param toolAllowList tools the loop may call; empty means every registered tool
  * @param sqlTools tools whose {@code sql} argument must be a single read-only statement
@@ -38,7 +38,7 @@ public record GuardrailSettings(
   public static GuardrailSettings fromConfig(Config troupe) {
     Config c = troupe.getConfig("guardrail");
     List<GuardrailPolicy> custom = new ArrayList<>();
-    for (String className : c.getStringList("policy-classes")) custom.add(load(className, troupe));
+    for (String className : c.getStringList("policies")) custom.add(load(className, troupe));
     // The policies' version: a digest of their settings. A change between an approval's request and
     // its decision means the call is checked again.
     String version = digest(c.root().render(com.typesafe.config.ConfigRenderOptions.concise())).substring(0, 16);
@@ -96,7 +96,7 @@ public record GuardrailSettings(
     try {
       Class<?> type = Class.forName(className);
       if (!GuardrailPolicy.class.isAssignableFrom(type)) {
-        throw new IllegalArgumentException("troupe.guardrail.policy-classes: " + className + " does not implement "
+        throw new IllegalArgumentException("troupe.guardrail.policies: " + className + " does not implement "
             + GuardrailPolicy.class.getName());
       }
       try {
@@ -108,7 +108,7 @@ public record GuardrailSettings(
     } catch (IllegalArgumentException e) {
       throw e;
     } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-      throw new IllegalArgumentException("troupe.guardrail.policy-classes: the policy " + className
+      throw new IllegalArgumentException("troupe.guardrail.policies: the policy " + className
           + " could not be loaded: " + e, e);
     }
   }

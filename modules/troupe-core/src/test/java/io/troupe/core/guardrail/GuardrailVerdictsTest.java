@@ -198,16 +198,16 @@ class GuardrailVerdictsTest {
 
   @Test
   void policiesLoadByClassNameAndABadOneNamesItself() {
-    var settings = GuardrailSettings.fromConfig(troupe("troupe.guardrail.policy-classes = [\""
+    var settings = GuardrailSettings.fromConfig(troupe("troupe.guardrail.policies = [\""
         + ShortAnswers.class.getName() + "\"]"));
     var guardrail = guardrail(settings);
     guardrail.tell(new Guardrail.CheckAnswer(1, "s.1", "a long answer indeed", answers.getRef()));
     assertEquals(Verdict.Kind.REPROMPT, ((Guardrail.AnswerChecked) answers.receiveMessage()).verdict().kind());
     var missing = assertThrows(IllegalArgumentException.class, () -> GuardrailSettings.fromConfig(
-        troupe("troupe.guardrail.policy-classes = [\"com.example.NoSuchPolicy\"]")));
+        troupe("troupe.guardrail.policies = [\"com.example.NoSuchPolicy\"]")));
     assertTrue(missing.getMessage().contains("com.example.NoSuchPolicy"), missing.getMessage());
     var notAPolicy = assertThrows(IllegalArgumentException.class, () -> GuardrailSettings.fromConfig(
-        troupe("troupe.guardrail.policy-classes = [\"java.lang.String\"]")));
+        troupe("troupe.guardrail.policies = [\"java.lang.String\"]")));
     assertTrue(notAPolicy.getMessage().contains("does not implement"), notAPolicy.getMessage());
   }
 }
