@@ -46,16 +46,33 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   // Requests
 
-  /** Check an intent's text; the answer carries the plan. Sent again when a run resumes. */
-  public record CheckIntent(long corr, String intentId, String text, ActorRef<Answer> replyTo) implements Command {}
+  /**
+   * Check an intent's text; the answer carries the plan. Sent again when a run resumes ({@code resumed}:
+   * the model judge, which saw it the first time, is not asked again). With the model judge on, a
+   * {@link Judged} follows, in parallel with the run.
+   */
+  public record CheckIntent(long corr, String intentId, String text, ActorRef<Answer> replyTo, boolean resumed)
+      implements Command {
+    public CheckIntent(long corr, String intentId, String text, ActorRef<Answer> replyTo) {
+      this(corr, intentId, text, replyTo, false);
+    }
+  }
 
   /**
    * Check a model call's input from {@code newFrom} on (what the last call did not send: tool results
    * among it), then forward it to the gateway. A denied message is answered with {@link ModelInputDenied}.
    */
   public record RouteModelCall(long corr, String intentId, ChatRequest request, int newFrom, String callKey,
-      ActorRef<LlmGateway.ChatResult> replyTo, ActorRef<ChatDelta> deltaTo, ActorRef<Answer> deniedTo)
-      implements Command {}
+      ActorRef<LlmGateway.ChatResult> replyTo, ActorRef<ChatDelta> deltaTo, ActorRef<Answer> deniedTo,
+      IntentSpend spent) implements Command {
+    public RouteModelCall(long corr, String intentId, ChatRequest request, int newFrom, String callKey,
+        ActorRef<LlmGateway.ChatResult> replyTo, ActorRef<ChatDelta> deltaTo, ActorRef<Answer> deniedTo) {
+      this(corr, intentId, request, newFrom, callKey, replyTo, deltaTo, deniedTo, null);
+    }
+  }
+
+  /** What the intent spent before a model call; the budget policy adds the call's estimate. */
+  public record IntentSpend(long tokens, double costUsd) implements CborSerializable {}
 
   /** Abort a model call routed before (not execution: it frees the provider's request). */
   public record CancelModelCall(String callKey) implements Command {}
@@ -103,6 +120,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   public record AnswerChecked(long corr, Verdict verdict) implements Answer {}
 
+  /**
+   * The model judge's verdict on the intent of {@link CheckIntent} {@code corr}, after {@code millis};
+   * a deny trips the run. {@code failure} names what went wrong when the judge gave no verdict of its
+   * own (then {@code fail-open} made it), else null.
+   */
+  public record Judged(long corr, Verdict verdict, double millis, String failure) implements Answer {}
+
   public static Behavior<Command> create(GuardrailSettings settings, Targets targets) {
     return Behaviors.setup(ctx -> new Guardrail(ctx, settings, targets));
   }
@@ -115,6 +139,8 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   private long planVersion = -1;
   private List<ToolSpec> plan = List.of();
   private List<String> removed = List.of();
+  /** Whether a policy may judge a model call as a whole: the budget, or a policy of the user's. */
+  private final boolean spendMatters;
 
   private Guardrail(ActorContext<Command> ctx, GuardrailSettings settings, Targets targets) {
     super(ctx);
@@ -122,6 +148,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
     this.policies = settings.policies().toArray(GuardrailPolicy[]::new);
     this.targets = targets;
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
+    this.spendMatters = settings.budgetTokens() > 0 || settings.budgetCostUsd() > 0 || !settings.custom().isEmpty();
   }
 
   @Override
@@ -152,6 +179,11 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
     Verdict verdict = checkIntent(m.text());
     refreshPlan();
     m.replyTo().tell(new IntentChecked(m.corr(), verdict, plan, removed));
+    if (settings.judge().enabled() && verdict.passes() && !m.resumed()) {
+      // In parallel with the run: its verdict goes to the run's host when it comes.
+      getContext().spawnAnonymous(ModelJudge.create(settings.judge(), targets.llm(), m.corr(), m.intentId(),
+          verdict.isRewrite() ? verdict.rewritten() : m.text(), m.replyTo()));
+    }
     return this;
   }
 
@@ -173,6 +205,14 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   private Behavior<Command> onRouteModelCall(RouteModelCall m) {
     Map<Integer, Verdict> refused = null;
     List<ChatMessage> messages = m.request().messages();
+    if (m.spent() != null && spendMatters) {
+      Verdict v = check(new GuardTarget(GuardTarget.Kind.MODEL_CALL, "", null, m.intentId(),
+          new GuardTarget.Spend(m.spent().tokens(), m.spent().costUsd(), estimateTokens(m.request()))));
+      if (!v.passes()) {
+        m.deniedTo().tell(new ModelInputDenied(m.corr(), Map.of(CALL_AS_A_WHOLE, v)));
+        return this;
+      }
+    }
     for (int i = Math.max(0, m.newFrom()); i < messages.size(); i++) {
       ChatMessage message = messages.get(i);
       if (message.role() == ChatMessage.Role.ASSISTANT) continue; // the model's own words
@@ -189,6 +229,20 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
       targets.llm().tell(new LlmGateway.Chat(m.corr(), m.request(), m.deltaTo(), m.replyTo(), m.callKey()));
     }
     return this;
+  }
+
+  /** The index a {@link ModelInputDenied} gives a verdict on the call as a whole (the budget's). */
+  public static final int CALL_AS_A_WHOLE = -1;
+
+  /** Four characters a token for the input, plus the output limit (or 1,024 when the provider decides). */
+  static long estimateTokens(ChatRequest request) {
+    long chars = 0;
+    for (ChatMessage message : request.messages()) {
+      if (message.content() != null) chars += message.content().length();
+      for (ToolCall call : message.toolCalls()) chars += call.arguments() == null ? 0 : call.arguments().toString().length();
+    }
+    for (ToolSpec tool : request.tools()) chars += tool.description() == null ? 0 : tool.description().length();
+    return chars / 4 + (request.maxOutputTokens() > 0 ? request.maxOutputTokens() : 1024);
   }
 
   private Behavior<Command> onRouteToolCalls(RouteToolCalls m) {

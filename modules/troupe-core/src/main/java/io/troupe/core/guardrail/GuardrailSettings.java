@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.troupe.core.guardrail.policy.DenyPatterns;
 import io.troupe.core.guardrail.policy.RedactSecrets;
 import io.troupe.core.guardrail.policy.SizeLimits;
+import io.troupe.core.guardrail.policy.SpendBudget;
 import io.troupe.core.guardrail.policy.SqlReadOnly;
 import io.troupe.core.guardrail.policy.ToolAllowList;
 import java.lang.reflect.Constructor;
@@ -21,6 +22,9 @@ import java.util.regex.Pattern;
  * @param redact what {@link RedactSecrets} redacts: {@code api-keys}, {@code cards}, {@code emails}
  * @param failOpen whether a policy that throws allows (true) or denies (false)
  * @param custom policies loaded by class name or added in Java; shared by every guardrail actor
+ * @param budgetTokens tokens an intent may spend, checked before each model call (0: no limit)
+ * @param budgetCostUsd what an intent may cost, checked before each model call (0: no limit)
+ * @param judge the model-judged policy on intents
  */
 public record GuardrailSettings(
     int maxInputChars,
@@ -33,6 +37,9 @@ public record GuardrailSettings(
     boolean failOpen,
     List<GuardrailPolicy> custom,
     Set<String> requireApproval,
+    long budgetTokens,
+    double budgetCostUsd,
+    ModelJudgeSettings judge,
     String version) {
 
   public static GuardrailSettings fromConfig(Config troupe) {
@@ -53,6 +60,9 @@ public record GuardrailSettings(
         c.getBoolean("fail-open"),
         List.copyOf(custom),
         Set.copyOf(c.getStringList("require-approval")),
+        c.getLong("budget.max-tokens"),
+        c.getDouble("budget.max-cost-usd"),
+        ModelJudgeSettings.fromConfig(c.getConfig("model-judge")),
         version);
   }
 
@@ -61,7 +71,7 @@ public record GuardrailSettings(
     List<GuardrailPolicy> more = new ArrayList<>(custom);
     more.add(policy);
     return new GuardrailSettings(maxInputChars, maxAnswerChars, denyPatterns, toolAllowList, sqlReadOnly, sqlTools,
-        redact, failOpen, List.copyOf(more), requireApproval, digest(version + "+" + policy.getClass().getName()).substring(0, 16));
+        redact, failOpen, List.copyOf(more), requireApproval, budgetTokens, budgetCostUsd, judge, digest(version + "+" + policy.getClass().getName()).substring(0, 16));
   }
 
   public boolean toolAllowed(String tool) {
@@ -77,6 +87,7 @@ public record GuardrailSettings(
     if (sqlReadOnly) all.add(new SqlReadOnly(sqlTools));
     if (!redact.isEmpty()) all.add(new RedactSecrets(redact));
     if (!requireApproval.isEmpty()) all.add(new io.troupe.core.guardrail.policy.RequireApproval(requireApproval));
+    if (budgetTokens > 0 || budgetCostUsd > 0) all.add(new SpendBudget(budgetTokens, budgetCostUsd));
     all.addAll(custom);
     return all;
   }

@@ -110,6 +110,12 @@ public final class AgentLoop {
 
   public record AnswerChecked(int attempt, Verdict verdict) implements Event {}
 
+  /**
+   * The model judge's verdict on the intent, come in parallel with the run: a deny ends it
+   * (tripwire). {@code failure}: what went wrong when {@code fail-open} made the verdict, else null.
+   */
+  public record Judged(Verdict verdict, double millis, String failure) implements Event {}
+
   public record Cancelled() implements Event {}
 
   /** The output guard refused the text model call {@code call} was streaming; the call was stopped. */
@@ -236,6 +242,7 @@ public final class AgentLoop {
     if (event instanceof Cancelled) return onCancelled();
     if (event instanceof StreamRefused e) return onStreamRefused(e);
     if (event instanceof ApprovalDecided e) return onApprovalDecided(e);
+    if (event instanceof Judged e) return onJudged(e);
     return cancelling ? finishCancelled()
         : fail("deadline", "The intent did not finish within its deadline of " + limits.deadlineMillis() + " ms.",
             "simplify_request");
@@ -327,11 +334,15 @@ public final class AgentLoop {
       Verdict v = d.getValue();
       int index = d.getKey();
       ChatMessage m = index >= 0 && index < messages.size() ? messages.get(index) : null;
-      verdict(m != null && m.role() == ChatMessage.Role.TOOL ? "tool_result" : "model_input",
+      verdict(index < 0 ? "model_call" : m != null && m.role() == ChatMessage.Role.TOOL ? "tool_result" : "model_input",
           m == null || m.name() == null ? null : new ToolCall(m.toolCallId(), m.name(), null), v, stageStart);
       if (m != null && v.isRewrite()) {
         messages.set(index, new ChatMessage(m.role(), v.rewritten(), m.toolCalls(), m.toolCallId(), m.name()));
         continue;
+      }
+      if (index < 0) {
+        return fail("guardrail_denied", "The guardrail refused the model call (" + v.policy() + "): " + v.reason(),
+            "simplify_request");
       }
       if (v.kind() == Verdict.Kind.FATAL || m == null || m.role() != ChatMessage.Role.TOOL) {
         return fail("guardrail_denied", "The guardrail refused what would be sent to the model: " + v.reason(),
@@ -652,6 +663,22 @@ public final class AgentLoop {
   public void streamGuarded(double firstReleaseDelayMillis, int maxHeldChars) {
     ObjectNode detail = Json.object().put("firstReleaseDelayMs", firstReleaseDelayMillis).put("maxHeldChars", maxHeldChars);
     recorder.step(step("guardrail", "answer_stream", "ok", TraceClock.nowEpochNanos(), detail));
+  }
+
+  // The model judge
+
+  private Decision onJudged(Judged e) {
+    ObjectNode detail = Json.object().put("target", "intent").put("verdict", e.verdict().kind().name().toLowerCase(Locale.ROOT))
+        .put("policy", "model-judge").put("millis", e.millis());
+    if (e.verdict().reason() != null) detail.put("reason", e.verdict().reason());
+    if (e.failure() != null) detail.put("failure", e.failure());
+    long started = TraceClock.nowEpochNanos() - (long) (e.millis() * 1e6);
+    record("guardrail.verdict", detail, step("guardrail", "intent model-judge",
+        e.verdict().kind().name().toLowerCase(Locale.ROOT), started, detail));
+    if (e.verdict().passes()) return Wait.INSTANCE;
+    if (cancelling) return Wait.INSTANCE;
+    return fail("guardrail_denied", "The guardrail's model judge refused the intent: " + e.verdict().reason(),
+        "rephrase_request");
   }
 
   // Cancellation

@@ -274,6 +274,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private long eventSeq;
   private long nextCorr = 1;
   private long intentCorr;
+  /** The intent check whose model judge has not answered yet (0: none). */
+  private long judgeCorr;
   private long modelCorr;
   private String modelCallKey;
   private long answerCorr;
@@ -536,6 +538,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       intentCorr = 0;
       return carryOut(state, loop.step(new AgentLoop.IntentChecked(c.verdict(), c.plan(), c.removedByPolicy())));
     }
+    if (a instanceof Guardrail.Judged j && j.corr() == judgeCorr && judgeCorr != 0) {
+      judgeCorr = 0;
+      return carryOut(state, loop.step(new AgentLoop.Judged(j.verdict(), j.millis(), j.failure())));
+    }
     if (a instanceof Guardrail.ModelInputDenied d && d.corr() == modelCorr) {
       modelCorr = 0;
       modelCallKey = null;
@@ -645,7 +651,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       plan(state, c.then(), events, after);
     } else if (d instanceof AgentLoop.CheckIntent c) {
       intentCorr = nextCorr++;
-      guardrail.tell(new Guardrail.CheckIntent(intentCorr, intentId, c.text(), answers));
+      judgeCorr = intentCorr;
+      guardrail.tell(new Guardrail.CheckIntent(intentCorr, intentId, c.text(), answers, c.resumed()));
     } else if (d instanceof AgentLoop.CallModel c) {
       modelCorr = nextCorr++;
       stream.nextCall();
@@ -654,7 +661,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       loopModelCall = c.call();
       // Sent at once, even while the turn before is being journaled: a model call has no side effect.
       guardrail.tell(new Guardrail.RouteModelCall(modelCorr, intentId, c.request(), c.newFrom(), c.callKey(),
-          modelReplies, c.request().stream() ? deltas : null, answers));
+          modelReplies, c.request().stream() ? deltas : null, answers,
+          new Guardrail.IntentSpend(loop.usage().totalTokens(), loop.usage().costUsd())));
     } else if (d instanceof AgentLoop.RunTools r) {
       if (r.approved().isEmpty() || r.turn() != toolTurn || toolCorr == 0) {
         toolCorr = nextCorr;
@@ -848,7 +856,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     loop = null;
     loopIntent = null;
     mdc.idle();
-    intentCorr = modelCorr = answerCorr = toolCorr = 0;
+    intentCorr = judgeCorr = modelCorr = answerCorr = toolCorr = 0;
     modelCallKey = null;
     toolCalls = 0;
     effectCalls = Set.of();

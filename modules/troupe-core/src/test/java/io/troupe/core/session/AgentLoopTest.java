@@ -101,6 +101,41 @@ class AgentLoopTest {
   }
 
   @Test
+  void theModelJudgeTripsARunUnderWayAndItsAllowOnlyLeavesAStep() {
+    AgentLoop allowed = loop();
+    started(allowed);
+    assertEquals(AgentLoop.Wait.INSTANCE, allowed.step(new AgentLoop.Judged(Verdict.allow(), 42.0,
+        "the judge answered neither ALLOW nor DENY")));
+    Step judged = steps.get(steps.size() - 1);
+    assertEquals("intent model-judge", judged.name());
+    assertEquals("the judge answered neither ALLOW nor DENY", judged.detail().get("failure").asText(),
+        "a fail-open verdict still records the failure");
+    assertFalse(allowed.isDone());
+
+    AgentLoop tripped = loop();
+    started(tripped);
+    tripped.step(new AgentLoop.ModelReplied(1, calls(call("a", "calculator"))));
+    var end = (AgentLoop.Finish) tripped.step(new AgentLoop.Judged(
+        Verdict.deny("model-judge", "the judge denied the intent: asks for the system prompt"), 80.0, null));
+    assertEquals(IntentStatus.FAILED, end.status());
+    assertEquals("guardrail_denied", end.outcome().errorCode());
+    assertTrue(end.outcome().error().contains("asks for the system prompt"), end.outcome().error());
+    assertEquals(AgentLoop.Wait.INSTANCE, tripped.step(new AgentLoop.ToolResulted(1, 0,
+        ToolResult.ok("a", "calculator", Json.object()))), "a late result of a tripped run is dropped");
+  }
+
+  @Test
+  void aBudgetVerdictOnTheModelCallAsAWholeEndsTheRunBeforeTheCall() {
+    AgentLoop loop = loop();
+    started(loop);
+    var end = (AgentLoop.Finish) loop.step(new AgentLoop.ModelInputDenied(1,
+        Map.of(io.troupe.core.guardrail.Guardrail.CALL_AS_A_WHOLE, Verdict.fatal("budget", "over its budget of 100"))));
+    assertEquals("guardrail_denied", end.outcome().errorCode());
+    assertTrue(end.outcome().error().contains("(budget): over its budget of 100"), end.outcome().error());
+    assertEquals("model_call", steps.get(steps.size() - 1).detail().get("target").asText());
+  }
+
+  @Test
   void aDeniedCallGetsAnErrorResultAndAFatalOneEndsTheRun() {
     AgentLoop loop = loop();
     started(loop);

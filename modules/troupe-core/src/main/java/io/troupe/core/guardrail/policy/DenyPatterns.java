@@ -37,6 +37,7 @@ public final class DenyPatterns implements GuardrailPolicy {
       case ANSWER -> "the answer";
       case DOCUMENT -> "the document";
       case MODEL_INPUT -> "a message to the model";
+      case MODEL_CALL -> "the model call";
     };
     String reason = what + " matches a denied pattern: " + found;
     return target.kind() == GuardTarget.Kind.INTENT ? Verdict.fatal(NAME, reason) : Verdict.deny(NAME, reason);
