@@ -42,6 +42,9 @@ public final class BenchMain {
       "usage: bin/bench jmh [JMH options] [benchmark regex, e.g. GuardrailBench]",
       "  JMH microbenchmarks of the hot path (io.troupe.bench.jmh); defaults: -f 1 -wi 3 -w 1s -i 5 -r 1s",
       "  -rf json -rff modules/troupe-bench/results/jmh.json; -h lists JMH's options, -l the benchmarks",
+      "usage: bin/bench stream [--intents 40 --c 4 --chars 480 --chunk-chars 4 --interval-ms 10 --first-ms 200 --configs 1:0,40:16,120:48,0:0]",
+      "  the output guard of streamed answers: latency added to the first token, and characters held back,",
+      "  per window:hold-back setting, against a fake model that streams at a steady pace (results/stream/)",
       "usage: bin/bench report --file modules/troupe-bench/results/gateway-<time>/suite.json",
       "  writes that run's HTML page again (suite.html next to it) and prints its table");
 
@@ -66,6 +69,7 @@ public final class BenchMain {
       case "init" -> io.troupe.bench.init.InitBench.main(rest);
       case "bare-http" -> io.troupe.bench.ingress.BareHttpServer.main(rest);
       case "fanout-run" -> io.troupe.bench.fanout.FanoutRun.main(rest);
+      case "stream" -> io.troupe.bench.stream.StreamBench.main(rest);
       default -> {
         System.err.println("bench: unknown suite '" + args[0] + "' in " + Arrays.toString(args));
         System.err.println(USAGE);
