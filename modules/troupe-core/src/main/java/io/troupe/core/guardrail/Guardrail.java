@@ -326,6 +326,10 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
     if (result.isAllow() && rewrittenBy != null) {
       return Verdict.rewrite(rewriter, String.join("; ", rewrittenBy), current.text());
     }
+    if (result.kind() == Verdict.Kind.REQUIRE_APPROVAL && rewrittenBy != null) {
+      // What a person approves, and what then runs, is the rewritten version (a secret redacted).
+      return new Verdict(result.kind(), result.policy(), result.reason(), current.text());
+    }
     return result;
   }
 
@@ -336,7 +340,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   Verdict checkToolCall(ToolCall call) {
     String args = call.arguments() == null ? "" : call.arguments().toString();
     Verdict v = check(new GuardTarget(GuardTarget.Kind.TOOL_CALL, args, call.name(), null));
-    if (v.isRewrite()) {
+    if (v.rewritten() != null) {
       try {
         io.troupe.core.json.Json.parse(v.rewritten());
       } catch (RuntimeException e) {

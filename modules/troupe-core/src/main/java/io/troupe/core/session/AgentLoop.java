@@ -451,6 +451,7 @@ public final class AgentLoop {
       int i = e.indices().get(k);
       Verdict v = e.verdicts().get(k);
       if (v.kind() == Verdict.Kind.REQUIRE_APPROVAL) {
+        if (v.rewritten() != null) rewriteCall(i, v); // the person sees, and approves, the redacted call
         verdict("tool_call", calls.get(i), v, checkStart);
         effectRunning[i] = false; // nothing runs until a person decides
         if (toApprove == null) toApprove = new ArrayList<>();

@@ -127,6 +127,18 @@ class GuardrailVerdictsTest {
   }
 
   @Test
+  void aCallThatNeedsApprovalCarriesItsRedactedArgumentsForThePersonToSee() {
+    var guardrail = guardrail(GuardrailSettings.fromConfig(troupe("troupe.guardrail.require-approval = [send_email]")));
+    guardrail.tell(new Guardrail.RouteToolCalls(10, "s.1", "s", List.of(new ToolCall("c1", "send_email",
+        Json.parse("{\"body\":\"the key is " + KEY + "\"}"))), List.of(0), List.of(), Map.of(), results.getRef(),
+        answers.getRef()));
+    Verdict v = ((Guardrail.ToolsChecked) answers.receiveMessage()).verdicts().get(0);
+    assertEquals(Verdict.Kind.REQUIRE_APPROVAL, v.kind());
+    assertEquals("the key is [redacted:api_key]", Json.parse(v.rewritten()).get("body").asText());
+    tools.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
   void aRepromptedOrApprovalBoundCallIsNotForwarded() {
     var guardrail = guardrail(GuardrailSettings.fromConfig(troupe(""))
         .withPolicy(new Fixed("p", GuardTarget.Kind.TOOL_CALL, Verdict.reprompt("p", "use fewer rows"))));

@@ -324,6 +324,21 @@ class AgentLoopTest {
   }
 
   @Test
+  void aCallAwaitingApprovalIsTheRedactedOneAndRunsRedacted() {
+    AgentLoop loop = loop();
+    started(loop);
+    var checkpoint = (AgentLoop.Checkpoint) loop.step(new AgentLoop.ModelReplied(1, calls(call("e", "record_effect"))));
+    var run = (AgentLoop.RunTools) checkpoint.then();
+    var pause = loop.step(new AgentLoop.ToolsChecked(run.turn(), List.of(0), List.of(new Verdict(
+        Verdict.Kind.REQUIRE_APPROVAL, "require-approval", "a person decides", "{\"expression\":\"[redacted:card]\"}")),
+        "v7"));
+    var await = (AgentLoop.AwaitApproval) (pause instanceof AgentLoop.Checkpoint c ? c.then() : pause);
+    assertEquals("[redacted:card]", await.calls().get(0).arguments().get("expression").asText());
+    var approved = (AgentLoop.RunTools) loop.step(new AgentLoop.ApprovalDecided(await.turn(), 0, true, null, "v7"));
+    assertEquals("[redacted:card]", approved.calls().get(0).arguments().get("expression").asText());
+  }
+
+  @Test
   void aRewrittenToolResultIsSentAgainInItsNewForm() {
     AgentLoop loop = loop();
     started(loop);
