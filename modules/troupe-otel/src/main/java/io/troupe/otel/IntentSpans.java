@@ -83,6 +83,8 @@ final class IntentSpans {
   static final AttributeKey<String> GUARDRAIL_VERDICT = AttributeKey.stringKey("troupe.guardrail.verdict");
   static final AttributeKey<String> GUARDRAIL_POLICY = AttributeKey.stringKey("troupe.guardrail.policy");
   static final AttributeKey<String> GUARDRAIL_REASON = AttributeKey.stringKey("troupe.guardrail.reason");
+  static final AttributeKey<String> APPROVAL_DECISION = AttributeKey.stringKey("troupe.approval.decision");
+  static final AttributeKey<String> APPROVAL_ID = AttributeKey.stringKey("troupe.approval.id");
 
   /** Shapes of secrets that are cut out of any content that reaches a span. */
   private static final Pattern[] SECRET_SHAPES = {
@@ -208,6 +210,13 @@ final class IntentSpans {
         if (d.hasNonNull("tool")) a.put(TOOL_NAME, d.get("tool").asText());
         if (d.hasNonNull("callId")) a.put(TOOL_CALL_ID, d.get("callId").asText());
         if (captureContent && d.hasNonNull("reason")) a.put(GUARDRAIL_REASON, content(d.get("reason").asText()));
+      }
+      case "approval" -> {
+        a.put(TOOL_NAME, nullToEmpty(s.name()));
+        if (d.hasNonNull("callId")) a.put(TOOL_CALL_ID, d.get("callId").asText());
+        a.put(APPROVAL_DECISION, text(d, "decision", ""));
+        if (d.hasNonNull("approvalId")) a.put(APPROVAL_ID, d.get("approvalId").asText());
+        name = "approval " + nullToEmpty(s.name());
       }
       case "answer" -> {
         if (captureContent && d.hasNonNull("text")) a.put(OUTPUT_MESSAGES, message("assistant", d.get("text").asText(), "stop"));

@@ -84,6 +84,22 @@ class IntentSpansTest {
   }
 
   @Test
+  void anApprovalWaitIsASpanNamedForItsToolWithTheDecision() {
+    Step wait = new Step(5, "approval", "send_email", "rejected", 1_000, 9_000, Json.object().put("callId", "call_3")
+        .put("tool", "send_email").put("decision", "reject").put("approvalId", "a1"), "00f067aa0ba902b5", ROOT);
+    IntentView v = new IntentView("i-8", "s-8", IntentStatus.SUCCEEDED, "Mail it", null, 900, 9_500,
+        Outcome.answered("Not sent."), List.of(wait), IntentUsage.NONE, TRACE);
+    IntentSpans.SpanRecord span = new IntentSpans(false, 4096, "local", "default").of(new StoredIntent(v, List.of()))
+        .spans().get(1);
+    assertEquals("approval send_email", span.name());
+    assertEquals(1_000, span.startNanos());
+    assertEquals(9_000, span.endNanos());
+    assertEquals("reject", span.attributes().get(IntentSpans.APPROVAL_DECISION));
+    assertEquals("a1", span.attributes().get(IntentSpans.APPROVAL_ID));
+    assertEquals("call_3", span.attributes().get(IntentSpans.TOOL_CALL_ID));
+  }
+
+  @Test
   void contentIsCutAtTheConfiguredLength() {
     assertEquals(16 + 3, new IntentSpans(true, 16, "local", "default").content("x".repeat(100)).length());
   }

@@ -103,8 +103,12 @@ public final class AgentLoop {
    * A person decided call {@code index} of turn {@code turn}. Approved, it runs as it is, under the
    * policy version it was approved at; rejected, the model gets the rejection as its result.
    */
-  public record ApprovalDecided(int turn, int index, boolean approved, String comment, String policyVersion)
-      implements Event {}
+  public record ApprovalDecided(int turn, int index, boolean approved, String comment, String policyVersion,
+      String approvalId, long requestedNanos, long decidedNanos) implements Event {
+    public ApprovalDecided(int turn, int index, boolean approved, String comment, String policyVersion) {
+      this(turn, index, approved, comment, policyVersion, null, 0, 0);
+    }
+  }
 
   public record ToolResulted(int turn, int index, ToolResult result) implements Event {}
 
@@ -498,6 +502,7 @@ public final class AgentLoop {
     }
     int i = e.index();
     ToolCall c = calls.get(i);
+    recordApprovalWait(c, e);
     if (!e.approved()) {
       refuseAwaiting(i, "rejected by a person" + (e.comment() == null || e.comment().isBlank() ? "" : ": " + e.comment()));
       return turnComplete() ? finishToolTurn() : Wait.INSTANCE;
@@ -511,6 +516,19 @@ public final class AgentLoop {
     toolStart[i] = TraceClock.nowEpochNanos();
     List<Integer> reconcile = unsettled[i] ? List.of(i) : List.of();
     return new RunTools(turn, calls, List.of(i), reconcile, keys, Map.of(i, e.policyVersion()));
+  }
+
+  /** The wait for a person, as one span from the request to the decision (it may span a restart). */
+  private void recordApprovalWait(ToolCall c, ApprovalDecided e) {
+    if (e.requestedNanos() <= 0) return;
+    long decided = e.decidedNanos() > 0 ? e.decidedNanos() : TraceClock.nowEpochNanos();
+    ObjectNode detail = Json.object().put("callId", c.id()).put("tool", c.name())
+        .put("decision", e.approved() ? "approve" : "reject").put("waitedMs", (decided - e.requestedNanos()) / 1_000_000);
+    if (e.approvalId() != null) detail.put("approvalId", e.approvalId());
+    if (e.comment() != null && !e.comment().isBlank()) detail.put("comment", e.comment());
+    stepSeq++;
+    recorder.step(new Step(stepSeq, "approval", c.name(), e.approved() ? "ok" : "rejected", e.requestedNanos(), decided,
+        detail, Ids.spanId(), rootSpanId));
   }
 
   /** A call that will not run: its result, paired with it, says why, so the history stays valid. */

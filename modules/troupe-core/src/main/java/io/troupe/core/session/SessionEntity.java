@@ -807,7 +807,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     SessionState.Approval approval = state.intent(r.intentId()).approval(r.approvalId());
     if (awaiting.isEmpty()) timers.startSingleTimer("deadline", new DeadlinePassed(r.intentId()), settings.deadline());
     return carryOut(state, loop.step(new AgentLoop.ApprovalDecided(at[0], at[1], approval.approved(), approval.comment(),
-        approval.policyVersion())));
+        approval.policyVersion(), approval.id(), approval.requestedNanos(), approval.decidedNanos())));
   }
 
   private static String nextQueued(SessionState state, String finishing) {

@@ -444,7 +444,13 @@ class SessionEntityTest {
     llm.expectNoMessage(Duration.ofMillis(50)); // the model is not asked again before the call ran
     effect.reply(ToolResult.ok("call_1", "record_effect", Json.object().put("recorded", "x")));
     reply(llm.expectMessageClass(LlmGateway.Chat.class), text("recorded"));
-    assertEquals(IntentStatus.SUCCEEDED, await(session, running.id()).status());
+    IntentView done = await(session, running.id());
+    assertEquals(IntentStatus.SUCCEEDED, done.status());
+    Step wait = done.steps().stream().filter(st -> st.kind().equals("approval")).findFirst().orElseThrow();
+    assertEquals("record_effect", wait.name());
+    assertEquals("approve", wait.detail().get("decision").asText());
+    assertEquals("a1", wait.detail().get("approvalId").asText());
+    assertTrue(wait.endNanos() >= wait.startNanos() && wait.startNanos() > 0, "the span covers the wait");
     assertEquals("conflict", Errors.codeOf(decide(session, running.id(), approvalId, false, null).getError().getMessage()),
         "a second decision changes nothing");
     tools.expectNoMessage(Duration.ofMillis(50)); // the effect ran once
