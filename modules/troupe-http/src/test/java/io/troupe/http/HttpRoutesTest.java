@@ -151,6 +151,12 @@ class HttpRoutesTest {
         .header("traceparent", "00-not-a-trace-01").POST(body("{\"text\":\"hi\"}")));
     assertEquals(200, invalid.statusCode());
     assertEquals("0af7651916cd43dd8448eb211c80319c", json(invalid).get("traceId").asText());
+    var batch = json(send(request("/v1/intents:batch").header("Content-Type", "application/json")
+        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        .POST(body("{\"intents\":[{\"text\":\"a\"},{\"text\":\"b\"}]}"))));
+    for (var item : batch.get("results")) {
+      assertEquals("4bf92f3577b34da6a3ce929d0e0e4736", item.get("traceId").asText(), "every item of a batch joins it");
+    }
   }
 
   // --- bad input

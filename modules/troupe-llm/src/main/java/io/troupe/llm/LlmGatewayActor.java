@@ -700,14 +700,18 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
       boolean wasOpen = call.breaker.state(now) == LlmGateway.BreakerState.OPEN;
       call.breaker.onFailure(now);
       if (!wasOpen && call.breaker.state(now) == LlmGateway.BreakerState.OPEN) {
-        getContext().getLog().warn("circuit opened for '{}' after {}: {}", target.label(), failure.code(), failure.message());
+        try (var ids = mdc(call)) {
+          getContext().getLog().warn("circuit opened for '{}' after {}: {}", target.label(), failure.code(), failure.message());
+        }
       }
     } else {
       breakerNeutral(call);
     }
     call.providerFailure = failure;
-    getContext().getLog().debug("model call {} to {} failed (attempt {}): {} {}",
-        call.id, target.label(), call.attempt, failure.code(), failure.message());
+    try (var ids = mdc(call)) {
+      getContext().getLog().debug("model call {} to {} failed (attempt {}): {} {}",
+          call.id, target.label(), call.attempt, failure.code(), failure.message());
+    }
     if (call.delivered.get()) {
       reply(call, LlmGateway.ChatResult.failed(failure.code(), failure.message())); // content reached the caller
       return;
@@ -740,8 +744,10 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     Duration delay = Backoff.delay(retry, Math.min(call.connectionFailures + 1, 64), null, random);
     long left = settings.totalTimeout().toNanos() - (clock.getAsLong() - call.startedAt);
     boolean fallback = call.targetIndex < fallbacks.size() && call.connectionFailures >= retry.maxAttempts();
-    getContext().getLog().debug("model call {} to {}: no connection ({} so far): {}",
-        call.id, target.label(), call.connectionFailures, failure.message());
+    try (var ids = mdc(call)) {
+      getContext().getLog().debug("model call {} to {}: no connection ({} so far): {}",
+          call.id, target.label(), call.connectionFailures, failure.message());
+    }
     if (fallback || delay.toNanos() >= left) {
       failOver(call, failure);
       return;
@@ -749,6 +755,12 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     call.phase = Phase.BACKOFF;
     call.seq++;
     timers.startSingleTimer(new TimerKey("resume", call.id), new Resume(call.id, call.seq), delay);
+  }
+
+  /** The intent's ids in the MDC of a log line about one of its calls. */
+  private static io.troupe.core.trace.CallMdc mdc(Call call) {
+    return io.troupe.core.trace.CallMdc.of(io.troupe.core.trace.CallMdc.intentOfCallKey(call.chat.callKey()),
+        call.chat.request().traceparent());
   }
 
   /** The next target of the fallback chain, or the failure as the answer. */
@@ -760,8 +772,10 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
       call.attempt = 1;
       call.connectionFailures = 0;
       call.rateWaitSince = -1;
-      getContext().getLog().debug("model call {} falls back from {} to {}: {}", call.id, from.label(), target(call).label(),
-          failure.code());
+      try (var ids = mdc(call)) {
+        getContext().getLog().debug("model call {} falls back from {} to {}: {}", call.id, from.label(),
+            target(call).label(), failure.code());
+      }
       start(call);
       return;
     }
@@ -800,7 +814,9 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     Long id = m.callKey() == null ? null : callsByKey.get(m.callKey());
     Call call = id == null ? null : calls.get(id);
     if (call != null) {
-      getContext().getLog().debug("model call {} cancelled", call.id);
+      try (var ids = mdc(call)) {
+        getContext().getLog().debug("model call {} cancelled", call.id);
+      }
       abort(call);
       forget(call); // no reply: the caller is gone
     }

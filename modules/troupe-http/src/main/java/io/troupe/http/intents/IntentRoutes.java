@@ -157,7 +157,8 @@ public final class IntentRoutes {
   // POST /v1/intents:batch
 
   private Route batch(Caller caller) {
-    return parameterOptional("timeoutMs", timeoutMs -> optionalHeaderValueByName("Idempotency-Key", key -> shedFirst(true, () ->
+    return parameterOptional("timeoutMs", timeoutMs -> optionalHeaderValueByName("Idempotency-Key", key ->
+        optionalHeaderValueByName("traceparent", traceparent -> shedFirst(true, () ->
         JsonBody.json(settings.limits(), settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
           Duration waitFor = waitTimeout(timeoutMs, settings.batchDefaultTimeout());
           ObjectNode obj = Fields.object(body, "the request body");
@@ -176,20 +177,22 @@ public final class IntentRoutes {
           }
           CompletionStage<HttpResponse> response = readiness
               .require(Subsystems.DATABASE, "accepting an intent")
-              .thenCompose(ready -> runBatch(items, key, waitFor, caller));
+              // Every item joins the caller's trace, each as its own child of the caller's span.
+              .thenCompose(ready -> runBatch(items, key, waitFor, caller, traceparent.flatMap(TraceParent::parse).orElse(null)));
           return withRequestTimeout(requestTimeout(waitFor), () -> respond(response, caller));
-        })))));
+        }))))));
   }
 
   /** Submits every item at once, waits for each, and answers in input order. */
-  private CompletionStage<HttpResponse> runBatch(JsonNode items, Optional<String> key, Duration waitFor, Caller caller) {
+  private CompletionStage<HttpResponse> runBatch(JsonNode items, Optional<String> key, Duration waitFor, Caller caller,
+      TraceParent trace) {
     List<CompletableFuture<JsonNode>> results = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
       int index = i;
       try {
         SubmitRequest request = forCaller(SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index),
             "intents[" + i + "]: ", settings.limits()), items.get(i), caller);
-        results.add(submitAndWait(request, waitFor, null)
+        results.add(submitAndWait(request, waitFor, trace)
             .<JsonNode>thenApply(view -> IntentJson.resource(shown(view, caller)))
             .exceptionally(t -> errorItem(scrubbed(t, caller)))
             .toCompletableFuture());
