@@ -3,11 +3,15 @@ package io.troupe.http;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeoutResponse;
 
+import io.troupe.core.quota.QuotaCoordinator;
 import io.troupe.http.console.ConsoleRoutes;
 import io.troupe.http.documents.DocumentRoutes;
 import io.troupe.http.health.HealthRoutes;
 import io.troupe.http.intents.IntentRoutes;
 import io.troupe.http.metrics.MetricsRoutes;
+import io.troupe.http.limits.ClusterTenantLimiter;
+import io.troupe.http.limits.TenantLimiter;
+import io.troupe.http.limits.TenantRateLimiter;
 import io.troupe.http.security.Access;
 import io.troupe.http.security.Caller;
 import io.troupe.http.security.SecuritySettings;
@@ -37,6 +41,30 @@ public final class TroupeRoutes {
     return create(backends, settings, SecuritySettings.open(), () -> 0, system);
   }
 
+  /**
+   * The tenants' rate limit: none, this node's buckets ({@code scope = node}), or the cluster's
+   * ({@code scope = cluster}: leased from the quota coordinator singleton, the LLM quota's).
+   */
+  static TenantLimiter tenantLimiter(SecuritySettings security, com.typesafe.config.Config limits, ActorSystem<?> system) {
+    if (security.requestsPerSecond() <= 0) return null;
+    String scope = limits.hasPath("scope") ? limits.getString("scope") : "node";
+    switch (scope) {
+      case "node":
+        return new TenantRateLimiter(security.requestsPerSecond(), security.burst(), System::nanoTime);
+      case "cluster":
+        if (!"cluster".equals(system.settings().config().getString("pekko.actor.provider"))) {
+          throw new IllegalArgumentException("troupe.http.limits.scope = cluster needs pekko.actor.provider = cluster");
+        }
+        var log = org.slf4j.LoggerFactory.getLogger(ClusterTenantLimiter.class);
+        return new ClusterTenantLimiter(QuotaCoordinator.initSingleton(system, System::nanoTime), system.scheduler(),
+            System::nanoTime, security.requestsPerSecond(), security.burst(), limits.getDuration("lease-ttl"),
+            limits.getDuration("lease-timeout"), () -> log.warn("the quota coordinator did not answer: tenants' rate "
+                + "limits are this node's own for the next 5 s"));
+      default:
+        throw new IllegalArgumentException("troupe.http.limits.scope must be node or cluster, not '" + scope + "'");
+    }
+  }
+
   public static Route create(Backends backends, HttpSettings settings, SecuritySettings security,
       LongSupplier intentsInFlight, ActorSystem<?> system) {
     int retryAfter = settings.retryAfterSeconds();
@@ -49,7 +77,8 @@ public final class TroupeRoutes {
     IntentRoutes intents = new IntentRoutes(backends, settings, system.scheduler(), readiness, shedder);
     ToolRoutes tools = new ToolRoutes(backends, settings, system.scheduler());
     DocumentRoutes documents = new DocumentRoutes(backends, settings, system.scheduler());
-    Access access = new Access(security, System::nanoTime, () -> metrics.shed(TroupeMetrics.Shed.RATE_LIMITED));
+    Access access = new Access(security, tenantLimiter(security, limits, system),
+        () -> metrics.shed(TroupeMetrics.Shed.RATE_LIMITED));
     MetricsRoutes metricsRoutes = metrics.enabled()
         ? new MetricsRoutes(metrics, backends.llm(), settings.askTimeout(), system.scheduler()) : null;
     var approvals = new io.troupe.http.approvals.ApprovalRoutes(system, retryAfter);

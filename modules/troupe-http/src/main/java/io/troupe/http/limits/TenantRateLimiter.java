@@ -1,6 +1,8 @@
 package io.troupe.http.limits;
 
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -10,7 +12,9 @@ import java.util.function.LongSupplier;
  * may send up to the limit to every node. The tenants are those of the configured keys (or the
  * one implicit tenant), so the map stays small.
  */
-public final class TenantRateLimiter {
+public final class TenantRateLimiter implements TenantLimiter {
+  private static final CompletionStage<Long> PASS = CompletableFuture.completedFuture(0L);
+
   private final double perNano;
   private final double capacity;
   private final LongSupplier nanoClock;
@@ -20,6 +24,12 @@ public final class TenantRateLimiter {
     this.perNano = requestsPerSecond / 1e9;
     this.capacity = Math.max(1, burst);
     this.nanoClock = nanoClock;
+  }
+
+  @Override
+  public CompletionStage<Long> acquire(String tenant) {
+    long wait = tryAcquire(tenant);
+    return wait == 0 ? PASS : CompletableFuture.completedFuture(wait);
   }
 
   /** 0 when a request of {@code tenant} may pass now, else the nanoseconds until one may. */

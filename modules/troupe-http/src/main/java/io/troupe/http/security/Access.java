@@ -1,8 +1,10 @@
 package io.troupe.http.security;
 
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 
+import io.troupe.http.limits.TenantLimiter;
 import io.troupe.http.limits.TenantRateLimiter;
 import io.troupe.http.support.ApiError;
 import io.troupe.http.support.JsonResponses;
@@ -25,7 +27,7 @@ public final class Access {
   private static final String BEARER = "bearer ";
 
   private final SecuritySettings settings;
-  private final TenantRateLimiter limiter;
+  private final TenantLimiter limiter;
   private final Runnable onRateLimited;
 
   public Access(SecuritySettings settings, LongSupplier nanoClock) {
@@ -34,10 +36,15 @@ public final class Access {
 
   /** @param onRateLimited told of each request refused for its tenant's rate (the metrics count them) */
   public Access(SecuritySettings settings, LongSupplier nanoClock, Runnable onRateLimited) {
+    this(settings, settings.requestsPerSecond() > 0
+        ? new TenantRateLimiter(settings.requestsPerSecond(), settings.burst(), nanoClock) : null, onRateLimited);
+  }
+
+  /** @param limiter the tenants' rate limit (node-local or cluster-wide); null for none */
+  public Access(SecuritySettings settings, TenantLimiter limiter, Runnable onRateLimited) {
     this.settings = settings;
     this.onRateLimited = onRateLimited;
-    this.limiter = settings.requestsPerSecond() > 0
-        ? new TenantRateLimiter(settings.requestsPerSecond(), settings.burst(), nanoClock) : null;
+    this.limiter = limiter;
   }
 
   /** Authenticates, then rate-limits the caller's tenant, then runs {@code inner}. */
@@ -57,16 +64,17 @@ public final class Access {
         }
         caller = found.get();
       }
-      if (limiter != null) {
-        long waitNanos = limiter.tryAcquire(caller.tenant());
+      if (limiter == null) return inner.apply(caller);
+      Caller admitted = caller;
+      return onSuccess(limiter.acquire(caller.tenant()), waitNanos -> {
         if (waitNanos > 0) {
           onRateLimited.run();
           int seconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, (waitNanos + 999_999_999L) / 1_000_000_000L));
           return complete(JsonResponses.error(new ApiError(429, ApiError.RATE_LIMITED,
               "too many requests for this tenant; retry after " + seconds + " s", seconds)));
         }
-      }
-      return inner.apply(caller);
+        return inner.apply(admitted);
+      });
     });
   }
 

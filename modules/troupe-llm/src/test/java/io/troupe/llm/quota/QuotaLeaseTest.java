@@ -1,5 +1,8 @@
 package io.troupe.llm.quota;
 
+import io.troupe.core.quota.GlobalQuota;
+import io.troupe.core.quota.LocalLeases;
+import io.troupe.core.quota.QuotaCoordinator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,6 @@
 package io.troupe.llm.resilience;
 
+import io.troupe.core.quota.TokenBucket;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;

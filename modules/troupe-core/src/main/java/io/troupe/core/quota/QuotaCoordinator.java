@@ -1,4 +1,4 @@
-package io.troupe.llm.quota;
+package io.troupe.core.quota;
 
 import io.troupe.core.CborSerializable;
 import java.util.function.LongSupplier;
@@ -13,9 +13,10 @@ import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
 
 /**
- * The cluster-wide LLM quota: a cluster singleton that owns one request bucket and one token bucket
- * per provider (sized by the per-minute limits the nodes state) and leases their permits to the
- * nodes' gateways in batches ({@link GlobalQuota}). It never grants more than its buckets hold, so
+ * The cluster-wide quota: a cluster singleton that owns, for the LLM gateways, one request bucket
+ * and one token bucket per provider (sized by the per-minute limits the nodes state), and for the
+ * ingress one rate bucket per tenant, and leases their permits to the nodes in batches
+ * ({@link GlobalQuota}). It never grants more than its buckets hold, so
  * the nodes together stay under the limit however many there are.
  *
  * <p>Its state is soft: when the singleton moves to another node (the oldest one left), the new
@@ -24,10 +25,10 @@ import org.apache.pekko.cluster.typed.SingletonActor;
  */
 public final class QuotaCoordinator extends AbstractBehavior<QuotaCoordinator.Command> {
 
-  /** The singleton's name. */
+  /** The singleton's name (one singleton for the LLM quota and the tenants' rates). */
   public static final String NAME = "llm-quota";
 
-  /** Messages from the nodes' gateways; they cross the network. */
+  /** Messages from the nodes' gateways and ingresses; they cross the network. */
   public sealed interface Command extends CborSerializable {}
 
   /**
@@ -38,6 +39,14 @@ public final class QuotaCoordinator extends AbstractBehavior<QuotaCoordinator.Co
   public record RequestLease(
       String provider, long requestsPerMinute, long tokensPerMinute, long requests, long tokens, long minTokens,
       ActorRef<Lease> replyTo)
+      implements Command {}
+
+  /**
+   * A node asks for up to {@code want} permits of the rate pool {@code key} (e.g. {@code tenant:acme}):
+   * {@code perSecond}, at most {@code burst} saved up. Answered with a {@link Lease} whose
+   * {@code requests} are the permits.
+   */
+  public record RequestRateLease(String key, double perSecond, long burst, long want, ActorRef<Lease> replyTo)
       implements Command {}
 
   /**
@@ -74,7 +83,17 @@ public final class QuotaCoordinator extends AbstractBehavior<QuotaCoordinator.Co
 
   @Override
   public Receive<Command> createReceive() {
-    return newReceiveBuilder().onMessage(RequestLease.class, this::onRequestLease).build();
+    return newReceiveBuilder()
+        .onMessage(RequestLease.class, this::onRequestLease)
+        .onMessage(RequestRateLease.class, this::onRequestRateLease)
+        .build();
+  }
+
+  private Behavior<Command> onRequestRateLease(RequestRateLease m) {
+    GlobalQuota.Grant grant = quota.grantRate(m.key(), m.perSecond(), m.burst(), m.want(), clock.getAsLong());
+    long retryMillis = grant.granted() ? 0 : Math.max(1, (grant.retryAfterNanos() + 999_999) / 1_000_000);
+    m.replyTo().tell(new Lease(m.key(), grant.requests(), 0, retryMillis));
+    return this;
   }
 
   private Behavior<Command> onRequestLease(RequestLease m) {

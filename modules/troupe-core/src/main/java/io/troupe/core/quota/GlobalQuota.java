@@ -1,12 +1,11 @@
-package io.troupe.llm.quota;
+package io.troupe.core.quota;
 
-import io.troupe.llm.resilience.TokenBucket;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The cluster's buckets, one request bucket and one token bucket per provider, and the arithmetic of
- * leasing them out. A grant takes its permits out of the buckets at once, so the permits granted to
+ * The cluster's buckets, one request bucket and one token bucket per provider, one rate bucket per
+ * other pool (a tenant's requests at the ingress), and the arithmetic of leasing them out. A grant takes its permits out of the buckets at once, so the permits granted to
  * all nodes together over any interval never exceed what one bucket of that size admits: its
  * capacity plus its refill. A lease a node does not spend is simply lost (it lapses on the node).
  * Not thread-safe: it lives in {@link QuotaCoordinator}.
@@ -69,6 +68,59 @@ public final class GlobalQuota {
     if (pool.requests != null) pool.requests.take(requests, nowNanos);
     if (pool.tokens != null) pool.tokens.take(tokens, nowNanos);
     return new Grant(requests, tokens, 0);
+  }
+
+  /** A bucket of {@code burst} permits that refills at {@code perSecond}, e.g. a tenant's requests. */
+  private static final class RateBucket {
+    double perNano;
+    double capacity;
+    double permits;
+    long refilledAt;
+
+    RateBucket(double perSecond, long burst, long nowNanos) {
+      resize(perSecond, burst);
+      this.permits = capacity;
+      this.refilledAt = nowNanos;
+    }
+
+    void resize(double perSecond, long burst) {
+      this.perNano = perSecond / 1e9;
+      this.capacity = Math.max(1, burst);
+      this.permits = Math.min(permits, capacity);
+    }
+
+    void refill(long nowNanos) {
+      if (nowNanos > refilledAt) {
+        permits = Math.min(capacity, permits + (nowNanos - refilledAt) * perNano);
+        refilledAt = nowNanos;
+      }
+    }
+  }
+
+  private final Map<String, RateBucket> rates = new HashMap<>();
+
+  /**
+   * Grants up to {@code want} permits of the rate pool {@code key} ({@code perSecond}, at most
+   * {@code burst} saved up; the asking node states them, the latest statement wins), at least one,
+   * or none and when one will be there.
+   */
+  public Grant grantRate(String key, double perSecond, long burst, long want, long nowNanos) {
+    RateBucket bucket = rates.get(key);
+    if (bucket == null) {
+      bucket = new RateBucket(perSecond, burst, nowNanos);
+      rates.put(key, bucket);
+    } else if (bucket.capacity != Math.max(1, burst) || bucket.perNano != perSecond / 1e9) {
+      bucket.refill(nowNanos);
+      bucket.resize(perSecond, burst);
+    }
+    bucket.refill(nowNanos);
+    long granted = Math.min(Math.max(1, want), (long) Math.floor(bucket.permits));
+    if (granted < 1) {
+      long wait = bucket.perNano <= 0 ? Long.MAX_VALUE / 4 : (long) Math.ceil((1 - bucket.permits) / bucket.perNano);
+      return new Grant(0, 0, Math.max(MIN_RETRY_NANOS, wait));
+    }
+    bucket.permits -= granted;
+    return new Grant(granted, 0, 0);
   }
 
   /** What the request bucket of {@code provider} holds now (for tests and diagnostics); -1 if unlimited. */

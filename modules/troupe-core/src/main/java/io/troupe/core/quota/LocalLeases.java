@@ -1,4 +1,4 @@
-package io.troupe.llm.quota;
+package io.troupe.core.quota;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;

@@ -1,4 +1,4 @@
-package io.troupe.llm.resilience;
+package io.troupe.core.quota;
 
 /**
  * A per-minute token bucket on an explicit nanosecond clock. A capacity of 0 means "no limit known":
