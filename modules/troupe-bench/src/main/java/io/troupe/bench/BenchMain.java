@@ -45,6 +45,9 @@ public final class BenchMain {
       "usage: bin/bench stream [--intents 40 --c 4 --chars 480 --chunk-chars 4 --interval-ms 10 --first-ms 200 --configs 1:0,40:16,120:48,0:0]",
       "  the output guard of streamed answers: latency added to the first token, and characters held back,",
       "  per window:hold-back setting, against a fake model that streams at a steady pace (results/stream/)",
+      "usage: bin/bench telemetry [--n 10000 --rounds 2 --xmx 3g]",
+      "  CPU per intent of the fan-out run with metrics off (the floor), metrics on, and metrics on + OTLP export",
+      "  to a loopback receiver, alternating round by round (issue 15: at most 10% over the floor; results/telemetry/)",
       "usage: bin/bench report --file modules/troupe-bench/results/gateway-<time>/suite.json",
       "  writes that run's HTML page again (suite.html next to it) and prints its table");
 
@@ -70,6 +73,7 @@ public final class BenchMain {
       case "bare-http" -> io.troupe.bench.ingress.BareHttpServer.main(rest);
       case "fanout-run" -> io.troupe.bench.fanout.FanoutRun.main(rest);
       case "stream" -> io.troupe.bench.stream.StreamBench.main(rest);
+      case "telemetry" -> io.troupe.bench.fanout.TelemetryCost.main(rest);
       default -> {
         System.err.println("bench: unknown suite '" + args[0] + "' in " + Arrays.toString(args));
         System.err.println(USAGE);
