@@ -416,12 +416,16 @@ function renderTimeline(view) {
     label.style.paddingLeft = (6 + depth * 14) + 'px';
     label.append(document.createTextNode(span.name));
     const running = !span.endTimeUnixNano;
-    label.append(el('span', 'dur', running ? 'running' : fmtMs((span.endTimeUnixNano - span.startTimeUnixNano) / 1e6)));
+    // The trace has no span for the wait itself: the intent's own bar says that it waits.
+    const awaiting = running && !span.parentSpanId && view.resource && view.resource.status === 'awaiting_approval';
+    label.append(el('span', 'dur', awaiting ? 'awaiting approval' : running ? 'running'
+      : fmtMs((span.endTimeUnixNano - span.startTimeUnixNano) / 1e6)));
     label.title = span.name;
     const track = el('div', 'tl-track');
     const bar = el('div', 'bar k-' + kind);
     const code = span.status && span.status.code;
     if (running) bar.classList.add('running');
+    if (awaiting) bar.classList.add('awaiting');
     if (code === 'STATUS_CODE_ERROR') bar.classList.add('error');
     if (view.selected === span.spanId) bar.classList.add('selected');
     const left = clip(pct(span.startTimeUnixNano));
