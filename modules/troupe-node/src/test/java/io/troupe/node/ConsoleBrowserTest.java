@@ -183,6 +183,9 @@ class ConsoleBrowserTest {
     String approved = submitFromTheForm(wait, APPROVAL_INTENT);
     wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "awaiting_approval"));
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("intent-awaiting"), "calculator (a1)"));
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#timeline .tl-row .dur"),
+        "awaiting approval"));
+    assertEquals(1, browser.findElements(By.cssSelector("#timeline .bar.awaiting")).size());
     JsonNode listed = pendingOver(approved);
     // The panel shows the call as the API lists it: tool, reason, arguments pretty-printed, a link to the intent.
     List<String> shown = wait.until(d -> {
@@ -221,6 +224,24 @@ class ConsoleBrowserTest {
     String outcome = browser.findElement(By.id("intent-outcome")).getText();
     assertTrue(outcome.contains("rejected by a person: not today"), outcome);
     assertEquals("rejected", approvalOver(rejected).get("status").asText());
+
+    // Decided elsewhere while the panel still shows it: the click gets 409, said in the panel.
+    // The panel's list reads are blocked so that no reload removes the item before the click.
+    String elsewhere = submitFromTheForm(wait, APPROVAL_INTENT);
+    wait.until(d -> !d.findElements(approvalItem(elsewhere)).isEmpty());
+    ChromeDriver chrome = (ChromeDriver) browser;
+    chrome.executeCdpCommand("Network.enable", Map.of());
+    chrome.executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of("*/v1/approvals?status=pending")));
+    var decidedElsewhere = node.post("/v1/intents/" + elsewhere + "/approvals", "{\"approvalId\":\""
+        + pendingOver(elsewhere).get("id").asText() + "\",\"decision\":\"approve\"}");
+    assertEquals(200, decidedElsewhere.statusCode(), decidedElsewhere.body());
+    decideInThePanel(wait, elsewhere, "reject", null);
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("approvals-message"),
+        "Already decided: calculator (a1) for intent " + elsewhere));
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#approval-list li"), 0));
+    chrome.executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of()));
+    wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "succeeded"));
+    assertEquals("approved", approvalOver(elsewhere).get("status").asText());
   }
 
   @Test
