@@ -721,22 +721,25 @@ function showApprovalsMessage(text, kind) {
 function renderAwaiting() {
   const box = $('intent-awaiting');
   const r = current && current.resource;
+  const waits = !!r && r.status === 'awaiting_approval';
+  const mine = waits ? pending.filter(a => a.intentId === r.id && !decidedHere.has(approvalKey(a))) : [];
+  const calls = mine.length ? ' of ' + mine.map(a => (a.name || '?') + ' (' + a.id + ')').join(', ')
+    + '. Approve or reject it under Pending approvals. ' : '. ';
+  // Redrawn only when it changes: it is a live region, and its button may have the focus.
+  const key = waits ? r.id + calls : '';
+  if (box.dataset.shown === key) return;
+  box.dataset.shown = key;
   box.replaceChildren();
-  box.hidden = !r || r.status !== 'awaiting_approval';
-  if (box.hidden) return;
-  const mine = pending.filter(a => a.intentId === r.id && !decidedHere.has(approvalKey(a)));
-  box.append(el('strong', null, "Waiting for a person's approval"),
-    document.createTextNode(mine.length ? ' of ' + mine.map(a => (a.name || '?') + ' (' + a.id + ')').join(', ')
-      + '. Approve or reject it under Pending approvals. ' : '. '));
+  box.hidden = !waits;
+  if (!waits) return;
   const go = el('button', 'link', 'Go to it');
   go.type = 'button';
   go.addEventListener('click', () => {
     const item = $('approval-list').querySelector('li.current');
-    const target = item ? item.querySelector('input.comment') : $('approvals');
     (item || $('approvals')).scrollIntoView({ block: 'nearest' });
-    if (target.focus) target.focus();
+    if (item) item.querySelector('input.comment').focus();
   });
-  box.append(go);
+  box.append(el('strong', null, "Waiting for a person's approval"), document.createTextNode(calls), go);
 }
 
 // --- forms and routing ---
