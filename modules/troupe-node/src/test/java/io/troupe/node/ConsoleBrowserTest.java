@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.troupe.core.json.Json;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -45,6 +47,8 @@ class ConsoleBrowserTest {
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   static final String README_INTENT = "What is 17% of 2,340 and what time is it in UTC?";
+  /** The calculator call ApprovalsE2ETest pauses for approval. */
+  static final String APPROVAL_INTENT = "What is 17% of 2,340?";
   static final Path REPORTS = Path.of("target", "reports", "console");
 
   @TempDir
@@ -162,6 +166,165 @@ class ConsoleBrowserTest {
     assertNull(js.executeScript("return localStorage.getItem('troupe.console.apiKey')"));
     assertEquals("", browser.findElement(By.id("api-key")).getAttribute("value"));
     assertFalse(browser.getPageSource().contains(key), "the key is in the page");
+  }
+
+  @Test
+  void aCallAwaitingApprovalIsListedAndApprovedOrRejectedFromThePanel() throws Exception {
+    node = TestNode.start(dir.resolve("data"), Map.of(
+        "troupe.guardrail.require-approval", List.of("calculator"),
+        "troupe.vector-store.embedder", "hashing"));
+    browser = chromium(dir.resolve("profile"));
+    WebDriverWait wait = waitUpTo(Duration.ofSeconds(60));
+
+    browser.get(node.base + "/console");
+    wait.until(ExpectedConditions.textToBe(By.id("node-status"), "node ready"));
+    wait.until(ExpectedConditions.textToBe(By.id("approvals-empty"), "Nothing waits for a person's approval."));
+
+    String approved = submitFromTheForm(wait, APPROVAL_INTENT);
+    wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "awaiting_approval"));
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("intent-awaiting"), "calculator (a1)"));
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.cssSelector("#timeline .tl-row .dur"),
+        "awaiting approval"));
+    assertEquals(1, browser.findElements(By.cssSelector("#timeline .bar.awaiting")).size());
+    JsonNode listed = pendingOver(approved);
+    // The panel shows the call as the API lists it: tool, reason, arguments pretty-printed, a link to the intent.
+    List<String> shown = wait.until(d -> {
+      WebElement item = d.findElement(approvalItem(approved));
+      return List.of(item.getText(), item.findElement(By.cssSelector("a.intent-link")).getAttribute("href"),
+          item.findElement(By.cssSelector("pre.arguments")).getText());
+    });
+    assertTrue(shown.get(0).contains("calculator") && shown.get(0).contains(listed.get("reason").asText()), shown.get(0));
+    assertTrue(shown.get(1).endsWith("#/intents/" + approved), shown.get(1));
+    String shownArguments = shown.get(2);
+    assertEquals(listed.get("arguments"), Json.parse(shownArguments));
+    assertTrue(shownArguments.contains("\n  \""), "not pretty-printed: " + shownArguments);
+    Files.createDirectories(REPORTS);
+    screenshot(REPORTS.resolve("console-approvals.png"));
+
+    decideInThePanel(wait, approved, "approve", "numbers checked");
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("approvals-message"),
+        "Approved calculator (a1) for intent " + approved));
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#approval-list li"), 0));
+    wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "succeeded"));
+    assertTrue(browser.findElement(By.id("intent-outcome")).getText().contains("397.8"));
+    assertFalse(browser.findElement(By.id("intent-awaiting")).isDisplayed());
+    JsonNode decided = approvalOver(approved);
+    assertEquals("approved", decided.get("status").asText(), decided.toString());
+    assertEquals("numbers checked", decided.get("comment").asText(), decided.toString());
+
+    // Rejected: the model gets the rejection as the call's result, and says so.
+    String rejected = submitFromTheForm(wait, APPROVAL_INTENT);
+    wait.until(ExpectedConditions.textToBe(By.id("intent-title"), rejected));
+    wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "awaiting_approval"));
+    wait.until(d -> !d.findElements(approvalItem(rejected)).isEmpty());
+    decideInThePanel(wait, rejected, "reject", "not today");
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("approvals-message"), "Rejected calculator"));
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#approval-list li"), 0));
+    wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "succeeded"));
+    String outcome = browser.findElement(By.id("intent-outcome")).getText();
+    assertTrue(outcome.contains("rejected by a person: not today"), outcome);
+    assertEquals("rejected", approvalOver(rejected).get("status").asText());
+
+    // Decided elsewhere while the panel still shows it: the click gets 409, said in the panel.
+    // The panel's list reads are blocked so that no reload removes the item before the click.
+    String elsewhere = submitFromTheForm(wait, APPROVAL_INTENT);
+    wait.until(d -> !d.findElements(approvalItem(elsewhere)).isEmpty());
+    ChromeDriver chrome = (ChromeDriver) browser;
+    chrome.executeCdpCommand("Network.enable", Map.of());
+    chrome.executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of("*/v1/approvals?status=pending")));
+    var decidedElsewhere = node.post("/v1/intents/" + elsewhere + "/approvals", "{\"approvalId\":\""
+        + pendingOver(elsewhere).get("id").asText() + "\",\"decision\":\"approve\"}");
+    assertEquals(200, decidedElsewhere.statusCode(), decidedElsewhere.body());
+    decideInThePanel(wait, elsewhere, "reject", null);
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("approvals-message"),
+        "Already decided: calculator (a1) for intent " + elsewhere));
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#approval-list li"), 0));
+    chrome.executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of()));
+    wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "succeeded"));
+    assertEquals("approved", approvalOver(elsewhere).get("status").asText());
+  }
+
+  @Test
+  void aKeyWithoutApprovalsWriteIsToldSoInThePanelAndAnotherKeyApproves() throws Exception {
+    String reader = "tk-reader-7c1d2e3f4a";
+    String approver = "tk-approver-9e8d7c6b5a";
+    node = TestNode.start(dir.resolve("data"), Map.of(
+        "troupe.http.api-keys", "ops:" + sha256(reader) + ":intents.write+intents.read,"
+            + "ops:" + sha256(approver) + ":intents.write+intents.read+approvals.write",
+        "troupe.guardrail.require-approval", List.of("calculator"),
+        "troupe.vector-store.embedder", "hashing"));
+    browser = chromium(dir.resolve("profile"));
+    WebDriverWait wait = waitUpTo(Duration.ofSeconds(60));
+
+    browser.get(node.base + "/console");
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("approvals-empty"), "Paste an API key"));
+    useKey(wait, reader);
+    String id = submitFromTheForm(wait, APPROVAL_INTENT);
+    wait.until(d -> !d.findElements(approvalItem(id)).isEmpty());
+
+    decideInThePanel(wait, id, "approve", null);
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("approvals-message"),
+        "Not allowed: deciding needs an API key with the approvals.write scope"));
+    wait.until(d -> d.findElement(approvalItem(id)).findElement(By.cssSelector("button.approve")).isEnabled());
+    assertEquals("awaiting_approval", browser.findElement(By.id("intent-status")).getText());
+
+    browser.findElement(By.id("key-forget")).click();
+    useKey(wait, approver);
+    decideInThePanel(wait, id, "approve", null);
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("approvals-message"), "Approved calculator"));
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#approval-list li"), 0));
+    wait.until(ExpectedConditions.textToBe(By.id("intent-status"), "succeeded"));
+  }
+
+  private String submitFromTheForm(WebDriverWait wait, String text) {
+    String before = browser.getCurrentUrl();
+    WebElement field = browser.findElement(By.id("submit-text"));
+    field.clear();
+    field.sendKeys(text);
+    browser.findElement(By.id("submit-button")).click();
+    wait.until(d -> !d.getCurrentUrl().equals(before) && d.getCurrentUrl().matches(".*/console#/intents/[^/]+$"));
+    return browser.getCurrentUrl().replaceFirst(".*#/intents/", "");
+  }
+
+  private void useKey(WebDriverWait wait, String key) {
+    browser.findElement(By.id("api-key")).sendKeys(key);
+    browser.findElement(By.cssSelector("#key-form button[type='submit']")).click();
+    wait.until(ExpectedConditions.textToBe(By.id("key-state"), "key set for this tab"));
+  }
+
+  /** Types the comment and clicks inside one wait: the list may redraw in between. */
+  private void decideInThePanel(WebDriverWait wait, String intentId, String decision, String comment) {
+    wait.until(d -> {
+      WebElement item = d.findElement(approvalItem(intentId));
+      WebElement button = item.findElement(By.cssSelector("button." + decision));
+      if (!button.isEnabled()) return false;
+      if (comment != null) {
+        WebElement field = item.findElement(By.cssSelector("input.comment"));
+        field.clear();
+        field.sendKeys(comment);
+      }
+      button.click();
+      return true;
+    });
+  }
+
+  private static By approvalItem(String intentId) {
+    return By.cssSelector("#approval-list li[data-intent-id='" + intentId + "']");
+  }
+
+  /** The intent's one pending approval, as GET /v1/approvals lists it. */
+  private JsonNode pendingOver(String intentId) throws Exception {
+    for (JsonNode a : TestNode.json(node.get("/v1/approvals?status=pending")).get("approvals")) {
+      if (a.get("intentId").asText().equals(intentId)) return a;
+    }
+    throw new AssertionError("no pending approval for " + intentId);
+  }
+
+  private JsonNode approvalOver(String intentId) throws Exception {
+    for (JsonNode a : TestNode.json(node.get("/v1/approvals?status=all")).get("approvals")) {
+      if (a.get("intentId").asText().equals(intentId)) return a;
+    }
+    throw new AssertionError("no approval for " + intentId);
   }
 
   /** Two tool bars whose spans overlap in time, drawn on two rows with overlapping extents; else null. */

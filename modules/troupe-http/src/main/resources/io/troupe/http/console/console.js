@@ -9,6 +9,7 @@ const LIST_ITEM = 'troupe.console.intents';
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
 const STREAMS_AT_ONCE = 4; // a browser opens about six HTTP/1.1 connections per host
 const HEALTH_EVERY_MS = 5000;
+const APPROVALS_EVERY_MS = 5000;
 
 const $ = id => document.getElementById(id);
 
@@ -40,7 +41,10 @@ class ApiError extends Error {
   }
 }
 
-/** A JSON call to the node; a non-2xx answer becomes an ApiError with the contract's code. */
+/**
+ * A JSON call to the node; a non-2xx answer becomes an ApiError with the contract's code. With
+ * {@code quiet}, a 401 or 403 is left to the caller instead of the banner.
+ */
 async function api(path, options) {
   const o = options || {};
   const res = await fetch(BASE + path, { method: o.method || 'GET', headers: headers(o.headers), body: o.body,
@@ -48,8 +52,8 @@ async function api(path, options) {
   const body = await res.json().catch(() => null);
   if (!res.ok && !o.acceptAnyStatus) {
     const err = body && body.error ? body.error : { code: 'http_' + res.status, message: res.statusText };
-    if (res.status === 401) showBanner('This node needs an API key: paste one at the top right. (' + err.message + ')');
-    if (res.status === 403) showBanner('The API key lacks a scope for this: ' + err.message);
+    if (res.status === 401 && !o.quiet) showBanner('This node needs an API key: paste one at the top right. (' + err.message + ')');
+    if (res.status === 403 && !o.quiet) showBanner('The API key lacks a scope for this: ' + err.message);
     throw new ApiError(res.status, err.code, err.message);
   }
   return { status: res.status, body };
@@ -222,6 +226,7 @@ function onFrame(id, s, frame) {
       renderList();
     }
   }
+  if (type === 'approval.requested' || type === 'approval.decided') loadApprovalsSoon();
   if (current && current.id === id && event) scheduleViewRefresh();
 }
 
@@ -324,6 +329,7 @@ function renderIntent(view) {
     : (o.answer || '') + (o.answer && o.nextAction && o.nextAction !== 'none' ? '\nNext: ' + o.nextAction : '');
   renderTimeline(view);
   renderList();
+  renderApprovals();
 }
 
 /** Spans in tree order (parents before children, siblings by start), each with its depth. */
@@ -356,7 +362,9 @@ function seqOf(span) {
 
 function kindOf(span) {
   const a = span.attributes || {};
-  return a['troupe.step.kind'] || (span.parentSpanId ? span.name.split(' ')[0] : 'intent');
+  const kind = a['troupe.step.kind'] || (span.parentSpanId ? span.name.split(' ')[0] : 'intent');
+  // A wait for a person, if the trace has a span for it, is drawn as its own kind.
+  return /^approval/.test(kind) || a['troupe.approval.id'] !== undefined ? 'approval' : kind;
 }
 
 function renderTimeline(view) {
@@ -408,12 +416,16 @@ function renderTimeline(view) {
     label.style.paddingLeft = (6 + depth * 14) + 'px';
     label.append(document.createTextNode(span.name));
     const running = !span.endTimeUnixNano;
-    label.append(el('span', 'dur', running ? 'running' : fmtMs((span.endTimeUnixNano - span.startTimeUnixNano) / 1e6)));
+    // The trace has no span for the wait itself: the intent's own bar says that it waits.
+    const awaiting = running && !span.parentSpanId && view.resource && view.resource.status === 'awaiting_approval';
+    label.append(el('span', 'dur', awaiting ? 'awaiting approval' : running ? 'running'
+      : fmtMs((span.endTimeUnixNano - span.startTimeUnixNano) / 1e6)));
     label.title = span.name;
     const track = el('div', 'tl-track');
     const bar = el('div', 'bar k-' + kind);
     const code = span.status && span.status.code;
     if (running) bar.classList.add('running');
+    if (awaiting) bar.classList.add('awaiting');
     if (code === 'STATUS_CODE_ERROR') bar.classList.add('error');
     if (view.selected === span.spanId) bar.classList.add('selected');
     const left = clip(pct(span.startTimeUnixNano));
@@ -570,11 +582,165 @@ function renderHealth(body) {
   }
 }
 
-// --- pending approvals ---
-// APPROVALS: not in the API yet. Once Guardrails v2 lands, list GET /v1/approvals?status=pending
-// into #approvals and answer each with POST /v1/intents/{id}/approvals
-// {"approvalId","decision":"approve"|"reject","comment"?}; an approval.requested event on a
-// followed intent is the cue to reload the list.
+// --- pending approvals: GET /v1/approvals?status=pending, each decided with
+// POST /v1/intents/{id}/approvals; read every 5 s, and at once when a followed intent emits
+// approval.requested or approval.decided ---
+
+let pending = [];             // the last pending list read
+let approvalsError = '';      // why the list could not be read, if it could not
+const decidedHere = new Set(); // intentId/approvalId decided from this tab: never shown again
+let approvalsRead = 0;        // an answer older than the last one asked for is dropped
+let approvalsTimer = null;
+let commentFields = 0;
+
+const approvalKey = a => a.intentId + '/' + a.id;
+
+function loadApprovalsSoon() {
+  if (approvalsTimer) return;
+  approvalsTimer = setTimeout(() => { approvalsTimer = null; loadApprovals(); }, 150);
+}
+
+async function loadApprovals() {
+  const read = ++approvalsRead;
+  try {
+    const { body } = await api('/v1/approvals?status=pending', { quiet: true });
+    if (read !== approvalsRead) return;
+    pending = body && Array.isArray(body.approvals) ? body.approvals : [];
+    approvalsError = '';
+  } catch (e) {
+    if (read !== approvalsRead) return;
+    approvalsError = e.status === 401 ? 'Paste an API key (scope intents.read or approvals.write) to see approvals.'
+      : e.status === 403 ? 'This API key cannot list approvals: it needs the intents.read or approvals.write scope.'
+      : 'Approvals could not be read: ' + e.message;
+  }
+  renderApprovals();
+}
+
+/** Keyed: items already shown stay as they are, so a comment being typed survives a reload. */
+function renderApprovals() {
+  const shown = pending.filter(a => !decidedHere.has(approvalKey(a)));
+  const keys = new Set(shown.map(approvalKey));
+  const list = $('approval-list');
+  [...list.children].forEach(li => { if (!keys.has(li.dataset.key)) li.remove(); });
+  const have = new Set([...list.children].map(li => li.dataset.key));
+  shown.forEach(a => { if (!have.has(approvalKey(a))) list.append(approvalItem(a)); });
+  [...list.children].forEach(li => li.classList.toggle('current', !!current && li.dataset.intentId === current.id));
+  $('approval-count').textContent = shown.length ? '(' + shown.length + ')' : '';
+  const empty = $('approvals-empty');
+  empty.textContent = approvalsError || "Nothing waits for a person's approval.";
+  empty.classList.toggle('error', !!approvalsError);
+  empty.hidden = shown.length > 0 && !approvalsError;
+  renderAwaiting();
+}
+
+function approvalItem(a) {
+  const li = el('li', 'approval');
+  li.dataset.key = approvalKey(a);
+  li.dataset.intentId = a.intentId;
+  li.dataset.approvalId = a.id;
+  const head = el('div', 'line1');
+  const when = el('time', 'muted small', fmtTime(a.requestedAt));
+  when.dateTime = a.requestedAt || '';
+  when.title = 'requested at ' + (a.requestedAt || '?');
+  head.append(el('strong', 'tool', a.name || a.kind || '?'), el('span', 'muted small', a.id), when);
+  const intent = el('div', 'small');
+  const link = el('a', 'intent-link', a.intentId);
+  link.href = '#/intents/' + encodeURIComponent(a.intentId);
+  link.title = "open the intent's timeline";
+  intent.append(el('span', 'muted', 'intent '), link);
+  li.append(head, intent);
+  if (a.reason) li.append(el('div', 'reason', a.reason));
+  const args = el('pre', 'arguments', JSON.stringify(a.arguments === undefined ? null : a.arguments, null, 2));
+  args.setAttribute('aria-label', 'arguments of ' + (a.name || 'the call'));
+  li.append(args);
+  const form = el('div', 'decide');
+  const id = 'approval-comment-' + (++commentFields);
+  const label = el('label', 'small muted', 'Comment (optional)');
+  label.htmlFor = id;
+  const comment = el('input', 'comment');
+  comment.id = id;
+  comment.maxLength = 2000;
+  comment.autocomplete = 'off';
+  const approve = el('button', 'approve', 'Approve');
+  const reject = el('button', 'reject', 'Reject');
+  [approve, reject].forEach(b => {
+    b.type = 'button';
+    b.setAttribute('aria-label', b.textContent + ' ' + (a.name || 'the call') + ' for intent ' + a.intentId);
+  });
+  approve.addEventListener('click', () => decide(a, 'approve', li));
+  reject.addEventListener('click', () => decide(a, 'reject', li));
+  const buttons = el('div', 'row');
+  buttons.append(approve, reject);
+  form.append(label, comment, buttons);
+  li.append(form);
+  return li;
+}
+
+async function decide(a, decision, li) {
+  const buttons = [...li.querySelectorAll('button')];
+  buttons.forEach(b => { b.disabled = true; });
+  const what = (a.name || 'the call') + ' (' + a.id + ') for intent ' + a.intentId;
+  const body = { approvalId: a.id, decision };
+  const comment = li.querySelector('input.comment').value.trim();
+  if (comment) body.comment = comment;
+  try {
+    const { body: intent } = await api('/v1/intents/' + encodeURIComponent(a.intentId) + '/approvals', { method: 'POST',
+      body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' }, quiet: true });
+    decidedHere.add(approvalKey(a));
+    showApprovalsMessage((decision === 'approve' ? 'Approved ' : 'Rejected ') + what + '.', 'ok');
+    if (intent && intent.id) {
+      remember(intent);
+      if (current && current.id === intent.id) scheduleViewRefresh();
+    }
+  } catch (e) {
+    if (e.status === 409) decidedHere.add(approvalKey(a));
+    showApprovalsMessage(decisionError(e, what), 'error');
+    buttons.forEach(b => { b.disabled = false; });
+  }
+  renderApprovals();
+  loadApprovals();
+}
+
+function decisionError(e, what) {
+  if (e.status === 409) return 'Already decided: ' + what + ' was decided before this (' + e.message + ').';
+  if (e.status === 404) return 'Not found: ' + what + ' is unknown to this node, or not visible with this key ('
+    + e.message + ').';
+  if (e.status === 403) return 'Not allowed: deciding needs an API key with the approvals.write scope (' + e.message + ').';
+  if (e.status === 401) return 'This node needs an API key with the approvals.write scope: paste one at the top right.';
+  return 'Could not decide ' + what + ': ' + e.message;
+}
+
+function showApprovalsMessage(text, kind) {
+  const m = $('approvals-message');
+  m.textContent = text;
+  m.className = 'panel-message ' + (kind || '');
+  m.hidden = !text;
+}
+
+/** In the intent view: an intent that waits for a person says so, and points to the panel. */
+function renderAwaiting() {
+  const box = $('intent-awaiting');
+  const r = current && current.resource;
+  const waits = !!r && r.status === 'awaiting_approval';
+  const mine = waits ? pending.filter(a => a.intentId === r.id && !decidedHere.has(approvalKey(a))) : [];
+  const calls = mine.length ? ' of ' + mine.map(a => (a.name || '?') + ' (' + a.id + ')').join(', ')
+    + '. Approve or reject it under Pending approvals. ' : '. ';
+  // Redrawn only when it changes: it is a live region, and its button may have the focus.
+  const key = waits ? r.id + calls : '';
+  if (box.dataset.shown === key) return;
+  box.dataset.shown = key;
+  box.replaceChildren();
+  box.hidden = !waits;
+  if (!waits) return;
+  const go = el('button', 'link', 'Go to it');
+  go.type = 'button';
+  go.addEventListener('click', () => {
+    const item = $('approval-list').querySelector('li.current');
+    (item || $('approvals')).scrollIntoView({ block: 'nearest' });
+    if (item) item.querySelector('input.comment').focus();
+  });
+  box.append(el('strong', null, "Waiting for a person's approval"), document.createTextNode(calls), go);
+}
 
 // --- forms and routing ---
 
@@ -639,6 +805,7 @@ function start() {
     showKeyState();
     showBanner('');
     if (current) loadView();
+    loadApprovals();
   });
   $('key-forget').addEventListener('click', () => {
     sessionStorage.removeItem(KEY_ITEM);
@@ -668,6 +835,8 @@ function start() {
   route();
   loadHealth();
   setInterval(loadHealth, HEALTH_EVERY_MS);
+  loadApprovals();
+  setInterval(loadApprovals, APPROVALS_EVERY_MS);
 }
 
 start();
