@@ -82,10 +82,12 @@ public final class TroupeRoutes {
     MetricsRoutes metricsRoutes = metrics.enabled()
         ? new MetricsRoutes(metrics, backends.llm(), settings.askTimeout(), system.scheduler()) : null;
     var approvals = new io.troupe.http.approvals.ApprovalRoutes(system, retryAfter);
+    var sessions = new io.troupe.http.sessions.SessionRoutes(backends, settings, system.scheduler());
     Function<Caller, Route> callerRoutes = metricsRoutes == null
-        ? caller -> concat(intents.route(caller), approvals.route(caller), tools.route(caller), documents.route(caller))
-        : caller -> concat(intents.route(caller), approvals.route(caller), tools.route(caller), documents.route(caller),
-            metricsRoutes.route(caller));
+        ? caller -> concat(intents.route(caller), approvals.route(caller), sessions.route(caller), tools.route(caller),
+            documents.route(caller))
+        : caller -> concat(intents.route(caller), approvals.route(caller), sessions.route(caller), tools.route(caller),
+            documents.route(caller), metricsRoutes.route(caller));
     // Built once, not per request: the routes of the caller without auth, and the sealed whole.
     Route implicitCallerRoutes = callerRoutes.apply(Caller.IMPLICIT);
     Route all = concat(

@@ -55,6 +55,13 @@ class TroupeNodeE2ETest {
     assertTrue(answer.contains("397.8"), answer);
     assertTrue(mentionsCurrentUtcTime(answer), "no current UTC time in: " + answer);
 
+    var session = node.get("/v1/sessions/" + intent.get("sessionId").asText());
+    assertEquals(200, session.statusCode(), session.body());
+    JsonNode sessionJson = TestNode.json(session);
+    assertEquals(intent.get("id").asText(), sessionJson.at("/intents/0/id").asText());
+    assertEquals("user", sessionJson.at("/messages/0/role").asText());
+    assertEquals(404, node.get("/v1/sessions/s-nobody").statusCode());
+
     var t = node.get("/v1/intents/" + intent.get("id").asText() + "/trace");
     assertEquals(200, t.statusCode(), t.body());
     JsonNode spans = TestNode.json(t).get("spans");

@@ -96,6 +96,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   /** Replies with the intent, or an error {@code not_found: ...}. */
   public record Get(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
 
+  /** Replies with the session, or {@code not_found} when it never accepted an intent. */
+  public record GetSession(ActorRef<StatusReply<SessionView>> replyTo) implements Command {}
+
   /** Replies once the intent is terminal (at once if it already is), or {@code not_found}. */
   public record AwaitTerminal(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
 
@@ -382,6 +385,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     if (command instanceof AwaitTerminal c) return orphaned(s) ? recoverThen(s, c) : onAwaitTerminal(s, c);
     if (command instanceof Get c) return orphaned(s) ? recoverThen(s, c) : onGet(s, c);
+    if (command instanceof GetSession c) return onGetSession(s, c);
     if (command instanceof Subscribe c) return orphaned(s) ? recoverThen(s, c) : onSubscribe(s, c);
     if (command instanceof Cancel c) return orphaned(s) ? recoverThen(s, c) : onCancel(s, c);
     if (command instanceof DecideApproval c) return onDecideApproval(s, c);
@@ -461,6 +465,19 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     requestedSinceIdleCheck = true;
     withView(state, cmd.intentId(), view -> cmd.replyTo().tell(view == null ? notFound(cmd.intentId())
         : StatusReply.success(view)));
+    return Effect().none();
+  }
+
+  private Effect<Event, SessionState> onGetSession(SessionState state, GetSession cmd) {
+    requestedSinceIdleCheck = true;
+    if (state.intentsAccepted == 0) {
+      cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.NOT_FOUND, "no session '" + sessionId + "'")));
+      return Effect().none();
+    }
+    List<IntentView> intents = new ArrayList<>(state.intents.size());
+    state.intents.values().forEach(r -> intents.add(r.view(sessionId, List.of(), null)));
+    cmd.replyTo().tell(StatusReply.success(new SessionView(sessionId, state.intentsAccepted, List.copyOf(intents),
+        List.copyOf(state.history), state.usage)));
     return Effect().none();
   }
 

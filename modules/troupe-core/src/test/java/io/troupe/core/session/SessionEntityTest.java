@@ -212,6 +212,23 @@ class SessionEntityTest {
   }
 
   @Test
+  void aSessionShowsItsIntentsAndTheMessagesItsNextIntentSees() {
+    var session = session("");
+    TestProbe<StatusReply<SessionView>> probe = testKit.createTestProbe();
+    session.tell(new SessionEntity.GetSession(probe.getRef()));
+    assertEquals("not_found", Errors.codeOf(probe.receiveMessage().getError().getMessage()), "no intent yet: no session");
+    IntentView accepted = submit(session, "What is noon?", null);
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("Noon is 12:00."));
+    await(session, accepted.id());
+    session.tell(new SessionEntity.GetSession(probe.getRef()));
+    SessionView view = probe.receiveMessage().getValue();
+    assertEquals(1, view.intentsAccepted());
+    assertEquals(List.of(accepted.id()), view.intents().stream().map(IntentView::id).toList());
+    assertEquals(IntentStatus.SUCCEEDED, view.intents().get(0).status());
+    assertEquals(List.of("What is noon?", "Noon is 12:00."), view.messages().stream().map(ChatMessage::content).toList());
+  }
+
+  @Test
   void feedsAGuardrailDenyBackToTheLoop() {
     var session = session("");
     IntentView accepted = submit(session, "Clean up the customers table", null);

@@ -93,6 +93,11 @@ public final class IntentJson {
     return o;
   }
 
+  /** The usage object of the contract (tokens, calls, cost). */
+  public static ObjectNode usageJson(IntentUsage usage) {
+    return usage(usage);
+  }
+
   static ObjectNode usage(IntentUsage usage) {
     IntentUsage u = usage == null ? IntentUsage.NONE : usage;
     ObjectNode o = Json.object();
