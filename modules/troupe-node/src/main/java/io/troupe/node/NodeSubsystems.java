@@ -3,6 +3,7 @@ package io.troupe.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 import io.troupe.core.db.Database;
+import io.troupe.core.guardrail.GuardrailPolicy;
 import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.runtime.SubsystemFactories;
 import io.troupe.core.runtime.TroupeRuntime;
@@ -30,10 +31,21 @@ import org.apache.pekko.actor.typed.Behavior;
 final class NodeSubsystems implements SubsystemFactories {
   private final Config troupe;
   private final CompletableFuture<InetSocketAddress> httpBound;
+  private final TroupeNode.Embedding embedding;
 
   NodeSubsystems(Config config, CompletableFuture<InetSocketAddress> httpBound) {
+    this(config, httpBound, TroupeNode.Embedding.NONE);
+  }
+
+  NodeSubsystems(Config config, CompletableFuture<InetSocketAddress> httpBound, TroupeNode.Embedding embedding) {
     this.troupe = config.getConfig("troupe");
     this.httpBound = httpBound;
+    this.embedding = embedding;
+  }
+
+  @Override
+  public List<GuardrailPolicy> policies() {
+    return embedding.policies();
   }
 
   @Override
@@ -81,14 +93,18 @@ final class NodeSubsystems implements SubsystemFactories {
   @Override
   public Behavior<ToolRegistry.Command> toolRegistry(
       ActorRef<VectorStore.Command> vectorStore, ActorRef<Database.Command> database) {
-    List<Tool> extra = troupe.getBoolean("tools.effect-ledger.enabled")
-        ? List.of(new EffectLedgerTool(DatabaseSettings.fromConfig(troupe)))
-        : List.of();
+    List<Tool> extra = new java.util.ArrayList<>();
+    if (troupe.getBoolean("tools.effect-ledger.enabled")) extra.add(new EffectLedgerTool(DatabaseSettings.fromConfig(troupe)));
+    extra.addAll(embedding.tools());
     return ToolRegistryActor.create(troupe, vectorStore, database, extra);
   }
 
   @Override
   public Behavior<?> http(TroupeRuntime runtime) {
+    if (!embedding.http()) {
+      httpBound.completeExceptionally(new IllegalStateException("the HTTP ingress is off"));
+      return null;
+    }
     return HttpIngress.create(runtime, httpBound);
   }
 }

@@ -1,13 +1,16 @@
 package io.troupe.node;
 
 import com.typesafe.config.Config;
+import io.troupe.core.guardrail.GuardrailPolicy;
 import io.troupe.core.runtime.RuntimeSupervisor;
+import io.troupe.core.tools.Tool;
 import io.troupe.metrics.TroupeMetrics;
 import io.troupe.node.cluster.ClusterFormation;
 import io.troupe.otel.OtelExport;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -30,11 +33,29 @@ public final class TroupeNode {
     return start(NodeConfig.load(overrides));
   }
 
+  /**
+   * What an application that embeds Troupe adds to a node: its tools and policies, and whether the
+   * HTTP ingress runs ({@code io.troupe.api.Troupe} builds it).
+   */
+  public record Embedding(List<Tool> tools, List<GuardrailPolicy> policies, boolean http) {
+    public static final Embedding NONE = new Embedding(List.of(), List.of(), true);
+
+    public Embedding {
+      tools = List.copyOf(tools);
+      policies = List.copyOf(policies);
+    }
+  }
+
   /** Starts a node with a config that {@link NodeConfig} produced. */
   public static Running start(Config config) {
+    return start(config, Embedding.NONE);
+  }
+
+  /** A node with an embedding application's tools and policies. */
+  public static Running start(Config config, Embedding embedding) {
     CompletableFuture<InetSocketAddress> http = new CompletableFuture<>();
     ActorSystem<RuntimeSupervisor.Command> system = ActorSystem.create(
-        RuntimeSupervisor.create(new NodeSubsystems(config, http), config.getConfig("troupe")),
+        RuntimeSupervisor.create(new NodeSubsystems(config, http, embedding), config.getConfig("troupe")),
         NodeConfig.SYSTEM_NAME,
         config);
     TroupeMetrics.get(system); // metrics count from the start, before the ingress binds

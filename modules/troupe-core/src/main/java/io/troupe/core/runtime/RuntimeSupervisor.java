@@ -109,6 +109,7 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     // no router in between. The checks keep no state, so they spread over the cores.
     int size = troupeConfig.getInt("guardrail.pool-size");
     GuardrailSettings policy = GuardrailSettings.fromConfig(troupeConfig);
+    for (var added : factories.policies()) policy = policy.withPolicy(added);
     Guardrail.Targets targets = new Guardrail.Targets(llm, tools, vector);
     List<ActorRef<Guardrail.Command>> guardrails = new ArrayList<>();
     for (int i = 0; i < (size > 0 ? size : Runtime.getRuntime().availableProcessors()); i++) {

@@ -22,6 +22,11 @@ public interface SubsystemFactories {
   Behavior<ToolRegistry.Command> toolRegistry(
       ActorRef<VectorStore.Command> vectorStore, ActorRef<Database.Command> database);
 
+  /** Policies added in Java (an embedding application's), after the configured ones. */
+  default java.util.List<io.troupe.core.guardrail.GuardrailPolicy> policies() {
+    return java.util.List.of();
+  }
+
   /** The ingress actor, started once the tree exists; null for none. */
   default Behavior<?> http(TroupeRuntime runtime) {
     return null;

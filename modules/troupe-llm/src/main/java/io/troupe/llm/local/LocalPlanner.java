@@ -40,6 +40,10 @@ final class LocalPlanner {
     }
   }
 
+  /** An explicit call, for any offered tool: {@code use shout with {"text":"hi"}}. */
+  private static final Pattern EXPLICIT_CALL =
+      Pattern.compile("(?is)\\b(?:use|call)\\s+(?:the\\s+)?(?:tool\\s+)?`?([A-Za-z0-9_.-]{1,64})`?\\s+with\\s+(\\{.*\\})\\s*\\.?\\s*$");
+
   private static final Pattern FAN_OUT =
       Pattern.compile("(?i)\\bfan\\s+out\\s+(\\d{1,3})\\s+steps?\\s+of\\s+(\\d{1,2})\\s+tools?\\b");
 
@@ -92,6 +96,15 @@ final class LocalPlanner {
     if (fanOut.find() && offered.contains(ToolNames.CALCULATOR)) {
       return fanOutTurn(messages.subList(intentAt + 1, messages.size()),
           Integer.parseInt(fanOut.group(1)), Integer.parseInt(fanOut.group(2)));
+    }
+
+    Matcher explicit = EXPLICIT_CALL.matcher(intent);
+    if (calls.isEmpty() && !answered && !actionDenied && explicit.find() && offered.contains(explicit.group(1))) {
+      try {
+        return new Turn("", List.of(new ToolCall("call_1", explicit.group(1), Json.parse(explicit.group(2)))));
+      } catch (RuntimeException notJson) {
+        // not a JSON object after all: planned as any other intent
+      }
     }
 
     List<IntentParser.Ask> asks = parser.parse(intent, offered);

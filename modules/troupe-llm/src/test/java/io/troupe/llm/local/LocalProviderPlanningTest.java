@@ -71,6 +71,19 @@ class LocalProviderPlanningTest {
   }
 
   @Test
+  void anExplicitCallWorksForAnyOfferedToolAndItsResultIsReported() {
+    List<String> tools = List.of("calculator", "shout");
+    List<ToolCall> calls = plan("Please use shout with {\"text\":\"hello\"}", tools);
+    assertEquals(1, calls.size());
+    assertEquals("shout", calls.get(0).name());
+    assertEquals("hello", calls.get(0).arguments().get("text").asText());
+    assertTrue(plan("use shout with {\"text\":\"hi\"}", List.of("calculator")).isEmpty(), "a tool not offered is not called");
+    List<ChatMessage> conversation = new ArrayList<>(List.of(ChatMessage.user("use shout with {\"text\":\"hi\"}"),
+        ChatMessage.assistantToolCalls("", calls), ChatMessage.toolResult("call_1", "shout", "{\"text\":\"HI\"}")));
+    assertTrue(chat(conversation, tools).message().content().contains("HI"));
+  }
+
+  @Test
   void percentageAndTimeBecomeTwoCallsInOneTurn() {
     ChatResponse r = chat(List.of(ChatMessage.user("What is 17% of 2,340 and what time is it in UTC?")), ALL);
     assertEquals(FinishReason.TOOL_CALLS, r.finishReason());
