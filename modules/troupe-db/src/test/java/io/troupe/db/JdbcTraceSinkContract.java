@@ -80,6 +80,18 @@ abstract class JdbcTraceSinkContract {
   }
 
   @Test
+  void erasingASessionDeletesItsIntentsAndNoOthers() throws Exception {
+    DatabaseSettings settings = DatabaseSettings.fromConfig(troupeConfig(freshDatabase()));
+    JdbcTraceSink sink = sink(settings);
+    sink.write(List.of(TraceFixtures.stored("s-5:1", "s-5"), TraceFixtures.stored("s-5:2", "s-5"),
+        TraceFixtures.stored("s-50:1", "s-50")));
+    assertEquals(2, sink.deleteSession("s-5"));
+    assertEquals(Optional.empty(), sink.read("s-5:1"));
+    assertEquals(Optional.empty(), sink.read("s-5:2"));
+    assertEquals("s-50:1", sink.read("s-50:1").orElseThrow().view().id(), "a session whose id starts alike stays");
+  }
+
+  @Test
   void aSecondWriteOfAnIntentReplacesIt() throws Exception {
     DatabaseSettings settings = DatabaseSettings.fromConfig(troupeConfig(freshDatabase()));
     JdbcTraceSink sink = sink(settings);

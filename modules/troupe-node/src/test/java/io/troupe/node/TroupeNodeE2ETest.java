@@ -45,6 +45,23 @@ class TroupeNodeE2ETest {
   }
 
   @Test
+  void aSessionCanBeReadAndErasedAndItsIdsAreNotReused() throws Exception {
+    var r = node.post("/v1/intents?wait=true&timeoutMs=60000", "{\"text\":\"What is 2+2?\",\"sessionId\":\"erase-me\"}");
+    assertEquals(200, r.statusCode(), r.body());
+    String intentId = TestNode.json(r).get("id").asText();
+    assertEquals(200, node.get("/v1/sessions/erase-me").statusCode());
+    var erased = node.send(HttpRequest.newBuilder(URI.create(node.base + "/v1/sessions/erase-me")).DELETE());
+    assertEquals(204, erased.statusCode(), erased.body());
+    assertEquals(404, node.get("/v1/sessions/erase-me").statusCode());
+    assertEquals(404, node.get("/v1/intents/" + intentId).statusCode());
+    assertEquals(404, node.get("/v1/intents/" + intentId + "/trace").statusCode());
+    assertEquals(404, node.send(HttpRequest.newBuilder(URI.create(node.base + "/v1/sessions/nobody-here")).DELETE()).statusCode());
+    var again = node.post("/v1/intents", "{\"text\":\"What is 3+3?\",\"sessionId\":\"erase-me\"}");
+    assertEquals(202, again.statusCode(), again.body());
+    assertEquals("erase-me.2", TestNode.json(again).get("id").asText());
+  }
+
+  @Test
   void percentageAndUtcTimeInOneIntentWithConcurrentGuardedTools() throws Exception {
     var r = node.post("/v1/intents?wait=true&timeoutMs=60000",
         "{\"text\":\"What is 17% of 2,340 and what time is it in UTC?\"}");

@@ -99,6 +99,16 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   /** Replies with the session, or {@code not_found} when it never accepted an intent. */
   public record GetSession(ActorRef<StatusReply<SessionView>> replyTo) implements Command {}
 
+  /**
+   * Erases the session ({@code DELETE /v1/sessions/{id}}): its journal events, snapshots and traces.
+   * {@code Done} once they are deleted; {@code not_found}; {@code conflict} while an intent of it
+   * runs or waits. The intent numbers go on (an erased intent's id is never used again).
+   */
+  public record Erase(ActorRef<StatusReply<org.apache.pekko.Done>> replyTo) implements Command {}
+
+  /** One part of an erase is done ({@code failure} null) or failed. */
+  private record EraseStepDone(String part, String failure) implements Command {}
+
   /** Replies once the intent is terminal (at once if it already is), or {@code not_found}. */
   public record AwaitTerminal(String intentId, ActorRef<StatusReply<IntentView>> replyTo) implements Command {}
 
@@ -199,6 +209,12 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
    */
   public record IntentFinished(String intentId, IntentStatus status, Outcome outcome, long finishedNanos, long eventSeq,
       IntentUsage usage, List<ChatMessage> transcript) implements Event {}
+
+  /**
+   * The session was erased: everything before this event is deleted from the journal, and the
+   * state starts empty again, except the count of intents, so that no id is used twice.
+   */
+  public record SessionErased(long intentsAccepted, long erasedNanos) implements Event {}
 
   /** Version 1 only (before Core v1): a step of a run. Replayed for its conversation message and usage. */
   public record IntentProgressed(String intentId, IntentEvent event, Step step, IntentUsage usage, ChatMessage message)
@@ -386,6 +402,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (command instanceof AwaitTerminal c) return orphaned(s) ? recoverThen(s, c) : onAwaitTerminal(s, c);
     if (command instanceof Get c) return orphaned(s) ? recoverThen(s, c) : onGet(s, c);
     if (command instanceof GetSession c) return onGetSession(s, c);
+    if (command instanceof Erase c) return onErase(s, c);
+    if (command instanceof EraseStepDone c) return onEraseStepDone(c);
     if (command instanceof Subscribe c) return orphaned(s) ? recoverThen(s, c) : onSubscribe(s, c);
     if (command instanceof Cancel c) return orphaned(s) ? recoverThen(s, c) : onCancel(s, c);
     if (command instanceof DecideApproval c) return onDecideApproval(s, c);
@@ -470,7 +488,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   private Effect<Event, SessionState> onGetSession(SessionState state, GetSession cmd) {
     requestedSinceIdleCheck = true;
-    if (state.intentsAccepted == 0) {
+    if (state.intentsAccepted == state.erasedThrough) {
       cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.NOT_FOUND, "no session '" + sessionId + "'")));
       return Effect().none();
     }
@@ -478,6 +496,82 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     state.intents.values().forEach(r -> intents.add(r.view(sessionId, List.of(), null)));
     cmd.replyTo().tell(StatusReply.success(new SessionView(sessionId, state.intentsAccepted, List.copyOf(intents),
         List.copyOf(state.history), state.usage)));
+    return Effect().none();
+  }
+
+  // Erasure (DELETE /v1/sessions/{id})
+
+  private ActorRef<StatusReply<org.apache.pekko.Done>> eraseReplyTo;
+  private int eraseStepsLeft;
+  private String eraseFailure;
+  private org.apache.pekko.actor.ActorRef eraseReplies; // the classic face of this entity's adapters, made once
+
+  private Effect<Event, SessionState> onErase(SessionState state, Erase cmd) {
+    requestedSinceIdleCheck = true;
+    if (state.intentsAccepted == 0) {
+      cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.NOT_FOUND, "no session '" + sessionId + "'")));
+      return Effect().none();
+    }
+    if (eraseReplyTo != null || loop != null || state.running != null || !state.queued.isEmpty()) {
+      cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.CONFLICT,
+          "the session has an intent running or waiting, or is being erased: cancel its intents first")));
+      return Effect().none();
+    }
+    eraseReplyTo = cmd.replyTo();
+    if (state.erasedThrough == state.intentsAccepted) {
+      eraseStored(); // erased before: its stored data is deleted again (a failed deletion is retried)
+      return Effect().none();
+    }
+    return Effect().persist(new SessionErased(state.intentsAccepted, TraceClock.nowEpochNanos()))
+        .thenRun(erased -> eraseStored());
+  }
+
+  /** Deletes the journal's events and snapshots before the {@link SessionErased} just written, and the traces. */
+  private void eraseStored() {
+    if (eraseReplies == null) {
+      ActorRef<Object> adapters = ctx.<org.apache.pekko.persistence.DeleteMessagesSuccess>messageAdapter(
+          org.apache.pekko.persistence.DeleteMessagesSuccess.class, m -> new EraseStepDone("journal", null)).unsafeUpcast();
+      ctx.messageAdapter(org.apache.pekko.persistence.DeleteMessagesFailure.class,
+          m -> new EraseStepDone("journal", String.valueOf(m.cause().getMessage())));
+      ctx.messageAdapter(org.apache.pekko.persistence.DeleteSnapshotsSuccess.class, m -> new EraseStepDone("snapshots", null));
+      ctx.messageAdapter(org.apache.pekko.persistence.DeleteSnapshotsFailure.class,
+          m -> new EraseStepDone("snapshots", String.valueOf(m.cause().getMessage())));
+      eraseReplies = org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(adapters);
+    }
+    long keepFrom = lastSequenceNumber(ctx); // the SessionErased event: the state's new beginning
+    String pid = persistenceId().id();
+    var persistence = org.apache.pekko.persistence.Persistence.get(ctx.getSystem().classicSystem());
+    eraseStepsLeft = 3;
+    eraseFailure = null;
+    persistence.journalFor("", com.typesafe.config.ConfigFactory.empty())
+        .tell(new org.apache.pekko.persistence.JournalProtocol.DeleteMessagesTo(pid, keepFrom - 1, eraseReplies),
+            eraseReplies);
+    org.apache.pekko.actor.ActorRef snapshots = null;
+    String snapshotPlugin = ctx.getSystem().settings().config().getString("pekko.persistence.snapshot-store.plugin");
+    if (!snapshotPlugin.isBlank() && !snapshotPlugin.equals("pekko.persistence.no-snapshot-store")) {
+      snapshots = persistence.snapshotStoreFor("", com.typesafe.config.ConfigFactory.empty());
+    } else {
+      ctx.getSelf().tell(new EraseStepDone("snapshots", null)); // none kept: nothing to delete
+    }
+    if (snapshots != null) {
+      snapshots.tell(new org.apache.pekko.persistence.SnapshotProtocol.DeleteSnapshots(pid,
+          org.apache.pekko.persistence.SnapshotSelectionCriteria.create(keepFrom - 1, Long.MAX_VALUE)), eraseReplies);
+    }
+    ctx.pipeToSelf(traces.eraseSession(sessionId),
+        (done, failure) -> new EraseStepDone("traces", failure == null ? null : String.valueOf(failure.getMessage())));
+  }
+
+  private Effect<Event, SessionState> onEraseStepDone(EraseStepDone step) {
+    if (eraseReplyTo == null) return Effect().none();
+    if (step.failure() != null) {
+      ctx.getLog().warn("erasing the session's {} failed: {}", step.part(), step.failure());
+      eraseFailure = eraseFailure == null ? step.part() : eraseFailure + ", " + step.part();
+    }
+    if (--eraseStepsLeft > 0) return Effect().none();
+    eraseReplyTo.tell(eraseFailure == null ? StatusReply.success(org.apache.pekko.Done.getInstance())
+        : StatusReply.error(Errors.of(Errors.UNAVAILABLE, "the session is erased from view, but deleting its stored "
+            + eraseFailure + " failed; send the DELETE again")));
+    eraseReplyTo = null;
     return Effect().none();
   }
 
@@ -1053,6 +1147,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   }
 
   private SessionState onEvent(SessionState state, Event event) {
+    if (event instanceof SessionErased e) {
+      state.erase(e.intentsAccepted());
+      return state;
+    }
     if (event instanceof TurnCommitted e) {
       SessionState.IntentRecord intent = state.intent(e.intentId());
       if (intent != null && intent.committed != null) {

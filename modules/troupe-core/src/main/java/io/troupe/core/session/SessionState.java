@@ -155,6 +155,21 @@ final class SessionState implements CborSerializable {
   String running;
   final List<ChatMessage> history = new ArrayList<>();
 
+  /** The intents accepted before the last erase ({@code DELETE /v1/sessions/{id}}). */
+  long erasedThrough;
+
+  /** Forgets everything but the count of intents, whose ids are never used again. */
+  void erase(long accepted) {
+    intentsAccepted = Math.max(intentsAccepted, accepted);
+    erasedThrough = intentsAccepted;
+    usage = IntentUsage.NONE;
+    intents.clear();
+    intentByIdempotencyKey.clear();
+    queued.clear();
+    running = null;
+    history.clear();
+  }
+
   IntentRecord intent(String id) {
     return intents.get(id);
   }

@@ -15,4 +15,7 @@ public interface TraceSink {
 
   /** The intent, or empty when the sink never got it. */
   Optional<StoredIntent> read(String intentId) throws Exception;
+
+  /** Deletes every intent of the session ({@code DELETE /v1/sessions/{id}}); returns how many. */
+  int deleteSession(String sessionId) throws Exception;
 }

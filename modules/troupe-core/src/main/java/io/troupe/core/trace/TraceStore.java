@@ -268,6 +268,31 @@ public final class TraceStore implements Extension {
     return stored;
   }
 
+  /**
+   * Erases every trace of the session's intents: from memory, from the write queue (written first,
+   * so that no later write brings one back), and from the sink. The stage completes once they are
+   * gone, or fails with the sink's error.
+   */
+  public CompletionStage<Void> eraseSession(String sessionId) {
+    String prefix = sessionId + ".";
+    synchronized (finished) {
+      finished.keySet().removeIf(id -> id.startsWith(prefix));
+    }
+    return flush().thenCompose(written -> {
+      unwritten.keySet().removeIf(id -> id.startsWith(prefix));
+      TraceSink s = sink;
+      Executor e = sinkExecutor;
+      if (s == null || e == null) return CompletableFuture.completedFuture(null);
+      return CompletableFuture.runAsync(() -> {
+        try {
+          s.deleteSession(sessionId);
+        } catch (Exception ex) {
+          throw new IllegalStateException("the trace store could not erase session traces: " + ex.getMessage(), ex);
+        }
+      }, e);
+    });
+  }
+
   /** Forgets a running intent's trace (its session was stopped, the run will resume elsewhere). */
   public void drop(String intentId) {
     running.remove(intentId);

@@ -229,6 +229,43 @@ class SessionEntityTest {
   }
 
   @Test
+  void anErasedSessionLosesItsJournalAndIntentsButNeverReusesAnId() {
+    var session = session("");
+    TestProbe<StatusReply<org.apache.pekko.Done>> erased = testKit.createTestProbe();
+    session.tell(new SessionEntity.Erase(erased.getRef()));
+    assertEquals("not_found", Errors.codeOf(erased.receiveMessage().getError().getMessage()));
+
+    IntentView first = submit(session, "What is noon?", null);
+    var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+    session.tell(new SessionEntity.Erase(erased.getRef()));
+    assertEquals("conflict", Errors.codeOf(erased.receiveMessage().getError().getMessage()), "not while it runs");
+    reply(chat, text("Noon is 12:00."));
+    await(session, first.id());
+
+    session.tell(new SessionEntity.Erase(erased.getRef()));
+    StatusReply<org.apache.pekko.Done> done = erased.receiveMessage(Duration.ofSeconds(5));
+    assertTrue(done.isSuccess(), () -> done.getError().getMessage());
+    assertEquals(List.of(SessionEntity.SessionErased.class), journalTypes(), "only the erase itself is left");
+    TestProbe<StatusReply<SessionView>> sessions = testKit.createTestProbe();
+    session.tell(new SessionEntity.GetSession(sessions.getRef()));
+    assertEquals("not_found", Errors.codeOf(sessions.receiveMessage().getError().getMessage()));
+    TestProbe<StatusReply<IntentView>> intents = testKit.createTestProbe();
+    session.tell(new SessionEntity.Get(first.id(), intents.getRef()));
+    assertEquals("not_found", Errors.codeOf(intents.receiveMessage().getError().getMessage()));
+
+    // Started again from the journal: still erased, and the next intent gets a new number.
+    testKit.stop(session);
+    var revived = session("");
+    IntentView next = submit(revived, "What is noon?", null);
+    assertEquals(sessionId + ".2", next.id());
+    var again = llm.expectMessageClass(LlmGateway.Chat.class);
+    assertEquals(List.of("system", "What is noon?"), again.request().messages().stream()
+        .map(m -> m.role() == ChatMessage.Role.SYSTEM ? "system" : m.content()).toList(), "no history from before");
+    reply(again, text("Noon is 12:00."));
+    await(revived, next.id());
+  }
+
+  @Test
   void feedsAGuardrailDenyBackToTheLoop() {
     var session = session("");
     IntentView accepted = submit(session, "Clean up the customers table", null);

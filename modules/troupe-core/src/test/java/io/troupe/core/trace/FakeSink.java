@@ -36,6 +36,13 @@ final class FakeSink implements TraceSink {
   }
 
   @Override
+  public int deleteSession(String sessionId) {
+    int before = rows.size();
+    rows.values().removeIf(r -> sessionId.equals(r.view().sessionId()));
+    return before - rows.size();
+  }
+
+  @Override
   public Optional<StoredIntent> read(String intentId) {
     reads.incrementAndGet();
     return Optional.ofNullable(rows.get(intentId));

@@ -31,6 +31,7 @@ public final class JdbcTraceSink implements TraceSink, AutoCloseable {
   private final String table;
   private final String upsert;
   private final String select;
+  private final String deleteSession;
 
   /** Opens the pool (at once: it fails when the database is unreachable); the table must exist. */
   public JdbcTraceSink(DatabaseSettings settings) {
@@ -45,6 +46,7 @@ public final class JdbcTraceSink implements TraceSink, AutoCloseable {
             + "\"session_id\" = EXCLUDED.\"session_id\", \"trace_id\" = EXCLUDED.\"trace_id\", "
             + "\"status\" = EXCLUDED.\"status\", \"finished_at\" = EXCLUDED.\"finished_at\", \"record\" = EXCLUDED.\"record\"";
     this.select = "SELECT \"record\" FROM " + table + " WHERE \"intent_id\" = ?";
+    this.deleteSession = "DELETE FROM " + table + " WHERE \"session_id\" = ?";
     HikariConfig config = new HikariConfig();
     config.setPoolName("troupe-trace-sink");
     config.setJdbcUrl(settings.url());
@@ -100,6 +102,21 @@ public final class JdbcTraceSink implements TraceSink, AutoCloseable {
         }
       } finally {
         rollbackQuietly(c); // ends the read's transaction
+      }
+    }
+  }
+
+  @Override
+  public int deleteSession(String sessionId) throws SQLException {
+    try (Connection c = pool.getConnection()) {
+      try (PreparedStatement st = c.prepareStatement(deleteSession)) {
+        st.setString(1, sessionId);
+        int deleted = st.executeUpdate();
+        c.commit();
+        return deleted;
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
       }
     }
   }

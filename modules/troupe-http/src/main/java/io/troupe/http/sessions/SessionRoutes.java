@@ -1,6 +1,8 @@
 package io.troupe.http.sessions;
 
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.delete;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
@@ -29,7 +31,10 @@ import java.util.Locale;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** {@code GET /v1/sessions/{id}}: a session's intents and the messages its next intent sees, tenant-scoped. */
+/**
+ * {@code GET /v1/sessions/{id}}: a session's intents and the messages its next intent sees;
+ * {@code DELETE}: erases it (journal events, snapshots, traces). Both tenant-scoped.
+ */
 public final class SessionRoutes {
   private final Backends backends;
   private final HttpSettings settings;
@@ -42,8 +47,25 @@ public final class SessionRoutes {
   }
 
   public Route route(Caller caller) {
-    return path(segment("v1").slash("sessions").slash(segment()), id -> get(() ->
-        Access.require(caller, () -> read(id, caller), Scope.INTENTS_READ)));
+    return path(segment("v1").slash("sessions").slash(segment()), id -> concat(
+        get(() -> Access.require(caller, () -> read(id, caller), Scope.INTENTS_READ)),
+        delete(() -> Access.require(caller, () -> erase(id, caller), Scope.INTENTS_WRITE))));
+  }
+
+  private Route erase(String id, Caller caller) {
+    return Respond.guarded(() -> {
+      if (!IntentIds.isValidSessionId(id)) throw ApiError.notFound("no session '" + Fields.clip(id) + "'");
+      var session = backends.sessions().apply(caller.qualify(id));
+      return completeWithFuture(Asks.<SessionEntity.Command, org.apache.pekko.Done>askWithStatus(session,
+              SessionEntity.Erase::new, settings.askTimeout(), scheduler)
+          .thenApply(done -> org.apache.pekko.http.javadsl.model.HttpResponse.create().withStatus(204))
+          .exceptionally(t -> {
+            ApiError e = JsonResponses.toApiError(t, settings.retryAfterSeconds());
+            return JsonResponses.error(e.code().equals(ApiError.NOT_FOUND)
+                ? ApiError.notFound("no session '" + Fields.clip(id) + "'")
+                : caller.isImplicit() ? e : new ApiError(e.status(), e.code(), caller.scrub(e.getMessage()), e.retryAfterSeconds()));
+          }));
+    });
   }
 
   private Route read(String id, Caller caller) {
