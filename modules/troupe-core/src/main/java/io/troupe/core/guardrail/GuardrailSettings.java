@@ -2,6 +2,7 @@ package io.troupe.core.guardrail;
 
 import com.typesafe.config.Config;
 import io.troupe.core.guardrail.policy.DenyPatterns;
+import io.troupe.core.guardrail.policy.PromptInjection;
 import io.troupe.core.guardrail.policy.RedactSecrets;
 import io.troupe.core.guardrail.policy.SizeLimits;
 import io.troupe.core.guardrail.policy.SqlReadOnly;
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
  * @param redact what {@link RedactSecrets} redacts: {@code api-keys}, {@code cards}, {@code emails}
  * @param failOpen whether a policy that throws allows (true) or denies (false)
  * @param custom policies loaded by class name or added in Java; shared by every guardrail actor
+ * @param promptInjection {@code prompt-injection}: the built-in injection heuristics
  */
 public record GuardrailSettings(
     int maxInputChars,
@@ -33,7 +35,20 @@ public record GuardrailSettings(
     boolean failOpen,
     List<GuardrailPolicy> custom,
     Set<String> requireApproval,
-    String version) {
+    String version,
+    PromptInjectionSettings promptInjection) {
+
+  /** {@code troupe.guardrail.prompt-injection}: whether it runs, its threshold and the targets it checks. */
+  public record PromptInjectionSettings(boolean enabled, int threshold, List<GuardTarget.Kind> targets) {
+    public static final PromptInjectionSettings OFF = new PromptInjectionSettings(false, 3, List.of());
+
+    static PromptInjectionSettings fromConfig(Config c) {
+      if (!c.hasPath("prompt-injection")) return OFF;
+      Config p = c.getConfig("prompt-injection");
+      return new PromptInjectionSettings(p.getBoolean("enabled"), p.getInt("threshold"),
+          PromptInjection.kinds(p.getStringList("targets")));
+    }
+  }
 
   public static GuardrailSettings fromConfig(Config troupe) {
     Config c = troupe.getConfig("guardrail");
@@ -53,7 +68,8 @@ public record GuardrailSettings(
         c.getBoolean("fail-open"),
         List.copyOf(custom),
         Set.copyOf(c.getStringList("require-approval")),
-        version);
+        version,
+        PromptInjectionSettings.fromConfig(c));
   }
 
   /** These settings with one more policy, registered in Java. */
@@ -61,7 +77,8 @@ public record GuardrailSettings(
     List<GuardrailPolicy> more = new ArrayList<>(custom);
     more.add(policy);
     return new GuardrailSettings(maxInputChars, maxAnswerChars, denyPatterns, toolAllowList, sqlReadOnly, sqlTools,
-        redact, failOpen, List.copyOf(more), requireApproval, digest(version + "+" + policy.getClass().getName()).substring(0, 16));
+        redact, failOpen, List.copyOf(more), requireApproval, digest(version + "+" + policy.getClass().getName()).substring(0, 16),
+        promptInjection);
   }
 
   public boolean toolAllowed(String tool) {
@@ -76,6 +93,8 @@ public record GuardrailSettings(
     if (!denyPatterns.isEmpty()) all.add(new DenyPatterns(denyPatterns));
     if (sqlReadOnly) all.add(new SqlReadOnly(sqlTools));
     if (!redact.isEmpty()) all.add(new RedactSecrets(redact));
+    // After deny-patterns, which must see the text as it came.
+    if (promptInjection.enabled()) all.add(new PromptInjection(promptInjection.threshold(), promptInjection.targets()));
     if (!requireApproval.isEmpty()) all.add(new io.troupe.core.guardrail.policy.RequireApproval(requireApproval));
     all.addAll(custom);
     return all;
