@@ -39,14 +39,14 @@ public record GuardrailSettings(
     PromptInjectionSettings promptInjection) {
 
   /** {@code troupe.guardrail.prompt-injection}: whether it runs, its threshold and the targets it checks. */
-  public record PromptInjectionSettings(boolean enabled, int threshold, List<GuardTarget.Kind> targets) {
-    public static final PromptInjectionSettings OFF = new PromptInjectionSettings(false, 3, List.of());
+  public record PromptInjectionSettings(boolean enabled, int threshold, List<GuardTarget.Kind> targets, int maxChars) {
+    public static final PromptInjectionSettings OFF = new PromptInjectionSettings(false, 3, List.of(), 100_000);
 
     static PromptInjectionSettings fromConfig(Config c) {
       if (!c.hasPath("prompt-injection")) return OFF;
       Config p = c.getConfig("prompt-injection");
       return new PromptInjectionSettings(p.getBoolean("enabled"), p.getInt("threshold"),
-          PromptInjection.kinds(p.getStringList("targets")));
+          PromptInjection.kinds(p.getStringList("targets")), p.getInt("max-chars"));
     }
   }
 
@@ -94,7 +94,8 @@ public record GuardrailSettings(
     if (sqlReadOnly) all.add(new SqlReadOnly(sqlTools));
     if (!redact.isEmpty()) all.add(new RedactSecrets(redact));
     // After deny-patterns, which must see the text as it came.
-    if (promptInjection.enabled()) all.add(new PromptInjection(promptInjection.threshold(), promptInjection.targets()));
+    if (promptInjection.enabled()) all.add(new PromptInjection(promptInjection.threshold(), promptInjection.targets(),
+        promptInjection.maxChars()));
     if (!requireApproval.isEmpty()) all.add(new io.troupe.core.guardrail.policy.RequireApproval(requireApproval));
     all.addAll(custom);
     return all;

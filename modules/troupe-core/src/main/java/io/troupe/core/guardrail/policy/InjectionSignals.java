@@ -34,8 +34,7 @@ final class InjectionSignals {
     }
 
     boolean mayMatch(String text) {
-      for (String n : needles) if (text.contains(n)) return true;
-      return false;
+      return containsAny(text, needles);
     }
   }
 
@@ -51,7 +50,7 @@ final class InjectionSignals {
       + "|sends|forwards|posts|uploads|leaks|shares|always emails"
       + "|envoie|transmets|revele|donne|sende|schicke|gib|verrate|zeige|envia|muestra|revela|invia|revele|responde";
 
-  private static final Pattern LEAK = Pattern.compile("\\b(" + LEAK_VERBS + ")\\b((?:\\W+[\\w'.-]+){0,7}?)\\W+((?:"
+  private static final Pattern LEAK = Pattern.compile("\\b(" + LEAK_VERBS + ")\\b((?:[^\\w'.-]+[\\w'.-]+){0,7}?)[^\\w'.-]+((?:"
       + SECRETS_STRONG + ")|(?:" + SECRETS_WEAK + "))\\b");
   private static final Pattern STRONG = Pattern.compile("^(?:" + SECRETS_STRONG + ")$");
   private static final Pattern DESTINATION = Pattern.compile(
@@ -73,7 +72,7 @@ final class InjectionSignals {
       "\\b(?:ignore|ignoring|disregard|forget|override|bypass|skip|neglect|set aside|pay no attention to|do not (?:obey|follow)"
           + "|don'?t (?:obey|follow)|stop following|supersedes|ignorez|ignorer|oublie|oubliez|ignoriere|ignorieren|vergiss"
           + "|missachte|ignora|olvida|olvide)\\b"
-          + "(?:\\W+[\\w'-]+){0,6}?\\W+"
+          + "(?:[^\\w'-]+[\\w'-]+){0,6}?[^\\w'-]+"
           + "(?:instructions?|prompts?|rules?|directives?|guidelines?|guidance|programming|system prompt|safety (?:rules|checks)"
           + "|content (?:policy|filters?)|constraints|consignes|regles|anweisungen|instruktionen|regeln|vorgaben"
           + "|instrucciones|reglas|normas|istruzioni|instrucoes|user'?s request|directions|context|prior context)\\b");
@@ -85,12 +84,12 @@ final class InjectionSignals {
           + "|\\bstop (?:summari[sz]ing|answering the user|translating)\\b|\\bignore the (?:user|report|question)\\b");
 
   private static final List<Signal> SIGNALS = List.of(
-      new Signal("new-instructions", 2, "new ;updated;real ;actual;true ;revised;only ;trusted;your ;from now;a partir;ab jetzt;von nun;next required;nouvelle;new rule;new task", Pattern.compile(
+      new Signal("new-instructions", 2, "instruction;task;objective;goal;rule;system prompt;job;from now;a partir;ab jetzt;von nun;next required;nouvelle", Pattern.compile(
           "\\b(?:new|updated|real|actual|true|revised|only|trusted operator) (?:instructions?|task|objective|goal|rules?|system prompt|job)"
               + "(?: for the " + AI + ")?\\s*(?:is|are|:)|\\byour (?:real|actual|true|new|only) (?:task|job|goal|objective|instructions?)\\b"
               + "|\\bfrom now on,? (?:you|the assistant|the ai)\\b|\\ba partir de (?:maintenant|ahora)\\b|\\bab jetzt\\b|\\bvon nun an\\b"
               + "|\\bthe (?:actual|real) instruction\\b|\\bnew rule\\b|\\bnew task\\b|\\bnext required step\\b|\\bnouvelles? consignes?\\b")),
-      new Signal("addressed-to-ai", 2, "ai;assistant;model;llm;chatbot;agent;gpt;bot;ki;ia;a.i.;asistente;assistent", Pattern.compile(
+      new Signal("addressed-to-ai", 2, "~ai;~ais;~a.i.;assistant;model;~llm;~llms;chatbot;agent;~gpt;~bot;~bots;~ki;~ia;asistente;assistent", Pattern.compile(
           "\\b(?:note|message|instructions?|task|attention|hinweis|nota|hey|dear|to any|to all|for any|for all) (?:to |for |from \\w+ staff to )?(?:the |any |all |an? |die |el |l')?"
               + AI + "\\b(?! (?:managers?|tools?|providers?)\\b)"
               + "|\\b" + AI + " (?:reading|processing|summari[sz]ing|parsing|that reads?)\\b"
@@ -112,24 +111,24 @@ final class InjectionSignals {
       new Signal("call-json", 2, "\"name\";\"tool\";\"function\";\"action\";\"command\";\"next_action\"", Pattern.compile(
           "\"(?:name|tool|function|action|command|next_action)\"\\s*:\\s*\"(?:send_email|http_fetch|sql_query|shell|bash|call|delete_\\w+|transfer_\\w+)\"")),
       new Signal("chat-turn", 2, "assistant;user", Pattern.compile("^\\s*(?:assistant|user)\\s*:\\s")),
-      new Signal("jailbreak", 2, "developer mode;anything now;you are now;answer as;no ;without;unrestricted;unfiltered;disable;turn off;broken free;einschrank;restriccion;restriction;safety checks", Pattern.compile(
+      new Signal("jailbreak", 2, "developer mode;anything now;you are now;answer as;restriction;filter;limits;policy;rules;unrestricted;unfiltered;disable;turn off;broken free;einschrank;safety checks", Pattern.compile(
           "\\bdeveloper mode\\b|\\bdo anything now\\b|\\byou are now (?:dan|an? (?:unrestricted|unfiltered|ai without))\\b|\\banswer as dan\\b"
               + "|\\bno (?:content )?(?:policy|restrictions|filters|limits)\\b|\\bwithout (?:any )?(?:restrictions|rules|filters|limits|content policy)\\b"
               + "|\\bunrestricted (?:mode|agent)\\b|\\bunfiltered\\b|\\b(?:disable|turn off) (?:your )?(?:content filters?|safety|guardrails?)\\b"
               + "|\\bbroken free\\b|\\bohne einschrankungen\\b|\\bsin restricciones\\b|\\bsans restrictions?\\b|\\bsafety checks are disabled\\b")),
-      new Signal("secrecy", 3, "tell;inform;mention;explain;let ;silently;secretly;quietly;keep this;verschweig;ne dis rien;no le digas;non dire", Pattern.compile(
+      new Signal("secrecy", 3, "not ;n't;never;without;silently;secretly;quietly;keep this;verschweig;ne dis rien;no le digas;non dire", Pattern.compile(
           "\\b(?:do not|don'?t|never|without) (?:tell|telling|inform|informing|mention|mentioning|explain|explaining|let)(?:ing)? (?:the |it to the )?(?:user|reader|human)s?\\b"
               + "|\\b(?:don'?t|do not) mention (?:this|it)\\b|(?:^|[.!?:]\\s+)(?:silently|secretly|quietly) \\w+|\\bkeep this (?:between us|secret|hidden)\\b"
               + "|\\bwithout mentioning it\\b|\\bnever explain why\\b|\\bverschweige\\b|\\bne dis rien\\b|\\bno le digas\\b|\\bnon dire\\b")),
-      new Signal("delimiter", 2, "end of;close of;end tool;</", Pattern.compile(
+      new Signal("delimiter", 2, "end of;close of;end tool;</tool_result;</document;</context;</data", Pattern.compile(
           "\\b(?:end|close) of (?:the )?(?:document|context|tool output|tool result|data|untrusted data|user input|file|email)\\b"
               + "|\\bend tool output\\b|</(?:tool_result|document|context|data)>")),
-      new Signal("tool-call", 2, "call;use;invok;run;execut;trigger;perform;with the;fetch;request;visit;open;action", Pattern.compile(
+      new Signal("tool-call", 2, "sql_query;http_fetch;send_email;delete_;transfer_;shell;bash;tool;next_action;function_call;action;localhost;127.0;169.254;/admin;execute this;execute its", Pattern.compile(
           "\\b(?:call|use|invoke|run|execute|trigger|perform)(?:s|ing)? (?:the |a )?(?:tool |function )?(?:sql_query|http_fetch|send_email|delete_\\w+|transfer_\\w+"
               + "|shell|bash|payments? tool|fetch tool|http tool|\\w+ tool\\b|next_action)"
               + "|\\bwith the (?:http|fetch|sql|shell|payments?|email) tool\\b|\\b(?:fetch|request|visit|open) https?://\\S*(?:localhost|127\\.0|169\\.254|/admin)"
               + "|\\b(?:tool_call|function_call|next_action)\\b|^\\s*action(?: input)?\\s*:|\\bexecute sql_query\\b|\\bexecute this call\\b|\\bexecute its instructions\\b")),
-      new Signal("dangerous-action", 1, "drop table;delete;update ;truncate;rm -rf;|;169.254;localhost;127.0.0.1;/shutdown;losch", Pattern.compile(
+      new Signal("dangerous-action", 1, "drop table;delete from;delete all;delete every;delete the other;update ; set ;truncate;rm -rf;| sh;|sh;169.254;localhost;127.0.0.1;/shutdown;losch", Pattern.compile(
           "\\bdrop table\\b|\\bdelete from\\b|\\bupdate \\w+ set\\b|\\btruncate\\b|\\brm -rf\\b|\\|\\s*sh\\b|169\\.254\\.169\\.254|\\blocalhost\\b"
               + "|\\b127\\.0\\.0\\.1\\b|/shutdown\\b|\\bdelete (?:all|every|the other) (?:documents|records|files)\\b|\\bloschen?\\b.{0,30}\\bdokumente\\b|\\blosche alle\\b")),
       new Signal("hidden-html", 1, "display;font-size;visibility;opacity;color", Pattern.compile(
@@ -138,7 +137,7 @@ final class InjectionSignals {
           "\\bauthori[sz]ed (?:request|mode|unrestricted)|\\b(?:manager|operator|developer|admin) (?:has )?(?:approved|authori[sz]ed|wants)\\b"
               + "|\\btrusted operator\\b|\\belevated priority\\b|\\bpriority override\\b|\\bauthori[sz]ation level\\b|\\bthis page is trusted\\b"
               + "|\\bthe user has consented\\b|\\bhas been verified\\b")),
-      new Signal("steer-user", 2, "tell;inform;warn;persuade;convince;remind;say;respond;reply;answer;recommend;empfiehl;every;each;any ;all ;your ;summaries;when;before", Pattern.compile(
+      new Signal("steer-user", 2, "tell;inform;warn;persuade;convince;remind;say;respond;reply;answer;recommend;empfiehl;summar;question;response", Pattern.compile(
           "\\b(?:tell|telling|inform|warn|persuade|convince|remind) (?:the |whoever is reading|any )?(?:users?|readers?|human)?\\b.{0,12}\\b(?:that|their|to)\\b"
               + "(?<!\\btell me that)|\\b(?:say|respond|reply|answer) (?:only )?(?:that|with (?:the word|a link))\\b|\\brecommend (?:https?://|this|ausschlie)"
               + "|\\bempfiehl\\b|\\b(?:every|each|any|all|your) (?:answer|reply|response|summary|summaries|question)s? (?:with|must)\\b"
@@ -146,7 +145,7 @@ final class InjectionSignals {
       new Signal("render-instruction", 2, "image;link;url;img", Pattern.compile(
           "\\b(?:render|include|append|add|show|display|put|insert|end (?:your|every) answer with)\\b.{0,60}\\b(?:image|link|url|img)\\b"
               + "|\\b(?:image|link|url)\\b.{0,40}\\b(?:in|to) (?:your|the|every|each) (?:answer|reply|response)")),
-      new Signal("user-data", 1, "user;conversation;previous messages;last ten;historique;historial", Pattern.compile(
+      new Signal("user-data", 1, "user's;users ;conversation;previous messages;last ten;historique;historial", Pattern.compile(
           "\\b(?:the )?user'?s (?:full name|e-?mail|address|phone|credentials|files|question|last message|data)\\b|\\bconversation so far\\b"
               + "|\\bfull conversation\\b|\\bconversation[_ ]history\\b|\\bconversation logs\\b"
               + "|\\bprevious messages\\b|\\blast ten tool results\\b|\\bhistorique de la conversation\\b|\\bhistorial del chat\\b")),
@@ -243,8 +242,22 @@ final class InjectionSignals {
       + ";conversation;history;context window;files;address;cle api;mot de passe;schlussel;passwort;clave;contrasen;chiave"
       + ";historique;historial").split(";");
 
+  /** Whether the text holds one of the needles; one that starts with {@code ~} must be a whole word. */
   private static boolean containsAny(String text, String[] needles) {
-    for (String n : needles) if (text.contains(n)) return true;
+    for (String n : needles) {
+      if (n.charAt(0) != '~') {
+        if (text.contains(n)) return true;
+        continue;
+      }
+      String w = n.substring(1);
+      for (int at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1)) {
+        int end = at + w.length();
+        if ((at == 0 || !Character.isLetterOrDigit(text.charAt(at - 1)))
+            && (end == text.length() || !Character.isLetterOrDigit(text.charAt(end)))) {
+          return true;
+        }
+      }
+    }
     return false;
   }
 

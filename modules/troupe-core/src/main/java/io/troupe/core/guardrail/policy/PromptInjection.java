@@ -36,17 +36,25 @@ public final class PromptInjection implements GuardrailPolicy {
   private static final int MAX_RUN = 24;
   private static final Pattern PIECES = Pattern.compile("(?<=[.!?])(?=\\s)|(?=<(?:p|div|br|li|span|h\\d|img|a)\\b)");
 
+  private static final Pattern INLINE_TAG = Pattern.compile("</?(?:p|br|li|div|span|ul|ol|b|i|em|strong|td|tr)\\b[^>]{0,200}>",
+      Pattern.CASE_INSENSITIVE);
+  private static final Pattern BULLET = Pattern.compile("^(?:[-*+>\u2022]|\\d+[.)])\\s+");
+
   private final int threshold;
   private final Set<GuardTarget.Kind> kinds;
+  private final int maxChars;
 
   /**
    * @param threshold the score at which a line (or a run of short lines) counts as an injection
    * @param kinds the targets checked: any of intent, tool_result, document, model_input
+   * @param maxChars the longest text checked whole; the rest of a longer one is withheld, unchecked
    */
-  public PromptInjection(int threshold, Collection<GuardTarget.Kind> kinds) {
+  public PromptInjection(int threshold, Collection<GuardTarget.Kind> kinds, int maxChars) {
     if (threshold < 1) throw new IllegalArgumentException("troupe.guardrail.prompt-injection.threshold must be at least 1");
+    if (maxChars < 1) throw new IllegalArgumentException("troupe.guardrail.prompt-injection.max-chars must be at least 1");
     this.threshold = threshold;
     this.kinds = kinds.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(kinds));
+    this.maxChars = maxChars;
   }
 
   /** The kinds named in config: {@code intent}, {@code tool_result}, {@code document}, {@code model_input}. */
@@ -78,6 +86,18 @@ public final class PromptInjection implements GuardrailPolicy {
     String text = target.text();
     if (text == null || text.isBlank() || !kinds.contains(target.kind())) return Verdict.allow();
     List<InjectionSignals.Score> found = new ArrayList<>(2);
+    if (text.length() > maxChars) {
+      // The check costs time in proportion to the text, inside the guardrail actor: what is past the bound is withheld.
+      String head = text.substring(0, maxChars);
+      if (target.kind() == GuardTarget.Kind.INTENT) {
+        return Verdict.deny(NAME, "the intent is longer than " + maxChars + " characters, the most this policy checks");
+      }
+      String cleaned = clean(head, found);
+      return Verdict.rewrite(NAME, "withheld " + (text.length() - maxChars) + " characters past the " + maxChars
+          + " that were checked" + (found.isEmpty() ? "" : ", and removed text that looked like instructions to the assistant ("
+          + InjectionSignals.describe(found) + ")"), note(target) + "\n" + (cleaned == null ? head : cleaned)
+          + "\n[guardrail: " + (text.length() - maxChars) + " more characters were withheld unchecked]");
+    }
     if (target.kind() == GuardTarget.Kind.INTENT) {
       if (clean(text, found) == null) return Verdict.allow();
       return Verdict.deny(NAME, "the intent looks like a prompt injection (" + InjectionSignals.describe(found) + ")");
@@ -175,10 +195,10 @@ public final class PromptInjection implements GuardrailPolicy {
       }
       int end = i;
       int best = points[i];
-      StringBuilder joined = new StringBuilder(segments.get(i).strip());
+      StringBuilder joined = new StringBuilder(bare(segments.get(i)));
       while (end + 1 < n && isShort[end + 1] && end + 1 - i < MAX_RUN) {
         end++;
-        joined.append(' ').append(segments.get(end).strip());
+        joined.append(' ').append(bare(segments.get(end)));
         best = Math.max(best, points[end]);
       }
       if (end > i) {
@@ -213,6 +233,11 @@ public final class PromptInjection implements GuardrailPolicy {
       }
     }
     return out.toString();
+  }
+
+  /** A short line as part of a sentence: no inline tags, no list bullet. */
+  private static String bare(String segment) {
+    return BULLET.matcher(INLINE_TAG.matcher(segment).replaceAll(" ").strip()).replaceFirst("");
   }
 
   /** Lines (each with its newline); a long line cut at sentence ends and block tags, then at a bound. */
