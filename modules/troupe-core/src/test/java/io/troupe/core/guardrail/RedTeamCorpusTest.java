@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * rewrite names {@code prompt-injection}; a rewrite by {@code redact-secrets} alone is not one (it
  * keeps the text and hides a key). Writes target/redteam-report.md. Run it alone with
  * {@code ./mvnw -q -B test -pl modules/troupe-core -am -Dtest=RedTeamCorpusTest -Dsurefire.failIfNoSpecifiedTests=false}.
+ * The adversarial split, written afterwards to find the heuristics' limits, is reported apart and has no goal.
  */
 class RedTeamCorpusTest {
 
@@ -69,6 +70,7 @@ class RedTeamCorpusTest {
     var log = LoggerFactory.getLogger(RedTeamCorpusTest.class);
     List<Case> cases = new ArrayList<>(load("dev"));
     cases.addAll(load("heldout"));
+    cases.addAll(load("adversarial")); // reported apart, with no goal: written to find the heuristics' limits
 
     Map<String, Tally> tallies = new TreeMap<>();
     List<String> misses = new ArrayList<>();
@@ -90,7 +92,7 @@ class RedTeamCorpusTest {
         if (round < 2) continue;
         boolean hit = c.label().equals("injection") ? blocked(c, v) : falsePositive(v);
         tallies.computeIfAbsent(c.split(), k -> new Tally()).add(c, hit);
-        tallies.computeIfAbsent("all", k -> new Tally()).add(c, hit);
+        if (!c.split().equals("adversarial")) tallies.computeIfAbsent("all", k -> new Tally()).add(c, hit);
         if (c.label().equals("injection") && !hit) misses.add(c.split() + " " + c.id() + " " + c.channel() + " " + c.technique()
             + " -> " + v.kind() + " " + v.policy());
         if (c.label().equals("benign") && hit) falsePositives.add(c.split() + " " + c.id() + " " + c.channel() + " "
@@ -196,7 +198,7 @@ class RedTeamCorpusTest {
       long[] baseline) {
     StringBuilder sb = new StringBuilder("# Red-team corpus: built-in guardrail policies (defaults)\n\n");
     sb.append("| split | channel | injections blocked | benign false positives |\n|---|---|---|---|\n");
-    for (String split : List.of("dev", "heldout", "all")) {
+    for (String split : List.of("dev", "heldout", "all", "adversarial")) {
       Tally t = tallies.get(split);
       for (String ch : CHANNELS) {
         sb.append(row(split, ch, t.injection.getOrDefault(ch, new int[2]), t.benign.getOrDefault(ch, new int[2])));
