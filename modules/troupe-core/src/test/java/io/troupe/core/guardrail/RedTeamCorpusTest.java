@@ -75,6 +75,7 @@ class RedTeamCorpusTest {
     Map<String, Tally> tallies = new TreeMap<>();
     List<String> misses = new ArrayList<>();
     List<String> falsePositives = new ArrayList<>();
+    List<String> notFixpoints = new ArrayList<>();
     GuardrailPolicy[] withoutInjection = java.util.Arrays.stream(policies)
         .filter(p -> !p.name().equals(PromptInjection.NAME)).toArray(GuardrailPolicy[]::new);
     long[] nanos = new long[cases.size()];
@@ -91,6 +92,12 @@ class RedTeamCorpusTest {
         nanos[i] = System.nanoTime() - start;
         if (round < 2) continue;
         boolean hit = c.label().equals("injection") ? blocked(c, v) : falsePositive(v);
+        if (v.isRewrite()) {
+          // The loop sends a rewritten result to the guardrail again: it must pass, or the call would be rewritten forever.
+          Verdict again = Guardrail.check(policies, new GuardTarget(target.kind(), v.rewritten(), target.tool(),
+              target.intentId()), settings.failOpen(), log);
+          if (!again.isAllow()) notFixpoints.add(c.id() + " -> " + again.kind() + " " + again.reason());
+        }
         tallies.computeIfAbsent(c.split(), k -> new Tally()).add(c, hit);
         if (!c.split().equals("adversarial")) tallies.computeIfAbsent("all", k -> new Tally()).add(c, hit);
         if (c.label().equals("injection") && !hit) misses.add(c.split() + " " + c.id() + " " + c.channel() + " " + c.technique()
@@ -106,6 +113,7 @@ class RedTeamCorpusTest {
     Files.createDirectories(out.getParent());
     Files.writeString(out, report);
 
+    assertTrue(notFixpoints.isEmpty(), "rewrites that do not pass a second check: " + notFixpoints);
     Tally all = tallies.get("all");
     int[] injections = all.sum(all.injection, CHANNELS);
     int[] benign = all.sum(all.benign, CHANNELS);
