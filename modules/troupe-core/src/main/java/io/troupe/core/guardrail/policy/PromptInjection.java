@@ -131,6 +131,7 @@ public final class PromptInjection implements GuardrailPolicy {
         ObjectNode withNote = Json.object();
         withNote.put("_guardrail", note(target));
         withNote.setAll((ObjectNode) cleaned);
+        withNote.put("_guardrail", note(target)); // first, and not one the result brought
         cleaned = withNote;
       }
       return Json.write(cleaned);
