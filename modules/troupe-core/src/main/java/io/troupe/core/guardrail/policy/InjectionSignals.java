@@ -27,14 +27,10 @@ final class InjectionSignals {
     static final Score NONE = new Score(0, Set.of());
   }
 
-  /** A weighted pattern, tried only when the text holds one of its needles ({@code ;}-separated, plain text). */
+  /** A weighted pattern, tried only when the text holds one of its needles ({@code ;}-separated; {@code ~}: a whole word). */
   private record Signal(String name, int weight, String[] needles, Pattern pattern) {
     Signal(String name, int weight, String needles, Pattern pattern) {
       this(name, weight, needles.split(";"), pattern);
-    }
-
-    boolean mayMatch(String text) {
-      return containsAny(text, needles);
     }
   }
 
@@ -166,7 +162,6 @@ final class InjectionSignals {
   private static final Pattern SPACED_LETTERS = Pattern.compile("\\b(?:\\p{L} ){2,}\\p{L}\\b");
   private static final Pattern FORMAT_CHARS = Pattern.compile("[\\p{Cf}\\u180e]");
   private static final Pattern MARKS = Pattern.compile("\\p{M}+");
-  private static final Pattern SPACES = Pattern.compile("\\s+");
   private static final Pattern BULLET = Pattern.compile("(?m)^\\s*(?:[-*+>\u2022]|\\d+[.)])\\s+");
   private static final Pattern MIXED_TOKEN = Pattern.compile("(?=[\\w@$]*\\p{L})(?=[\\w@$]*[0-9@$])[\\w@$]+");
 
@@ -214,23 +209,25 @@ final class InjectionSignals {
 
   private static int scoreNormalised(String text, Set<String> fired) {
     int points = 0;
-    Matcher o = containsAny(text, OVERRIDE_NEEDLES) ? OVERRIDE.matcher(text) : null;
+    long present = NEEDLES.find(text);
+    Matcher o = (present & 1L << OVERRIDE_GROUP) != 0 ? OVERRIDE.matcher(text) : null;
     if (o != null && o.find()) {
       boolean quoted = o.start() > 0 && QUOTED.matcher(text.substring(Math.max(0, o.start() - 2), o.start())).find()
           && o.end() < text.length() && QUOTED.matcher(text.substring(o.end(), Math.min(text.length(), o.end() + 2))).find();
       points += quoted ? 1 : 3;
       fired.add(quoted ? "override(quoted)" : "override");
-    } else if (containsAny(text, OVERRIDE_OTHER_NEEDLES) && OVERRIDE_OTHER.matcher(text).find()) {
+    } else if ((present & 1L << (OVERRIDE_GROUP + 1)) != 0 && OVERRIDE_OTHER.matcher(text).find()) {
       points += 3;
       fired.add("override");
     }
-    for (Signal s : SIGNALS) {
-      if (s.mayMatch(text) && s.pattern().matcher(text).find()) {
+    for (int g = 0; g < SIGNALS.size(); g++) {
+      Signal s = SIGNALS.get(g);
+      if ((present & 1L << g) != 0 && s.pattern().matcher(text).find()) {
         points += s.weight();
         fired.add(s.name());
       }
     }
-    if (containsAny(text, SECRET_NEEDLES)) points += leak(text, fired);
+    if ((present & 1L << (OVERRIDE_GROUP + 2)) != 0) points += leak(text, fired);
     return points;
   }
 
@@ -241,25 +238,6 @@ final class InjectionSignals {
   private static final String[] SECRET_NEEDLES = ("key;env;password;credential;token;card;cvv;secret;prompt;instruction;configuration"
       + ";conversation;history;context window;files;address;cle api;mot de passe;schlussel;passwort;clave;contrasen;chiave"
       + ";historique;historial").split(";");
-
-  /** Whether the text holds one of the needles; one that starts with {@code ~} must be a whole word. */
-  private static boolean containsAny(String text, String[] needles) {
-    for (String n : needles) {
-      if (n.charAt(0) != '~') {
-        if (text.contains(n)) return true;
-        continue;
-      }
-      String w = n.substring(1);
-      for (int at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1)) {
-        int end = at + w.length();
-        if ((at == 0 || !Character.isLetterOrDigit(text.charAt(at - 1)))
-            && (end == text.length() || !Character.isLetterOrDigit(text.charAt(end)))) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
 
   /** Whether a word mixes letters with digits or {@code @ $}: a leetspeak reading is worth trying. */
   private static boolean hasMixedToken(String text) {
@@ -342,9 +320,45 @@ final class InjectionSignals {
       s = MARKS.matcher(s).replaceAll("");
     }
     s = s.toLowerCase(java.util.Locale.ROOT).replace('\u2019', '\'').replace('\u00df', 's');
-    s = BULLET.matcher(s).replaceAll("");
-    s = SPACED_LETTERS.matcher(s).replaceAll(m -> m.group().replace(" ", ""));
-    return SPACES.matcher(s).replaceAll(" ").strip();
+    if (s.indexOf('\n') >= 0 || startsWithBullet(s)) s = BULLET.matcher(s).replaceAll("");
+    if (hasSpacedLetters(s)) s = SPACED_LETTERS.matcher(s).replaceAll(m -> m.group().replace(" ", ""));
+    return collapseSpaces(s);
+  }
+
+  private static boolean startsWithBullet(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!Character.isWhitespace(c)) return c == '-' || c == '*' || c == '+' || c == '>' || c == '\u2022' || c >= '0' && c <= '9';
+    }
+    return false;
+  }
+
+  /** Whether two single letters stand apart somewhere: "i g" as in "i g n o r e". */
+  private static boolean hasSpacedLetters(String s) {
+    for (int i = 0; i + 2 < s.length(); i++) {
+      if (s.charAt(i + 1) == ' ' && Character.isLetter(s.charAt(i)) && Character.isLetter(s.charAt(i + 2))
+          && (i == 0 || !Character.isLetter(s.charAt(i - 1)))
+          && (i + 3 == s.length() || !Character.isLetter(s.charAt(i + 3)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String collapseSpaces(String s) {
+    StringBuilder out = new StringBuilder(s.length());
+    boolean space = false;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isWhitespace(c)) {
+        space = out.length() > 0;
+      } else {
+        if (space) out.append(' ');
+        space = false;
+        out.append(c);
+      }
+    }
+    return out.toString();
   }
 
   private static boolean ascii(String s) {
@@ -430,5 +444,18 @@ final class InjectionSignals {
     Set<String> all = new LinkedHashSet<>();
     for (Score s : scores) all.addAll(s.signals());
     return String.join(", ", new ArrayList<>(all));
+  }
+
+  // Last: built from the needles above. Groups: each signal in order, then OVERRIDE, OVERRIDE_OTHER and LEAK.
+  private static final int OVERRIDE_GROUP = SIGNALS.size();
+  private static final Needles NEEDLES = buildNeedles();
+
+  private static Needles buildNeedles() {
+    List<String[]> groups = new ArrayList<>();
+    for (Signal s : SIGNALS) groups.add(s.needles());
+    groups.add(OVERRIDE_NEEDLES);
+    groups.add(OVERRIDE_OTHER_NEEDLES);
+    groups.add(SECRET_NEEDLES);
+    return new Needles(groups);
   }
 }

@@ -122,6 +122,16 @@ class PromptInjectionTest {
   }
 
   @Test
+  void needlesFindTheirGroupsInOnePassAndWholeWordsOnlyAsWords() {
+    var needles = new Needles(List.of(new String[] {"ignor", "disregard"}, new String[] {"~ai", "assistant"},
+        new String[] {"key"}));
+    assertEquals(0b001, needles.find("please disregard that"));
+    assertEquals(0b011, needles.find("ignoring it, ai: go"));
+    assertEquals(0b000, needles.find("she said again"), "ai inside a word is not the word ai");
+    assertEquals(0b110, needles.find("the assistant's keyboard \u00e9"));
+  }
+
+  @Test
   void itIsOnByDefaultAfterDenyPatternsAndCanBeTurnedOff() {
     List<String> names = GuardrailSettings.fromConfig(ConfigFactory.load().getConfig("troupe")).policies().stream()
         .map(GuardrailPolicy::name).toList();
