@@ -302,10 +302,30 @@ final class InjectionSignals {
     return best;
   }
 
+  /**
+   * Unicode tag characters (U+E0020 to U+E007E) as the ASCII they shadow: invisible to a reader, but
+   * a model reads them, so they are scored as text (and their line removed) rather than dropped.
+   */
+  private static String untag(String s) {
+    if (s.indexOf('\udb40') < 0) return s;
+    StringBuilder out = new StringBuilder(s.length());
+    boolean inTags = false;
+    for (int i = 0; i < s.length(); ) {
+      int cp = s.codePointAt(i);
+      i += Character.charCount(cp);
+      boolean tag = cp >= 0xE0020 && cp <= 0xE007E;
+      if (tag && !inTags) out.append(' '); // a hidden run is its own words
+      if (tag) out.append((char) (cp - 0xE0000));
+      else out.appendCodePoint(cp);
+      inTags = tag;
+    }
+    return out.toString();
+  }
+
   /** What a reader sees: NFKC, no format characters (zero-width and the like), look-alike letters mapped to Latin. */
   static String visible(String raw) {
     if (ascii(raw)) return raw;
-    String s = Normalizer.normalize(raw, Normalizer.Form.NFKC);
+    String s = Normalizer.normalize(untag(raw), Normalizer.Form.NFKC);
     s = FORMAT_CHARS.matcher(s).replaceAll("");
     StringBuilder out = new StringBuilder(s.length());
     for (int i = 0; i < s.length(); i++) out.append(latin(s.charAt(i)));
