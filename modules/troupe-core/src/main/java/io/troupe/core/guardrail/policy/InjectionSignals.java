@@ -15,9 +15,10 @@ import java.util.regex.Pattern;
 /**
  * The heuristics of {@link PromptInjection}: weighted signals that a piece of text is written to
  * steer a model rather than to inform a reader. A signal counts once per text. The text is
- * normalised first (NFKC, zero-width and other format characters dropped, common Cyrillic and
- * Greek look-alikes mapped to Latin, diacritics stripped, spaced-out letters joined, and a
- * leetspeak reading tried as well), and base64 blocks that decode to text are scored too.
+ * normalised first (NFKC, zero-width and other format characters dropped, Unicode tag characters
+ * read as ASCII, common Cyrillic and Greek look-alikes mapped to Latin, diacritics stripped,
+ * spaced-out letters joined, and a leetspeak reading tried as well), and base64 blocks that decode
+ * to text are scored too.
  * Stateless and thread-safe. Beatable by design: see docs/security.md, "Red-team corpus".
  */
 final class InjectionSignals {
