@@ -298,6 +298,11 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   // The policies: every one sees the target; the strictest verdict wins, and rewrites apply in turn.
 
   Verdict check(GuardTarget target) {
+    return check(policies, target, settings.failOpen(), getContext().getLog());
+  }
+
+  /** The verdict of a chain of policies on one target, as every guardrail actor gives it. */
+  static Verdict check(GuardrailPolicy[] policies, GuardTarget target, boolean failOpen, org.slf4j.Logger log) {
     Verdict result = Verdict.allow();
     GuardTarget current = target;
     String rewriter = null;
@@ -307,9 +312,9 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
       try {
         v = policy.check(current);
       } catch (RuntimeException e) {
-        getContext().getLog().warn("guardrail policy {} failed on a {} ({}): {}", policy.name(), target.kind().label(),
-            settings.failOpen() ? "allowed: fail-open" : "denied: fail-closed", e.toString());
-        v = settings.failOpen() ? Verdict.allow()
+        log.warn("guardrail policy {} failed on a {} ({}): {}", policy.name(), target.kind().label(),
+            failOpen ? "allowed: fail-open" : "denied: fail-closed", e.toString());
+        v = failOpen ? Verdict.allow()
             : Verdict.deny(policy.name(), "the policy failed (" + e.getClass().getSimpleName() + "), and it fails closed");
       }
       if (v == null || v.isAllow()) continue;

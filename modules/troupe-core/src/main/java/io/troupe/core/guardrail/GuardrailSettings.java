@@ -2,6 +2,7 @@ package io.troupe.core.guardrail;
 
 import com.typesafe.config.Config;
 import io.troupe.core.guardrail.policy.DenyPatterns;
+import io.troupe.core.guardrail.policy.PromptInjection;
 import io.troupe.core.guardrail.policy.RedactSecrets;
 import io.troupe.core.guardrail.policy.SizeLimits;
 import io.troupe.core.guardrail.policy.SpendBudget;
@@ -25,6 +26,7 @@ import java.util.regex.Pattern;
  * @param budgetTokens tokens an intent may spend, checked before each model call (0: no limit)
  * @param budgetCostUsd what an intent may cost, checked before each model call (0: no limit)
  * @param judge the model-judged policy on intents
+ * @param promptInjection {@code prompt-injection}: the built-in injection heuristics
  */
 public record GuardrailSettings(
     int maxInputChars,
@@ -40,7 +42,20 @@ public record GuardrailSettings(
     long budgetTokens,
     double budgetCostUsd,
     ModelJudgeSettings judge,
-    String version) {
+    String version,
+    PromptInjectionSettings promptInjection) {
+
+  /** {@code troupe.guardrail.prompt-injection}: whether it runs, its threshold and the targets it checks. */
+  public record PromptInjectionSettings(boolean enabled, int threshold, List<GuardTarget.Kind> targets, int maxChars) {
+    public static final PromptInjectionSettings OFF = new PromptInjectionSettings(false, 3, List.of(), 100_000);
+
+    static PromptInjectionSettings fromConfig(Config c) {
+      if (!c.hasPath("prompt-injection")) return OFF;
+      Config p = c.getConfig("prompt-injection");
+      return new PromptInjectionSettings(p.getBoolean("enabled"), p.getInt("threshold"),
+          PromptInjection.kinds(p.getStringList("targets")), p.getInt("max-chars"));
+    }
+  }
 
   public static GuardrailSettings fromConfig(Config troupe) {
     Config c = troupe.getConfig("guardrail");
@@ -63,7 +78,8 @@ public record GuardrailSettings(
         c.getLong("budget.max-tokens"),
         c.getDouble("budget.max-cost-usd"),
         ModelJudgeSettings.fromConfig(c.getConfig("model-judge")),
-        version);
+        version,
+        PromptInjectionSettings.fromConfig(c));
   }
 
   /** These settings with one more policy, registered in Java. */
@@ -71,7 +87,8 @@ public record GuardrailSettings(
     List<GuardrailPolicy> more = new ArrayList<>(custom);
     more.add(policy);
     return new GuardrailSettings(maxInputChars, maxAnswerChars, denyPatterns, toolAllowList, sqlReadOnly, sqlTools,
-        redact, failOpen, List.copyOf(more), requireApproval, budgetTokens, budgetCostUsd, judge, digest(version + "+" + policy.getClass().getName()).substring(0, 16));
+        redact, failOpen, List.copyOf(more), requireApproval, budgetTokens, budgetCostUsd, judge,
+        digest(version + "+" + policy.getClass().getName()).substring(0, 16), promptInjection);
   }
 
   public boolean toolAllowed(String tool) {
@@ -86,6 +103,9 @@ public record GuardrailSettings(
     if (!denyPatterns.isEmpty()) all.add(new DenyPatterns(denyPatterns));
     if (sqlReadOnly) all.add(new SqlReadOnly(sqlTools));
     if (!redact.isEmpty()) all.add(new RedactSecrets(redact));
+    // After deny-patterns, which must see the text as it came.
+    if (promptInjection.enabled()) all.add(new PromptInjection(promptInjection.threshold(), promptInjection.targets(),
+        promptInjection.maxChars()));
     if (!requireApproval.isEmpty()) all.add(new io.troupe.core.guardrail.policy.RequireApproval(requireApproval));
     if (budgetTokens > 0 || budgetCostUsd > 0) all.add(new SpendBudget(budgetTokens, budgetCostUsd));
     all.addAll(custom);
