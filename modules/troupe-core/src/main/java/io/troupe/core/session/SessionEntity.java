@@ -32,6 +32,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -340,6 +341,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           counted = 0;
           if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
           if (loopIntent != null) traces.drop(loopIntent); // the run resumes wherever the session starts next
+        })
+        .onSignal(PreRestart.instance(), state -> {
+          // A failed write or recovery restarts the entity inside this object, whose fields outlive it: the
+          // run in memory goes, and RecoveryCompleted resumes it from the journal (with a loop left over,
+          // the intent stayed "running" for good after a database outage).
+          if (loopIntent != null) traces.drop(loopIntent);
+          stopLoop();
         })
         .onSignal(RecoveryCompleted.instance(), state -> {
           countInFlight(state);

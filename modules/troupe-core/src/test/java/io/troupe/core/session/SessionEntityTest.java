@@ -119,6 +119,26 @@ class SessionEntityTest {
     return new ToolCall(id, tool, Json.parse(args));
   }
 
+  /**
+   * A database outage fails a write while a run is out (here, accepting a second intent): the entity
+   * restarts inside the same object, and the run must resume from the journal, not stay "running".
+   */
+  @Test
+  void aRunOutWhenAWriteFailsResumesAfterTheRestartInsteadOfStayingRunning() {
+    var session = session("");
+    IntentView first = submit(session, "What is 17% of 2,340?", null);
+    llm.expectMessageClass(LlmGateway.Chat.class); // the run is out, waiting for the model
+    PersistenceTestKit.create(testKit.system()).failNextPersisted("Session|" + sessionId);
+    session.tell(new SessionEntity.Submit("And 18%?", null, null, testKit.<StatusReply<IntentView>>createTestProbe().getRef()));
+
+    // The restart cancels the call that was out; the first run resumes from the journal and asks again.
+    llm.expectMessageClass(LlmGateway.CancelChat.class, Duration.ofSeconds(10));
+    var resumed = llm.expectMessageClass(LlmGateway.Chat.class, Duration.ofSeconds(10));
+    reply(resumed, text("17% of 2,340 is 397.8."));
+    IntentView done = await(session, first.id());
+    assertEquals(IntentStatus.SUCCEEDED, done.status());
+  }
+
   @Test
   void runsProposedToolCallsConcurrentlyAndReturnsResultsInCallOrder() {
     var session = session("");
