@@ -314,9 +314,17 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.toolReplies = ctx.messageAdapter(ToolResult.class, ToolAnswered::new);
   }
 
+  /**
+   * Pekko reads emptyState() once and starts every recovery of this entity from that object, restarts
+   * included. The state is mutable, so the event handler never changes this one (see onEvent): a
+   * restart after a failed write would otherwise replay the journal on top of the events that were
+   * not written, and a retry with the same Idempotency-Key found an intent that was never journaled.
+   */
+  private final SessionState empty = new SessionState();
+
   @Override
   public SessionState emptyState() {
-    return new SessionState();
+    return empty;
   }
 
   @Override
@@ -1035,7 +1043,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return newEventHandlerBuilder().forAnyState().onAnyEvent(this::onEvent);
   }
 
-  private SessionState onEvent(SessionState state, Event event) {
+  private SessionState onEvent(SessionState current, Event event) {
+    SessionState state = current == empty ? new SessionState() : current;
     if (event instanceof TurnCommitted e) {
       SessionState.IntentRecord intent = state.intent(e.intentId());
       if (intent != null && intent.committed != null) {

@@ -139,6 +139,24 @@ class SessionEntityTest {
     assertEquals(IntentStatus.SUCCEEDED, done.status());
   }
 
+  /** A submission whose write failed leaves no trace: its retry with the same key is journaled, not found in memory. */
+  @Test
+  void aRetryAfterAFailedWriteIsJournaledNotFoundInTheStateOfTheFailedOne() {
+    var session = session("");
+    submit(session, "What is 1 + 1?", null);
+    llm.expectMessageClass(LlmGateway.Chat.class); // a run is out: the next one is queued
+    PersistenceTestKit.create(testKit.system()).failNextPersisted("Session|" + sessionId);
+    session.tell(new SessionEntity.Submit("What is 2 + 2?", null, "key-1", testKit.<StatusReply<IntentView>>createTestProbe().getRef()));
+    llm.expectMessageClass(LlmGateway.CancelChat.class, Duration.ofSeconds(10)); // restarted
+
+    IntentView retried = submit(session, "What is 2 + 2?", "key-1");
+    List<String> journaled = PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId).stream()
+        .filter(e -> e instanceof SessionEntity.IntentAccepted)
+        .map(e -> ((SessionEntity.IntentAccepted) e).intentId()).toList();
+    assertEquals(List.of(sessionId + ".1", sessionId + ".2"), journaled);
+    assertEquals(sessionId + ".2", retried.id());
+  }
+
   @Test
   void runsProposedToolCallsConcurrentlyAndReturnsResultsInCallOrder() {
     var session = session("");
