@@ -42,6 +42,9 @@ public final class BenchMain {
       "usage: bin/bench jmh [JMH options] [benchmark regex, e.g. GuardrailBench]",
       "  JMH microbenchmarks of the hot path (io.troupe.bench.jmh); defaults: -f 1 -wi 3 -w 1s -i 5 -r 1s",
       "  -rf json -rff modules/troupe-bench/results/jmh.json; -h lists JMH's options, -l the benchmarks",
+      "usage: bin/bench soak [--minutes 2] [--rate 10] [--sample-s 10] [--warmup-s max(30, 20%)] [--latency-ms 50] [--xmx 512m]",
+      "  issue 17: one node process under a steady mixed load (tool intents, cancellations, documents); heap after GC,",
+      "  threads, file descriptors and temp files every --sample-s; fails if one grows or the node leaves temp files",
       "usage: bin/bench report --file modules/troupe-bench/results/gateway-<time>/suite.json",
       "  writes that run's HTML page again (suite.html next to it) and prints its table");
 
@@ -66,6 +69,7 @@ public final class BenchMain {
       case "init" -> io.troupe.bench.init.InitBench.main(rest);
       case "bare-http" -> io.troupe.bench.ingress.BareHttpServer.main(rest);
       case "fanout-run" -> io.troupe.bench.fanout.FanoutRun.main(rest);
+      case "soak" -> io.troupe.bench.soak.SoakSuite.main(rest);
       default -> {
         System.err.println("bench: unknown suite '" + args[0] + "' in " + Arrays.toString(args));
         System.err.println(USAGE);
