@@ -52,7 +52,7 @@ public final class SoakSuite {
 
   /** What is sampled, and how much its late median may exceed its early one. */
   enum Resource {
-    HEAP("heap after GC", "MiB", 8, 0.10),
+    HEAP("heap after GC", "MiB", 16, 0.20), // the live set swings by ~15 MiB here (index buffers, runs in flight)
     THREADS("threads", "", 4, 0),
     FDS("file descriptors", "", 16, 0.10),
     TEMP("temp directory entries", "", 0, 0);
@@ -144,8 +144,9 @@ public final class SoakSuite {
     List<Sample> judged = samples.stream().filter(s -> s.seconds() >= warmupSeconds).toList();
     List<Verdict> verdicts = new ArrayList<>();
     for (Resource r : Resource.values()) verdicts.add(judge(r, judged));
+    boolean heapUnread = samples.stream().anyMatch(x -> Double.isNaN(x.heapMib()));
     failed = judged.size() < 6 || verdicts.stream().anyMatch(Verdict::grows) || !leftBehind.isEmpty()
-        || load.errors.get() > 0;
+        || load.errors.get() > 0 || heapUnread;
 
     writeCsv(out.resolve("samples.csv"), samples);
     Files.writeString(out.resolve("soak.svg"), plot(samples, verdicts, warmupSeconds, minutes));
@@ -181,6 +182,7 @@ public final class SoakSuite {
           d.early(), d.late(), d.tolerance(), d.slopePerMinute(), d.grows() ? "GROWS" : "flat");
     }
     Log.info("temp directory after the node stopped: %s", leftBehind.isEmpty() ? "empty" : "LEFT " + leftBehind);
+    if (heapUnread) Log.info("jcmd GC.heap_info gave no used heap for some samples (see samples.csv): cannot judge the heap");
     if (judged.size() < 6) Log.info("too few samples after the warm-up (%d) to judge: run longer", judged.size());
     Log.phase("soak %s; samples, plot and summary in %s", failed ? "FAILED" : "passed", out);
     deleteTree(work);
