@@ -48,6 +48,9 @@ public final class BenchMain {
       "usage: bin/bench telemetry [--n 10000 --rounds 2 --xmx 3g]",
       "  CPU per intent of the fan-out run with metrics off (the floor), metrics on, and metrics on + OTLP export",
       "  to a loopback receiver, alternating round by round (issue 15: at most 10% over the floor; results/telemetry/)",
+      "usage: bin/bench soak [--minutes 2] [--rate 10] [--sample-s 10] [--warmup-s max(30, 20%)] [--latency-ms 50] [--xmx 512m]",
+      "  issue 17: one node process under a steady mixed load (tool intents, cancellations, documents); heap after GC,",
+      "  threads, file descriptors and temp files every --sample-s; fails if one grows or the node leaves temp files",
       "usage: bin/bench report --file modules/troupe-bench/results/gateway-<time>/suite.json",
       "  writes that run's HTML page again (suite.html next to it) and prints its table");
 
@@ -74,6 +77,7 @@ public final class BenchMain {
       case "fanout-run" -> io.troupe.bench.fanout.FanoutRun.main(rest);
       case "stream" -> io.troupe.bench.stream.StreamBench.main(rest);
       case "telemetry" -> io.troupe.bench.fanout.TelemetryCost.main(rest);
+      case "soak" -> io.troupe.bench.soak.SoakSuite.main(rest);
       default -> {
         System.err.println("bench: unknown suite '" + args[0] + "' in " + Arrays.toString(args));
         System.err.println(USAGE);

@@ -57,6 +57,8 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
   private record QueryDone(ActorRef<StatusReply<QueryResult>> replyTo, QueryResult result, Throwable failure)
       implements Database.Command {}
 
+  private record HealthChecked(Throwable failure) implements Database.Command {}
+
   private record OpenSessionsDone(ActorRef<StatusReply<OpenSessions>> replyTo, List<String> ids, Throwable failure)
       implements Database.Command {}
 
@@ -87,6 +89,8 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
   private final List<ActorRef<Lifecycle.Initialized>> initWaiters = new ArrayList<>();
   private String lastError;
   private int inFlight;
+  private final List<ActorRef<Lifecycle.Health>> healthWaiters = new ArrayList<>();
+  private long healthCheckStartedNanos; // of the check that is out, if healthWaiters is not empty
 
   private DatabaseActor(ActorContext<Database.Command> ctx, DatabaseSettings settings, String configError) {
     super(ctx);
@@ -104,6 +108,8 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
         .onMessage(QueryDone.class, this::onQueryDone)
         .onMessage(FindOpenSessions.class, this::onFindOpenSessions)
         .onMessage(OpenSessionsDone.class, this::onOpenSessionsDone)
+        .onMessage(Lifecycle.CheckHealth.class, this::onCheckHealth)
+        .onMessage(HealthChecked.class, this::onHealthChecked)
         .onSignal(PostStop.class, signal -> closeAll())
         .onSignal(PreRestart.class, signal -> closeAll())
         .build();
@@ -262,6 +268,50 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     } else {
       done.replyTo().tell(StatusReply.error("query failed: " + DatabaseBootstrap.describe(unwrap(done.failure()))));
     }
+    return this;
+  }
+
+  /**
+   * Borrows a connection of the main user's pool and validates it, on the blocking dispatcher. One
+   * check at a time: while one is out, a check that asks is answered with it, or at once as failed
+   * once the one out has taken longer than the asker allows (a pool waiting for a server that went
+   * away waits up to its connection timeout).
+   */
+  private Behavior<Database.Command> onCheckHealth(Lifecycle.CheckHealth check) {
+    HikariDataSource checked = mainPool != null ? mainPool : pool;
+    if (checked == null) {
+      check.replyTo().tell(new Lifecycle.Health(lastError != null ? lastError : "not initialized"));
+      return this;
+    }
+    if (!healthWaiters.isEmpty()) {
+      long outMillis = (System.nanoTime() - healthCheckStartedNanos) / 1_000_000;
+      if (outMillis >= check.within().toMillis()) {
+        check.replyTo().tell(new Lifecycle.Health("the database has not answered a health check for " + outMillis + " ms"));
+      } else {
+        healthWaiters.add(check.replyTo());
+      }
+      return this;
+    }
+    healthWaiters.add(check.replyTo());
+    healthCheckStartedNanos = System.nanoTime();
+    int seconds = (int) Math.max(1, check.within().toSeconds());
+    CompletableFuture<Void> result = CompletableFuture.runAsync(() -> {
+      try (java.sql.Connection c = checked.getConnection()) {
+        if (!c.isValid(seconds)) throw new java.sql.SQLException("the connection is not valid");
+      } catch (java.sql.SQLException e) {
+        throw new CompletionException(e);
+      }
+    }, blocking);
+    getContext().pipeToSelf(result, (ok, failure) -> new HealthChecked(failure));
+    return this;
+  }
+
+  private Behavior<Database.Command> onHealthChecked(HealthChecked done) {
+    Lifecycle.Health health = done.failure() == null
+        ? Lifecycle.Health.ok()
+        : new Lifecycle.Health(DatabaseBootstrap.describe(unwrap(done.failure())));
+    healthWaiters.forEach(replyTo -> replyTo.tell(health));
+    healthWaiters.clear();
     return this;
   }
 

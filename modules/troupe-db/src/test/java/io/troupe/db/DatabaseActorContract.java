@@ -151,6 +151,17 @@ abstract class DatabaseActorContract {
   }
 
   @Test
+  void aHealthCheckFailsBeforeInitAndPassesOnceInitialized() throws Exception {
+    ActorRef<Database.Command> database = spawn(sharedDatabase());
+    TestProbe<Lifecycle.Health> probe = testKit.createTestProbe();
+    database.tell(new Lifecycle.CheckHealth(Duration.ofSeconds(3), probe.getRef()));
+    assertEquals("not initialized", probe.receiveMessage().error());
+    assertEquals(Lifecycle.Initialized.ok("database"), init(database));
+    database.tell(new Lifecycle.CheckHealth(Duration.ofSeconds(3), probe.getRef()));
+    assertEquals(Lifecycle.Health.ok(), probe.receiveMessage(QUERY_WAIT));
+  }
+
+  @Test
   void initFailsOnAnUnreachableDatabaseAndAFreshActorWithGoodSettingsWorks() throws Exception {
     ActorRef<Database.Command> broken = spawn(with(sharedDatabase(), "troupe.database.url", "jdbc:postgresql://127.0.0.1:1/none"));
     Lifecycle.Initialized failed = init(broken);

@@ -65,6 +65,7 @@ public final class OnnxMiniLmEmbedder implements Embedder {
       }
       byte[] bytes = modelStream.readAllBytes();
       OrtEnvironment environment = OrtEnvironment.getEnvironment();
+      OnnxNativeTempDirectory.deleteAfterLoad();
       OrtSession.SessionOptions options = new OrtSession.SessionOptions();
       options.setIntraOpNumThreads(1); // the embedding dispatcher's threads are the parallelism
       options.setInterOpNumThreads(1);

@@ -21,6 +21,17 @@ import org.junit.jupiter.api.io.TempDir;
 class OnnxMiniLmEmbedderTest {
 
   @Test
+  void loadingTheModelLeavesNoExtractionDirectoryInTheTempDirectory() throws Exception {
+    OnnxMiniLmEmbedder.load();
+    var field = Class.forName("ai.onnxruntime.OnnxRuntime").getDeclaredField("tempDirectory");
+    field.setAccessible(true);
+    Path extractedInto = (Path) field.get(null);
+    assertTrue(extractedInto != null && extractedInto.getFileName().toString().startsWith("onnxruntime-java"),
+        "ONNX Runtime still extracts into a temp directory named onnxruntime-java*: " + extractedInto);
+    assertTrue(!java.nio.file.Files.exists(extractedInto), extractedInto + " is gone once the libraries are loaded");
+  }
+
+  @Test
   void relatedSentencesAreCloserThanUnrelatedOnes() {
     OnnxMiniLmEmbedder embedder = OnnxMiniLmEmbedder.load();
     List<float[]> v = embedder.embedAll(List.of(

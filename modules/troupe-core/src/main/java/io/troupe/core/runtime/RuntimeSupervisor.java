@@ -45,17 +45,28 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
 
   public record Down(String subsystem, String error) implements LifecycleEvent {}
 
+  /** A subsystem that was down because its health check failed passed one again. */
+  public record Healthy(String subsystem) implements LifecycleEvent {}
+
   /** The answer to an Init, or {@code failure} when none came within the init timeout. */
   private record InitReply(String subsystem, int attempt, Lifecycle.Initialized result, Throwable failure)
       implements Command {}
 
   private record RetryInit(String subsystem) implements Command {}
 
-  /** Settings of start-up and backoff ({@code troupe.supervisor}). */
-  public record Settings(Duration initTimeout, Duration backoffMin, Duration backoffMax) {
+  private record CheckHealthNow() implements Command {}
+
+  /** The answer to a health check, or {@code failure} when none came in time (then ignored). */
+  private record HealthReply(String subsystem, int attempt, Lifecycle.Health result, Throwable failure)
+      implements Command {}
+
+  /** Settings of start-up, backoff and health checks ({@code troupe.supervisor}). */
+  public record Settings(Duration initTimeout, Duration backoffMin, Duration backoffMax,
+      Duration healthCheckInterval, Duration healthCheckTimeout) {
     public static Settings fromConfig(Config troupe) {
       Config c = troupe.getConfig("supervisor");
-      return new Settings(c.getDuration("init-timeout"), c.getDuration("backoff.min"), c.getDuration("backoff.max"));
+      return new Settings(c.getDuration("init-timeout"), c.getDuration("backoff.min"), c.getDuration("backoff.max"),
+          c.getDuration("health-check.interval"), c.getDuration("health-check.timeout"));
     }
   }
 
@@ -67,6 +78,8 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     int attempt; // inits sent so far
     int failures; // consecutive failures, for the backoff
     long initStartedNanos;
+    boolean unhealthy; // down because a health check failed (initialized, not re-initialized)
+    boolean checking; // a health check is out
 
     Tracked(ActorRef<Lifecycle.Init> ref) {
       this.ref = ref;
@@ -87,6 +100,7 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
   private final Settings settings;
   private final ActorRef<LifecycleEvent> lifecycleListener;
   private final Map<String, Tracked> subsystems = new LinkedHashMap<>();
+  private final Map<String, ActorRef<Lifecycle.CheckHealth>> healthChecked = new LinkedHashMap<>();
 
   private RuntimeSupervisor(
       ActorContext<Command> ctx,
@@ -122,8 +136,13 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     subsystems.put(Subsystems.VECTOR_STORE, new Tracked(vector.narrow()));
     subsystems.put(Subsystems.DATABASE, new Tracked(database.narrow()));
 
+    healthChecked.put(Subsystems.DATABASE, database.narrow());
+
     // Concurrent init: every Init goes out here, before this actor can handle any reply.
     subsystems.keySet().forEach(this::sendInit);
+    if (!settings.healthCheckInterval().isZero()) {
+      timers.startTimerWithFixedDelay("health-check", new CheckHealthNow(), settings.healthCheckInterval());
+    }
 
     Subsystems refs = new Subsystems(llm, tools, vector, database, guardrail);
     SessionEntity.init(ctx.getSystem(), List.copyOf(guardrails), SessionSettings.fromConfig(troupeConfig));
@@ -144,6 +163,8 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
           sendInit(msg.subsystem());
           return this;
         })
+        .onMessage(CheckHealthNow.class, this::onCheckHealthNow)
+        .onMessage(HealthReply.class, this::onHealthReply)
         .build();
   }
 
@@ -184,6 +205,48 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     return this;
   }
 
+  /** Checks every initialized subsystem that has an outside dependency; one check out at a time each. */
+  private Behavior<Command> onCheckHealthNow(CheckHealthNow msg) {
+    healthChecked.forEach((name, ref) -> {
+      Tracked t = subsystems.get(name);
+      if (t.checking || !("ready".equals(t.status) || t.unhealthy)) {
+        return;
+      }
+      t.checking = true;
+      int attempt = t.attempt;
+      Duration within = settings.healthCheckTimeout();
+      // ask-ok: one per subsystem per interval, with its own deadline; not the intent path.
+      Asks.ask(getContext(), Lifecycle.Health.class, ref, within.plusSeconds(1),
+          replyTo -> new Lifecycle.CheckHealth(within, replyTo),
+          (result, failure) -> new HealthReply(name, attempt, result, failure));
+    });
+    return this;
+  }
+
+  private Behavior<Command> onHealthReply(HealthReply reply) {
+    Tracked t = subsystems.get(reply.subsystem());
+    t.checking = false;
+    if (reply.attempt() != t.attempt || reply.failure() != null) {
+      return this; // an older instance's answer, or none (a subsystem that does not check): nothing learned
+    }
+    if (reply.result().isOk() && t.unhealthy) {
+      t.unhealthy = false;
+      t.status = "ready";
+      t.error = null;
+      getContext().getLog().info("{} is healthy again", reply.subsystem());
+      publish(new Healthy(reply.subsystem()));
+    } else if (!reply.result().isOk() && "ready".equals(t.status)) {
+      t.unhealthy = true;
+      t.status = "down";
+      t.error = "health check failed: " + reply.result().error();
+      getContext().getLog().warn("{} is down ({})", reply.subsystem(), t.error);
+      publish(new Down(reply.subsystem(), t.error));
+    } else if (!reply.result().isOk() && t.unhealthy) {
+      t.error = "health check failed: " + reply.result().error();
+    }
+    return this;
+  }
+
   private Behavior<Command> onCrashed(SubsystemCrashed msg) {
     if (subsystems.containsKey(msg.subsystem())) {
       subsystems.get(msg.subsystem()).attempt++; // ignore any answer of the crashed instance
@@ -194,6 +257,7 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
 
   private void markDownAndRetry(String name, String error) {
     Tracked t = subsystems.get(name);
+    t.unhealthy = false; // an init decides again
     t.status = "down";
     t.error = error;
     t.failures++;

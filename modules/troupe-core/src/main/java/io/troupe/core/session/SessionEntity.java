@@ -32,6 +32,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -334,9 +335,17 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.toolReplies = ctx.messageAdapter(ToolResult.class, ToolAnswered::new);
   }
 
+  /**
+   * Pekko reads emptyState() once and starts every recovery of this entity from that object, restarts
+   * included. The state is mutable, so the event handler never changes this one (see onEvent): a
+   * restart after a failed write would otherwise replay the journal on top of the events that were
+   * not written, and a retry with the same Idempotency-Key found an intent that was never journaled.
+   */
+  private final SessionState empty = new SessionState();
+
   @Override
   public SessionState emptyState() {
-    return new SessionState();
+    return empty;
   }
 
   @Override
@@ -361,6 +370,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           counted = 0;
           if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
           if (loopIntent != null) traces.drop(loopIntent); // the run resumes wherever the session starts next
+        })
+        .onSignal(PreRestart.instance(), state -> {
+          // A failed write or recovery restarts the entity inside this object, whose fields outlive it: the
+          // run in memory goes, and RecoveryCompleted resumes it from the journal (with a loop left over,
+          // the intent stayed "running" for good after a database outage).
+          if (loopIntent != null) traces.drop(loopIntent);
+          stopLoop();
         })
         .onSignal(RecoveryCompleted.instance(), state -> {
           countInFlight(state);
@@ -1146,7 +1162,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return newEventHandlerBuilder().forAnyState().onAnyEvent(this::onEvent);
   }
 
-  private SessionState onEvent(SessionState state, Event event) {
+  private SessionState onEvent(SessionState current, Event event) {
+    SessionState state = current == empty ? new SessionState() : current;
     if (event instanceof SessionErased e) {
       state.erase(e.intentsAccepted());
       return state;

@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * behind: {@link #finish} puts the intent on a bounded queue ({@code troupe.trace.write-queue}; when
  * it is full the intent is not written and counted as dropped); one daemon thread, started by the
  * first {@link #attach}, writes batches of up to {@code write-batch} intents as soon as a batch is
- * full or {@code flush-interval} after the oldest queued one. A failed batch is tried once more
- * after {@code flush-interval}, then dropped and counted. Until an intent is written, reads find it
+ * full or {@code flush-interval} after the oldest queued one. A failed batch is tried again with
+ * backoff (from {@code flush-interval}, doubling up to 5 s) for {@code write-retry-for}, so that a
+ * database outage shorter than that loses no trace; then it is dropped and counted. Until an intent is written, reads find it
  * in memory even if it has left the {@code retain-finished} window. On the actor system's coordinated
  * shutdown (phase before-actor-system-terminate) the queue is written out, and the thread ends.
  *
@@ -67,19 +68,25 @@ public final class TraceStore implements Extension {
   }
 
   /** The {@code troupe.trace} settings. */
-  public record Settings(int retainFinished, int maxStepsPerIntent, int writeQueue, int writeBatch, Duration flushInterval) {
+  public record Settings(int retainFinished, int maxStepsPerIntent, int writeQueue, int writeBatch, Duration flushInterval,
+      Duration writeRetryFor) {
     public Settings {
       if (retainFinished < 0 || maxStepsPerIntent < 0 || writeQueue < 1 || writeBatch < 1
-          || flushInterval.isNegative() || flushInterval.isZero()) {
+          || flushInterval.isNegative() || flushInterval.isZero() || writeRetryFor.isNegative()) {
         throw new IllegalArgumentException("invalid troupe.trace settings: " + this);
       }
+    }
+
+    /** With the reference's write-retry-for (2 minutes). */
+    public Settings(int retainFinished, int maxStepsPerIntent, int writeQueue, int writeBatch, Duration flushInterval) {
+      this(retainFinished, maxStepsPerIntent, writeQueue, writeBatch, flushInterval, Duration.ofMinutes(2));
     }
 
     /** From the root config. */
     public static Settings fromConfig(Config config) {
       Config c = config.getConfig("troupe.trace");
       return new Settings(c.getInt("retain-finished"), c.getInt("max-steps-per-intent"), c.getInt("write-queue"),
-          c.getInt("write-batch"), c.getDuration("flush-interval"));
+          c.getInt("write-batch"), c.getDuration("flush-interval"), c.getDuration("write-retry-for"));
     }
   }
 
@@ -468,8 +475,13 @@ public final class TraceStore implements Extension {
     }
   }
 
-  /** One try, and one more after flush-interval (at once when closing); then the batch is dropped. */
+  /**
+   * Tries until written, with backoff, for write-retry-for after the first failure (when closing,
+   * one more try at once); then the batch is dropped. The queue fills meanwhile, bounded by write-queue.
+   */
   private void writeBatch(List<StoredIntent> batch) {
+    long firstFailure = 0;
+    long backoff = settings.flushInterval().toNanos();
     for (int attempt = 1; ; attempt++) {
       TraceSink s = sink;
       if (s == null) {
@@ -494,12 +506,19 @@ public final class TraceStore implements Extension {
         written.addAndGet(batch.size());
         return;
       } catch (Exception e) {
-        if (attempt >= 2) {
-          dropped(batch.size(), "writing " + batch.size() + " traces failed twice: " + e.getClass().getSimpleName());
+        long now = System.nanoTime();
+        if (attempt == 1) firstFailure = now;
+        boolean givingUp = isClosing() ? attempt >= 2 : now - firstFailure >= settings.writeRetryFor().toNanos();
+        if (givingUp) {
+          dropped(batch.size(), "writing " + batch.size() + " traces failed " + attempt + " times in "
+              + (now - firstFailure) / 1_000_000 + " ms: " + e.getClass().getSimpleName());
           return;
         }
+        if (attempt == 1) LOG.warn("writing {} traces failed ({}); trying again for up to {} s", batch.size(),
+            e.getClass().getSimpleName(), settings.writeRetryFor().toSeconds());
         if (!isClosing()) {
-          LockSupport.parkNanos(this, settings.flushInterval().toNanos());
+          LockSupport.parkNanos(this, backoff); // the writer's own thread, not an actor's
+          backoff = Math.min(backoff * 2, Duration.ofSeconds(5).toNanos());
         }
       }
     }

@@ -73,9 +73,10 @@ class RuntimeSupervisorTest {
         lifecycle.getRef()));
   }
 
+  /** The next Init, past the start notice and any health check. */
   private Lifecycle.Init expectInit(String subsystem) {
     Object msg = probes.get(subsystem).receiveMessage();
-    if (msg instanceof Spawned) msg = probes.get(subsystem).receiveMessage();
+    while (msg instanceof Spawned || msg instanceof Lifecycle.CheckHealth) msg = probes.get(subsystem).receiveMessage();
     return (Lifecycle.Init) msg;
   }
 
@@ -171,4 +172,47 @@ class RuntimeSupervisorTest {
     awaitReady(supervisor);
   }
 
+  @Test
+  void reportsTheDatabaseDownWhileItsHealthCheckFailsAndReadyOnceItPassesWithoutReinitializing() {
+    var supervisor = startSupervisor();
+    for (String name : probes.keySet()) {
+      expectInit(name).replyTo().tell(Lifecycle.Initialized.ok(name));
+    }
+    awaitReady(supervisor);
+    TestProbe<Object> database = probes.get(Subsystems.DATABASE);
+
+    manualTime.timePasses(Duration.ofSeconds(1));
+    database.expectMessageClass(Lifecycle.CheckHealth.class).replyTo()
+        .tell(new Lifecycle.Health("Connection to 127.0.0.1:5432 refused"));
+    lifecycle.fishForMessage(Duration.ofSeconds(3), e -> e instanceof RuntimeSupervisor.Down
+        ? FishingOutcomes.complete()
+        : FishingOutcomes.continueAndIgnore());
+    Readiness down = readiness(supervisor);
+    assertFalse(down.ready());
+    assertEquals("down", down.subsystems().get(Subsystems.DATABASE).status());
+    assertEquals("health check failed: Connection to 127.0.0.1:5432 refused",
+        down.subsystems().get(Subsystems.DATABASE).error());
+
+    // Still checked while down, and not initialized again: the subsystem itself is fine.
+    manualTime.timePasses(Duration.ofSeconds(1));
+    database.expectMessageClass(Lifecycle.CheckHealth.class).replyTo().tell(Lifecycle.Health.ok());
+    lifecycle.fishForMessage(Duration.ofSeconds(3), e -> e instanceof RuntimeSupervisor.Healthy
+        ? FishingOutcomes.complete()
+        : FishingOutcomes.continueAndIgnore());
+    assertTrue(readiness(supervisor).ready());
+    assertEquals(1, readiness(supervisor).subsystems().get(Subsystems.DATABASE).attempts());
+  }
+
+  @Test
+  void aHealthCheckWithoutAnAnswerChangesNothing() {
+    var supervisor = startSupervisor();
+    for (String name : probes.keySet()) {
+      expectInit(name).replyTo().tell(Lifecycle.Initialized.ok(name));
+    }
+    awaitReady(supervisor);
+    manualTime.timePasses(Duration.ofSeconds(1));
+    probes.get(Subsystems.DATABASE).expectMessageClass(Lifecycle.CheckHealth.class); // never answered
+    manualTime.timePasses(Duration.ofSeconds(5));
+    assertTrue(readiness(supervisor).ready());
+  }
 }

@@ -119,6 +119,44 @@ class SessionEntityTest {
     return new ToolCall(id, tool, Json.parse(args));
   }
 
+  /**
+   * A database outage fails a write while a run is out (here, accepting a second intent): the entity
+   * restarts inside the same object, and the run must resume from the journal, not stay "running".
+   */
+  @Test
+  void aRunOutWhenAWriteFailsResumesAfterTheRestartInsteadOfStayingRunning() {
+    var session = session("");
+    IntentView first = submit(session, "What is 17% of 2,340?", null);
+    llm.expectMessageClass(LlmGateway.Chat.class); // the run is out, waiting for the model
+    PersistenceTestKit.create(testKit.system()).failNextPersisted("Session|" + sessionId);
+    session.tell(new SessionEntity.Submit("And 18%?", null, null, testKit.<StatusReply<IntentView>>createTestProbe().getRef()));
+
+    // The restart cancels the call that was out; the first run resumes from the journal and asks again.
+    llm.expectMessageClass(LlmGateway.CancelChat.class, Duration.ofSeconds(10));
+    var resumed = llm.expectMessageClass(LlmGateway.Chat.class, Duration.ofSeconds(10));
+    reply(resumed, text("17% of 2,340 is 397.8."));
+    IntentView done = await(session, first.id());
+    assertEquals(IntentStatus.SUCCEEDED, done.status());
+  }
+
+  /** A submission whose write failed leaves no trace: its retry with the same key is journaled, not found in memory. */
+  @Test
+  void aRetryAfterAFailedWriteIsJournaledNotFoundInTheStateOfTheFailedOne() {
+    var session = session("");
+    submit(session, "What is 1 + 1?", null);
+    llm.expectMessageClass(LlmGateway.Chat.class); // a run is out: the next one is queued
+    PersistenceTestKit.create(testKit.system()).failNextPersisted("Session|" + sessionId);
+    session.tell(new SessionEntity.Submit("What is 2 + 2?", null, "key-1", testKit.<StatusReply<IntentView>>createTestProbe().getRef()));
+    llm.expectMessageClass(LlmGateway.CancelChat.class, Duration.ofSeconds(10)); // restarted
+
+    IntentView retried = submit(session, "What is 2 + 2?", "key-1");
+    List<String> journaled = PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId).stream()
+        .filter(e -> e instanceof SessionEntity.IntentAccepted)
+        .map(e -> ((SessionEntity.IntentAccepted) e).intentId()).toList();
+    assertEquals(List.of(sessionId + ".1", sessionId + ".2"), journaled);
+    assertEquals(sessionId + ".2", retried.id());
+  }
+
   @Test
   void runsProposedToolCallsConcurrentlyAndReturnsResultsInCallOrder() {
     var session = session("");
