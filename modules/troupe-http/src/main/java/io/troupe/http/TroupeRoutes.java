@@ -3,6 +3,7 @@ package io.troupe.http;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeoutResponse;
 
+import io.troupe.http.agents.AgentRoutes;
 import io.troupe.http.console.ConsoleRoutes;
 import io.troupe.http.documents.DocumentRoutes;
 import io.troupe.http.health.HealthRoutes;
@@ -46,17 +47,20 @@ public final class TroupeRoutes {
     TroupeMetrics metrics = TroupeMetrics.get(system);
     LoadShedder shedder = new LoadShedder(intentsInFlight, security.maxIntentsInFlight(), maxPendingAccepts, retryAfter,
         () -> metrics.shed(TroupeMetrics.Shed.OVERLOADED));
-    IntentRoutes intents = new IntentRoutes(backends, settings, system.scheduler(), readiness, shedder);
+    IntentRoutes intents = new IntentRoutes(backends, settings, system.scheduler(), readiness, shedder,
+        io.troupe.core.agent.Agents.get(system));
     ToolRoutes tools = new ToolRoutes(backends, settings, system.scheduler());
+    AgentRoutes agents = new AgentRoutes(system);
     DocumentRoutes documents = new DocumentRoutes(backends, settings, system.scheduler());
     Access access = new Access(security, System::nanoTime, () -> metrics.shed(TroupeMetrics.Shed.RATE_LIMITED));
     MetricsRoutes metricsRoutes = metrics.enabled()
         ? new MetricsRoutes(metrics, backends.llm(), settings.askTimeout(), system.scheduler()) : null;
     var approvals = new io.troupe.http.approvals.ApprovalRoutes(system, retryAfter);
     Function<Caller, Route> callerRoutes = metricsRoutes == null
-        ? caller -> concat(intents.route(caller), approvals.route(caller), tools.route(caller), documents.route(caller))
-        : caller -> concat(intents.route(caller), approvals.route(caller), tools.route(caller), documents.route(caller),
-            metricsRoutes.route(caller));
+        ? caller -> concat(intents.route(caller), approvals.route(caller), tools.route(caller), agents.route(caller),
+            documents.route(caller))
+        : caller -> concat(intents.route(caller), approvals.route(caller), tools.route(caller), agents.route(caller),
+            documents.route(caller), metricsRoutes.route(caller));
     // Built once, not per request: the routes of the caller without auth, and the sealed whole.
     Route implicitCallerRoutes = callerRoutes.apply(Caller.IMPLICIT);
     Route all = concat(

@@ -2,6 +2,8 @@ package io.troupe.core.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.OutputSchema;
 import io.troupe.core.guardrail.Verdict;
 import io.troupe.core.json.Json;
 import io.troupe.core.json.WellFormed;
@@ -128,12 +130,43 @@ public final class AgentLoop {
   public record Resume(List<ChatMessage> messages, Set<String> effectsStarted, Map<String, ChatMessage> effectResults,
       IntentUsage usage) {}
 
-  /** Settings of one run. */
+  /**
+   * Settings of one run: the session's, and its agent's (instructions, model, steps, output schema).
+   *
+   * @param agent the agent's name
+   * @param provider the gateway provider the agent names, empty for the primary
+   * @param temperature null for the provider's default
+   * @param maxOutputTokens per model call, 0 for the provider's default
+   * @param outputSchema the schema of the final answer, or null for a text answer
+   */
   public record Limits(String model, boolean stream, int maxSteps, int maxAnswerAttempts, String systemPrompt,
-      long maxTokens, double maxCostUsd, long deadlineMillis) {
+      long maxTokens, double maxCostUsd, long deadlineMillis, String agent, String provider, Double temperature,
+      int maxOutputTokens, OutputSchema outputSchema) {
+
+    /** The session's settings with no agent of its own (the agent {@code default} as troupe.agent has it). */
+    public Limits(String model, boolean stream, int maxSteps, int maxAnswerAttempts, String systemPrompt,
+        long maxTokens, double maxCostUsd, long deadlineMillis) {
+      this(model, stream, maxSteps, maxAnswerAttempts, systemPrompt, maxTokens, maxCostUsd, deadlineMillis,
+          AgentSpec.DEFAULT, "", null, 0, null);
+    }
+
     static Limits of(SessionSettings s) {
       return new Limits(s.model(), s.stream(), s.maxSteps(), s.maxAnswerAttempts(), s.systemPrompt(), s.maxTokens(),
           s.maxCostUsd(), s.deadline().toMillis());
+    }
+
+    /** The session's settings under an agent: its instructions, model, max-steps and output schema. */
+    public static Limits of(SessionSettings s, AgentSpec agent) {
+      return new Limits(agent.model().name(), s.stream() && agent.outputSchema() == null, agent.maxSteps(),
+          s.maxAnswerAttempts(), agent.instructions(), s.maxTokens(), s.maxCostUsd(), s.deadline().toMillis(),
+          agent.name(), agent.model().provider(), agent.model().temperature(), agent.model().maxTokens(),
+          agent.outputSchema());
+    }
+
+    /** The same limits with this output schema (tests). */
+    public Limits withOutputSchema(OutputSchema schema) {
+      return new Limits(model, stream && schema == null, maxSteps, maxAnswerAttempts, systemPrompt, maxTokens,
+          maxCostUsd, deadlineMillis, agent, provider, temperature, maxOutputTokens, schema);
     }
   }
 
@@ -313,8 +346,10 @@ public final class AgentLoop {
     recorder.event("model.started", Json.object().put("call", modelCalls));
     modelSpanId = Ids.spanId();
     String traceparent = traceId == null || traceId.length() != 32 ? null : TraceParent.header(traceId, modelSpanId, true);
-    ChatRequest request = new ChatRequest(limits.model().isBlank() ? null : limits.model(), messages, tools, 0,
-        limits.stream(), traceparent);
+    ChatRequest.OutputFormat output = limits.outputSchema() == null ? null : new ChatRequest.OutputFormat(
+        limits.agent(), limits.outputSchema().json(), limits.outputSchema().strictCompatible());
+    ChatRequest request = new ChatRequest(limits.model().isBlank() ? null : limits.model(), messages, tools,
+        limits.maxOutputTokens(), limits.stream(), traceparent, limits.provider(), limits.temperature(), output);
     int newFrom = sentUpTo;
     sentUpTo = messages.size();
     return new CallModel(modelCalls, request, newFrom, intentId + "/model-" + modelCalls);

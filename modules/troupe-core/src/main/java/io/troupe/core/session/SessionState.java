@@ -55,6 +55,8 @@ final class SessionState implements CborSerializable {
     /** In a caller's trace (traceparent): the root span's own id, and the caller's span; else null. */
     String rootSpanId;
     String parentSpanId;
+    /** The agent that runs it; null for {@code default} (and in events and snapshots from before named agents). */
+    String agent;
     IntentStatus status = IntentStatus.ACCEPTED;
     long startedNanos;
     long finishedNanos;
@@ -104,6 +106,10 @@ final class SessionState implements CborSerializable {
         Approval a = approvals.get(i);
         if (a.id().equals(id) && !a.decided()) approvals.set(i, a.decided(approved, comment, decidedNanos));
       }
+    }
+
+    String agentOrDefault() {
+      return agent == null || agent.isEmpty() ? io.troupe.core.agent.AgentSpec.DEFAULT : agent;
     }
 
     boolean hasPendingApproval() {

@@ -69,6 +69,9 @@ final class AnthropicWire {
         tool.set("input_schema", t.parameters() != null && t.parameters().isObject() ? t.parameters() : emptySchema());
       }
     }
+    if (request.temperature() != null) {
+      body.put("temperature", request.temperature());
+    }
     if (request.stream()) {
       body.put("stream", true);
     }

@@ -43,6 +43,9 @@ final class OpenAiWire {
     if (maxTokens > 0) {
       body.put(settings.maxTokensField(), maxTokens);
     }
+    if (request.temperature() != null) {
+      body.put("temperature", request.temperature());
+    }
     if (request.stream()) {
       body.put("stream", true);
       if (settings.streamUsage()) {
