@@ -412,7 +412,57 @@ public final class AgentLoop {
           ensureIds(response.message().toolCalls()));
       return beginToolTurn(assistant, Map.of(), Set.of(), false);
     }
+    if (limits.outputSchema() != null) return checkOutput(response.message().content());
     return checkAnswer(response.message().content());
+  }
+
+  // The structured answer of an agent with an output schema: parsed and validated before the guardrail.
+
+  /** Answers sent back to the model for not matching the schema; one is allowed. */
+  private int outputRetries;
+  /** The validated answer the guardrail is checking. */
+  private JsonNode pendingOutput;
+
+  private Decision checkOutput(String answer) {
+    long started = TraceClock.nowEpochNanos();
+    JsonNode output = parseOutput(answer);
+    List<String> problems = output == null ? List.of("the answer is not a JSON value")
+        : limits.outputSchema().validate(output);
+    ObjectNode detail = Json.object().put("valid", problems.isEmpty()).put("attempt", outputRetries + 1);
+    problems.forEach(detail.withArray("errors")::add);
+    recorder.step(step("verify", "output_schema", problems.isEmpty() ? "ok" : "error", started, detail));
+    if (problems.isEmpty()) {
+      String text = Json.write(output);
+      Decision d = checkAnswer(text);
+      pendingOutput = output;
+      return d;
+    }
+    if (outputRetries >= 1) {
+      return fail("invalid_output", "The answer did not match the agent's output schema after "
+          + (outputRetries + 1) + " attempts: " + String.join("; ", problems), "rephrase_request");
+    }
+    outputRetries++;
+    messages.add(ChatMessage.assistant(answer));
+    messages.add(ChatMessage.user("[output] Your answer does not match the required JSON Schema: "
+        + String.join("; ", problems) + ". Answer again with only a JSON value that matches the schema."));
+    return callModel();
+  }
+
+  /** The answer as JSON: the text, or the text in a Markdown code fence; null when it is not JSON. */
+  static JsonNode parseOutput(String answer) {
+    if (answer == null) return null;
+    String text = answer.strip();
+    if (text.startsWith("```")) {
+      int firstLine = text.indexOf('\n');
+      int end = text.lastIndexOf("```");
+      if (firstLine > 0 && end > firstLine) text = text.substring(firstLine + 1, end).strip();
+    }
+    if (text.isEmpty()) return null;
+    try {
+      return Json.parse(text);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   private void recordModel(String status, ObjectNode detail, ChatResponse response) {
@@ -646,17 +696,28 @@ public final class AgentLoop {
     if (cancelling) return finishCancelled();
     String answer = pendingAnswer;
     pendingAnswer = null;
+    JsonNode output = pendingOutput;
+    pendingOutput = null;
     Verdict v = e.verdict();
     verdict("answer", null, v, stageStart);
     if (v.isRewrite()) answer = v.rewritten(); // e.g. a secret redacted: the client gets the policy's version
+    if (v.passes() && output != null && v.isRewrite()) {
+      // The policy's version is what the client gets: it must still be the schema's JSON.
+      output = parseOutput(answer);
+      List<String> problems = output == null ? List.of("the answer is not JSON") : limits.outputSchema().validate(output);
+      if (!problems.isEmpty()) {
+        return fail("invalid_output", "The guardrail's rewrite of the answer (" + v.policy()
+            + ") no longer matches the agent's output schema: " + String.join("; ", problems), "rephrase_request");
+      }
+    }
     if (v.passes()) {
       long started = TraceClock.nowEpochNanos();
       recorder.step(step("verify", "answer", "ok", started, Json.object().put("chars", answer.length())));
       messages.add(ChatMessage.assistant(answer));
       recorder.step(step("answer", "final", "ok", TraceClock.nowEpochNanos(), Json.object().put("text", answer)));
       done = true;
-      return new Finish(IntentStatus.SUCCEEDED, Outcome.answered(answer),
-          List.copyOf(messages.subList(transcriptStart, messages.size())));
+      return new Finish(IntentStatus.SUCCEEDED, output == null ? Outcome.answered(answer)
+          : Outcome.answered(answer, output), List.copyOf(messages.subList(transcriptStart, messages.size())));
     }
     if (v.kind() == Verdict.Kind.FATAL || answerAttempts >= limits.maxAnswerAttempts()) {
       return fail("guardrail_denied", "The guardrail denied the answer " + answerAttempts + " time(s); last reason: "

@@ -1008,6 +1008,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     ObjectNode data = Json.object().put("status", intent.status.json());
     Outcome outcome = intent.outcome;
     if (outcome.answer() != null) data.put("answer", outcome.answer());
+    if (outcome.output() != null && !outcome.output().isNull()) data.set("output", outcome.output());
     if (outcome.error() != null) data.put("error", outcome.error()).put("code", outcome.errorCode());
     IntentEvent terminal = new IntentEvent(intent.lastEventSeq, intent.status.eventType(), intent.finishedNanos, data);
     traces.event(intentId, terminal);

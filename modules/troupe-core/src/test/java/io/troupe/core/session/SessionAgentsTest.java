@@ -59,6 +59,13 @@ class SessionAgentsTest {
       .maxSteps(2)
       .build();
 
+  private static final AgentSpec REPORT = AgentSpec.builder("report")
+      .instructions("Answer as JSON.")
+      .outputSchema("{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\"}},"
+          + "\"required\":[\"answer\"],\"additionalProperties\":false}")
+      .maxSteps(4)
+      .build();
+
   private ActorRef<SessionEntity.Command> session() {
     var troupe = ConfigFactory.load().getConfig("troupe");
     ToolCatalogs catalogs = ToolCatalogs.get(testKit.system());
@@ -68,6 +75,7 @@ class SessionAgentsTest {
           Map.of("calculator", Tool.Effect.READ_ONLY, "current_time", Tool.Effect.READ_ONLY));
     }
     Agents.get(testKit.system()).define(CALC);
+    Agents.get(testKit.system()).define(REPORT);
     var guardrail = testKit.spawn(Guardrail.create(GuardrailSettings.fromConfig(troupe),
         new Guardrail.Targets(llm.getRef(), tools.getRef(), vector.getRef())));
     return testKit.spawn(SessionEntity.create(sessionId, guardrail, SessionSettings.fromConfig(troupe)));
@@ -188,5 +196,40 @@ class SessionAgentsTest {
         && a.intentId().equals(fresh.id())).map(SessionEntity.IntentAccepted.class::cast).findFirst().orElseThrow();
     assertNull(accepted.agent(), "default is written as before");
     assertEquals(AgentSpec.DEFAULT, accepted.agentOrDefault());
+  }
+
+  @Test
+  void anAgentWithAnOutputSchemaGetsOneRetryWithTheErrorsAndTheJsonIsTheOutcomesOutput() {
+    var session = session();
+    IntentView accepted = submit(session, "What is 2+2?", "report").getValue();
+    var first = llm.expectMessageClass(LlmGateway.Chat.class);
+    assertEquals(REPORT.outputSchema().json(), first.request().output().schema());
+    assertEquals("report", first.request().output().name());
+    reply(first, text("4"));
+    var second = llm.expectMessageClass(LlmGateway.Chat.class);
+    String feedback = second.request().messages().get(second.request().messages().size() - 1).content();
+    assertTrue(feedback.startsWith("[output] Your answer does not match the required JSON Schema"), feedback);
+    reply(second, text("{\"answer\":\"4\"}"));
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.SUCCEEDED, done.status());
+    assertEquals(Json.parse("{\"answer\":\"4\"}"), done.outcome().output());
+    assertEquals("{\"answer\":\"4\"}", done.outcome().answer());
+
+    List<Object> journal = PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId);
+    var finished = (SessionEntity.IntentFinished) journal.get(journal.size() - 1);
+    assertEquals(Json.parse("{\"answer\":\"4\"}"), finished.outcome().output(), "the output is journaled with the end");
+  }
+
+  @Test
+  void anAnswerStillInvalidAfterTheRetryFailsTheIntent() {
+    var session = session();
+    IntentView accepted = submit(session, "What is 2+2?", "report").getValue();
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("4"));
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), text("{\"answer\":4}"));
+    IntentView done = await(session, accepted.id());
+    assertEquals(IntentStatus.FAILED, done.status());
+    assertEquals("invalid_output", done.outcome().errorCode());
+    assertTrue(done.outcome().error().contains("$.answer"), done.outcome().error());
+    llm.expectNoMessage(Duration.ofMillis(50));
   }
 }

@@ -68,6 +68,9 @@ public final class IntentJson {
   static ObjectNode outcome(Outcome outcome) {
     ObjectNode o = Json.object();
     o.put("answer", outcome == null ? null : outcome.answer());
+    if (outcome != null && outcome.output() != null && !outcome.output().isNull()) {
+      o.set("output", outcome.output()); // the JSON answer of an agent with an output schema
+    }
     o.put("nextAction", outcome == null ? null : outcome.nextAction());
     o.put("error", outcome == null ? null : outcome.error());
     if (outcome != null && outcome.errorCode() != null) {

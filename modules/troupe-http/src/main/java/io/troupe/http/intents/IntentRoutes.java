@@ -375,7 +375,7 @@ public final class IntentRoutes {
       return v;
     }
     Outcome o = v.outcome();
-    Outcome outcome = o == null ? null : new Outcome(o.answer(), o.nextAction(), caller.scrub(o.error()), o.errorCode());
+    Outcome outcome = o == null ? null : o.withError(caller.scrub(o.error()));
     return new IntentView(caller.unqualify(v.id()), caller.unqualify(v.sessionId()), v.status(), v.text(), v.metadata(),
         v.createdNanos(), v.finishedNanos(), outcome, v.steps(), v.usage(), v.traceId(), v.sessionUsage());
   }
