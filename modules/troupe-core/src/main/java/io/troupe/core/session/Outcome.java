@@ -12,6 +12,11 @@ import io.troupe.core.CborSerializable;
 public record Outcome(String answer, String nextAction, String error, String errorCode, JsonNode output)
     implements CborSerializable {
 
+  public Outcome {
+    // As the journal and the trace store read it back: an absent output is null, not a JSON null.
+    output = output == null || output.isNull() || output.isMissingNode() ? null : output;
+  }
+
   public Outcome(String answer, String nextAction, String error, String errorCode) {
     this(answer, nextAction, error, errorCode, null);
   }
