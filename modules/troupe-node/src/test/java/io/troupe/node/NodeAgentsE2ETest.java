@@ -48,6 +48,7 @@ class NodeAgentsE2ETest {
     assertEquals(200, r.statusCode(), r.body());
     JsonNode intent = TestNode.json(r);
     assertEquals("succeeded", intent.get("status").asText(), r.body());
+    assertEquals("report", intent.get("agent").asText(), "the resource names its agent");
     JsonNode output = intent.at("/outcome/output");
     assertTrue(output.isObject(), r.body());
     assertTrue(output.get("answer").asText().contains("397.8"), output.toString());
@@ -67,6 +68,7 @@ class NodeAgentsE2ETest {
     JsonNode intent = TestNode.json(r);
     assertEquals("succeeded", intent.get("status").asText(), r.body());
     assertFalse(intent.at("/outcome").has("output"), r.body());
+    assertEquals("default", intent.get("agent").asText());
 
     JsonNode agents = TestNode.json(node.get("/v1/agents")).get("agents");
     assertEquals("default", agents.at("/0/name").asText());

@@ -1041,7 +1041,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       if (stored.isPresent()) {
         IntentView v = stored.get().view();
         reply.accept(new IntentView(v.id(), v.sessionId(), v.status(), v.text(), v.metadata(), v.createdNanos(),
-            v.finishedNanos(), v.outcome(), v.steps(), v.usage(), v.traceId(), sessionUsage));
+            v.finishedNanos(), v.outcome(), v.steps(), v.usage(), v.traceId(), sessionUsage, v.agent()));
       } else if (intent != null) {
         reply.accept(intent.view(sessionId, List.of(), sessionUsage)); // its trace was lost
       } else {

@@ -149,7 +149,7 @@ final class SessionState implements CborSerializable {
 
     IntentView view(String sessionId, List<Step> steps, IntentUsage sessionUsage) {
       return new IntentView(id, sessionId, status, text, metadata, createdNanos, finishedNanos, outcome,
-          steps == null ? List.of() : steps, usage, traceId, sessionUsage);
+          steps == null ? List.of() : steps, usage, traceId, sessionUsage, agent);
     }
   }
 

@@ -137,6 +137,7 @@ class SessionAgentsTest {
     reply(second, text("4; I cannot tell the time."));
     IntentView done = await(session, accepted.id());
     assertEquals(IntentStatus.SUCCEEDED, done.status());
+    assertEquals("calc", done.agent());
     assertTrue(done.steps().stream().anyMatch(s -> s.kind().equals("guardrail")
         && s.detail().path("tool").asText().equals("current_time") && s.status().equals("deny")));
 

@@ -22,6 +22,7 @@ public final class IntentJson {
     o.put("sessionId", v.sessionId());
     o.put("status", v.status().json());
     o.put("text", v.text());
+    o.put("agent", v.agentOrDefault());
     o.put("createdAt", TraceClock.iso(v.createdNanos()));
     o.put("finishedAt", v.status().isTerminal() ? TraceClock.iso(v.finishedNanos()) : null);
     o.set("outcome", outcome(v.outcome()));

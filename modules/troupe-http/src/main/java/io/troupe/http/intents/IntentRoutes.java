@@ -377,7 +377,7 @@ public final class IntentRoutes {
     Outcome o = v.outcome();
     Outcome outcome = o == null ? null : o.withError(caller.scrub(o.error()));
     return new IntentView(caller.unqualify(v.id()), caller.unqualify(v.sessionId()), v.status(), v.text(), v.metadata(),
-        v.createdNanos(), v.finishedNanos(), outcome, v.steps(), v.usage(), v.traceId(), v.sessionUsage());
+        v.createdNanos(), v.finishedNanos(), outcome, v.steps(), v.usage(), v.traceId(), v.sessionUsage(), v.agent());
   }
 
   /** A failure as an API error whose message names ids as the caller knows them. */
