@@ -248,7 +248,9 @@ public record AgentSpec(
       field = "model.provider";
       String provider = c.hasPath(field) ? c.getString(field) : m.provider();
       field = "model.name";
-      String modelName = c.hasPath(field) ? c.getString(field) : m.name();
+      // Another provider than the one inherited: its own default model, unless the agent names one.
+      String inherited = provider.equals(m.provider()) ? m.name() : "";
+      String modelName = c.hasPath(field) ? c.getString(field) : inherited;
       field = "model.temperature";
       Double temperature = c.hasPath(field) ? Double.valueOf(c.getDouble(field)) : m.temperature();
       if (temperature != null && (temperature < 0 || temperature > 2)) {

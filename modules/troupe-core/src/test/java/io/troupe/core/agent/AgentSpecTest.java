@@ -118,4 +118,27 @@ class AgentSpecTest {
     assertThrows(IllegalArgumentException.class, () -> AgentSpec.builder("no spaces").build());
     assertThrows(IllegalArgumentException.class, () -> AgentSpec.builder("x").outputSchema("[1]"));
   }
+
+  @Test
+  void anAgentOnAnotherProviderDoesNotInheritTheDefaultModelName() {
+    List<AgentSpec> agents = AgentSpec.allFromConfig(troupe("""
+        troupe.agent.model = "gpt-4o-mini"
+        troupe.agents.claude.model.provider = "anthropic"
+        troupe.agents.same.model.temperature = 0.5
+        """));
+    assertEquals("", agents.get(1).model().name(), "anthropic's own default");
+    assertEquals("gpt-4o-mini", agents.get(2).model().name(), "same provider: the default agent's model");
+    assertEquals(0.5, agents.get(2).model().temperature());
+  }
+
+  @Test
+  void troupeAgentsDefaultOverridesWhatTroupeAgentGives() {
+    List<AgentSpec> agents = AgentSpec.allFromConfig(troupe("""
+        troupe.agent.system-prompt = "old"
+        troupe.agents.default { instructions = "new", tools = ["calculator"] }
+        """));
+    assertEquals(1, agents.size());
+    assertEquals("new", agents.get(0).instructions());
+    assertEquals(List.of("calculator"), agents.get(0).tools());
+  }
 }

@@ -233,4 +233,17 @@ class SessionAgentsTest {
     assertTrue(done.outcome().error().contains("$.answer"), done.outcome().error());
     llm.expectNoMessage(Duration.ofMillis(50));
   }
+
+  @Test
+  void aDefaultAgentDefinedAsAnAgentReplacesTroupeAgentsPromptAndTools() {
+    var session = session();
+    Agents.get(testKit.system()).define(AgentSpec.builder(AgentSpec.DEFAULT).instructions("Be terse.")
+        .tools(List.of("current_time")).build());
+    IntentView accepted = submit(session, "What time is it?", null).getValue();
+    var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+    assertEquals(ChatMessage.system("Be terse."), chat.request().messages().get(0));
+    assertEquals(List.of("current_time"), chat.request().tools().stream().map(ToolSpec::name).toList());
+    reply(chat, text("Noon."));
+    assertEquals("default", await(session, accepted.id()).agentOrDefault());
+  }
 }
