@@ -481,7 +481,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
       superseded.forEach(id -> afterFinished(s, id));
       SessionState.IntentRecord accepted = s.intent(intentId);
-      ObjectNode acceptedData = Json.object().put("intentId", intentId).put("sessionId", sessionId);
+      ObjectNode acceptedData = Json.object().put("intentId", intentId).put("sessionId", sessionId)
+          .put("agent", agent);
       if (accepted.parentSpanId != null) {
         acceptedData.put("rootSpanId", accepted.rootSpanId).put("parentSpanId", accepted.parentSpanId)
             .put("parentSampled", caller == null || caller.sampled());
