@@ -51,6 +51,14 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
   /** The node cannot start (an agent names a tool the node does not have): the system terminates. */
   public record StartFailed(String error) implements LifecycleEvent {}
 
+  /**
+   * The coordinated shutdown's reason when the start failed; its exit code (with {@code exit-jvm}) is
+   * set in core's reference.conf under {@code pekko.coordinated-shutdown.reason-overrides}.
+   */
+  public enum StartFailedReason implements org.apache.pekko.actor.CoordinatedShutdown.Reason {
+    INSTANCE
+  }
+
   /** The answer to an Init, or {@code failure} when none came within the init timeout. */
   private record InitReply(String subsystem, int attempt, Lifecycle.Initialized result, Throwable failure)
       implements Command {}
@@ -189,7 +197,12 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
         if (problems != null) {
           getContext().getLog().error("troupe: the node cannot start: {}", problems);
           publish(new StartFailed(problems));
-          return Behaviors.stopped(); // the guardian: the actor system terminates
+          if (getContext().getSelf().path().equals(getContext().getSystem().path())) {
+            // The guardian of a node: shut down with a reason of its own, so the process exits non-zero.
+            org.apache.pekko.actor.CoordinatedShutdown.get(getContext().getSystem().classicSystem())
+                .runAll(StartFailedReason.INSTANCE);
+          }
+          return Behaviors.stopped(); // as the guardian: the actor system terminates
         }
       }
       if (subsystems.values().stream().allMatch(s -> "ready".equals(s.status))) {
