@@ -4,6 +4,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.withRequestTimeoutResponse;
 
 import io.troupe.core.quota.QuotaCoordinator;
+import io.troupe.http.agents.AgentRoutes;
 import io.troupe.http.console.ConsoleRoutes;
 import io.troupe.http.documents.DocumentRoutes;
 import io.troupe.http.health.HealthRoutes;
@@ -74,8 +75,10 @@ public final class TroupeRoutes {
     TroupeMetrics metrics = TroupeMetrics.get(system);
     LoadShedder shedder = new LoadShedder(intentsInFlight, security.maxIntentsInFlight(), maxPendingAccepts, retryAfter,
         () -> metrics.shed(TroupeMetrics.Shed.OVERLOADED));
-    IntentRoutes intents = new IntentRoutes(backends, settings, system.scheduler(), readiness, shedder);
+    IntentRoutes intents = new IntentRoutes(backends, settings, system.scheduler(), readiness, shedder,
+        io.troupe.core.agent.Agents.get(system));
     ToolRoutes tools = new ToolRoutes(backends, settings, system.scheduler());
+    AgentRoutes agents = new AgentRoutes(system);
     DocumentRoutes documents = new DocumentRoutes(backends, settings, system.scheduler());
     Access access = new Access(security, tenantLimiter(security, limits, system),
         () -> metrics.shed(TroupeMetrics.Shed.RATE_LIMITED));
@@ -85,8 +88,9 @@ public final class TroupeRoutes {
     var sessions = new io.troupe.http.sessions.SessionRoutes(backends, settings, system.scheduler());
     Function<Caller, Route> callerRoutes = metricsRoutes == null
         ? caller -> concat(intents.route(caller), approvals.route(caller), sessions.route(caller), tools.route(caller),
-            documents.route(caller))
+            agents.route(caller), documents.route(caller))
         : caller -> concat(intents.route(caller), approvals.route(caller), sessions.route(caller), tools.route(caller),
+            agents.route(caller),
             documents.route(caller), metricsRoutes.route(caller));
     // Built once, not per request: the routes of the caller without auth, and the sealed whole.
     Route implicitCallerRoutes = callerRoutes.apply(Caller.IMPLICIT);

@@ -51,6 +51,10 @@ class HttpRoutesTest {
 
   @BeforeAll
   void bind() throws Exception {
+    io.troupe.core.agent.Agents.get(testKit.system()).define(io.troupe.core.agent.AgentSpec.builder("support")
+        .description("Answers questions about orders").model("openai", "gpt-4o-mini").temperature(0.2)
+        .tools(List.of("calculator")).outputSchema("{\"type\":\"object\",\"properties\":{\"answer\":"
+            + "{\"type\":\"string\"}},\"required\":[\"answer\"]}").build());
     HttpSettings settings = HttpSettings.fromConfig(testKit.system().settings().config().getConfig("troupe.http"));
     settings = new HttpSettings("127.0.0.1", 0, 2048, 4096, Duration.ofSeconds(1), Duration.ofSeconds(5),
         Duration.ofSeconds(10), 3, Duration.ofSeconds(5), Duration.ofSeconds(15), 64, 10, 5, 50, 2, List.of(),
@@ -463,6 +467,43 @@ class HttpRoutesTest {
       out.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
     }
     return out.toString();
+  }
+
+  // --- agents
+
+  @Test
+  void agentsAreListedWithTheirModelToolsAndOutputSchema() throws Exception {
+    var r = get("/v1/agents");
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode agents = json(r).get("agents");
+    assertEquals("default", agents.at("/0/name").asText());
+    assertTrue(agents.at("/0/tools").isArray());
+    assertFalse(agents.get(0).has("outputSchema"), "only an agent with one has it");
+    JsonNode support = agents.get(1);
+    assertEquals("support", support.get("name").asText());
+    assertEquals("Answers questions about orders", support.get("description").asText());
+    assertEquals("openai", support.at("/model/provider").asText());
+    assertEquals("gpt-4o-mini", support.at("/model/name").asText());
+    assertEquals(0.2, support.at("/model/temperature").asDouble());
+    assertEquals(List.of("calculator"), List.of(support.at("/tools/0").asText()));
+    assertEquals("string", support.at("/outputSchema/properties/answer/type").asText());
+  }
+
+  @Test
+  void anIntentNamesItsAgentAndABadOneGetsA400NamingTheAgents() throws Exception {
+    assertEquals(202, post("/v1/intents", "{\"text\":\"hi\",\"agent\":\"support\"}").statusCode());
+    assertError(post("/v1/intents", "{\"text\":\"hi\",\"agent\":42}"), 400, "invalid_request",
+        "`agent` must be a string");
+    assertError(post("/v1/intents", "{\"text\":\"hi\",\"agent\":[\"support\"]}"), 400, "invalid_request",
+        "`agent` must be a string");
+    assertError(post("/v1/intents", "{\"text\":\"hi\",\"agent\":\"\"}"), 400, "invalid_request", "`agent` must name");
+    assertError(post("/v1/intents?wait=true", "{\"text\":\"hi\",\"agent\":\"nope\"}"), 400, "invalid_request",
+        "unknown agent 'nope'; the agents are default, support");
+    JsonNode batch = json(post("/v1/intents:batch",
+        "{\"intents\":[{\"text\":\"a\",\"agent\":\"nope\"},{\"text\":\"b\",\"agent\":\"support\"}]}"));
+    assertTrue(batch.at("/results/0/error/message").asText().contains("intents[0]: unknown agent 'nope'"),
+        batch.toString());
+    assertEquals("succeeded", batch.at("/results/1/status").asText(), batch.toString());
   }
 
   private HttpRequest.Builder request(String path) {

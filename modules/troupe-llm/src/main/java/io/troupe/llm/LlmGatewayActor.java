@@ -2,6 +2,8 @@ package io.troupe.llm;
 
 import com.typesafe.config.Config;
 import io.troupe.core.actor.Asks;
+import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.Agents;
 import io.troupe.core.llm.ChatDelta;
 import io.troupe.core.llm.ChatRequest;
 import io.troupe.core.llm.ChatResponse;
@@ -298,6 +300,13 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     Set<String> names = new LinkedHashSet<>();
     names.add(settings.provider());
     fallbacks.forEach(t -> names.add(t.provider()));
+    // The providers that agents name (troupe.agents.<name>.model.provider) start too, like fallbacks.
+    for (AgentSpec agent : Agents.get(getContext().getSystem()).all()) {
+      String p = agent.model().provider();
+      if (p.isEmpty() || names.contains(p)) continue;
+      if (factories.containsKey(p)) names.add(p);
+      else getContext().getLog().warn("the agent '{}' names the unknown LLM provider '{}'", agent.name(), p);
+    }
     List<String> built = new ArrayList<>();
     List<LlmProvider> instances = new ArrayList<>();
     List<CompletableFuture<Void>> readiness = new ArrayList<>();
@@ -321,7 +330,7 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
           initFailed(init.replyTo(), reason);
           return this;
         }
-        getContext().getLog().warn("LLM fallback skipped: {}", reason);
+        getContext().getLog().warn("LLM fallback or agent provider skipped: {}", reason);
       }
     }
     CompletableFuture<?>[] settled = readiness.stream().map(f -> f.handle((ok, error) -> null)).toArray(CompletableFuture[]::new);
@@ -578,12 +587,12 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
   /** The request for a target: its model (or the configured default for the primary), and streaming. */
   private ChatRequest request(Call call, Target target) {
     ChatRequest r = call.chat.request();
-    String model = call.targetIndex == 0 ? primaryModel(r) : target.model();
+    String model = call.targetIndex == 0 && chosenProvider(r) == null ? primaryModel(r) : target.model();
     boolean stream = r.stream() || (settings.stream() && call.chat.deltaTo() != null);
     if (Objects.equals(model, r.model()) && stream == r.stream()) {
       return r;
     }
-    return new ChatRequest(model, r.messages(), r.tools(), r.maxOutputTokens(), stream, r.traceparent());
+    return r.with(model, stream);
   }
 
   private String primaryModel(ChatRequest r) {
@@ -595,8 +604,21 @@ public final class LlmGatewayActor extends AbstractBehavior<LlmGateway.Command> 
     return settings.model().isEmpty() ? null : settings.model();
   }
 
+  /**
+   * The provider a request names (an agent's {@code model.provider}) when it is not the primary: the
+   * call goes to it, with the request's model or that provider's default, then down the fallback chain.
+   */
+  private String chosenProvider(ChatRequest r) {
+    return r.provider() == null || r.provider().equals(settings.provider()) ? null : r.provider();
+  }
+
   private Target target(Call call) {
     if (call.targetIndex == 0) {
+      String chosen = chosenProvider(call.chat.request());
+      if (chosen != null) {
+        String model = call.chat.request().model();
+        return new Target(chosen, model == null || model.isBlank() ? null : model);
+      }
       return new Target(settings.provider(), primaryModel(call.chat.request()));
     }
     return fallbacks.get(call.targetIndex - 1);

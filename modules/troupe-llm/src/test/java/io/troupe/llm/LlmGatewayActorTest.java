@@ -172,6 +172,35 @@ class LlmGatewayActorTest {
   }
 
   @Test
+  void aRequestThatNamesAnAgentsProviderGoesToThatProviderWithItsModelAndTemperature() {
+    io.troupe.core.agent.Agents.get(testKit.system()).define(
+        io.troupe.core.agent.AgentSpec.builder("uses-other").model("other", "big-model").build());
+    TestProbe<ChatRequest> primaryCalls = testKit.createTestProbe();
+    TestProbe<ChatRequest> otherCalls = testKit.createTestProbe();
+    FakeProvider primary = new FakeProvider(primaryCalls);
+    FakeProvider other = new FakeProvider(otherCalls);
+    Map<String, ProviderFactory> factories = Map.of("fake", (system, llm) -> primary, "other", (system, llm) -> other);
+    ActorRef<LlmGateway.Command> gateway = started(testKit.spawn(LlmGatewayActor.create(
+        troupe("troupe.llm { provider = fake, resilience.retry.max-attempts = 1 }"), factories)));
+
+    TestProbe<LlmGateway.ChatResult> reply = testKit.createTestProbe();
+    ChatRequest forOther = new ChatRequest("big-model", List.of(ChatMessage.user("hi")), TOOLS, 64, false, null,
+        "other", 0.3, null);
+    gateway.tell(new LlmGateway.Chat(forOther, null, reply.ref()));
+    ChatRequest sent = otherCalls.receiveMessage();
+    assertEquals("big-model", sent.model());
+    assertEquals(0.3, sent.temperature());
+    assertEquals(64, sent.maxOutputTokens());
+    primaryCalls.expectNoMessage(java.time.Duration.ofMillis(50));
+    other.pending.get(0).complete(textResponse("from other"));
+    assertEquals("from other", reply.receiveMessage().response().message().content());
+
+    gateway.tell(new LlmGateway.Chat(request("plain", false), null, reply.ref()));
+    primaryCalls.receiveMessage(); // no provider named: the primary
+    otherCalls.expectNoMessage(java.time.Duration.ofMillis(50));
+  }
+
+  @Test
   void manyCallsAreInFlightAtOnceAndEachGetsItsOwnResult() {
     TestProbe<ChatRequest> calls = testKit.createTestProbe();
     FakeProvider fake = new FakeProvider(calls);

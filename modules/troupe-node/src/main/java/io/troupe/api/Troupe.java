@@ -3,6 +3,8 @@ package io.troupe.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.Agents;
 import io.troupe.core.guardrail.GuardrailPolicy;
 import io.troupe.core.runtime.Readiness;
 import io.troupe.core.runtime.RuntimeSupervisor;
@@ -75,6 +77,7 @@ public final class Troupe implements AutoCloseable {
     private Config config = ConfigFactory.empty();
     private final List<Tool> tools = new ArrayList<>();
     private final List<GuardrailPolicy> policies = new ArrayList<>();
+    private final List<AgentSpec> agents = new ArrayList<>();
     private boolean http;
     private Duration startTimeout = Duration.ofSeconds(120);
 
@@ -125,6 +128,15 @@ public final class Troupe implements AutoCloseable {
       return this;
     }
 
+    /**
+     * An agent of the application's ({@code AgentSpec.builder(name)...build()}), beside those of
+     * {@code troupe.agents}; one named {@code default} replaces the built-in one.
+     */
+    public Builder agent(AgentSpec agent) {
+      agents.add(agent);
+      return this;
+    }
+
     /** The HTTP ingress of DESIGN.md §4 on {@code port} (0: any free one); off unless called. */
     public Builder http(int port) {
       http = true;
@@ -151,7 +163,7 @@ public final class Troupe implements AutoCloseable {
       } catch (java.io.IOException e) {
         throw new IllegalStateException("troupe.data-dir cannot be created: " + e.getMessage(), e);
       }
-      TroupeNode.Running node = TroupeNode.start(full, new TroupeNode.Embedding(tools, policies, http));
+      TroupeNode.Running node = TroupeNode.start(full, new TroupeNode.Embedding(tools, policies, agents, http));
       Duration ask = full.getDuration("troupe.http.ask-timeout");
       Troupe troupe = new Troupe(node, ask, full.getDuration("troupe.agent.deadline").plusMinutes(1));
       try {
@@ -204,12 +216,12 @@ public final class Troupe implements AutoCloseable {
    * history the agent sees), with optional metadata; completes when the intent ends.
    */
   public CompletionStage<IntentResult> submit(String agent, String text, String sessionId, JsonNode metadata) {
-    if (!DEFAULT_AGENT.equals(agent)) {
-      return CompletableFuture.failedFuture(new IllegalArgumentException("unknown agent '" + agent
-          + "': this build has only '" + DEFAULT_AGENT + "'"));
-    }
+    Agents known = Agents.get(system);
+    if (known.find(agent).isEmpty()) return CompletableFuture.failedFuture(new IllegalArgumentException(known.unknown(agent)));
+    String named = DEFAULT_AGENT.equals(agent) ? null : agent;
     return AskPattern.<SessionEntity.Command, StatusReply<IntentView>>ask(session(sessionId),
-            replyTo -> new SessionEntity.SubmitAndWait(text, metadata, null, replyTo), maxWait, system.scheduler())
+            replyTo -> new SessionEntity.SubmitAndWait(text, metadata, null, replyTo, null, named), maxWait,
+            system.scheduler())
         .thenApply(reply -> result(unwrap(reply)));
   }
 
@@ -296,8 +308,9 @@ public final class Troupe implements AutoCloseable {
   private static IntentResult result(IntentView v) {
     var o = v.outcome();
     var u = v.usage();
-    return new IntentResult(v.id(), v.sessionId(), v.status().json(), o == null ? null : o.answer(),
-        o == null ? null : o.errorCode(), o == null ? null : o.error(), u == null ? 0 : u.inputTokens(),
-        u == null ? 0 : u.outputTokens(), v.traceId(), v.metadata());
+    return new IntentResult(v.id(), v.sessionId(), v.agent() == null ? DEFAULT_AGENT : v.agent(), v.status().json(),
+        o == null ? null : o.answer(), o == null ? null : o.output(), o == null ? null : o.errorCode(),
+        o == null ? null : o.error(), u == null ? 0 : u.inputTokens(), u == null ? 0 : u.outputTokens(), v.traceId(),
+        v.metadata());
   }
 }

@@ -59,6 +59,10 @@ class TroupeLibraryTest {
                 Json.object().put("text", args.get("text").asText().toUpperCase(Locale.ROOT))))
             .build())
         .policy(new NoCompetitors())
+        .agent(io.troupe.core.agent.AgentSpec.builder("calculator-only").description("Arithmetic, as JSON")
+            .tools(List.of("calculator"))
+            .outputSchema("{\"type\":\"object\",\"properties\":{\"answer\":{\"type\":\"string\"}},\"required\":[\"answer\"]}")
+            .build())
         .http(0)
         .start();
   }
@@ -81,6 +85,14 @@ class TroupeLibraryTest {
 
     var unknown = troupe.submit("support", "hi").toCompletableFuture();
     assertTrue(unknown.isCompletedExceptionally(), "an agent that does not exist is refused");
+  }
+
+  @Test
+  void anAgentDefinedInJavaAnswersWithItsOutputSchema() throws Exception {
+    IntentResult r = troupe.submit("calculator-only", "What is 17% of 2,340?").toCompletableFuture().get(60, TimeUnit.SECONDS);
+    assertTrue(r.succeeded(), r.toString());
+    assertEquals("calculator-only", r.agent());
+    assertTrue(r.output() != null && r.output().get("answer").asText().contains("397.8"), String.valueOf(r.output()));
   }
 
   @Test

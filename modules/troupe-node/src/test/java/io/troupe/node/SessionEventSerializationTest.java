@@ -46,4 +46,30 @@ class SessionEventSerializationTest {
     Object back = serialization.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, batch)).get();
     assertEquals(batch, back);
   }
+
+  @Test
+  void anIntentAcceptedOfTheReleaseBeforeNamedAgentsReadsAsTheDefaultAgent() throws Exception {
+    var serialization = SerializationExtension.get(testKit.system().classicSystem());
+    var current = new SessionEntity.IntentAccepted("s.1", "hello", null, null, "0af7651916cd43dd8448eb211c80319c", 7L,
+        null, null, "support");
+    var serializer = serialization.findSerializerFor(current);
+    String manifest = Serializers.manifestFor(serializer, current);
+    var read = (SessionEntity.IntentAccepted) serialization.deserialize(serialization.serialize(current).get(),
+        serializer.identifier(), manifest).get();
+    assertEquals("support", read.agent(), "the agent survives the journal");
+    assertEquals(current.intentId(), read.intentId());
+
+    // The previous release wrote the event without the field: written here as it did, then read back.
+    var cbor = org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider.get(testKit.system().classicSystem())
+        .getOrCreate("jackson-cbor", java.util.Optional.empty());
+    var old = Json.object().put("intentId", "s.1").put("text", "hello").put("traceId", "0af7651916cd43dd8448eb211c80319c")
+        .put("createdNanos", 7L);
+    old.putNull("metadata");
+    old.putNull("idempotencyKey");
+    var back = (SessionEntity.IntentAccepted) serialization.deserialize(cbor.writeValueAsBytes(old),
+        serializer.identifier(), manifest).get();
+    assertEquals(null, back.agent());
+    assertEquals("default", back.agentOrDefault());
+    assertEquals("hello", back.text());
+  }
 }

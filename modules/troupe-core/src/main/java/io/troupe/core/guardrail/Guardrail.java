@@ -2,6 +2,9 @@ package io.troupe.core.guardrail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.troupe.core.CborSerializable;
+import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.Agents;
+import io.troupe.core.guardrail.policy.ToolAllowList;
 import io.troupe.core.llm.ChatDelta;
 import io.troupe.core.llm.ChatMessage;
 import io.troupe.core.llm.ChatRequest;
@@ -47,14 +50,19 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   // Requests
 
   /**
-   * Check an intent's text; the answer carries the plan. Sent again when a run resumes ({@code resumed}:
-   * the model judge, which saw it the first time, is not asked again). With the model judge on, a
-   * {@link Judged} follows, in parallel with the run.
+   * Check an intent's text; the answer carries the plan (less the tools its {@code agent} may not use;
+   * null: {@code default}). Sent again when a run resumes ({@code resumed}: the model judge, which saw
+   * it the first time, is not asked again). With the model judge on, a {@link Judged} follows, in
+   * parallel with the run.
    */
-  public record CheckIntent(long corr, String intentId, String text, ActorRef<Answer> replyTo, boolean resumed)
-      implements Command {
+  public record CheckIntent(long corr, String intentId, String text, ActorRef<Answer> replyTo, String agent,
+      boolean resumed) implements Command {
     public CheckIntent(long corr, String intentId, String text, ActorRef<Answer> replyTo) {
-      this(corr, intentId, text, replyTo, false);
+      this(corr, intentId, text, replyTo, null, false);
+    }
+
+    public CheckIntent(long corr, String intentId, String text, ActorRef<Answer> replyTo, String agent) {
+      this(corr, intentId, text, replyTo, agent, false);
     }
   }
 
@@ -84,11 +92,17 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
    */
   public record RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
       List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
-      ActorRef<Answer> verdictsTo, Map<Integer, String> approved) implements Command {
+      ActorRef<Answer> verdictsTo, Map<Integer, String> approved, String agent) implements Command {
+    public RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
+        List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
+        ActorRef<Answer> verdictsTo, Map<Integer, String> approved) {
+      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, approved, null);
+    }
+
     public RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
         List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
         ActorRef<Answer> verdictsTo) {
-      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, Map.of());
+      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, Map.of(), null);
     }
   }
 
@@ -136,6 +150,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   private final GuardrailPolicy[] policies;
   private final Targets targets;
   private final ToolCatalogs catalogs;
+  private final Agents agents;
   private long planVersion = -1;
   private List<ToolSpec> plan = List.of();
   private List<String> removed = List.of();
@@ -149,6 +164,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
     this.targets = targets;
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
     this.spendMatters = settings.budgetTokens() > 0 || settings.budgetCostUsd() > 0 || !settings.custom().isEmpty();
+    this.agents = Agents.get(ctx.getSystem());
   }
 
   @Override
@@ -178,13 +194,37 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   private Behavior<Command> onCheckIntent(CheckIntent m) {
     Verdict verdict = checkIntent(m.text());
     refreshPlan();
-    m.replyTo().tell(new IntentChecked(m.corr(), verdict, plan, removed));
+    AgentSpec agent = agentOf(m.agent());
+    if (agent == null || agent.tools() == null) {
+      m.replyTo().tell(new IntentChecked(m.corr(), verdict, plan, removed));
+    } else {
+      // The agent's own allow-list: the model is offered only its tools.
+      List<ToolSpec> offered = new ArrayList<>();
+      List<String> out = new ArrayList<>(removed);
+      for (ToolSpec tool : plan) {
+        if (agent.mayUse(tool.name())) offered.add(tool);
+        else out.add(tool.name());
+      }
+      m.replyTo().tell(new IntentChecked(m.corr(), verdict, List.copyOf(offered), List.copyOf(out)));
+    }
     if (settings.judge().enabled() && verdict.passes() && !m.resumed()) {
       // In parallel with the run: its verdict goes to the run's host when it comes.
       getContext().spawnAnonymous(ModelJudge.create(settings.judge(), targets.llm(), m.corr(), m.intentId(),
           verdict.isRewrite() ? verdict.rewritten() : m.text(), m.replyTo()));
     }
     return this;
+  }
+
+  /** The agent named (null: {@code default}), or null when there is none by that name. */
+  private AgentSpec agentOf(String name) {
+    return agents.find(name).orElse(null);
+  }
+
+  /** A call to a tool outside its agent's list is denied by the tool allow-list, like one outside the node's. */
+  private static Verdict agentAllows(AgentSpec agent, ToolCall call) {
+    if (agent == null || agent.mayUse(call.name())) return null;
+    return Verdict.deny(ToolAllowList.NAME, "the tool '" + call.name() + "' is not among the tools of the agent '"
+        + agent.name() + "'");
   }
 
   /** The plan follows the published catalog: recomputed only when its version changes. */
@@ -247,7 +287,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   private Behavior<Command> onRouteToolCalls(RouteToolCalls m) {
     List<Verdict> verdicts = new ArrayList<>(m.indices().size());
+    AgentSpec agent = agentOf(m.agent());
     for (int index : m.indices()) {
+      Verdict outsideAgent = agentAllows(agent, m.calls().get(index));
+      if (outsideAgent != null) {
+        verdicts.add(outsideAgent);
+        continue;
+      }
       // A call a person approved under the policies as they are now runs as it is: it is not gated again.
       String approvedAt = m.approved().get(index);
       verdicts.add(approvedAt != null && approvedAt.equals(settings.version()) ? Verdict.allow()

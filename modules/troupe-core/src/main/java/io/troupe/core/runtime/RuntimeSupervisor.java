@@ -2,6 +2,9 @@ package io.troupe.core.runtime;
 
 import com.typesafe.config.Config;
 import io.troupe.core.actor.Asks;
+import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.Agents;
+import io.troupe.core.tools.ToolCatalogs;
 import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.guardrail.GuardrailSettings;
 import io.troupe.core.session.OpenIntentSweeper;
@@ -47,6 +50,17 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
 
   /** A subsystem that was down because its health check failed passed one again. */
   public record Healthy(String subsystem) implements LifecycleEvent {}
+
+  /** The node cannot start (an agent names a tool the node does not have): the system terminates. */
+  public record StartFailed(String error) implements LifecycleEvent {}
+
+  /**
+   * The coordinated shutdown's reason when the start failed; its exit code (with {@code exit-jvm}) is
+   * set in core's reference.conf under {@code pekko.coordinated-shutdown.reason-overrides}.
+   */
+  public enum StartFailedReason implements org.apache.pekko.actor.CoordinatedShutdown.Reason {
+    INSTANCE
+  }
 
   /** The answer to an Init, or {@code failure} when none came within the init timeout. */
   private record InitReply(String subsystem, int attempt, Lifecycle.Initialized result, Throwable failure)
@@ -101,6 +115,8 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
   private final ActorRef<LifecycleEvent> lifecycleListener;
   private final Map<String, Tracked> subsystems = new LinkedHashMap<>();
   private final Map<String, ActorRef<Lifecycle.CheckHealth>> healthChecked = new LinkedHashMap<>();
+  private final List<String> mcpPrefixes;
+  private boolean agentsChecked;
 
   private RuntimeSupervisor(
       ActorContext<Command> ctx,
@@ -112,6 +128,7 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     this.timers = timers;
     this.settings = Settings.fromConfig(troupeConfig);
     this.lifecycleListener = lifecycleListener;
+    this.mcpPrefixes = mcpPrefixes(troupeConfig);
 
     ActorRef<Command> self = ctx.getSelf();
     var database = ctx.spawn(CrashReporter.supervised(Subsystems.DATABASE, factories.database(), self), Subsystems.DATABASE);
@@ -196,6 +213,20 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
       t.failures = 0;
       t.initMillis = (System.nanoTime() - t.initStartedNanos) / 1_000_000;
       getContext().getLog().info("{} ready in {} ms", reply.subsystem(), t.initMillis);
+      if (reply.subsystem().equals(Subsystems.TOOLS) && !agentsChecked) {
+        agentsChecked = true;
+        String problems = agentProblems();
+        if (problems != null) {
+          getContext().getLog().error("troupe: the node cannot start: {}", problems);
+          publish(new StartFailed(problems));
+          if (getContext().getSelf().path().equals(getContext().getSystem().path())) {
+            // The guardian of a node: shut down with a reason of its own, so the process exits non-zero.
+            org.apache.pekko.actor.CoordinatedShutdown.get(getContext().getSystem().classicSystem())
+                .runAll(StartFailedReason.INSTANCE);
+          }
+          return Behaviors.stopped(); // as the guardian: the actor system terminates
+        }
+      }
       if (subsystems.values().stream().allMatch(s -> "ready".equals(s.status))) {
         getContext().getLog().info("all subsystems ready");
       }
@@ -265,6 +296,35 @@ public final class RuntimeSupervisor extends AbstractBehavior<RuntimeSupervisor.
     getContext().getLog().warn("{} is down ({}); initializing it again in {} ms", name, error, delay.toMillis());
     publish(new Down(name, error));
     timers.startSingleTimer(retryKey(name), new RetryInit(name), delay);
+  }
+
+  /**
+   * The tools are known once the registry has published its catalog: an agent that names a tool the
+   * node does not have (or an agent that does not exist) stops the start. A tool of a configured MCP
+   * server ({@code <prefix><tool>}) may arrive later, when its server connects: it is not refused here.
+   */
+  private String agentProblems() {
+    Agents agents = Agents.get(getContext().getSystem());
+    java.util.Set<String> known = new java.util.HashSet<>(ToolCatalogs.get(getContext().getSystem()).current().names());
+    for (AgentSpec a : agents.all()) {
+      if (a.tools() == null) continue;
+      for (String tool : a.tools()) {
+        if (mcpPrefixes.stream().anyMatch(tool::startsWith)) known.add(tool);
+      }
+    }
+    List<String> problems = agents.problems(known);
+    return problems.isEmpty() ? null : String.join("; ", problems);
+  }
+
+  private static List<String> mcpPrefixes(Config troupe) {
+    if (!troupe.hasPath("tools.mcp.servers")) return List.of();
+    Config servers = troupe.getConfig("tools.mcp.servers");
+    List<String> out = new ArrayList<>();
+    for (String server : troupe.getObject("tools.mcp.servers").keySet()) {
+      String path = "\"" + server + "\".prefix";
+      out.add(servers.hasPath(path) ? servers.getString(path) : server + "_");
+    }
+    return out;
   }
 
   private Duration backoff(int failures) {

@@ -2,6 +2,8 @@ package io.troupe.core.session;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.OutputSchema;
 import io.troupe.core.guardrail.Verdict;
 import io.troupe.core.json.Json;
 import io.troupe.core.json.WellFormed;
@@ -138,12 +140,43 @@ public final class AgentLoop {
   public record Resume(List<ChatMessage> messages, Set<String> effectsStarted, Map<String, ChatMessage> effectResults,
       IntentUsage usage) {}
 
-  /** Settings of one run. */
+  /**
+   * Settings of one run: the session's, and its agent's (instructions, model, steps, output schema).
+   *
+   * @param agent the agent's name
+   * @param provider the gateway provider the agent names, empty for the primary
+   * @param temperature null for the provider's default
+   * @param maxOutputTokens per model call, 0 for the provider's default
+   * @param outputSchema the schema of the final answer, or null for a text answer
+   */
   public record Limits(String model, boolean stream, int maxSteps, int maxAnswerAttempts, String systemPrompt,
-      long maxTokens, double maxCostUsd, long deadlineMillis) {
+      long maxTokens, double maxCostUsd, long deadlineMillis, String agent, String provider, Double temperature,
+      int maxOutputTokens, OutputSchema outputSchema) {
+
+    /** The session's settings with no agent of its own (the agent {@code default} as troupe.agent has it). */
+    public Limits(String model, boolean stream, int maxSteps, int maxAnswerAttempts, String systemPrompt,
+        long maxTokens, double maxCostUsd, long deadlineMillis) {
+      this(model, stream, maxSteps, maxAnswerAttempts, systemPrompt, maxTokens, maxCostUsd, deadlineMillis,
+          AgentSpec.DEFAULT, "", null, 0, null);
+    }
+
     static Limits of(SessionSettings s) {
       return new Limits(s.model(), s.stream(), s.maxSteps(), s.maxAnswerAttempts(), s.systemPrompt(), s.maxTokens(),
           s.maxCostUsd(), s.deadline().toMillis());
+    }
+
+    /** The session's settings under an agent: its instructions, model, max-steps and output schema. */
+    public static Limits of(SessionSettings s, AgentSpec agent) {
+      return new Limits(agent.model().name(), s.stream() && agent.outputSchema() == null, agent.maxSteps(),
+          s.maxAnswerAttempts(), agent.instructions(), s.maxTokens(), s.maxCostUsd(), s.deadline().toMillis(),
+          agent.name(), agent.model().provider(), agent.model().temperature(), agent.model().maxTokens(),
+          agent.outputSchema());
+    }
+
+    /** The same limits with this output schema (tests). */
+    public Limits withOutputSchema(OutputSchema schema) {
+      return new Limits(model, stream && schema == null, maxSteps, maxAnswerAttempts, systemPrompt, maxTokens,
+          maxCostUsd, deadlineMillis, agent, provider, temperature, maxOutputTokens, schema);
     }
   }
 
@@ -324,8 +357,10 @@ public final class AgentLoop {
     recorder.event("model.started", Json.object().put("call", modelCalls));
     modelSpanId = Ids.spanId();
     String traceparent = traceId == null || traceId.length() != 32 ? null : TraceParent.header(traceId, modelSpanId, true);
-    ChatRequest request = new ChatRequest(limits.model().isBlank() ? null : limits.model(), messages, tools, 0,
-        limits.stream(), traceparent);
+    ChatRequest.OutputFormat output = limits.outputSchema() == null ? null : new ChatRequest.OutputFormat(
+        limits.agent(), limits.outputSchema().json(), limits.outputSchema().strictCompatible());
+    ChatRequest request = new ChatRequest(limits.model().isBlank() ? null : limits.model(), messages, tools,
+        limits.maxOutputTokens(), limits.stream(), traceparent, limits.provider(), limits.temperature(), output);
     int newFrom = sentUpTo;
     sentUpTo = messages.size();
     return new CallModel(modelCalls, request, newFrom, intentId + "/model-" + modelCalls);
@@ -392,7 +427,57 @@ public final class AgentLoop {
           ensureIds(response.message().toolCalls()));
       return beginToolTurn(assistant, Map.of(), Set.of(), false);
     }
+    if (limits.outputSchema() != null) return checkOutput(response.message().content());
     return checkAnswer(response.message().content());
+  }
+
+  // The structured answer of an agent with an output schema: parsed and validated before the guardrail.
+
+  /** Answers sent back to the model for not matching the schema; one is allowed. */
+  private int outputRetries;
+  /** The validated answer the guardrail is checking. */
+  private JsonNode pendingOutput;
+
+  private Decision checkOutput(String answer) {
+    long started = TraceClock.nowEpochNanos();
+    JsonNode output = parseOutput(answer);
+    List<String> problems = output == null ? List.of("the answer is not a JSON value")
+        : limits.outputSchema().validate(output);
+    ObjectNode detail = Json.object().put("valid", problems.isEmpty()).put("attempt", outputRetries + 1);
+    problems.forEach(detail.withArray("errors")::add);
+    recorder.step(step("verify", "output_schema", problems.isEmpty() ? "ok" : "error", started, detail));
+    if (problems.isEmpty()) {
+      String text = Json.write(output);
+      Decision d = checkAnswer(text);
+      pendingOutput = output;
+      return d;
+    }
+    if (outputRetries >= 1) {
+      return fail("invalid_output", "The answer did not match the agent's output schema after "
+          + (outputRetries + 1) + " attempts: " + String.join("; ", problems), "rephrase_request");
+    }
+    outputRetries++;
+    messages.add(ChatMessage.assistant(answer));
+    messages.add(ChatMessage.user("[output] Your answer does not match the required JSON Schema: "
+        + String.join("; ", problems) + ". Answer again with only a JSON value that matches the schema."));
+    return callModel();
+  }
+
+  /** The answer as JSON: the text, or the text in a Markdown code fence; null when it is not JSON. */
+  static JsonNode parseOutput(String answer) {
+    if (answer == null) return null;
+    String text = answer.strip();
+    if (text.startsWith("```")) {
+      int firstLine = text.indexOf('\n');
+      int end = text.lastIndexOf("```");
+      if (firstLine > 0 && end > firstLine) text = text.substring(firstLine + 1, end).strip();
+    }
+    if (text.isEmpty()) return null;
+    try {
+      return Json.parse(text);
+    } catch (RuntimeException e) {
+      return null;
+    }
   }
 
   private void recordModel(String status, ObjectNode detail, ChatResponse response) {
@@ -641,17 +726,28 @@ public final class AgentLoop {
     if (cancelling) return finishCancelled();
     String answer = pendingAnswer;
     pendingAnswer = null;
+    JsonNode output = pendingOutput;
+    pendingOutput = null;
     Verdict v = e.verdict();
     verdict("answer", null, v, stageStart);
     if (v.isRewrite()) answer = v.rewritten(); // e.g. a secret redacted: the client gets the policy's version
+    if (v.passes() && output != null && v.isRewrite()) {
+      // The policy's version is what the client gets: it must still be the schema's JSON.
+      output = parseOutput(answer);
+      List<String> problems = output == null ? List.of("the answer is not JSON") : limits.outputSchema().validate(output);
+      if (!problems.isEmpty()) {
+        return fail("invalid_output", "The guardrail's rewrite of the answer (" + v.policy()
+            + ") no longer matches the agent's output schema: " + String.join("; ", problems), "rephrase_request");
+      }
+    }
     if (v.passes()) {
       long started = TraceClock.nowEpochNanos();
       recorder.step(step("verify", "answer", "ok", started, Json.object().put("chars", answer.length())));
       messages.add(ChatMessage.assistant(answer));
       recorder.step(step("answer", "final", "ok", TraceClock.nowEpochNanos(), Json.object().put("text", answer)));
       done = true;
-      return new Finish(IntentStatus.SUCCEEDED, Outcome.answered(answer),
-          List.copyOf(messages.subList(transcriptStart, messages.size())));
+      return new Finish(IntentStatus.SUCCEEDED, output == null ? Outcome.answered(answer)
+          : Outcome.answered(answer, output), List.copyOf(messages.subList(transcriptStart, messages.size())));
     }
     if (v.kind() == Verdict.Kind.FATAL || answerAttempts >= limits.maxAnswerAttempts()) {
       return fail("guardrail_denied", "The guardrail denied the answer " + answerAttempts + " time(s); last reason: "

@@ -3,6 +3,8 @@ package io.troupe.core.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.troupe.core.CborSerializable;
+import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.Agents;
 import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.guardrail.TraceRedaction;
 import io.troupe.core.guardrail.Verdict;
@@ -77,20 +79,31 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /**
    * Accepts a new intent; replies with it, or with the earlier one of the same idempotency key. With
-   * a {@code traceParent} (null: none) the intent joins the caller's trace.
+   * a {@code traceParent} (null: none) the intent joins the caller's trace. {@code agent} names the
+   * agent that runs it (null: {@code default}); an unknown one is refused with {@code invalid_request}.
    */
   public record Submit(String text, JsonNode metadata, String idempotencyKey, ActorRef<StatusReply<IntentView>> replyTo,
-      TraceParent traceParent) implements Command {
+      TraceParent traceParent, String agent) implements Command {
+    public Submit(String text, JsonNode metadata, String idempotencyKey, ActorRef<StatusReply<IntentView>> replyTo,
+        TraceParent traceParent) {
+      this(text, metadata, idempotencyKey, replyTo, traceParent, null);
+    }
+
     public Submit(String text, JsonNode metadata, String idempotencyKey, ActorRef<StatusReply<IntentView>> replyTo) {
-      this(text, metadata, idempotencyKey, replyTo, null);
+      this(text, metadata, idempotencyKey, replyTo, null, null);
     }
   }
 
   /** Accepts a new intent and replies once it is terminal: one request for {@code ?wait=true}. */
   public record SubmitAndWait(String text, JsonNode metadata, String idempotencyKey,
-      ActorRef<StatusReply<IntentView>> replyTo, TraceParent traceParent) implements Command {
+      ActorRef<StatusReply<IntentView>> replyTo, TraceParent traceParent, String agent) implements Command {
+    public SubmitAndWait(String text, JsonNode metadata, String idempotencyKey,
+        ActorRef<StatusReply<IntentView>> replyTo, TraceParent traceParent) {
+      this(text, metadata, idempotencyKey, replyTo, traceParent, null);
+    }
+
     public SubmitAndWait(String text, JsonNode metadata, String idempotencyKey, ActorRef<StatusReply<IntentView>> replyTo) {
-      this(text, metadata, idempotencyKey, replyTo, null);
+      this(text, metadata, idempotencyKey, replyTo, null, null);
     }
   }
 
@@ -171,12 +184,24 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   /**
    * {@code rootSpanId} and {@code parentSpanId} are set when the intent joined a caller's trace
    * ({@code traceparent}); otherwise null, and the root span is derived from the trace id.
+   * {@code agent} (since named agents) is the agent that runs it; events written before it have none
+   * and replay as {@code default}.
    */
   public record IntentAccepted(String intentId, String text, JsonNode metadata, String idempotencyKey, String traceId,
-      long createdNanos, String rootSpanId, String parentSpanId) implements Event {
+      long createdNanos, String rootSpanId, String parentSpanId, String agent) implements Event {
+    public IntentAccepted(String intentId, String text, JsonNode metadata, String idempotencyKey, String traceId,
+        long createdNanos, String rootSpanId, String parentSpanId) {
+      this(intentId, text, metadata, idempotencyKey, traceId, createdNanos, rootSpanId, parentSpanId, null);
+    }
+
     public IntentAccepted(String intentId, String text, JsonNode metadata, String idempotencyKey, String traceId,
         long createdNanos) {
-      this(intentId, text, metadata, idempotencyKey, traceId, createdNanos, null, null);
+      this(intentId, text, metadata, idempotencyKey, traceId, createdNanos, null, null, null);
+    }
+
+    /** The agent that runs the intent: {@code default} for events written before agents had names. */
+    public String agentOrDefault() {
+      return agent == null || agent.isEmpty() ? AgentSpec.DEFAULT : agent;
     }
   }
 
@@ -280,6 +305,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final int streamHoldBack;
   private final Duration approvalTimeout;
   private final AgentLoop.Limits limits;
+  private final Agents agents;
   // Reply adapters, made once.
   private final ActorRef<Guardrail.Answer> answers;
   private final ActorRef<LlmGateway.ChatResult> modelReplies;
@@ -291,6 +317,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   // Not journaled: the live run, its awaited replies, and who waits for or listens to which intent.
   private AgentLoop loop;
   private String loopIntent;
+  private String loopAgent;
   private long eventSeq;
   private long nextCorr = 1;
   private long intentCorr;
@@ -329,6 +356,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.streamHoldBack = guardrailConfig.getInt("stream-hold-back-chars");
     this.approvalTimeout = guardrailConfig.getDuration("approval-timeout");
     this.limits = AgentLoop.Limits.of(settings);
+    this.agents = Agents.get(ctx.getSystem());
     this.answers = ctx.messageAdapter(Guardrail.Answer.class, GuardrailAnswered::new);
     this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
     this.deltas = ctx.messageAdapter(ChatDelta.class, ModelDelta::new);
@@ -410,10 +438,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       return c.intentId().equals(loopIntent) ? carryOut(s, c.decision()) : Effect().none();
     }
     if (command instanceof Submit c) {
-      return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.replyTo(), false);
+      return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.agent(), c.replyTo(), false);
     }
     if (command instanceof SubmitAndWait c) {
-      return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.replyTo(), true);
+      return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.agent(), c.replyTo(), true);
     }
     if (command instanceof AwaitTerminal c) return orphaned(s) ? recoverThen(s, c) : onAwaitTerminal(s, c);
     if (command instanceof Get c) return orphaned(s) ? recoverThen(s, c) : onGet(s, c);
@@ -447,7 +475,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   // Requests from the edge
 
   private Effect<Event, SessionState> onSubmit(SessionState state, String text, JsonNode metadata, String key,
-      TraceParent caller,
+      TraceParent caller, String agentName,
       ActorRef<StatusReply<IntentView>> replyTo, boolean waitForEnd) {
     requestedSinceIdleCheck = true;
     if (key != null && state.intentByIdempotencyKey.containsKey(key)) {
@@ -455,6 +483,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       if (waitForEnd) return onAwaitTerminal(state, new AwaitTerminal(existing, replyTo));
       return onGet(state, new Get(existing, replyTo));
     }
+    String agent = agentName == null || agentName.isEmpty() ? AgentSpec.DEFAULT : agentName;
+    if (agents.find(agent).isEmpty()) {
+      replyTo.tell(StatusReply.error(Errors.of(Errors.INVALID_REQUEST, agents.unknown(agent))));
+      return Effect().none();
+    }
+    // The default agent is not named in the journal: its events read as those of earlier releases.
+    String journaledAgent = agent.equals(AgentSpec.DEFAULT) ? null : agent;
     boolean busy = state.running != null || !state.queued.isEmpty() || loop != null;
     if (busy && settings.busyPolicy() == SessionSettings.BusyPolicy.REJECT) {
       replyTo.tell(StatusReply.error(Errors.of(Errors.CONFLICT,
@@ -476,15 +511,18 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     long created = TraceClock.nowEpochNanos();
     // In a caller's trace, the root span gets an id of its own: the trace id may be shared by many intents.
-    events.add(caller == null ? new IntentAccepted(intentId, text, metadata, key, Ids.traceId(), created)
-        : new IntentAccepted(intentId, text, metadata, key, caller.traceId(), created, Ids.spanId(), caller.parentSpanId()));
+    events.add(caller == null
+        ? new IntentAccepted(intentId, text, metadata, key, Ids.traceId(), created, null, null, journaledAgent)
+        : new IntentAccepted(intentId, text, metadata, key, caller.traceId(), created, Ids.spanId(),
+            caller.parentSpanId(), journaledAgent));
     boolean startNow = !busy || settings.busyPolicy() == SessionSettings.BusyPolicy.INTERRUPT;
     if (startNow) events.add(new IntentStarted(intentId, created));
     if (waitForEnd) waiters.computeIfAbsent(intentId, k -> new ArrayList<>()).add(replyTo);
     return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
       superseded.forEach(id -> afterFinished(s, id));
       SessionState.IntentRecord accepted = s.intent(intentId);
-      ObjectNode acceptedData = Json.object().put("intentId", intentId).put("sessionId", sessionId);
+      ObjectNode acceptedData = Json.object().put("intentId", intentId).put("sessionId", sessionId)
+          .put("agent", agent);
       if (accepted.parentSpanId != null) {
         acceptedData.put("rootSpanId", accepted.rootSpanId).put("parentSpanId", accepted.parentSpanId)
             .put("parentSampled", caller == null || caller.sampled());
@@ -779,7 +817,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     } else if (d instanceof AgentLoop.CheckIntent c) {
       intentCorr = nextCorr++;
       judgeCorr = intentCorr;
-      guardrail.tell(new Guardrail.CheckIntent(intentCorr, intentId, c.text(), answers, c.resumed()));
+      guardrail.tell(new Guardrail.CheckIntent(intentCorr, intentId, c.text(), answers, loopAgent, c.resumed()));
     } else if (d instanceof AgentLoop.CallModel c) {
       modelCorr = nextCorr++;
       stream.nextCall();
@@ -799,7 +837,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       toolCalls = r.calls().size();
       effectCalls = r.effectKeys().keySet();
       var route = new Guardrail.RouteToolCalls(toolCorr, intentId, sessionId, r.calls(), r.indices(), r.reconcile(),
-          r.effectKeys(), toolReplies, answers, r.approved());
+          r.effectKeys(), toolReplies, answers, r.approved(), loopAgent);
       for (int i : r.indices()) {
         String callId = r.calls().get(i).id();
         if (r.effectKeys().containsKey(callId) && !r.reconcile().contains(i)) {
@@ -953,6 +991,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     loopIntent = intentId;
     mdc.running(intentId, intent.traceId, intent.spanOfRoot());
     stream = new StreamGuard(streamWindow, streamHoldBack);
+    AgentLoop.Limits limits = limitsOf(intent.agentOrDefault());
+    loopAgent = limits.agent();
     loop = new AgentLoop(intentId, intent.text, intent.traceId, intent.spanOfRoot(), limits,
         state.recentHistory(settings.historyMessages()),
         resume, catalogs.current()::isSideEffecting, new AgentLoop.Recorder() {
@@ -969,6 +1009,22 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         });
     timers.startSingleTimer("deadline", new DeadlinePassed(intentId), remainingTime(intent));
     plan(state, loop.start(), new ArrayList<>(), new ArrayList<>());
+  }
+
+  /**
+   * The limits of a run of {@code agent}. An agent that is gone from the configuration (a journaled
+   * intent resumed after a restart without it) runs as {@code default}.
+   */
+  private AgentLoop.Limits limitsOf(String agent) {
+    if (agent.equals(AgentSpec.DEFAULT) && !agents.defaultDefined()) return limits;
+    AgentSpec spec = agents.find(agent).orElse(null);
+    if (spec == null) {
+      ctx.getLog().warn("the agent '{}' of a journaled intent no longer exists; it runs as '{}'", agent,
+          AgentSpec.DEFAULT);
+      spec = agents.find(AgentSpec.DEFAULT).orElse(null);
+    }
+    return spec == null || (spec.name().equals(AgentSpec.DEFAULT) && !agents.defaultDefined()) ? limits
+        : AgentLoop.Limits.of(settings, spec);
   }
 
   /** A resumed run keeps the deadline of its first start. */
@@ -1088,6 +1144,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     ObjectNode data = Json.object().put("status", intent.status.json());
     Outcome outcome = intent.outcome;
     if (outcome.answer() != null) data.put("answer", outcome.answer());
+    if (outcome.output() != null && !outcome.output().isNull()) data.set("output", outcome.output());
     if (outcome.error() != null) data.put("error", outcome.error()).put("code", outcome.errorCode());
     IntentEvent terminal = new IntentEvent(intent.lastEventSeq, intent.status.eventType(), intent.finishedNanos, data);
     traces.event(intentId, terminal);
@@ -1120,7 +1177,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       if (stored.isPresent()) {
         IntentView v = stored.get().view();
         reply.accept(new IntentView(v.id(), v.sessionId(), v.status(), v.text(), v.metadata(), v.createdNanos(),
-            v.finishedNanos(), v.outcome(), v.steps(), v.usage(), v.traceId(), sessionUsage));
+            v.finishedNanos(), v.outcome(), v.steps(), v.usage(), v.traceId(), sessionUsage, v.agent()));
       } else if (intent != null) {
         reply.accept(intent.view(sessionId, List.of(), sessionUsage)); // its trace was lost
       } else {
@@ -1185,6 +1242,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           new SessionState.IntentRecord(e.intentId(), e.text(), e.metadata(), e.traceId(), e.createdNanos());
       accepted.rootSpanId = e.rootSpanId();
       accepted.parentSpanId = e.parentSpanId();
+      accepted.agent = e.agent();
       state.intents.put(e.intentId(), accepted);
       if (e.idempotencyKey() != null) state.intentByIdempotencyKey.put(e.idempotencyKey(), e.intentId());
       state.queued.addLast(e.intentId());

@@ -55,6 +55,8 @@ final class SessionState implements CborSerializable {
     /** In a caller's trace (traceparent): the root span's own id, and the caller's span; else null. */
     String rootSpanId;
     String parentSpanId;
+    /** The agent that runs it; null for {@code default} (and in events and snapshots from before named agents). */
+    String agent;
     IntentStatus status = IntentStatus.ACCEPTED;
     long startedNanos;
     long finishedNanos;
@@ -106,6 +108,10 @@ final class SessionState implements CborSerializable {
       }
     }
 
+    String agentOrDefault() {
+      return agent == null || agent.isEmpty() ? io.troupe.core.agent.AgentSpec.DEFAULT : agent;
+    }
+
     boolean hasPendingApproval() {
       return approvals != null && approvals.stream().anyMatch(a -> !a.decided());
     }
@@ -143,7 +149,7 @@ final class SessionState implements CborSerializable {
 
     IntentView view(String sessionId, List<Step> steps, IntentUsage sessionUsage) {
       return new IntentView(id, sessionId, status, text, metadata, createdNanos, finishedNanos, outcome,
-          steps == null ? List.of() : steps, usage, traceId, sessionUsage);
+          steps == null ? List.of() : steps, usage, traceId, sessionUsage, agent);
     }
   }
 

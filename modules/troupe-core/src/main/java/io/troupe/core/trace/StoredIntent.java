@@ -97,7 +97,7 @@ public record StoredIntent(IntentView view, List<IntentEvent> events) {
     }
     IntentView view = new IntentView(v.id(), v.sessionId(), v.status(), v.text(), isNull(v.metadata()) ? null : v.metadata(),
         v.createdNanos(), v.finishedNanos(), v.outcome(), v.steps() == null ? null : List.copyOf(steps), v.usage(),
-        v.traceId(), v.sessionUsage());
+        v.traceId(), v.sessionUsage(), v.agent());
     return new StoredIntent(view, events);
   }
 

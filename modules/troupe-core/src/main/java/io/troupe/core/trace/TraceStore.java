@@ -391,7 +391,7 @@ public final class TraceStore implements Extension {
 
   static IntentView withSteps(IntentView v, List<Step> steps) {
     return new IntentView(v.id(), v.sessionId(), v.status(), v.text(), v.metadata(), v.createdNanos(), v.finishedNanos(),
-        v.outcome(), steps, v.usage(), v.traceId(), v.sessionUsage());
+        v.outcome(), steps, v.usage(), v.traceId(), v.sessionUsage(), v.agent());
   }
 
   // The writer thread

@@ -22,6 +22,7 @@ public final class IntentJson {
     o.put("sessionId", v.sessionId());
     o.put("status", v.status().json());
     o.put("text", v.text());
+    o.put("agent", v.agentOrDefault());
     o.put("createdAt", TraceClock.iso(v.createdNanos()));
     o.put("finishedAt", v.status().isTerminal() ? TraceClock.iso(v.finishedNanos()) : null);
     o.set("outcome", outcome(v.outcome()));
@@ -68,6 +69,9 @@ public final class IntentJson {
   static ObjectNode outcome(Outcome outcome) {
     ObjectNode o = Json.object();
     o.put("answer", outcome == null ? null : outcome.answer());
+    if (outcome != null && outcome.output() != null && !outcome.output().isNull()) {
+      o.set("output", outcome.output()); // the JSON answer of an agent with an output schema
+    }
     o.put("nextAction", outcome == null ? null : outcome.nextAction());
     o.put("error", outcome == null ? null : outcome.error());
     if (outcome != null && outcome.errorCode() != null) {

@@ -18,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.troupe.core.actor.Asks;
+import io.troupe.core.agent.Agents;
 import io.troupe.core.json.Json;
 import io.troupe.core.runtime.Subsystems;
 import io.troupe.core.session.IntentIds;
@@ -64,10 +65,18 @@ public final class IntentRoutes {
   private final Scheduler scheduler;
   private final ReadinessGate readiness;
   private final LoadShedder shedder;
+  private final Agents agents;
   private final int retryAfter;
 
   public IntentRoutes(
       Backends backends, HttpSettings settings, Scheduler scheduler, ReadinessGate readiness, LoadShedder shedder) {
+    this(backends, settings, scheduler, readiness, shedder, null);
+  }
+
+  /** {@code agents}: an intent naming an agent not among them gets 400 here (null: the session decides). */
+  public IntentRoutes(Backends backends, HttpSettings settings, Scheduler scheduler, ReadinessGate readiness,
+      LoadShedder shedder, Agents agents) {
+    this.agents = agents;
     this.backends = backends;
     this.settings = settings;
     this.scheduler = scheduler;
@@ -102,7 +111,8 @@ public final class IntentRoutes {
             JsonBody.json(settings.limits(), settings.maxBodyBytes(), settings.askTimeout(), body -> Respond.guarded(() -> {
               boolean waitForIt = Fields.queryBoolean(wait, "wait");
               Duration waitFor = waitTimeout(timeoutMs, settings.waitDefaultTimeout());
-              SubmitRequest request = forCaller(SubmitRequest.parse(body, key, "", settings.limits()), body, caller);
+              SubmitRequest request = forCaller(knownAgent(SubmitRequest.parse(body, key, "", settings.limits()), ""),
+                  body, caller);
               // The caller's trace, which the intent joins; an invalid traceparent is ignored.
               TraceParent trace = traceparent.flatMap(TraceParent::parse).orElse(null);
               CompletionStage<HttpResponse> response = readiness
@@ -146,12 +156,20 @@ public final class IntentRoutes {
    * The request with its session qualified by the caller's tenant. A session derived from an
    * idempotency key also mixes in the tenant, so two tenants using one key get two different ids.
    */
+  /** 400 {@code invalid_request} for an agent that does not exist, naming those that do. */
+  private SubmitRequest knownAgent(SubmitRequest request, String prefix) {
+    if (agents != null && request.agent() != null && agents.find(request.agent()).isEmpty()) {
+      throw ApiError.invalid(prefix + agents.unknown(Fields.clip(request.agent())));
+    }
+    return request;
+  }
+
   private static SubmitRequest forCaller(SubmitRequest request, JsonNode item, Caller caller) {
     String session = request.sessionId();
     if (!caller.isImplicit() && request.idempotencyKey() != null && !item.path("sessionId").isTextual()) {
       session = SubmitRequest.sessionOfKey(caller.tenant() + "\n" + request.idempotencyKey());
     }
-    return new SubmitRequest(request.text(), caller.qualify(session), request.metadata(), request.idempotencyKey());
+    return request.with(caller.qualify(session), request.idempotencyKey());
   }
 
   // POST /v1/intents:batch
@@ -190,8 +208,8 @@ public final class IntentRoutes {
     for (int i = 0; i < items.size(); i++) {
       int index = i;
       try {
-        SubmitRequest request = forCaller(SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index),
-            "intents[" + i + "]: ", settings.limits()), items.get(i), caller);
+        SubmitRequest request = forCaller(knownAgent(SubmitRequest.parse(items.get(i), key.map(k -> k + "#" + index),
+            "intents[" + i + "]: ", settings.limits()), "intents[" + i + "]: "), items.get(i), caller);
         results.add(submitAndWait(request, waitFor, trace)
             .<JsonNode>thenApply(view -> IntentJson.resource(shown(view, caller)))
             .exceptionally(t -> errorItem(scrubbed(t, caller)))
@@ -304,7 +322,7 @@ public final class IntentRoutes {
   private CompletionStage<IntentView> submitTo(SubmitRequest r, TraceParent trace) {
     return Asks.askWithStatus(
         backends.sessions().apply(r.sessionId()),
-        replyTo -> new SessionEntity.Submit(r.text(), r.metadata(), r.idempotencyKey(), replyTo, trace),
+        replyTo -> new SessionEntity.Submit(r.text(), r.metadata(), r.idempotencyKey(), replyTo, trace, r.agent()),
         settings.askTimeout(),
         scheduler);
   }
@@ -316,11 +334,12 @@ public final class IntentRoutes {
   private CompletionStage<IntentView> submitAndWait(SubmitRequest request, Duration waitFor, TraceParent trace) {
     if (waitFor.isZero()) return submitTo(request, trace);
     // Without a key of the caller's, one of our own: a read after a timeout finds the same intent.
-    SubmitRequest r = request.idempotencyKey() != null ? request : new SubmitRequest(request.text(),
-        request.sessionId(), request.metadata(), "wait:" + java.util.UUID.randomUUID());
+    SubmitRequest r = request.idempotencyKey() != null ? request
+        : request.with(request.sessionId(), "wait:" + java.util.UUID.randomUUID());
     return Asks.<SessionEntity.Command, IntentView>askWithStatus(
             backends.sessions().apply(r.sessionId()),
-            replyTo -> new SessionEntity.SubmitAndWait(r.text(), r.metadata(), r.idempotencyKey(), replyTo, trace),
+            replyTo -> new SessionEntity.SubmitAndWait(r.text(), r.metadata(), r.idempotencyKey(), replyTo, trace,
+                r.agent()),
             waitFor, scheduler)
         .exceptionallyCompose(t -> JsonResponses.unwrap(t) instanceof TimeoutException
             ? submitTo(r, trace) // the same key: the intent as it is now, accepted by the first request
@@ -359,9 +378,9 @@ public final class IntentRoutes {
       return v;
     }
     Outcome o = v.outcome();
-    Outcome outcome = o == null ? null : new Outcome(o.answer(), o.nextAction(), caller.scrub(o.error()), o.errorCode());
+    Outcome outcome = o == null ? null : o.withError(caller.scrub(o.error()));
     return new IntentView(caller.unqualify(v.id()), caller.unqualify(v.sessionId()), v.status(), v.text(), v.metadata(),
-        v.createdNanos(), v.finishedNanos(), outcome, v.steps(), v.usage(), v.traceId(), v.sessionUsage());
+        v.createdNanos(), v.finishedNanos(), outcome, v.steps(), v.usage(), v.traceId(), v.sessionUsage(), v.agent());
   }
 
   /** A failure as an API error whose message names ids as the caller knows them. */

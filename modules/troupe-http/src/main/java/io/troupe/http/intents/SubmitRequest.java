@@ -18,12 +18,22 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A validated intent submission: {@code {"text", "sessionId"?, "metadata"?}}.
+ * A validated intent submission: {@code {"text", "sessionId"?, "agent"?, "metadata"?}}.
  *
  * @param sessionId the session to run in; derived from the idempotency key or random when the
  *     client names none
+ * @param agent the agent to run it, or null for {@code default}; the session refuses an unknown one
  */
-public record SubmitRequest(String text, String sessionId, ObjectNode metadata, String idempotencyKey) {
+public record SubmitRequest(String text, String sessionId, ObjectNode metadata, String idempotencyKey, String agent) {
+
+  public SubmitRequest(String text, String sessionId, ObjectNode metadata, String idempotencyKey) {
+    this(text, sessionId, metadata, idempotencyKey, null);
+  }
+
+  /** The same submission with another session and idempotency key. */
+  public SubmitRequest with(String sessionId, String idempotencyKey) {
+    return new SubmitRequest(text, sessionId, metadata, idempotencyKey, agent);
+  }
 
   private static final int MAX_KEY_LENGTH = 256;
 
@@ -44,6 +54,10 @@ public record SubmitRequest(String text, String sessionId, ObjectNode metadata, 
     if (sessionId.isPresent() && !IntentIds.isValidSessionId(sessionId.get())) {
       throw ApiError.invalid(prefix + "`sessionId` must be 1 to 64 characters of letters, digits, '-' or '_'");
     }
+    String agent = Fields.optionalString(obj, "agent", prefix).orElse(null);
+    if (agent != null && (agent.isEmpty() || agent.length() > 64)) {
+      throw ApiError.invalid(prefix + "`agent` must name an agent (1 to 64 characters)");
+    }
     ObjectNode metadata = Fields.optionalObject(obj, "metadata", prefix).orElse(null);
     if (metadata != null) {
       checkMetadata(metadata, prefix + "`metadata`", limits);
@@ -56,7 +70,7 @@ public record SubmitRequest(String text, String sessionId, ObjectNode metadata, 
       throw ApiError.invalid("the Idempotency-Key header must be printable ASCII");
     }
     String session = sessionId.orElseGet(() -> key.map(SubmitRequest::sessionOfKey).orElseGet(SubmitRequest::randomSessionId));
-    return new SubmitRequest(text, session, metadata, key.orElse(null));
+    return new SubmitRequest(text, session, metadata, key.orElse(null), agent);
   }
 
   /** Depth, keys and strings of the metadata, then its serialized size; the parser has bounded its depth already. */

@@ -61,6 +61,11 @@ public final class AnthropicProvider extends HttpChatProvider {
   }
 
   @Override
+  protected ChatResponse structured(ChatRequest request, ChatResponse response) {
+    return AnthropicWire.structured(response);
+  }
+
+  @Override
   protected StreamHandler<ChatResponse> streamHandler(String model, Consumer<ChatDelta> deltas, ProviderErrors errors) {
     return new AnthropicStream(name(), model, deltas, errors);
   }

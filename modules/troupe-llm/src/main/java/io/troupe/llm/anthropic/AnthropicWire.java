@@ -59,7 +59,7 @@ final class AnthropicWire {
       body.put("system", system.toString());
     }
     body.set("messages", messages);
-    if (!request.tools().isEmpty()) {
+    if (!request.tools().isEmpty() || request.output() != null) {
       ArrayNode tools = body.putArray("tools");
       for (ToolSpec t : request.tools()) {
         ObjectNode tool = tools.addObject().put("name", t.name());
@@ -68,6 +68,22 @@ final class AnthropicWire {
         }
         tool.set("input_schema", t.parameters() != null && t.parameters().isObject() ? t.parameters() : emptySchema());
       }
+      if (request.output() != null) {
+        // Structured output by forced tool use: the answer is the input of a call to final_answer. With
+        // other tools offered the model must call a tool (any), so it can still use them first.
+        ObjectNode answer = tools.addObject().put("name", ChatRequest.FINAL_ANSWER_TOOL)
+            .put("description", "Give your final answer. Its input is the answer, in the required JSON shape.");
+        answer.set("input_schema", request.output().schema());
+        ObjectNode choice = body.putObject("tool_choice");
+        if (request.tools().isEmpty()) {
+          choice.put("type", "tool").put("name", ChatRequest.FINAL_ANSWER_TOOL);
+        } else {
+          choice.put("type", "any");
+        }
+      }
+    }
+    if (request.temperature() != null) {
+      body.put("temperature", request.temperature());
     }
     if (request.stream()) {
       body.put("stream", true);
@@ -118,6 +134,21 @@ final class AnthropicWire {
     ObjectNode schema = Json.object().put("type", "object");
     schema.putObject("properties");
     return schema;
+  }
+
+  /**
+   * A turn of a request with an output schema: a call to {@code final_answer} is the answer, its input
+   * as JSON text (any other call of the same turn is dropped: the model has answered).
+   */
+  static ChatResponse structured(ChatResponse response) {
+    for (ToolCall c : response.message().toolCalls()) {
+      if (c.name().equals(ChatRequest.FINAL_ANSWER_TOOL)) {
+        String answer = c.arguments() == null ? "{}" : Json.write(c.arguments());
+        return new ChatResponse(ChatMessage.assistant(answer), response.usage(), FinishReason.STOP, response.model(),
+            response.provider());
+      }
+    }
+    return response;
   }
 
   static ChatResponse parseResponse(String text, String provider, String requestedModel) throws Exception {

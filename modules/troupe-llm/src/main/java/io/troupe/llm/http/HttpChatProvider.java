@@ -46,6 +46,15 @@ public abstract class HttpChatProvider implements LlmProvider, RateLimitReportin
   /** A whole (non-streamed) response body as a turn. */
   protected abstract ChatResponse parseResponse(String body, String model) throws Exception;
 
+  /**
+   * A turn of a request with an output schema, as the loop wants it: the structured answer as the
+   * message's text. OpenAI already answers so; a provider that carries it otherwise (Anthropic, in a
+   * forced tool call) overrides this.
+   */
+  protected ChatResponse structured(ChatRequest request, ChatResponse response) {
+    return response;
+  }
+
   /** Reads one streamed turn, passing fragments to {@code deltas}. */
   protected abstract StreamHandler<ChatResponse> streamHandler(String model, Consumer<ChatDelta> deltas, ProviderErrors errors);
 
@@ -69,7 +78,9 @@ public abstract class HttpChatProvider implements LlmProvider, RateLimitReportin
   }
 
   @Override
-  public CompletionStage<ChatResponse> chat(ChatRequest request, Consumer<ChatDelta> onDelta) {
+  public CompletionStage<ChatResponse> chat(ChatRequest asked, Consumer<ChatDelta> onDelta) {
+    // A structured answer is read whole: it is validated as one JSON value, so it is never streamed.
+    ChatRequest request = asked.output() != null && asked.stream() ? asked.with(asked.model(), false) : asked;
     String model = request.model() == null || request.model().isBlank() ? common.model() : request.model();
     byte[] body;
     try {
@@ -85,6 +96,9 @@ public abstract class HttpChatProvider implements LlmProvider, RateLimitReportin
     Consumer<ChatDelta> deltas = onDelta == null ? d -> {} : onDelta;
     if (request.stream()) {
       return exchange.stream(http, streamHandler(model, deltas, errors), this::reportRateLimit);
+    }
+    if (request.output() != null) {
+      return exchange.strict(http, text -> structured(request, parseResponse(text, model)), this::reportRateLimit);
     }
     return exchange.strict(http, text -> parseResponse(text, model), this::reportRateLimit);
   }

@@ -28,6 +28,8 @@ import scala.concurrent.ExecutionContext;
  * search, simple questions about the demo tables), splits a request on "and", "?" and ";", calls
  * the offered tools that fit, and writes the answer from their results with fixed sentences.
  *
+ * <p>With an output schema in the request it answers JSON valid against it ({@link StructuredAnswer}).
+ *
  * <p>It never blocks: the simulated latency ({@code troupe.llm.local.latency}) runs on the Pekko
  * scheduler. When the request streams, the answer goes out as word-group deltas, and tool calls as
  * fragments of their argument JSON, before the returned stage completes.
@@ -87,6 +89,11 @@ public final class LocalProvider implements LlmProvider {
       if (request.maxOutputTokens() > 0 && tokens(text.length()) > request.maxOutputTokens()) {
         text = text.substring(0, request.maxOutputTokens() * 4);
         finish = FinishReason.LENGTH;
+      }
+      if (request.output() != null) {
+        // An agent with an output schema: the answer, filled into the schema's shape.
+        text = StructuredAnswer.fill(request.output().schema(), text);
+        finish = FinishReason.STOP;
       }
       message = ChatMessage.assistant(text);
     }

@@ -43,6 +43,17 @@ final class OpenAiWire {
     if (maxTokens > 0) {
       body.put(settings.maxTokensField(), maxTokens);
     }
+    if (request.temperature() != null) {
+      body.put("temperature", request.temperature());
+    }
+    if (request.output() != null) {
+      // Structured outputs: the final message is JSON that follows the schema (tool calls stay possible).
+      ObjectNode format = body.putObject("response_format").put("type", "json_schema");
+      format.putObject("json_schema")
+          .put("name", schemaName(request.output().name()))
+          .put("strict", request.output().strict())
+          .set("schema", request.output().schema());
+    }
     if (request.stream()) {
       body.put("stream", true);
       if (settings.streamUsage()) {
@@ -77,6 +88,11 @@ final class OpenAiWire {
       }
     }
     return out;
+  }
+
+  /** OpenAI wants {@code ^[a-zA-Z0-9_-]{1,64}$}: an agent's name is one; anything else becomes {@code output}. */
+  static String schemaName(String name) {
+    return name != null && name.matches("[a-zA-Z0-9_-]{1,64}") ? name : "output";
   }
 
   private static ObjectNode emptySchema() {
