@@ -100,11 +100,16 @@ public final class AgentLoop {
   }
 
   /**
-   * A person decided call {@code index} of turn {@code turn}. Approved, it runs as it is, under the
-   * policy version it was approved at; rejected, the model gets the rejection as its result.
+   * A person decided call {@code index} of turn {@code turn} ({@code timedOut}: nobody did in time,
+   * and it counts as rejected). Approved, it runs as it is, under the policy version it was approved
+   * at; rejected, the model gets the rejection as its result.
    */
-  public record ApprovalDecided(int turn, int index, boolean approved, String comment, String policyVersion)
-      implements Event {}
+  public record ApprovalDecided(int turn, int index, boolean approved, String comment, String policyVersion,
+      boolean timedOut) implements Event {
+    public ApprovalDecided(int turn, int index, boolean approved, String comment, String policyVersion) {
+      this(turn, index, approved, comment, policyVersion, false);
+    }
+  }
 
   public record ToolResulted(int turn, int index, ToolResult result) implements Event {}
 
@@ -487,7 +492,8 @@ public final class AgentLoop {
     int i = e.index();
     ToolCall c = calls.get(i);
     if (!e.approved()) {
-      refuseAwaiting(i, "rejected by a person" + (e.comment() == null || e.comment().isBlank() ? "" : ": " + e.comment()));
+      String by = e.timedOut() ? "rejected" : "rejected by a person";
+      refuseAwaiting(i, by + (e.comment() == null || e.comment().isBlank() ? "" : ": " + e.comment()));
       return turnComplete() ? finishToolTurn() : Wait.INSTANCE;
     }
     // Approved: the call runs exactly as journaled, and is not gated again under the same policy version.
