@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 
@@ -37,23 +38,41 @@ public final class TestNodes implements AutoCloseable {
   private static final AtomicInteger STORES = new AtomicInteger();
 
   private final String storeName;
+  private final Config overrides;
+  private final Function<ActorTestKit, TestAgent> startNode;
   private final List<TestAgent> agents = new ArrayList<>();
   private final List<Boolean> alive = new ArrayList<>();
+  private int started;
 
-  private TestNodes(String storeName) {
+  private TestNodes(String storeName, Config overrides, Function<ActorTestKit, TestAgent> startNode) {
     this.storeName = storeName;
+    this.overrides = overrides;
+    this.startNode = startNode;
   }
 
   /** {@code count} nodes on a fresh shared journal, each configured with {@code overrides} over {@link #config}. */
   public static TestNodes start(int count, ScriptedModel model, FakeToolRegistry tools, Config overrides) {
+    return start(count, overrides, kit -> TestAgent.start(kit, model, tools));
+  }
+
+  /**
+   * {@code count} nodes, each set up by {@code startNode} in its own kit (e.g. {@code kit ->
+   * TestAgent.start(kit, kit.spawn(Faults.duplicating(kit.spawn(model.behavior()))), kit.spawn(tools.behavior()))}).
+   */
+  public static TestNodes start(int count, Config overrides, Function<ActorTestKit, TestAgent> startNode) {
     if (count < 1) throw new IllegalArgumentException("at least one node");
-    TestNodes nodes = new TestNodes("troupe-testkit-nodes-" + STORES.incrementAndGet());
+    TestNodes nodes = new TestNodes("troupe-testkit-nodes-" + STORES.incrementAndGet(), overrides, startNode);
     for (int i = 0; i < count; i++) {
-      ActorTestKit kit = ActorTestKit.create("node-" + (char) ('a' + i), config(nodes.storeName, overrides));
-      nodes.agents.add(TestAgent.start(kit, model, tools));
+      nodes.agents.add(nodes.newNode());
       nodes.alive.add(true);
     }
     return nodes;
+  }
+
+  private TestAgent newNode() {
+    String name = "node-" + (char) ('a' + started % 26) + (started >= 26 ? String.valueOf(started / 26) : "");
+    started++;
+    return startNode.apply(ActorTestKit.create(name, config(storeName, overrides)));
   }
 
   /** ManualTime and the shared journal and snapshot store named {@code store}, then the runtime's defaults. */
@@ -92,6 +111,14 @@ public final class TestNodes implements AutoCloseable {
     if (!alive.get(i)) return;
     alive.set(i, false);
     agents.get(i).kit().shutdownTestKit();
+  }
+
+  /** Kills node {@code i} if it lives, and starts a new node in its place: a fresh actor system on the same journal. */
+  public TestAgent restart(int i) {
+    kill(i);
+    agents.set(i, newNode());
+    alive.set(i, true);
+    return agents.get(i);
   }
 
   /** Advances the virtual clock of every live node by {@code d}. */

@@ -50,6 +50,22 @@ class SimulationTest {
     assertEquals(Set.of(SimEvent.Submit.class, SimEvent.Cancel.class, SimEvent.Crash.class, SimEvent.Advance.class,
         SimEvent.Settle.class), kinds);
     assertEquals(500, a.stream().filter(e -> e instanceof SimEvent.Submit).count());
+
+    var withApprovals = Simulation.builder().seed(5).nodes(2).sessions(10).intents(500).approvalRate(0.2)
+        .nodeCrashRate(0.02);
+    assertEquals(withApprovals.build().events(), withApprovals.build().events());
+    Set<Class<?>> more = withApprovals.build().events().stream().map(Object::getClass).collect(Collectors.toSet());
+    assertTrue(more.containsAll(Set.of(SimEvent.Decide.class, SimEvent.NodeCrash.class)), more.toString());
+  }
+
+  @Test
+  void approvalsAndNodeCrashesOnTwoNodesKeepEveryInvariant() {
+    Simulation.Report r = Simulation.builder().seed(SEED + 2).nodes(2).sessions(60).settleEvery(300).intents(600)
+        .approvalRate(0.2).nodeCrashRate(0.01).build().run();
+    System.out.println("simulation with approvals and node crashes: " + r);
+    assertEquals(r.accepted(), r.ended().values().stream().mapToInt(Integer::intValue).sum(), "every accepted intent ended");
+    assertTrue(r.nodeCrashes() >= 2, r.toString());
+    assertTrue(r.approved() > 10 && r.rejected() > 3 && r.timedOut() > 3, r.toString());
   }
 
   @Test
