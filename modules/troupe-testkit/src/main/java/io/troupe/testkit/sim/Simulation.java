@@ -70,10 +70,11 @@ public final class Simulation {
   public static final String TENANTS = "tenants never see each other's data";
   public static final String APPROVALS = "approved calls run exactly once, rejected ones never";
 
-  /** What a run did. */
+  /** What a run did; {@code outcomes}: each accepted intent's number to its status and answer (or error code). */
   public record Report(long seed, int events, int submitted, int accepted, Map<IntentStatus, Integer> ended,
       int crashes, int cancels, int modelRequests, int toolCalls, int timeSteps, Duration virtualTime,
-      Duration wallTime, int nodeCrashes, int approved, int rejected, int timedOut) {
+      Duration wallTime, int nodeCrashes, int approved, int rejected, int timedOut,
+      java.util.SortedMap<Integer, String> outcomes) {
     @Override
     public String toString() {
       return "seed=" + seed + " events=" + events + " submitted=" + submitted + " accepted=" + accepted
@@ -394,6 +395,7 @@ public final class Simulation {
     private final Map<String, Map<String, String>> approvalCalls = new HashMap<>();
     private final Map<String, Map<String, Boolean>> decidedCalls = new HashMap<>();
     private final Map<String, Map<String, String>> effectKeys = new HashMap<>();
+    private final java.util.TreeMap<Integer, String> outcomes = new java.util.TreeMap<>();
     private int submittedCount;
     private int crashes;
     private int nodeCrashes;
@@ -450,7 +452,8 @@ public final class Simulation {
       }
       Report report = new Report(b.seed, workload.size(), submittedCount, acceptedByN.size(), Map.copyOf(ended),
           crashes, cancels, modelRequests, toolCallCount, timeSteps, Duration.ofMillis(virtualMillis),
-          Duration.ofNanos(System.nanoTime() - start), nodeCrashes, approved, rejected, timedOut);
+          Duration.ofNanos(System.nanoTime() - start), nodeCrashes, approved, rejected, timedOut,
+          java.util.Collections.unmodifiableSortedMap(outcomes));
       return new Found(report, failure);
     }
 
@@ -667,10 +670,12 @@ public final class Simulation {
       if (!view.status().isTerminal()) {
         return new Failure(ENDS, view.id() + " was reported ended as " + view.status(), index);
       }
-      if (open.remove(view.id()) == null || !endedIds.add(view.id())) {
+      Accepted a = open.remove(view.id());
+      if (a == null || !endedIds.add(view.id())) {
         return null;
       }
       ended.merge(view.status(), 1, Integer::sum);
+      outcomes.put(a.n(), outcome(view.status(), view.outcome()));
       String answer = view.outcome() == null ? null : view.outcome().answer();
       if (answer != null && answer.contains("rm -rf")) {
         return new Failure(DENIED, view.id() + " answered a client with denied text: " + answer, index);
@@ -766,6 +771,13 @@ public final class Simulation {
       return null;
     }
 
+    private static String outcome(IntentStatus status, io.troupe.core.session.Outcome outcome) {
+      if (outcome == null) {
+        return status.json();
+      }
+      return status.json() + " " + (outcome.answer() != null ? outcome.answer() : outcome.errorCode());
+    }
+
     /** Every finished transcript in the journal is a valid history. */
     private Failure checkJournals(int index) {
       for (int s = 0; s < b.sessions; s++) {
@@ -783,8 +795,10 @@ public final class Simulation {
                 return new Failure(HISTORY, "the journaled transcript of " + f.intentId() + ": " + problem, index);
               }
             }
-            if (open.remove(f.intentId()) != null && endedIds.add(f.intentId())) {
+            Accepted a = open.remove(f.intentId());
+            if (a != null && endedIds.add(f.intentId())) {
               ended.merge(f.status(), 1, Integer::sum);
+              outcomes.put(a.n(), outcome(f.status(), f.outcome()));
               String answer = f.outcome() == null ? null : f.outcome().answer();
               if (answer != null && answer.contains("rm -rf")) {
                 return new Failure(DENIED, f.intentId() + " answered a client with denied text: " + answer, index);
