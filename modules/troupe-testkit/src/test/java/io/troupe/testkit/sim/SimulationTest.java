@@ -76,15 +76,16 @@ class SimulationTest {
    */
   @Test
   void theSameSeedGivesTheSameOutcomeForEveryIntent() {
-    Simulation.Builder sim = Simulation.builder().seed(11).sessions(20).settleEvery(100).intents(200)
-        .cancelRate(0).crashRate(0).approvalRate(0.2);
+    Simulation.Builder sim = Simulation.builder().seed(11).sessions(20).settleEvery(150).intents(150)
+        .cancelRate(0).crashRate(0).approvalRate(0.2).modelFaultRate(0.1);
     Simulation.Report first = sim.build().run();
     Simulation.Report second = sim.build().run();
-    assertEquals(200, first.outcomes().size());
+    System.out.println("determinism: " + first + "\n  again: " + second);
+    assertEquals(150, first.outcomes().size());
     assertEquals(first.outcomes(), second.outcomes());
-    assertTrue(first.approved() > 0 && first.ended().getOrDefault(IntentStatus.FAILED, 0) > 0, first.toString());
-    Simulation.Report other = sim.seed(12).build().run();
-    assertNotEquals(first.outcomes(), other.outcomes());
+    // Outcomes that hang on virtual time: failed model calls, approvals decided and timed out.
+    assertTrue(first.approved() > 0 && first.timedOut() > 0 && first.ended().getOrDefault(IntentStatus.FAILED, 0) > 0,
+        first.toString());
   }
 
   @Test
