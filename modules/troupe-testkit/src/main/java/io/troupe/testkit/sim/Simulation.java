@@ -36,11 +36,13 @@ import io.troupe.testkit.nodes.TestNodes;
 
 /**
  * A seeded simulation of many sessions running the real guardrail and session entities against a
- * {@link ScriptedModel} and {@link FakeTool}s, under virtual time and an in-memory journal.
+ * {@link ScriptedModel} and {@link FakeTool}s, under virtual time, on one or more {@link TestNodes}
+ * sharing an in-memory journal.
  *
  * <p>The seed makes the workload: intents that call zero to three tools at once (read-only and
  * side-effecting, with latencies), double-texting, cancellations, model faults, tool failures,
- * answers the guardrail denies, and crashes of a session mid-run, restarted from its journal.
+ * answers the guardrail denies, crashes of a session mid-run, restarted from its journal, and
+ * optionally approvals (decided, or left to time out) and crashes of whole nodes.
  * After every event the runner checks:
  *
  * <ul>
@@ -49,7 +51,8 @@ import io.troupe.testkit.nodes.TestNodes;
  *   <li><b>every history stays valid</b> (each tool call has exactly one result, in call order) in
  *       every model request and every finished transcript;
  *   <li><b>no denied text reaches a client</b> (no answer matches a deny pattern);
- *   <li><b>tenants never see each other's data</b> (no model request or tool call mixes tenants).
+ *   <li><b>tenants never see each other's data</b> (no model request or tool call mixes tenants);
+ *   <li><b>approved calls run exactly once, rejected ones never</b> (checked when the intent ends).
  * </ul>
  *
  * <p>A violation throws {@link InvariantViolation} with the seed and the shortest event prefix
