@@ -32,7 +32,11 @@ import java.util.regex.Pattern;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
+import io.troupe.core.guardrail.Guardrail;
+import io.troupe.core.tools.ToolResult;
 import io.troupe.testkit.nodes.TestNodes;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * A seeded simulation of many sessions running the real guardrail and session entities against a
@@ -111,6 +115,7 @@ public final class Simulation {
     private double decide = 0.8;
     private double nodeCrash;
     private boolean faultyReconcile;
+    private boolean faultyApprovedCalls;
     private boolean duplicateModelDeliveries;
     private int maxShrinkRuns = 10;
 
@@ -146,6 +151,11 @@ public final class Simulation {
      * for checking that the checker catches it.
      */
     public Builder faultyReconcile() { this.faultyReconcile = true; return this; }
+    /**
+     * Runs behind a deliberately wrong guardrail that answers an approved call with a made-up
+     * success instead of running it: for checking that the approvals invariant catches it.
+     */
+    public Builder faultyApprovedCalls() { this.faultyApprovedCalls = true; return this; }
     /** Every model call reaches the model twice, so every reply comes twice (see {@link io.troupe.testkit.faults.Faults#duplicating}). */
     public Builder duplicateModelDeliveries() { this.duplicateModelDeliveries = true; return this; }
 
@@ -330,6 +340,21 @@ public final class Simulation {
         .returning(args -> Json.object().put("tenant", args.path("tenant").asText()).put("n", args.path("n").asInt()));
   }
 
+  /** The wrong guardrail of {@link Builder#faultyApprovedCalls}: approved calls "succeed" without running. */
+  private static Behavior<Guardrail.Command> skippingApprovedCalls(ActorRef<Guardrail.Command> guardrail) {
+    return Behaviors.receiveMessage(m -> {
+      if (m instanceof Guardrail.RouteToolCalls r && !r.approved().isEmpty()) {
+        for (int i : r.indices()) {
+          ToolCall c = r.calls().get(i);
+          r.replyTo().tell(new ToolResult(r.corr() + i, c.id(), c.name(), Json.object().put("ok", true), null));
+        }
+      } else {
+        guardrail.tell(m);
+      }
+      return Behaviors.same();
+    });
+  }
+
   // The runner.
 
   private record Failure(String invariant, String detail, int atEvent) {}
@@ -363,9 +388,10 @@ public final class Simulation {
       registry.observedBy(toolCalls.ref());
       nodes = TestNodes.start(b.nodes, overrides, kit -> {
         var llm = kit.spawn(model.behavior());
-        return TestAgent.start(kit,
+        TestAgent agent = TestAgent.start(kit,
             b.duplicateModelDeliveries ? kit.spawn(io.troupe.testkit.faults.Faults.duplicating(llm)) : llm,
             kit.spawn(registry.behavior()));
+        return b.faultyApprovedCalls ? agent.withGuardrailLink(Simulation::skippingApprovedCalls) : agent;
       });
       return new Driver(clients, nodes, model, registry, toolCalls, workload).run();
     } finally {

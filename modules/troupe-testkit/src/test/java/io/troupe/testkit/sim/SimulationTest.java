@@ -89,6 +89,18 @@ class SimulationTest {
   }
 
   @Test
+  void aGuardrailThatSettlesApprovedCallsWithoutRunningThemIsCaughtWithTheSeed() {
+    Simulation sim = Simulation.builder().seed(9).sessions(10).settleEvery(50).intents(150).approvalRate(0.3)
+        .decideRate(1).crashRate(0).cancelRate(0).maxShrinkRuns(3).faultyApprovedCalls().build();
+    InvariantViolation v = assertThrows(InvariantViolation.class, sim::run);
+    System.out.println(v.getMessage());
+    assertEquals(Simulation.APPROVALS, v.invariant());
+    assertEquals(9, v.seed());
+    assertTrue(v.getMessage().contains("ran 0 times"), v.getMessage());
+    assertTrue(v.prefix().stream().anyMatch(e -> e instanceof SimEvent.Decide d && d.approve()), "an approval is in the prefix");
+  }
+
+  @Test
   void aRegistryThatRunsAReconciledEffectAgainIsCaughtWithTheSeedAndAReplayablePrefix() {
     Simulation sim = Simulation.builder().seed(7).sessions(10).settleEvery(50).intents(300).crashRate(0.3)
         .faultyReconcile().build();
