@@ -372,7 +372,7 @@ public final class Simulation {
             + "troupe.agent.deadline = 60s\n"
             + "troupe.agent.history-messages = 8\n"
             + "troupe.guardrail.require-approval = [transfer]\n"
-            + "troupe.guardrail.approval-timeout = 30s\n");
+            + "troupe.guardrail.approval-timeout = 10s\n");
     ScriptedModel model = model();
     FakeToolRegistry reg = FakeToolRegistry.of(tool(FakeTool.readOnly("lookup")), tool(FakeTool.readOnly("calc")),
         tool(FakeTool.sideEffecting("charge")), tool(FakeTool.sideEffecting("notify")),

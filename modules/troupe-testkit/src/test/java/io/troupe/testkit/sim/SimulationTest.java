@@ -62,12 +62,12 @@ class SimulationTest {
 
   @Test
   void approvalsAndNodeCrashesOnTwoNodesKeepEveryInvariant() {
-    Simulation.Report r = Simulation.builder().seed(SEED + 2).nodes(2).sessions(40).settleEvery(200).intents(400)
+    Simulation.Report r = Simulation.builder().seed(SEED + 2).nodes(2).sessions(30).settleEvery(150).intents(300)
         .approvalRate(0.2).nodeCrashRate(0.01).build().run();
     System.out.println("simulation with approvals and node crashes: " + r);
     assertEquals(r.accepted(), r.ended().values().stream().mapToInt(Integer::intValue).sum(), "every accepted intent ended");
     assertTrue(r.nodeCrashes() >= 2, r.toString());
-    assertTrue(r.approved() > 10 && r.rejected() > 3 && r.timedOut() > 3, r.toString());
+    assertTrue(r.approved() > 5 && r.rejected() > 2 && r.timedOut() > 2, r.toString());
   }
 
   /**
@@ -76,12 +76,12 @@ class SimulationTest {
    */
   @Test
   void theSameSeedGivesTheSameOutcomeForEveryIntent() {
-    Simulation.Builder sim = Simulation.builder().seed(11).sessions(20).settleEvery(150).intents(150)
+    Simulation.Builder sim = Simulation.builder().seed(11).sessions(20).settleEvery(120).intents(120)
         .cancelRate(0).crashRate(0).approvalRate(0.2).modelFaultRate(0.1);
     Simulation.Report first = sim.build().run();
     Simulation.Report second = sim.build().run();
     System.out.println("determinism: " + first + "\n  again: " + second);
-    assertEquals(150, first.outcomes().size());
+    assertEquals(120, first.outcomes().size());
     assertEquals(first.outcomes(), second.outcomes());
     // Outcomes that hang on virtual time: failed model calls, approvals decided and timed out.
     assertTrue(first.approved() > 0 && first.timedOut() > 0 && first.ended().getOrDefault(IntentStatus.FAILED, 0) > 0,
@@ -90,8 +90,8 @@ class SimulationTest {
 
   @Test
   void aGuardrailThatSettlesApprovedCallsWithoutRunningThemIsCaughtWithTheSeed() {
-    Simulation sim = Simulation.builder().seed(9).sessions(10).settleEvery(50).intents(150).approvalRate(0.3)
-        .decideRate(1).crashRate(0).cancelRate(0).maxShrinkRuns(3).faultyApprovedCalls().build();
+    Simulation sim = Simulation.builder().seed(9).sessions(10).settleEvery(50).intents(100).approvalRate(0.3)
+        .decideRate(1).crashRate(0).cancelRate(0).maxShrinkRuns(2).faultyApprovedCalls().build();
     InvariantViolation v = assertThrows(InvariantViolation.class, sim::run);
     System.out.println(v.getMessage());
     assertEquals(Simulation.APPROVALS, v.invariant());
