@@ -158,8 +158,9 @@ public final class TestAgent {
 
   /**
    * Waits until the intent asks for an approval, advancing virtual time by {@code step} whenever
-   * nothing arrives (at most {@code maxSteps} times), and returns the first request made after
-   * {@code afterSeq} (0: any). Fails if the intent ends first.
+   * nothing arrives for 50 ms (at most {@code maxSteps} times; a zero step only waits, so that a
+   * short approval timeout cannot pass), and returns the first request made after {@code afterSeq}
+   * (0: any). Fails if the intent ends first.
    */
   public ApprovalRequest awaitApprovalRequested(ActorRef<SessionEntity.Command> session, String intentId,
       long afterSeq, Duration step, int maxSteps) {

@@ -69,11 +69,16 @@ class ApprovalAcrossNodesTest {
 
   /** Node A: submits, and the run pauses on the invoice. */
   private TestAgent.ApprovalRequest pauseOnNodeA() {
+    return pauseOnNodeA(Duration.ofSeconds(1));
+  }
+
+  /** {@code step}: the virtual time the wait may advance when nothing happens (zero: none). */
+  private TestAgent.ApprovalRequest pauseOnNodeA(Duration step) {
     TestAgent a = nodes.node(0);
     ActorRef<SessionEntity.Command> session = a.session(SESSION);
     sessionOnA = session;
     IntentView accepted = a.submit(session, "Send Acme its invoice for 120 EUR");
-    TestAgent.ApprovalRequest request = a.awaitApprovalRequested(session, accepted.id());
+    TestAgent.ApprovalRequest request = a.awaitApprovalRequested(session, accepted.id(), 0, step, 100);
     assertEquals("a1", request.approvalId());
     assertEquals("send_invoice", request.tool());
     assertEquals(IntentStatus.AWAITING_APPROVAL, a.get(session, accepted.id()).status());
@@ -212,7 +217,7 @@ class ApprovalAcrossNodesTest {
   @Test
   void aDecisionAfterTheTimeoutPassedWhileNoNodeRanTheSessionCountsAsRejected() {
     start(FakeToolRegistry.of(invoice), Duration.ofMillis(1));
-    TestAgent.ApprovalRequest request = pauseOnNodeA();
+    TestAgent.ApprovalRequest request = pauseOnNodeA(Duration.ZERO); // A's clock never reaches the timeout
     killNodeA();
 
     TestAgent b = nodes.node(1);
