@@ -27,8 +27,11 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *
  * <p>It answers every call, like the real registry: an unknown tool, a failure or a timeout is an
  * error result. A reconciliation after a crash is settled by the call's idempotency key: a call
- * that ran answers with its result (waiting for it if it still runs), one that never arrived runs
- * now. Latencies and timeouts run on the system's scheduler (ManualTime in tests).
+ * that ran answers with its result (waiting for it if it still runs), one that started on a node
+ * that died took effect there and answers with the tool's output, and one that never arrived runs
+ * now. Spawned on several nodes ({@link io.troupe.testkit.nodes.TestNodes}), the registries share
+ * the tools and what they applied: the world outside. Latencies and timeouts run on each system's
+ * scheduler (ManualTime in tests).
  */
 public final class FakeToolRegistry {
 
