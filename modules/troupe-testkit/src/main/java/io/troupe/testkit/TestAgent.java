@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigFactory;
 import io.troupe.core.guardrail.Guardrail;
 import io.troupe.core.guardrail.GuardrailSettings;
 import io.troupe.core.llm.LlmGateway;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.troupe.core.session.EventStream;
 import io.troupe.core.session.IntentView;
 import io.troupe.core.session.SessionEntity;
 import io.troupe.core.session.SessionSettings;
@@ -105,6 +107,11 @@ public final class TestAgent {
     return time;
   }
 
+  /** The kit this agent runs in: one node of a {@link io.troupe.testkit.nodes.TestNodes}, or the test's own. */
+  public ActorTestKit kit() {
+    return kit;
+  }
+
   public ActorRef<Guardrail.Command> guardrail() {
     return guardrail;
   }
@@ -144,6 +151,69 @@ public final class TestAgent {
       }
     }
     throw new AssertionError("intent " + intentId + " did not end within " + maxSteps + " steps of " + step);
+  }
+
+  /** A tool call that waits for a person, as its {@code approval.requested} event names it. */
+  public record ApprovalRequest(String intentId, String approvalId, String callId, String tool, String reason) {}
+
+  /**
+   * Waits until the intent asks for an approval, advancing virtual time by {@code step} whenever
+   * nothing arrives for 50 ms (at most {@code maxSteps} times; a zero step only waits, so that a
+   * short approval timeout cannot pass), and returns the first request made after {@code afterSeq}
+   * (0: any). Fails if the intent ends first.
+   */
+  public ApprovalRequest awaitApprovalRequested(ActorRef<SessionEntity.Command> session, String intentId,
+      long afterSeq, Duration step, int maxSteps) {
+    Inbox<EventStream.Message> events = Inbox.create(kit);
+    session.tell(new SessionEntity.Subscribe(intentId, afterSeq, events.ref()));
+    int steps = 0;
+    for (int seen = 0; seen < 10_000 && steps <= maxSteps; ) {
+      EventStream.Message m = events.poll(Duration.ofMillis(50));
+      if (m == null) {
+        if (steps++ < maxSteps) time.timePasses(step);
+        continue;
+      }
+      seen++;
+      if (m instanceof EventStream.Item item && item.event().type().equals("approval.requested")) {
+        JsonNode d = item.event().data();
+        return new ApprovalRequest(intentId, d.path("approvalId").asText(), d.path("callId").asText(),
+            d.path("tool").asText(), d.path("reason").asText());
+      }
+      if (!(m instanceof EventStream.Item)) {
+        throw new AssertionError("intent " + intentId + " asked for no approval before it ended (" + m + ")");
+      }
+    }
+    throw new AssertionError("intent " + intentId + " asked for no approval within " + maxSteps + " steps of " + step);
+  }
+
+  /** {@link #awaitApprovalRequested(ActorRef, String, long, Duration, int)} with up to a minute of virtual time. */
+  public ApprovalRequest awaitApprovalRequested(ActorRef<SessionEntity.Command> session, String intentId) {
+    return awaitApprovalRequested(session, intentId, 0, Duration.ofSeconds(1), 60);
+  }
+
+  /** A person's decision, as {@code POST /v1/intents/{id}/approvals} sends it: the intent back, or an error (404, 409). */
+  public StatusReply<IntentView> decide(ActorRef<SessionEntity.Command> session, String intentId, String approvalId,
+      boolean approve, String comment) {
+    TestProbe<StatusReply<IntentView>> probe = kit.createTestProbe();
+    session.tell(new SessionEntity.DecideApproval(intentId, approvalId, approve, comment, probe.getRef()));
+    return probe.receiveMessage(Duration.ofSeconds(5));
+  }
+
+  /** Approves and returns the intent (throws with the session's error). */
+  public IntentView approve(ActorRef<SessionEntity.Command> session, ApprovalRequest request) {
+    return decide(session, request.intentId(), request.approvalId(), true, null).getValue();
+  }
+
+  /** Rejects with a comment and returns the intent (throws with the session's error). */
+  public IntentView reject(ActorRef<SessionEntity.Command> session, ApprovalRequest request, String comment) {
+    return decide(session, request.intentId(), request.approvalId(), false, comment).getValue();
+  }
+
+  /** The intent as the session has it now. */
+  public IntentView get(ActorRef<SessionEntity.Command> session, String intentId) {
+    TestProbe<StatusReply<IntentView>> probe = kit.createTestProbe();
+    session.tell(new SessionEntity.Get(intentId, probe.getRef()));
+    return probe.receiveMessage(Duration.ofSeconds(5)).getValue();
   }
 
   /** Submits and waits for the end, with up to ten minutes of virtual time in one-second steps. */

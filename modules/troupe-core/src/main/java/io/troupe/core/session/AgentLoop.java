@@ -102,13 +102,19 @@ public final class AgentLoop {
   }
 
   /**
-   * A person decided call {@code index} of turn {@code turn}. Approved, it runs as it is, under the
-   * policy version it was approved at; rejected, the model gets the rejection as its result.
+   * A person decided call {@code index} of turn {@code turn} ({@code timedOut}: nobody did in time,
+   * and it counts as rejected). Approved, it runs as it is, under the policy version it was approved
+   * at; rejected, the model gets the rejection as its result.
    */
   public record ApprovalDecided(int turn, int index, boolean approved, String comment, String policyVersion,
-      String approvalId, long requestedNanos, long decidedNanos) implements Event {
+      boolean timedOut, String approvalId, long requestedNanos, long decidedNanos) implements Event {
     public ApprovalDecided(int turn, int index, boolean approved, String comment, String policyVersion) {
-      this(turn, index, approved, comment, policyVersion, null, 0, 0);
+      this(turn, index, approved, comment, policyVersion, false, null, 0, 0);
+    }
+
+    public ApprovalDecided(int turn, int index, boolean approved, String comment, String policyVersion,
+        boolean timedOut) {
+      this(turn, index, approved, comment, policyVersion, timedOut, null, 0, 0);
     }
   }
 
@@ -589,7 +595,8 @@ public final class AgentLoop {
     ToolCall c = calls.get(i);
     recordApprovalWait(c, e);
     if (!e.approved()) {
-      refuseAwaiting(i, "rejected by a person" + (e.comment() == null || e.comment().isBlank() ? "" : ": " + e.comment()));
+      String by = e.timedOut() ? "rejected" : "rejected by a person";
+      refuseAwaiting(i, by + (e.comment() == null || e.comment().isBlank() ? "" : ": " + e.comment()));
       return turnComplete() ? finishToolTurn() : Wait.INSTANCE;
     }
     // Approved: the call runs exactly as journaled, and is not gated again under the same policy version.
@@ -610,6 +617,7 @@ public final class AgentLoop {
     ObjectNode detail = Json.object().put("callId", c.id()).put("tool", c.name())
         .put("decision", e.approved() ? "approve" : "reject").put("waitedMs", (decided - e.requestedNanos()) / 1_000_000);
     if (e.approvalId() != null) detail.put("approvalId", e.approvalId());
+    if (e.timedOut()) detail.put("timedOut", true);
     if (e.comment() != null && !e.comment().isBlank()) detail.put("comment", e.comment());
     stepSeq++;
     recorder.step(new Step(stepSeq, "approval", c.name(), e.approved() ? "ok" : "rejected", e.requestedNanos(), decided,

@@ -942,18 +942,38 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.CONFLICT, why)));
       return Effect().none();
     }
+    if (TraceClock.nowEpochNanos() - approval.requestedNanos() >= approvalTimeout.toNanos()) {
+      // Its time passed while no node ran its timer (the node that paused it died): it is rejected, not decided now.
+      ActorRef<StatusReply<IntentView>> replyTo = cmd.replyTo();
+      String approvalId = cmd.approvalId();
+      return decide(cmd.intentId(), approvalId, false, timedOutComment(), null).thenRun(s -> replyTo.tell(
+          StatusReply.error(Errors.of(Errors.CONFLICT, "approval " + approvalId + " was " + timedOutComment()
+              + " and counts as rejected"))));
+    }
     return decide(cmd.intentId(), cmd.approvalId(), cmd.approve(), cmd.comment(), cmd.replyTo());
+  }
+
+  private static final String TIMED_OUT = "not decided within ";
+  private static final String TIMEOUT_KEY = "(troupe.guardrail.approval-timeout)";
+
+  private String timedOutComment() {
+    return TIMED_OUT + approvalTimeout + " " + TIMEOUT_KEY;
+  }
+
+  private static boolean timedOut(SessionState.Approval approval) {
+    return !approval.approved() && approval.comment() != null && approval.comment().startsWith(TIMED_OUT)
+        && approval.comment().endsWith(TIMEOUT_KEY);
   }
 
   private Effect<Event, SessionState> onApprovalTimedOut(SessionState state, ApprovalTimedOut t) {
     SessionState.IntentRecord intent = state.intent(t.intentId());
     SessionState.Approval approval = intent == null ? null : intent.approval(t.approvalId());
     if (approval == null || approval.decided() || intent.status.isTerminal()) return Effect().none();
-    return decide(t.intentId(), t.approvalId(), false, "not decided within " + approvalTimeout
-        + " (troupe.guardrail.approval-timeout)", null);
+    return decide(t.intentId(), t.approvalId(), false, timedOutComment(), null);
   }
 
-  private Effect<Event, SessionState> decide(String intentId, String approvalId, boolean approve, String comment,
+  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<Event, SessionState> decide(String intentId,
+      String approvalId, boolean approve, String comment,
       ActorRef<StatusReply<IntentView>> replyTo) {
     return Effect().persist(List.<Event>of(new ApprovalDecided(intentId, approvalId, approve, comment,
         TraceClock.nowEpochNanos()))).thenRun(s -> {
@@ -972,7 +992,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     SessionState.Approval approval = state.intent(r.intentId()).approval(r.approvalId());
     if (awaiting.isEmpty()) timers.startSingleTimer("deadline", new DeadlinePassed(r.intentId()), settings.deadline());
     return carryOut(state, loop.step(new AgentLoop.ApprovalDecided(at[0], at[1], approval.approved(), approval.comment(),
-        approval.policyVersion(), approval.id(), approval.requestedNanos(), approval.decidedNanos())));
+        approval.policyVersion(), timedOut(approval), approval.id(), approval.requestedNanos(),
+        approval.decidedNanos())));
   }
 
   private static String nextQueued(SessionState state, String finishing) {

@@ -309,6 +309,20 @@ class AgentLoopTest {
   }
 
   @Test
+  void aTimedOutApprovalIsRejectedWithoutSayingAPersonDidIt() {
+    AgentLoop loop = loop();
+    started(loop);
+    var run = (AgentLoop.RunTools) loop.step(new AgentLoop.ModelReplied(1, calls(call("a", "calculator"))));
+    loop.step(new AgentLoop.ToolsChecked(run.turn(), List.of(0),
+        List.of(Verdict.requireApproval("approvals", "money moves")), "v1"));
+    var next = (AgentLoop.CallModel) loop.step(new AgentLoop.ApprovalDecided(run.turn(), 0, false,
+        "not decided within PT24H (troupe.guardrail.approval-timeout)", "v1", true));
+    String result = next.request().messages().get(next.request().messages().size() - 1).content();
+    assertTrue(result.contains("rejected: not decided within PT24H"), result);
+    assertFalse(result.contains("by a person"), result);
+  }
+
+  @Test
   void anApprovedCallIsRoutedAsItIsWithItsPolicyVersion() {
     AgentLoop loop = loop();
     started(loop);

@@ -12,6 +12,15 @@ public sealed interface SimEvent {
   /** The session's node crashes: the entity stops, then starts again from the same journal. */
   record Crash(int session) implements SimEvent {}
 
+  /**
+   * A person decides the approval intent {@code n} asks for (its transfer): at once if it was
+   * asked already, else as soon as it is. An intent with an approval and no decision times out.
+   */
+  record Decide(int session, int n, boolean approve) implements SimEvent {}
+
+  /** A whole node dies (its actor system terminates) and a new one takes its place; its sessions move to the next node. */
+  record NodeCrash(int node) implements SimEvent {}
+
   /** Virtual time passes. */
   record Advance(long millis) implements SimEvent {}
 

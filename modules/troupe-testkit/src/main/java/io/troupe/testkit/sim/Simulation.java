@@ -32,15 +32,21 @@ import java.util.regex.Pattern;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import io.troupe.core.guardrail.Guardrail;
+import io.troupe.core.tools.ToolResult;
+import io.troupe.testkit.nodes.TestNodes;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
  * A seeded simulation of many sessions running the real guardrail and session entities against a
- * {@link ScriptedModel} and {@link FakeTool}s, under virtual time and an in-memory journal.
+ * {@link ScriptedModel} and {@link FakeTool}s, under virtual time, on one or more {@link TestNodes}
+ * sharing an in-memory journal.
  *
  * <p>The seed makes the workload: intents that call zero to three tools at once (read-only and
  * side-effecting, with latencies), double-texting, cancellations, model faults, tool failures,
- * answers the guardrail denies, and crashes of a session mid-run, restarted from its journal.
+ * answers the guardrail denies, crashes of a session mid-run, restarted from its journal, and
+ * optionally approvals (decided, or left to time out) and crashes of whole nodes.
  * After every event the runner checks:
  *
  * <ul>
@@ -49,7 +55,8 @@ import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
  *   <li><b>every history stays valid</b> (each tool call has exactly one result, in call order) in
  *       every model request and every finished transcript;
  *   <li><b>no denied text reaches a client</b> (no answer matches a deny pattern);
- *   <li><b>tenants never see each other's data</b> (no model request or tool call mixes tenants).
+ *   <li><b>tenants never see each other's data</b> (no model request or tool call mixes tenants);
+ *   <li><b>approved calls run exactly once, rejected ones never</b> (checked when the intent ends).
  * </ul>
  *
  * <p>A violation throws {@link InvariantViolation} with the seed and the shortest event prefix
@@ -68,16 +75,20 @@ public final class Simulation {
   public static final String HISTORY = "every history stays valid";
   public static final String DENIED = "no denied text reaches a client";
   public static final String TENANTS = "tenants never see each other's data";
+  public static final String APPROVALS = "approved calls run exactly once, rejected ones never";
 
-  /** What a run did. */
+  /** What a run did; {@code outcomes}: each accepted intent's number to its status and answer (or error code). */
   public record Report(long seed, int events, int submitted, int accepted, Map<IntentStatus, Integer> ended,
       int crashes, int cancels, int modelRequests, int toolCalls, int timeSteps, Duration virtualTime,
-      Duration wallTime) {
+      Duration wallTime, int nodeCrashes, int approved, int rejected, int timedOut,
+      java.util.SortedMap<Integer, String> outcomes) {
     @Override
     public String toString() {
       return "seed=" + seed + " events=" + events + " submitted=" + submitted + " accepted=" + accepted
           + " ended=" + ended + " crashes=" + crashes + " cancels=" + cancels + " modelRequests=" + modelRequests
-          + " toolCalls=" + toolCalls + " timeSteps=" + timeSteps + " virtual=" + virtualTime + " wall=" + wallTime.toMillis() + "ms";
+          + " toolCalls=" + toolCalls + " nodeCrashes=" + nodeCrashes + " approvals(approved=" + approved
+          + " rejected=" + rejected + " timedOut=" + timedOut + ") timeSteps=" + timeSteps + " virtual=" + virtualTime
+          + " wall=" + wallTime.toMillis() + "ms";
     }
   }
 
@@ -99,7 +110,12 @@ public final class Simulation {
     private double toolFailure = 0.05;
     private double deniedAnswer = 0.03;
     private double advance = 0.01;
+    private int nodes = 1;
+    private double approval;
+    private double decide = 0.8;
+    private double nodeCrash;
     private boolean faultyReconcile;
+    private boolean faultyApprovedCalls;
     private boolean duplicateModelDeliveries;
     private int maxShrinkRuns = 10;
 
@@ -120,6 +136,14 @@ public final class Simulation {
      * costs about 100 ms of real time: Pekko's ManualTime lets dispatchers settle before it advances.
      */
     public Builder advanceRate(double p) { this.advance = p; return this; }
+    /** Nodes (actor systems) on one shared journal; sessions start spread over them. */
+    public Builder nodes(int n) { this.nodes = n; return this; }
+    /** Intents that also call {@code transfer}, a side effect that needs a person's approval (default 0). */
+    public Builder approvalRate(double p) { this.approval = p; return this; }
+    /** The share of approvals a person decides (70% approve); the rest time out (default 0.8). */
+    public Builder decideRate(double p) { this.decide = p; return this; }
+    /** A node dies and is replaced; its sessions move to the next node (default 0). */
+    public Builder nodeCrashRate(double p) { this.nodeCrash = p; return this; }
     /** How many extra runs the prefix shrinker may spend on a violation. */
     public Builder maxShrinkRuns(int n) { this.maxShrinkRuns = n; return this; }
     /**
@@ -127,6 +151,11 @@ public final class Simulation {
      * for checking that the checker catches it.
      */
     public Builder faultyReconcile() { this.faultyReconcile = true; return this; }
+    /**
+     * Runs behind a deliberately wrong guardrail that answers an approved call with a made-up
+     * success instead of running it: for checking that the approvals invariant catches it.
+     */
+    public Builder faultyApprovedCalls() { this.faultyApprovedCalls = true; return this; }
     /** Every model call reaches the model twice, so every reply comes twice (see {@link io.troupe.testkit.faults.Faults#duplicating}). */
     public Builder duplicateModelDeliveries() { this.duplicateModelDeliveries = true; return this; }
 
@@ -195,11 +224,15 @@ public final class Simulation {
     int sinceSettle = 0;
     while (n < b.intents) {
       int s = r.nextInt(b.sessions);
-      out.add(new SimEvent.Submit(s, n, text(r, b, s, n)));
+      boolean approval = b.approval > 0 && r.nextDouble() < b.approval; // no draw when off: old seeds replay
+      out.add(new SimEvent.Submit(s, n, text(r, b, s, n, approval)));
       int first = n++;
       sinceSettle++;
+      if (approval && r.nextDouble() < b.decide) {
+        out.add(new SimEvent.Decide(s, first, r.nextDouble() < 0.7));
+      }
       if (n < b.intents && r.nextDouble() < b.doubleText) {
-        out.add(new SimEvent.Submit(s, n, text(r, b, s, n)));
+        out.add(new SimEvent.Submit(s, n, text(r, b, s, n, false)));
         n++;
         sinceSettle++;
       }
@@ -208,6 +241,9 @@ public final class Simulation {
       }
       if (r.nextDouble() < b.crash) {
         out.add(new SimEvent.Crash(s));
+      }
+      if (b.nodeCrash > 0 && r.nextDouble() < b.nodeCrash) {
+        out.add(new SimEvent.NodeCrash(r.nextInt(b.nodes)));
       }
       if (r.nextDouble() < b.advance) {
         out.add(new SimEvent.Advance(r.nextInt(1, 400)));
@@ -224,7 +260,7 @@ public final class Simulation {
     return "t" + (session % tenants);
   }
 
-  private static String text(SplittableRandom r, Builder b, int s, int n) {
+  private static String text(SplittableRandom r, Builder b, int s, int n, boolean approval) {
     String t = tenant(s, b.tenants);
     StringBuilder sb = new StringBuilder("sim n=").append(n).append(" tenant=").append(t)
         .append(" secret=secret-").append(t).append(" plan=");
@@ -232,6 +268,9 @@ public final class Simulation {
     List<String> plan = new ArrayList<>();
     for (int i = 0; i < k; i++) {
       plan.add(TOOLS[r.nextInt(TOOLS.length)] + ":" + (r.nextInt(5) * 100));
+    }
+    if (approval) {
+      plan.add("transfer:" + (r.nextInt(5) * 100));
     }
     sb.append(plan.isEmpty() ? "-" : String.join(",", plan));
     sb.append(" fail=").append(k > 0 && r.nextDouble() < b.toolFailure ? r.nextInt(k) : -1);
@@ -301,6 +340,21 @@ public final class Simulation {
         .returning(args -> Json.object().put("tenant", args.path("tenant").asText()).put("n", args.path("n").asInt()));
   }
 
+  /** The wrong guardrail of {@link Builder#faultyApprovedCalls}: approved calls "succeed" without running. */
+  private static Behavior<Guardrail.Command> skippingApprovedCalls(ActorRef<Guardrail.Command> guardrail) {
+    return Behaviors.receiveMessage(m -> {
+      if (m instanceof Guardrail.RouteToolCalls r && !r.approved().isEmpty()) {
+        for (int i : r.indices()) {
+          ToolCall c = r.calls().get(i);
+          r.replyTo().tell(new ToolResult(r.corr() + i, c.id(), c.name(), Json.object().put("ok", true), null));
+        }
+      } else {
+        guardrail.tell(m);
+      }
+      return Behaviors.same();
+    });
+  }
+
   // The runner.
 
   private record Failure(String invariant, String detail, int atEvent) {}
@@ -310,32 +364,54 @@ public final class Simulation {
   private record Accepted(int session, int n, String intentId) {}
 
   private Found runEvents(List<SimEvent> workload) {
-    var config = TestAgent.config(ConfigFactory.parseString(
+    var overrides = ConfigFactory.parseString(
         "pekko.loglevel = ERROR\n"
             + "pekko.log-dead-letters = off\n"
             + "pekko.log-dead-letters-during-shutdown = off\n"
             + "troupe.agent.model-timeout = 5s\n"
             + "troupe.agent.deadline = 60s\n"
-            + "troupe.agent.history-messages = 8\n"));
-    ActorTestKit kit = ActorTestKit.create("sim-" + b.seed, config);
+            + "troupe.agent.history-messages = 8\n"
+            + "troupe.guardrail.require-approval = [transfer]\n"
+            + "troupe.guardrail.approval-timeout = 10s\n");
+    ScriptedModel model = model();
+    FakeToolRegistry reg = FakeToolRegistry.of(tool(FakeTool.readOnly("lookup")), tool(FakeTool.readOnly("calc")),
+        tool(FakeTool.sideEffecting("charge")), tool(FakeTool.sideEffecting("notify")),
+        tool(FakeTool.sideEffecting("transfer")))
+        .withTimeout(Duration.ofSeconds(10));
+    FakeToolRegistry registry = b.faultyReconcile ? reg.reconcileByRunningAgain() : reg;
+    // The driver's inboxes live apart from the nodes, which may die.
+    ActorTestKit clients = ActorTestKit.create("sim-" + b.seed + "-clients",
+        ConfigFactory.parseString("pekko.loglevel = ERROR\npekko.log-dead-letters = off"));
+    TestNodes nodes = null;
     try {
-      return new Driver(kit, workload).run();
+      Inbox<FakeTool.Call> toolCalls = Inbox.create(clients);
+      registry.observedBy(toolCalls.ref());
+      nodes = TestNodes.start(b.nodes, overrides, kit -> {
+        var llm = kit.spawn(model.behavior());
+        TestAgent agent = TestAgent.start(kit,
+            b.duplicateModelDeliveries ? kit.spawn(io.troupe.testkit.faults.Faults.duplicating(llm)) : llm,
+            kit.spawn(registry.behavior()));
+        return b.faultyApprovedCalls ? agent.withGuardrailLink(Simulation::skippingApprovedCalls) : agent;
+      });
+      return new Driver(clients, nodes, model, registry, toolCalls, workload).run();
     } finally {
-      kit.shutdownTestKit();
+      if (nodes != null) nodes.close();
+      clients.shutdownTestKit();
     }
   }
 
   private final class Driver {
-    private final ActorTestKit kit;
+    private final ActorTestKit clients;
+    private final TestNodes nodes;
     private final List<SimEvent> workload;
-    private final ScriptedModel model = model();
+    private final ScriptedModel model;
     private final FakeToolRegistry registry;
-    private final TestAgent agent;
+    private final FakeTool transfer;
     private final Inbox<FakeTool.Call> toolCalls;
     private final Inbox<StatusReply<IntentView>> submitted;
     private final Inbox<StatusReply<IntentView>> endings;
-    private final PersistenceTestKit journal;
     private final List<ActorRef<SessionEntity.Command>> sessions = new ArrayList<>();
+    private final int[] hostOf;
     private final Map<Integer, Accepted> acceptedByN = new HashMap<>();
     private final Map<Integer, Integer> sessionOfN = new HashMap<>();
     private int answeredSubmissions;
@@ -343,32 +419,44 @@ public final class Simulation {
     private final Map<IntentStatus, Integer> ended = new EnumMap<>(IntentStatus.class);
     private final Map<Integer, Integer> journalSeen = new HashMap<>();
     private final Set<String> endedIds = new HashSet<>();
+    // Approvals: decisions waiting for their request, and what the journal says of each intent's.
+    private final Map<String, Boolean> decisionsDue = new LinkedHashMap<>();
+    private final Map<String, Map<String, String>> approvalCalls = new HashMap<>();
+    private final Map<String, Map<String, Boolean>> decidedCalls = new HashMap<>();
+    private final Map<String, Map<String, String>> effectKeys = new HashMap<>();
+    private final java.util.TreeMap<Integer, String> outcomes = new java.util.TreeMap<>();
     private int submittedCount;
     private int crashes;
+    private int nodeCrashes;
     private int cancels;
+    private int approved;
+    private int rejected;
+    private int timedOut;
     private int modelRequests;
     private int toolCallCount;
     private long virtualMillis;
     private int timeSteps;
 
-    Driver(ActorTestKit kit, List<SimEvent> workload) {
-      this.kit = kit;
+    Driver(ActorTestKit clients, TestNodes nodes, ScriptedModel model, FakeToolRegistry registry,
+        Inbox<FakeTool.Call> toolCalls, List<SimEvent> workload) {
+      this.clients = clients;
+      this.nodes = nodes;
+      this.model = model;
+      this.registry = registry;
+      this.transfer = registry.tool("transfer");
+      this.toolCalls = toolCalls;
       this.workload = workload;
-      this.toolCalls = Inbox.create(kit);
-      FakeToolRegistry reg = FakeToolRegistry.of(tool(FakeTool.readOnly("lookup")), tool(FakeTool.readOnly("calc")),
-          tool(FakeTool.sideEffecting("charge")), tool(FakeTool.sideEffecting("notify")))
-          .withTimeout(Duration.ofSeconds(10)).observedBy(toolCalls.ref());
-      this.registry = b.faultyReconcile ? reg.reconcileByRunningAgain() : reg;
-      var llm = kit.spawn(model.behavior());
-      this.agent = TestAgent.start(kit,
-          b.duplicateModelDeliveries ? kit.spawn(io.troupe.testkit.faults.Faults.duplicating(llm)) : llm,
-          kit.spawn(registry.behavior()));
-      this.submitted = Inbox.create(kit);
-      this.endings = Inbox.create(kit);
-      this.journal = PersistenceTestKit.create(kit.system());
+      this.submitted = Inbox.create(clients);
+      this.endings = Inbox.create(clients);
+      this.hostOf = new int[b.sessions];
       for (int i = 0; i < b.sessions; i++) {
-        sessions.add(agent.session(sessionId(i)));
+        hostOf[i] = i % nodes.size();
+        sessions.add(nodes.node(hostOf[i]).session(sessionId(i)));
       }
+    }
+
+    private List<Object> journal(int session) {
+      return nodes.journal().events("Session|" + sessionId(session));
     }
 
     private String sessionId(int i) {
@@ -393,7 +481,8 @@ public final class Simulation {
       }
       Report report = new Report(b.seed, workload.size(), submittedCount, acceptedByN.size(), Map.copyOf(ended),
           crashes, cancels, modelRequests, toolCallCount, timeSteps, Duration.ofMillis(virtualMillis),
-          Duration.ofNanos(System.nanoTime() - start));
+          Duration.ofNanos(System.nanoTime() - start), nodeCrashes, approved, rejected, timedOut,
+          java.util.Collections.unmodifiableSortedMap(outcomes));
       return new Found(report, failure);
     }
 
@@ -410,7 +499,7 @@ public final class Simulation {
         Accepted a = acceptedByN.get(c.n());
         if (a != null) {
           cancels++;
-          sessions.get(c.session()).tell(new SessionEntity.Cancel(a.intentId(), kit.system().ignoreRef()));
+          sessions.get(c.session()).tell(new SessionEntity.Cancel(a.intentId(), clients.system().ignoreRef()));
         }
       } else if (e instanceof SimEvent.Crash c) {
         // The clients have their answers first: a submission the crash swallows was never accepted.
@@ -419,7 +508,32 @@ public final class Simulation {
           return f;
         }
         crashes++;
-        sessions.set(c.session(), agent.restart(sessions.get(c.session()), sessionId(c.session())));
+        sessions.set(c.session(), nodes.node(hostOf[c.session()]).restart(sessions.get(c.session()), sessionId(c.session())));
+      } else if (e instanceof SimEvent.NodeCrash c) {
+        Failure f = awaitSubmissions(index, () -> answeredSubmissions == submittedCount);
+        if (f != null) {
+          return f;
+        }
+        nodeCrashes++;
+        int dead = c.node() % nodes.size();
+        int heir = (dead + 1) % nodes.size(); // itself when there is one node: a restart
+        nodes.restart(dead);
+        for (int s = 0; s < b.sessions; s++) {
+          if (hostOf[s] == dead) {
+            hostOf[s] = heir;
+            sessions.set(s, nodes.node(heir).session(sessionId(s)));
+          }
+        }
+      } else if (e instanceof SimEvent.Decide d) {
+        Failure f = awaitSubmissions(index, () -> acceptedByN.containsKey(d.n()) || answeredSubmissions == submittedCount);
+        if (f != null) {
+          return f;
+        }
+        Accepted a = acceptedByN.get(d.n());
+        if (a != null && !endedIds.contains(a.intentId())) {
+          decisionsDue.put(a.intentId(), d.approve());
+          sendDueDecisions();
+        }
       } else if (e instanceof SimEvent.Advance a) {
         advance(a.millis());
       } else if (e instanceof SimEvent.Settle) {
@@ -464,8 +578,41 @@ public final class Simulation {
       return null;
     }
 
+    /** Sends each due decision whose approval the journal shows requested and undecided. */
+    private void sendDueDecisions() {
+      var due = decisionsDue.entrySet().iterator();
+      for (int k = 0; k < 100_000 && due.hasNext(); k++) {
+        var d = due.next();
+        Accepted a = open.get(d.getKey());
+        if (a == null) {
+          due.remove(); // it ended
+          continue;
+        }
+        String requested = null;
+        boolean decided = false;
+        for (Object ev : journal(a.session())) {
+          if (ev instanceof SessionEntity.ApprovalRequested r && r.intentId().equals(a.intentId())) {
+            requested = r.approvalId();
+          } else if (ev instanceof SessionEntity.ApprovalDecided x && x.intentId().equals(a.intentId())) {
+            decided = true;
+          }
+        }
+        if (decided) {
+          due.remove(); // timed out first
+        } else if (requested != null) {
+          due.remove();
+          sessions.get(a.session()).tell(new SessionEntity.DecideApproval(a.intentId(), requested, d.getValue(),
+              "sim", clients.system().ignoreRef()));
+        }
+      }
+    }
+
     private void advance(long millis) {
-      agent.time().timePasses(Duration.ofMillis(millis));
+      Set<Integer> hosting = new HashSet<>();
+      for (int h : hostOf) {
+        hosting.add(h);
+      }
+      hosting.forEach(h -> nodes.node(h).time().timePasses(Duration.ofMillis(millis)));
       timeSteps++;
       virtualMillis += millis;
     }
@@ -510,6 +657,9 @@ public final class Simulation {
           }
           continue;
         }
+        if (!decisionsDue.isEmpty()) {
+          sendDueDecisions();
+        }
         if (waited >= limit) {
           return new Failure(ENDS, open.size() + " accepted intents did not end within " + limit / 1000
               + " s of virtual time: " + describe(open.values().stream().limit(5).toList()), index);
@@ -524,12 +674,12 @@ public final class Simulation {
     /** What the sessions say of these intents (status and last steps), for a failure message. */
     private List<String> describe(List<Accepted> intents) {
       List<String> out = new ArrayList<>();
-      Inbox<StatusReply<IntentView>> views = Inbox.create(kit);
+      Inbox<StatusReply<IntentView>> views = Inbox.create(clients);
       for (Accepted a : intents) {
         sessions.get(a.session()).tell(new SessionEntity.Get(a.intentId(), views.ref()));
         StatusReply<IntentView> v = views.poll(Duration.ofSeconds(3));
         if (v == null || !v.isSuccess()) {
-          List<String> journaled = journal.persistedInStorage("Session|" + sessionId(a.session())).stream()
+          List<String> journaled = journal(a.session()).stream()
               .filter(ev -> ev.toString().contains(a.intentId() + ","))
               .map(ev -> ev.getClass().getSimpleName()).toList();
           out.add(a.intentId() + " (n=" + a.n() + "): " + (v == null ? "the session did not answer" : v.getError().getMessage())
@@ -549,10 +699,12 @@ public final class Simulation {
       if (!view.status().isTerminal()) {
         return new Failure(ENDS, view.id() + " was reported ended as " + view.status(), index);
       }
-      if (open.remove(view.id()) == null || !endedIds.add(view.id())) {
+      Accepted a = open.remove(view.id());
+      if (a == null || !endedIds.add(view.id())) {
         return null;
       }
       ended.merge(view.status(), 1, Integer::sum);
+      outcomes.put(a.n(), outcome(view.status(), view.outcome()));
       String answer = view.outcome() == null ? null : view.outcome().answer();
       if (answer != null && answer.contains("rm -rf")) {
         return new Failure(DENIED, view.id() + " answered a client with denied text: " + answer, index);
@@ -596,12 +748,75 @@ public final class Simulation {
       return null;
     }
 
+    /**
+     * Follows a session's journal: which call each approval holds, how it was decided, and the
+     * effect key it ran under. When its intent ends, an approved call of a succeeded intent ran
+     * exactly once, and a rejected one (by a person or the timeout) never ran.
+     */
+    private Failure trackApprovals(Object event, int index) {
+      if (event instanceof SessionEntity.ApprovalRequested r) {
+        approvalCalls.computeIfAbsent(r.intentId(), k -> new HashMap<>()).put(r.approvalId(), r.callId());
+      } else if (event instanceof SessionEntity.ApprovalDecided d) {
+        String callId = approvalCalls.getOrDefault(d.intentId(), Map.of()).get(d.approvalId());
+        if (callId != null) {
+          decidedCalls.computeIfAbsent(d.intentId(), k -> new HashMap<>()).put(callId, d.approved());
+        }
+        if (d.approved()) {
+          approved++;
+        } else if (d.comment() != null && d.comment().startsWith("not decided within")) {
+          timedOut++;
+        } else {
+          rejected++;
+        }
+      } else if (event instanceof SessionEntity.ToolEffectStarted t) {
+        effectKeys.computeIfAbsent(t.intentId(), k -> new HashMap<>()).put(t.callId(), t.idempotencyKey());
+      } else if (event instanceof SessionEntity.IntentFinished f) {
+        approvalCalls.remove(f.intentId());
+        Map<String, String> keys = effectKeys.remove(f.intentId());
+        Map<String, Boolean> decided = decidedCalls.remove(f.intentId());
+        if (decided == null) {
+          return null;
+        }
+        List<FakeTool.Call> transfers = null;
+        for (var d : decided.entrySet()) {
+          String call = f.intentId() + " " + d.getKey();
+          if (d.getValue() && f.status() == IntentStatus.SUCCEEDED) {
+            String key = keys == null ? null : keys.get(d.getKey());
+            int runs = key == null ? 0 : transfer.executions(key);
+            if (runs != 1) {
+              return new Failure(APPROVALS, "the approved call " + call + " ran " + runs + " times", index);
+            }
+          } else if (!d.getValue()) {
+            if (transfers == null) {
+              transfers = transfer.calls();
+            }
+            if (transfers.stream().anyMatch(c -> c.context().intentId().equals(f.intentId())
+                && c.context().callId().equals(d.getKey()))) {
+              return new Failure(APPROVALS, "the rejected call " + call + " ran", index);
+            }
+          }
+        }
+      }
+      return null;
+    }
+
+    private static String outcome(IntentStatus status, io.troupe.core.session.Outcome outcome) {
+      if (outcome == null) {
+        return status.json();
+      }
+      return status.json() + " " + (outcome.answer() != null ? outcome.answer() : outcome.errorCode());
+    }
+
     /** Every finished transcript in the journal is a valid history. */
     private Failure checkJournals(int index) {
       for (int s = 0; s < b.sessions; s++) {
-        List<Object> events = journal.persistedInStorage("Session|" + sessionId(s));
+        List<Object> events = journal(s);
         int from = journalSeen.getOrDefault(s, 0);
         for (int i = from; i < events.size(); i++) {
+          Failure approvals = trackApprovals(events.get(i), index);
+          if (approvals != null) {
+            return approvals;
+          }
           if (events.get(i) instanceof SessionEntity.IntentFinished f) {
             if (f.status() == IntentStatus.SUCCEEDED && f.transcript() != null) {
               String problem = Histories.problem(f.transcript());
@@ -609,8 +824,10 @@ public final class Simulation {
                 return new Failure(HISTORY, "the journaled transcript of " + f.intentId() + ": " + problem, index);
               }
             }
-            if (open.remove(f.intentId()) != null && endedIds.add(f.intentId())) {
+            Accepted a = open.remove(f.intentId());
+            if (a != null && endedIds.add(f.intentId())) {
               ended.merge(f.status(), 1, Integer::sum);
+              outcomes.put(a.n(), outcome(f.status(), f.outcome()));
               String answer = f.outcome() == null ? null : f.outcome().answer();
               if (answer != null && answer.contains("rm -rf")) {
                 return new Failure(DENIED, f.intentId() + " answered a client with denied text: " + answer, index);

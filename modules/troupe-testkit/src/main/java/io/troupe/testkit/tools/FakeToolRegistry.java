@@ -27,16 +27,22 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *
  * <p>It answers every call, like the real registry: an unknown tool, a failure or a timeout is an
  * error result. A reconciliation after a crash is settled by the call's idempotency key: a call
- * that ran answers with its result (waiting for it if it still runs), one that never arrived runs
- * now. Latencies and timeouts run on the system's scheduler (ManualTime in tests).
+ * that ran answers with its result (waiting for it if it still runs), one that started on a node
+ * that died took effect there and answers with the tool's output, and one that never arrived runs
+ * now. Spawned on several nodes ({@link io.troupe.testkit.nodes.TestNodes}), the registries share
+ * the tools and what they applied: the world outside. Latencies and timeouts run on each system's
+ * scheduler (ManualTime in tests).
  */
 public final class FakeToolRegistry {
 
   private final Map<String, FakeTool> tools = new LinkedHashMap<>();
   private Duration timeout = Duration.ofSeconds(30);
   private boolean reconcileByRunningAgain;
-  private ActorRef<FakeTool.Call> observer;
-  private volatile ActorRef<Object> self;
+  private volatile ActorRef<FakeTool.Call> observer;
+  private final java.util.concurrent.CopyOnWriteArrayList<ActorRef<Object>> spawned =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  // The world's record of applied effects by idempotency key, shared by every node that runs this registry.
+  private final Map<String, ToolResult> applied = new java.util.concurrent.ConcurrentHashMap<>();
 
   private FakeToolRegistry(List<FakeTool> tools) {
     tools.forEach(t -> this.tools.put(t.name(), t));
@@ -52,7 +58,7 @@ public final class FakeToolRegistry {
     return this;
   }
 
-  /** Sends each call, as it arrives, to {@code observer} (to wait for a call without polling). */
+  /** Sends each call, as it arrives, to {@code observer} (to wait for a call without polling); may be set once running. */
   public FakeToolRegistry observedBy(ActorRef<FakeTool.Call> observer) {
     this.observer = observer;
     return this;
@@ -86,13 +92,12 @@ public final class FakeToolRegistry {
     return out;
   }
 
-  /** Lets every call of {@code tool} that waits at its gate finish. Safe from any thread. */
+  /** Lets every call of {@code tool} that waits at its gate finish (on every node). Safe from any thread. */
   public void release(String tool) {
-    ActorRef<Object> ref = self;
-    if (ref == null) {
+    if (spawned.isEmpty()) {
       throw new IllegalStateException("the registry has not started");
     }
-    ref.tell(new Release(tool));
+    spawned.forEach(ref -> ref.tell(new Release(tool)));
   }
 
   private record Release(String tool) {}
@@ -108,7 +113,7 @@ public final class FakeToolRegistry {
 
   public Behavior<ToolRegistry.Command> behavior() {
     return Behaviors.<Object>setup(ctx -> Behaviors.withTimers(timers -> {
-      self = ctx.getSelf();
+      spawned.add(ctx.getSelf());
       List<ToolSpec> specs = tools.values().stream().map(FakeTool::spec).toList();
       Map<String, Tool.Effect> effects = new HashMap<>();
       tools.values().forEach(t -> effects.put(t.name(), t.effect()));
@@ -121,7 +126,6 @@ public final class FakeToolRegistry {
     private final TimerScheduler<Object> timers;
     private final Map<Long, Running> running = new HashMap<>();
     private final Map<String, Running> runningByKey = new HashMap<>();
-    private final Map<String, ToolResult> applied = new HashMap<>();
     private final Map<String, List<Running>> parked = new HashMap<>();
     private long nextId;
 
@@ -193,6 +197,11 @@ public final class FakeToolRegistry {
         m.replyTo().tell(new ToolResult(m.corr(), m.call().id(), done.name(), done.output(), done.error()));
       } else if (r != null) {
         r.waiters().add(new Waiter(m.corr(), m.call().id(), m.replyTo()));
+      } else if (tool.executions(key) > 0) {
+        // It started on a node that is gone: the service received it, so it took effect there.
+        ToolResult result = ToolResult.ok(m.call().id(), tool.name(), tool.outputFor(m.call().arguments()));
+        applied.put(key, result);
+        m.replyTo().tell(new ToolResult(m.corr(), m.call().id(), result.name(), result.output(), result.error()));
       } else {
         start(tool, m.corr(), m.call(), m.context(), m.replyTo());
       }

@@ -17,7 +17,8 @@ class SimulationTest {
 
   @Test
   void tenThousandSimulatedIntentsKeepEveryInvariant() {
-    Simulation.Report r = Simulation.builder().seed(SEED).sessions(500).settleEvery(1_000).intents(10_000).build().run();
+    Simulation.Report r = Simulation.builder().seed(SEED).sessions(500).settleEvery(1_000).intents(10_000)
+        .approvalRate(0.05).build().run();
     System.out.println("simulation: " + r);
     assertEquals(10_000, r.submitted());
     assertEquals(10_000, r.accepted());
@@ -28,6 +29,7 @@ class SimulationTest {
     assertTrue(r.ended().getOrDefault(IntentStatus.FAILED, 0) > 0, r.toString());
     assertTrue(r.ended().getOrDefault(IntentStatus.CANCELLED, 0) > 0, r.toString());
     assertTrue(r.toolCalls() > 10_000, r.toString());
+    assertTrue(r.approved() > 100 && r.rejected() > 30 && r.timedOut() > 30, r.toString());
   }
 
   @Test
@@ -50,6 +52,52 @@ class SimulationTest {
     assertEquals(Set.of(SimEvent.Submit.class, SimEvent.Cancel.class, SimEvent.Crash.class, SimEvent.Advance.class,
         SimEvent.Settle.class), kinds);
     assertEquals(500, a.stream().filter(e -> e instanceof SimEvent.Submit).count());
+
+    var withApprovals = Simulation.builder().seed(5).nodes(2).sessions(10).intents(500).approvalRate(0.2)
+        .nodeCrashRate(0.02);
+    assertEquals(withApprovals.build().events(), withApprovals.build().events());
+    Set<Class<?>> more = withApprovals.build().events().stream().map(Object::getClass).collect(Collectors.toSet());
+    assertTrue(more.containsAll(Set.of(SimEvent.Decide.class, SimEvent.NodeCrash.class)), more.toString());
+  }
+
+  @Test
+  void approvalsAndNodeCrashesOnTwoNodesKeepEveryInvariant() {
+    Simulation.Report r = Simulation.builder().seed(SEED + 2).nodes(2).sessions(30).settleEvery(150).intents(300)
+        .approvalRate(0.2).nodeCrashRate(0.01).build().run();
+    System.out.println("simulation with approvals and node crashes: " + r);
+    assertEquals(r.accepted(), r.ended().values().stream().mapToInt(Integer::intValue).sum(), "every accepted intent ended");
+    assertTrue(r.nodeCrashes() >= 2, r.toString());
+    assertTrue(r.approved() > 5 && r.rejected() > 2 && r.timedOut() > 2, r.toString());
+  }
+
+  /**
+   * Virtual time makes a run repeatable: without the events that race a run on purpose
+   * (cancellations, crashes), the same seed ends every intent the same way, approvals included.
+   */
+  @Test
+  void theSameSeedGivesTheSameOutcomeForEveryIntent() {
+    Simulation.Builder sim = Simulation.builder().seed(11).sessions(20).settleEvery(120).intents(120)
+        .cancelRate(0).crashRate(0).approvalRate(0.2).modelFaultRate(0.1);
+    Simulation.Report first = sim.build().run();
+    Simulation.Report second = sim.build().run();
+    System.out.println("determinism: " + first + "\n  again: " + second);
+    assertEquals(120, first.outcomes().size());
+    assertEquals(first.outcomes(), second.outcomes());
+    // Outcomes that hang on virtual time: failed model calls, approvals decided and timed out.
+    assertTrue(first.approved() > 0 && first.timedOut() > 0 && first.ended().getOrDefault(IntentStatus.FAILED, 0) > 0,
+        first.toString());
+  }
+
+  @Test
+  void aGuardrailThatSettlesApprovedCallsWithoutRunningThemIsCaughtWithTheSeed() {
+    Simulation sim = Simulation.builder().seed(9).sessions(10).settleEvery(50).intents(100).approvalRate(0.3)
+        .decideRate(1).crashRate(0).cancelRate(0).maxShrinkRuns(2).faultyApprovedCalls().build();
+    InvariantViolation v = assertThrows(InvariantViolation.class, sim::run);
+    System.out.println(v.getMessage());
+    assertEquals(Simulation.APPROVALS, v.invariant());
+    assertEquals(9, v.seed());
+    assertTrue(v.getMessage().contains("ran 0 times"), v.getMessage());
+    assertTrue(v.prefix().stream().anyMatch(e -> e instanceof SimEvent.Decide d && d.approve()), "an approval is in the prefix");
   }
 
   @Test
