@@ -3,6 +3,7 @@ package io.troupe.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.troupe.core.actor.Asks;
 import io.troupe.core.agent.AgentSpec;
 import io.troupe.core.agent.Agents;
 import io.troupe.core.guardrail.GuardrailPolicy;
@@ -33,10 +34,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.pattern.StatusReply;
 
 /**
  * Troupe embedded in a Java application: the same supervisor, subsystems and guardrail as the
@@ -182,8 +181,8 @@ public final class Troupe implements AutoCloseable {
     Readiness last = null;
     while (System.nanoTime() < deadline) {
       try {
-        last = AskPattern.<RuntimeSupervisor.Command, Readiness>ask(system, RuntimeSupervisor.GetReadiness::new,
-            Duration.ofSeconds(5), system.scheduler()).toCompletableFuture().get(10, TimeUnit.SECONDS); // the caller's thread
+        last = Asks.<RuntimeSupervisor.Command, Readiness>ask(system, RuntimeSupervisor.GetReadiness::new,
+            Duration.ofSeconds(5), system.scheduler()).get(10, TimeUnit.SECONDS); // the caller's thread
       } catch (Exception e) {
         last = null;
       }
@@ -219,35 +218,39 @@ public final class Troupe implements AutoCloseable {
     Agents known = Agents.get(system);
     if (known.find(agent).isEmpty()) return CompletableFuture.failedFuture(new IllegalArgumentException(known.unknown(agent)));
     String named = DEFAULT_AGENT.equals(agent) ? null : agent;
-    return AskPattern.<SessionEntity.Command, StatusReply<IntentView>>ask(session(sessionId),
+    return Asks.<SessionEntity.Command, IntentView>askWithStatus(session(sessionId),
             replyTo -> new SessionEntity.SubmitAndWait(text, metadata, null, replyTo, null, named), maxWait,
             system.scheduler())
-        .thenApply(reply -> result(unwrap(reply)));
+        .thenApply(Troupe::result);
   }
 
   /** Submits and answers at once, with the accepted intent; follow it with {@link #events} or {@link #result}. */
   public CompletionStage<IntentResult> accept(String text, String sessionId) {
-    return AskPattern.<SessionEntity.Command, StatusReply<IntentView>>ask(session(sessionId),
+    return Asks.<SessionEntity.Command, IntentView>askWithStatus(session(sessionId),
             replyTo -> new SessionEntity.Submit(text, null, null, replyTo), askTimeout, system.scheduler())
-        .thenApply(reply -> result(unwrap(reply)));
+        .thenApply(Troupe::result);
   }
 
   /** The intent once it has ended. */
   public CompletionStage<IntentResult> result(String intentId) {
-    return AskPattern.<SessionEntity.Command, StatusReply<IntentView>>ask(sessionOf(intentId),
+    return Asks.<SessionEntity.Command, IntentView>askWithStatus(sessionOf(intentId),
             replyTo -> new SessionEntity.AwaitTerminal(intentId, replyTo), maxWait, system.scheduler())
-        .thenApply(reply -> result(unwrap(reply)));
+        .thenApply(Troupe::result);
   }
 
   /**
-   * The intent's events from the first, live until its end, then the stream completes. A
-   * subscriber that falls more than 1,024 events behind misses the ones in between (they are
-   * dropped, never waited for).
+   * The intent's events from the first, live until its end, then the stream completes; each
+   * subscriber gets its own stream. A subscriber that falls more than 1,024 events behind misses
+   * the ones in between (they are dropped, never waited for).
    */
   public Flow.Publisher<IntentEvent> events(String intentId) {
-    SubmissionPublisher<IntentEvent> publisher = new SubmissionPublisher<>(ForkJoinPool.commonPool(), 1024);
-    system.systemActorOf(relay(intentId, publisher, sessionOf(intentId)), "events-" + UUID.randomUUID(), Props.empty());
-    return publisher;
+    var session = sessionOf(intentId);
+    // Cold: each subscriber gets the stream from its first event, relayed once it has subscribed.
+    return subscriber -> {
+      SubmissionPublisher<IntentEvent> publisher = new SubmissionPublisher<>(ForkJoinPool.commonPool(), 1024);
+      publisher.subscribe(subscriber);
+      system.systemActorOf(relay(intentId, publisher, session), "events-" + UUID.randomUUID(), Props.empty());
+    };
   }
 
   /** Feeds one intent's event stream into a publisher, then stops. */
@@ -298,11 +301,6 @@ public final class Troupe implements AutoCloseable {
     int dot = intentId.lastIndexOf('.');
     if (dot <= 0) throw new IllegalArgumentException("not an intent id: '" + intentId + "'");
     return session(intentId.substring(0, dot));
-  }
-
-  private static IntentView unwrap(StatusReply<IntentView> reply) {
-    if (reply.isError()) throw new IllegalArgumentException(reply.getError().getMessage());
-    return reply.getValue();
   }
 
   private static IntentResult result(IntentView v) {

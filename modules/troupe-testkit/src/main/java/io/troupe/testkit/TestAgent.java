@@ -61,7 +61,11 @@ public final class TestAgent {
 
   /** {@link #config()} under {@code overrides} (e.g. {@code troupe.agent.deadline = 30s}). */
   public static Config config(Config overrides) {
-    return overrides.withFallback(ManualTime.config())
+    // A test's actor system never ends the JVM, whatever an application.conf on the classpath says
+    // (the node's sets exit-jvm = on).
+    return overrides.withFallback(ConfigFactory.parseString(
+            "pekko.coordinated-shutdown.exit-jvm = off\npekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off"))
+        .withFallback(ManualTime.config())
         .withFallback(PersistenceTestKitPlugin.getInstance().config())
         .withFallback(PersistenceTestKitSnapshotPlugin.getInstance().config())
         .withFallback(ConfigFactory.load());

@@ -1,4 +1,4 @@
-// The example of docs/testkit.md, kept compiling and passing.
+// The example of docs/testing.md, kept compiling and passing.
 package io.troupe.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,5 +1,6 @@
 package io.troupe.http.limits;
 
+import io.troupe.core.actor.Asks;
 import io.troupe.core.quota.QuotaCoordinator;
 import java.time.Duration;
 import java.util.Map;
@@ -9,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Scheduler;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
+
 
 /**
  * A tenant's rate limit held cluster-wide ({@code troupe.http.limits.scope = cluster}): one bucket
@@ -106,7 +107,7 @@ public final class ClusterTenantLimiter implements TenantLimiter {
     if (p.refill != null) return p.refill;
     CompletableFuture<Void> refill = new CompletableFuture<>();
     p.refill = refill;
-    AskPattern.<QuotaCoordinator.Command, QuotaCoordinator.Lease>ask(coordinator,
+    Asks.<QuotaCoordinator.Command, QuotaCoordinator.Lease>ask(coordinator,
         replyTo -> new QuotaCoordinator.RequestRateLease("tenant:" + tenant, perSecond, burst, batch, replyTo),
         askTimeout, scheduler)
         .whenComplete((lease, failure) -> {

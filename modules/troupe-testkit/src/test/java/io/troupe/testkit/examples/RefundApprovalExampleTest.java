@@ -17,7 +17,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
- * An example to copy (docs/testkit.md): an agent whose refunds need a person's approval. The run
+ * An example to copy (docs/testing.md): an agent whose refunds need a person's approval. The run
  * pauses on node A, node A dies, a person approves on node B, and the refund happens once.
  */
 class RefundApprovalExampleTest {
