@@ -34,7 +34,7 @@ import io.troupe.http.support.ApiError;
 import io.troupe.http.support.JsonResponses;
 import io.troupe.http.support.LoadShedder;
 import java.time.Duration;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -84,7 +84,7 @@ public final class McpEndpoint {
   private final PathMatcher0 path;
   /** The catalog version the server's tools were last synced to, and their names; guarded by {@code this}. */
   private long syncedVersion = -1;
-  private final Set<String> registered = new HashSet<>();
+  private final Map<String, Registered> registered = new HashMap<>();
 
   public McpEndpoint(McpEndpointSettings settings, HttpSettings http, Backends backends, LoadShedder shedder,
       ActorSystem<?> system) {
@@ -142,19 +142,29 @@ public final class McpEndpoint {
     if (!settings.exposeTools()) return;
     PublishedCatalog catalog = catalogs.current();
     if (catalog.version() == syncedVersion) return;
-    Set<String> wanted = new HashSet<>();
+    Map<String, ToolSpec> wanted = new HashMap<>();
     for (ToolSpec tool : catalog.tools()) {
-      if (tool.name().equals(DEFAULT_AGENT_TOOL)) continue;
-      wanted.add(tool.name());
-      server.addTool(catalogTool(tool, catalog.effects().get(tool.name()))).subscribe(v -> { }, e -> { });
+      if (!tool.name().equals(DEFAULT_AGENT_TOOL)) wanted.put(tool.name(), tool);
     }
-    for (String name : registered) {
-      if (!wanted.contains(name)) server.removeTool(name).subscribe(v -> { }, e -> { });
+    for (var it = registered.entrySet().iterator(); it.hasNext(); ) {
+      var entry = it.next();
+      ToolSpec now = wanted.get(entry.getKey());
+      if (now == null || !now.equals(entry.getValue().spec())
+          || catalog.effects().get(entry.getKey()) != entry.getValue().effect()) {
+        server.removeTool(entry.getKey()).subscribe(v -> { }, e -> { });
+        it.remove();
+      }
     }
-    registered.clear();
-    registered.addAll(wanted);
+    for (ToolSpec tool : wanted.values()) {
+      if (registered.containsKey(tool.name())) continue;
+      Tool.Effect effect = catalog.effects().get(tool.name());
+      server.addTool(catalogTool(tool, effect)).subscribe(v -> { }, e -> { });
+      registered.put(tool.name(), new Registered(tool, effect));
+    }
     syncedVersion = catalog.version();
   }
+
+  private record Registered(ToolSpec spec, Tool.Effect effect) {}
 
   private boolean listed(String tool) {
     return tool.equals(DEFAULT_AGENT_TOOL) || toolAllowList.isEmpty() || toolAllowList.contains(tool);
