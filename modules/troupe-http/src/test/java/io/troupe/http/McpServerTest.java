@@ -168,6 +168,12 @@ class McpServerTest {
       assertEquals(Boolean.TRUE, denied.isError());
       assertTrue(text(denied).contains("tool-allow-list"), text(denied));
       assertFalse(executed.contains("files_write"), executed.toString());
+      // Allowed, but its arguments match a deny pattern: every policy sees an MCP call.
+      int ran = executed.size();
+      McpSchema.CallToolResult patterned = mcp.callTool(new McpSchema.CallToolRequest("calculator", Map.of("expression", "rm -rf /")));
+      assertEquals(Boolean.TRUE, patterned.isError());
+      assertTrue(text(patterned).contains("deny-pattern"), text(patterned));
+      assertEquals(ran, executed.size(), "a refused call runs nothing: " + executed);
 
       McpSchema.CallToolResult answer = mcp.callTool(new McpSchema.CallToolRequest("troupe_agent_default", Map.of("text", README_INTENT)));
       assertFalse(Boolean.TRUE.equals(answer.isError()), text(answer));

@@ -298,6 +298,8 @@ public final class McpEndpoint {
     }
     String error = view.outcome() == null || view.outcome().error() == null ? "no answer" : view.outcome().error();
     return McpSchema.CallToolResult.builder().isError(true).meta(meta)
-        .addTextContent("the intent " + id + " " + view.status().json() + ": " + caller.scrub(error)).build();
+        .addTextContent("the intent " + id + " " + view.status().json()
+            + (view.outcome() != null && view.outcome().errorCode() != null ? " (" + view.outcome().errorCode() + ")" : "")
+            + ": " + caller.scrub(error)).build();
   }
 }
