@@ -33,7 +33,6 @@ import io.troupe.http.security.Caller;
 import io.troupe.http.support.ApiError;
 import io.troupe.http.support.JsonResponses;
 import io.troupe.http.support.LoadShedder;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,7 +81,7 @@ public final class McpEndpoint {
   private final PekkoMcpTransport transport;
   private final McpStatelessAsyncServer server;
   private final PathMatcher0 path;
-  /** The catalog version the server's tools were last synced to, and their names; guarded by {@code this}. */
+  /** The catalog version the server's tools were last synced to, and those tools; guarded by {@code this}. */
   private long syncedVersion = -1;
   private final Map<String, Registered> registered = new HashMap<>();
 
@@ -96,15 +95,11 @@ public final class McpEndpoint {
     var config = system.settings().config();
     this.toolAllowList = config.hasPath("troupe.guardrail.tool-allow-list")
         ? Set.copyOf(config.getStringList("troupe.guardrail.tool-allow-list")) : Set.of();
-    List<String> origins = config.hasPath("troupe.mcp.server.allowed-origins")
-        ? config.getStringList("troupe.mcp.server.allowed-origins") : List.of();
     this.catalogs = ToolCatalogs.get(system);
     this.toolCalls = system.systemActorOf(McpToolCalls.create(backends.guardrail(), settings.toolCallTimeout()),
         "mcp-tool-calls-" + INSTANCES.incrementAndGet(), Props.empty());
-    this.transport = new PekkoMcpTransport(json, http.limits(), http.maxBodyBytes(), http.askTimeout(), origins,
+    this.transport = new PekkoMcpTransport(json, http.limits(), http.maxBodyBytes(), http.askTimeout(), settings.allowedOrigins(),
         this::syncTools);
-    Duration longest = settings.toolCallTimeout().compareTo(settings.agentTimeout()) > 0
-        ? settings.toolCallTimeout() : settings.agentTimeout();
     var spec = McpServer.async(transport)
         .serverInfo("troupe", "0.1.0")
         .instructions("Troupe's tools and agents. Calls pass Troupe's guardrail; a refused call is an error result.")
@@ -115,7 +110,7 @@ public final class McpEndpoint {
         // Listed: what the guardrail's allow-list lets through. Registered: every tool, so that a
         // call of another one reaches the guardrail and is refused there, naming the policy.
         .addToolFilter((context, tool) -> Mono.just(listed(tool.name())))
-        .requestTimeout(longest.plusSeconds(5));
+        .requestTimeout(settings.longestCall().plusSeconds(5));
     if (settings.exposeAgents()) spec.tools(agentTool());
     this.server = spec.build();
     String[] segments = settings.segments();
@@ -126,9 +121,7 @@ public final class McpEndpoint {
 
   /** The endpoint's route for an authenticated caller. */
   public Route route(Caller caller) {
-    Duration longest = settings.toolCallTimeout().compareTo(settings.agentTimeout()) > 0
-        ? settings.toolCallTimeout() : settings.agentTimeout();
-    return path(path, () -> withRequestTimeout(longest.plusSeconds(10), () -> transport.route(caller)));
+    return path(path, () -> withRequestTimeout(settings.longestCall().plusSeconds(10), () -> transport.route(caller)));
   }
 
   // Tools
