@@ -266,6 +266,13 @@ class McpServerTest {
     HttpResponse<String> notification = post(openBase, null, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}");
     assertEquals(202, notification.statusCode(), notification.body());
 
+    HttpResponse<String> oldVersion = http.send(HttpRequest.newBuilder(URI.create(openBase + "/mcp"))
+        .header("Content-Type", "application/json").header("MCP-Protocol-Version", "1999-01-01")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, oldVersion.statusCode(), oldVersion.body());
+    assertEquals(-32600, Json.parse(oldVersion.body()).at("/error/code").asInt(), oldVersion.body());
+
     HttpResponse<String> get = http.send(HttpRequest.newBuilder(URI.create(openBase + "/mcp")).GET().build(),
         HttpResponse.BodyHandlers.ofString());
     assertEquals(405, get.statusCode(), get.body());

@@ -32,7 +32,8 @@ import reactor.core.publisher.Mono;
  * The MCP streamable HTTP transport on Pekko HTTP, stateless: every POST carries one JSON-RPC
  * message and a request is answered with one {@code application/json} JSON-RPC response (the spec
  * lets a server answer so instead of with an SSE stream); a notification or a response gets 202.
- * GET and DELETE get 405: there is no server-initiated stream and no session to end.
+ * GET and DELETE get 405: there is no server-initiated stream and no session to end. An
+ * {@code MCP-Protocol-Version} header the SDK does not speak gets 400, as the spec asks.
  *
  * <p>The SDK's stateless server ({@code McpStatelessAsyncServer}) does the protocol: it sets its
  * handler here, and this class hands it each message with the caller in the transport context.
@@ -80,7 +81,11 @@ final class PekkoMcpTransport implements McpStatelessServerTransport {
             "the Origin is not allowed here; add it to troupe.mcp.server.allowed-origins")));
       }
       return concat(
-          post(() -> message(caller)),
+          post(() -> optionalHeaderValueByName("MCP-Protocol-Version", version ->
+              version.isPresent() && !protocolVersions().contains(version.get().trim())
+                  ? complete(rpcError(400, null, McpSchema.ErrorCodes.INVALID_REQUEST, "Bad Request: unsupported "
+                      + "MCP-Protocol-Version; this server speaks " + String.join(", ", protocolVersions())))
+                  : message(caller))),
           complete(HttpResponse.create().withStatus(StatusCodes.METHOD_NOT_ALLOWED)
               .addHeader(RawHeader.create("Allow", "POST"))
               .withEntity(ContentTypes.APPLICATION_JSON, JsonResponses.errorBody(ApiError.INVALID_REQUEST,
