@@ -88,7 +88,7 @@ public final class TroupeRoutes {
     var approvals = new io.troupe.http.approvals.ApprovalRoutes(system, retryAfter);
     // The node as an MCP server, when troupe.mcp.server.enabled; otherwise its path is 404 like any other.
     McpEndpointSettings mcpSettings = McpEndpointSettings.fromConfig(system.settings().config());
-    McpEndpoint mcp = mcpSettings.enabled() ? new McpEndpoint(mcpSettings, settings, backends, shedder, system) : null;
+    McpEndpoint mcp = mcpSettings.enabled() ? new McpEndpoint(mcpSettings, settings, backends, readiness, shedder, system) : null;
     Function<Caller, Route> callerRoutes = caller -> {
       List<Route> routes = new ArrayList<>(List.of(
           intents.route(caller), approvals.route(caller), tools.route(caller), documents.route(caller)));

@@ -71,6 +71,7 @@ class McpServerTest {
   private String authBase;
   private String openBase;
   private String offBase;
+  private String notReadyBase;
 
   @BeforeAll
   void bind() throws Exception {
@@ -81,9 +82,10 @@ class McpServerTest {
         Map.of("calculator", Tool.Effect.READ_ONLY, "files_write", Tool.Effect.SIDE_EFFECTING));
     String keys = "acme:" + IngressSecurityTest.sha256(WRITER_KEY) + ":intents.write+intents.read,"
         + "acme:" + IngressSecurityTest.sha256(READER_KEY) + ":intents.read";
-    authBase = start(testKit, new SecuritySettings(true, ApiKeys.parse(keys), 0, 0, 5, SecuritySettings.Tls.OFF, List.of()));
-    openBase = start(testKit, SecuritySettings.open());
-    offBase = start(offKit, SecuritySettings.open());
+    authBase = start(testKit, new SecuritySettings(true, ApiKeys.parse(keys), 0, 0, 5, SecuritySettings.Tls.OFF, List.of()), true);
+    openBase = start(testKit, SecuritySettings.open(), true);
+    offBase = start(offKit, SecuritySettings.open(), true);
+    notReadyBase = start(testKit, SecuritySettings.open(), false);
   }
 
   @AfterAll
@@ -92,12 +94,12 @@ class McpServerTest {
     offKit.shutdownTestKit();
   }
 
-  private String start(ActorTestKit kit, SecuritySettings security) throws Exception {
+  private String start(ActorTestKit kit, SecuritySettings security, boolean databaseReady) throws Exception {
     var tools = kit.spawn(registry());
     var guardrail = kit.spawn(Guardrail.create(
         GuardrailSettings.fromConfig(kit.system().settings().config().getConfig("troupe")),
         new Guardrail.Targets(null, tools, null)));
-    Backends backends = new Backends(id -> session(kit, id), kit.spawn(Fakes.supervisor(Fakes.readiness(true))),
+    Backends backends = new Backends(id -> session(kit, id), kit.spawn(Fakes.supervisor(Fakes.readiness(databaseReady))),
         tools, null, null, guardrail);
     CompletableFuture<InetSocketAddress> bound = new CompletableFuture<>();
     kit.spawn(HttpIngress.create(backends, IngressSecurityTest.httpSettings(), security, () -> 0, bound));
@@ -201,6 +203,18 @@ class McpServerTest {
           Map.of("text", "hello", "sessionId", "mcp-open-1")));
       assertEquals("echo: hello", text(ok));
       assertTrue(sessions.containsKey("mcp-open-1"), sessions.keySet().toString());
+    }
+  }
+
+  @Test
+  void theAgentWaitsForTheDatabaseLikeTheRestApi() {
+    try (McpSyncClient mcp = client(notReadyBase, null)) {
+      mcp.initialize();
+      int before = sessions.size();
+      McpSchema.CallToolResult answer = mcp.callTool(new McpSchema.CallToolRequest("troupe_agent_default", Map.of("text", "hi")));
+      assertEquals(Boolean.TRUE, answer.isError());
+      assertTrue(text(answer).contains("database"), text(answer));
+      assertEquals(before, sessions.size(), "no session was asked");
     }
   }
 

@@ -22,6 +22,7 @@ import io.troupe.core.llm.ToolSpec;
 import io.troupe.core.session.IntentStatus;
 import io.troupe.core.session.IntentView;
 import io.troupe.core.session.SessionEntity;
+import io.troupe.core.runtime.Subsystems;
 import io.troupe.core.tools.PublishedCatalog;
 import io.troupe.core.tools.Tool;
 import io.troupe.core.tools.ToolCatalogs;
@@ -33,6 +34,7 @@ import io.troupe.http.security.Caller;
 import io.troupe.http.support.ApiError;
 import io.troupe.http.support.JsonResponses;
 import io.troupe.http.support.LoadShedder;
+import io.troupe.http.support.ReadinessGate;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +76,7 @@ public final class McpEndpoint {
   private final Backends backends;
   private final ActorSystem<?> system;
   private final LoadShedder shedder;
+  private final ReadinessGate readiness;
   private final Set<String> toolAllowList;
   private final ToolCatalogs catalogs;
   private final ActorRef<McpToolCalls.Command> toolCalls;
@@ -85,13 +88,14 @@ public final class McpEndpoint {
   private long syncedVersion = -1;
   private final Map<String, Registered> registered = new HashMap<>();
 
-  public McpEndpoint(McpEndpointSettings settings, HttpSettings http, Backends backends, LoadShedder shedder,
-      ActorSystem<?> system) {
+  public McpEndpoint(McpEndpointSettings settings, HttpSettings http, Backends backends, ReadinessGate readiness,
+      LoadShedder shedder, ActorSystem<?> system) {
     this.settings = settings;
     this.http = http;
     this.backends = backends;
     this.system = system;
     this.shedder = shedder;
+    this.readiness = readiness;
     var config = system.settings().config();
     this.toolAllowList = config.hasPath("troupe.guardrail.tool-allow-list")
         ? Set.copyOf(config.getStringList("troupe.guardrail.tool-allow-list")) : Set.of();
@@ -247,7 +251,10 @@ public final class McpEndpoint {
     return new McpStatelessServerFeatures.AsyncToolSpecification(tool, this::runAgent);
   }
 
-  /** An intent in a session of the caller's tenant, waited for up to {@code agent-timeout}. */
+  /**
+   * An intent in a session of the caller's tenant, waited for up to {@code agent-timeout}; shed and
+   * held back until the database is ready, as {@code POST /v1/intents} is.
+   */
   private Mono<McpSchema.CallToolResult> runAgent(McpTransportContext context, McpSchema.CallToolRequest request) {
     Caller caller = callerOf(context);
     SubmitRequest submit;
@@ -262,17 +269,24 @@ public final class McpEndpoint {
       return Mono.just(errorResult(e.getMessage()));
     }
     String session = caller.qualify(submit.sessionId());
-    var sessionRef = backends.sessions().apply(session);
-    CompletionStage<McpSchema.CallToolResult> result = Asks.<SessionEntity.Command, IntentView>askWithStatus(
-            sessionRef, replyTo -> new SessionEntity.SubmitAndWait(submit.text(), submit.metadata(),
-                submit.idempotencyKey(), replyTo), settings.agentTimeout(), system.scheduler())
-        .exceptionallyCompose(t -> JsonResponses.unwrap(t) instanceof TimeoutException
-            ? Asks.<SessionEntity.Command, IntentView>askWithStatus(sessionRef, replyTo -> new SessionEntity.Submit(
-                submit.text(), submit.metadata(), submit.idempotencyKey(), replyTo), http.askTimeout(), system.scheduler())
-            : CompletableFuture.failedFuture(t))
+    CompletionStage<McpSchema.CallToolResult> result = readiness.require(Subsystems.DATABASE, "accepting an intent")
+        .thenCompose(ready -> submitAndWait(submit, session))
         .thenApply(view -> agentResult(view, caller))
         .exceptionally(t -> errorResult(caller.scrub(JsonResponses.toApiError(t, http.retryAfterSeconds()).getMessage())));
     return Mono.fromCompletionStage(result);
+  }
+
+  /** One ask of the session: accepted and answered once terminal; after the timeout, the intent as it is. */
+  private CompletionStage<IntentView> submitAndWait(SubmitRequest submit, String session) {
+    var sessionRef = backends.sessions().apply(session);
+    return Asks.<SessionEntity.Command, IntentView>askWithStatus(sessionRef,
+            replyTo -> new SessionEntity.SubmitAndWait(submit.text(), submit.metadata(), submit.idempotencyKey(), replyTo),
+            settings.agentTimeout(), system.scheduler())
+        .exceptionallyCompose(t -> JsonResponses.unwrap(t) instanceof TimeoutException
+            // The same key: the intent the first ask accepted, as it is now.
+            ? Asks.<SessionEntity.Command, IntentView>askWithStatus(sessionRef, replyTo -> new SessionEntity.Submit(
+                submit.text(), submit.metadata(), submit.idempotencyKey(), replyTo), http.askTimeout(), system.scheduler())
+            : CompletableFuture.failedFuture(t));
   }
 
   private McpSchema.CallToolResult agentResult(IntentView view, Caller caller) {
