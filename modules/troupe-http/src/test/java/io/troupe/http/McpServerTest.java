@@ -180,6 +180,10 @@ class McpServerTest {
       McpSchema.CallToolResult answer = mcp.callTool(new McpSchema.CallToolRequest("troupe_agent_default", Map.of("text", README_INTENT)));
       assertFalse(Boolean.TRUE.equals(answer.isError()), text(answer));
       assertEquals("echo: " + README_INTENT, text(answer));
+      var calls = io.troupe.metrics.TroupeMetrics.get(testKit.system()).registry();
+      assertTrue(calls.counter("troupe.mcp.calls", "kind", "tool", "outcome", "denied").count() >= 2);
+      assertTrue(calls.counter("troupe.mcp.calls", "kind", "tool", "outcome", "ok").count() >= 1);
+      assertTrue(calls.counter("troupe.mcp.calls", "kind", "agent", "outcome", "ok").count() >= 1);
       String intentId = (String) answer.meta().get("troupe/intentId");
       assertFalse(intentId.contains("acme"), "ids are shown without the tenant: " + intentId);
       // The intent ran in a session of the caller's tenant, as POST /v1/intents would.

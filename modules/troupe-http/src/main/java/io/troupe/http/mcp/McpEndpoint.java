@@ -35,6 +35,9 @@ import io.troupe.http.support.ApiError;
 import io.troupe.http.support.JsonResponses;
 import io.troupe.http.support.LoadShedder;
 import io.troupe.http.support.ReadinessGate;
+import io.troupe.metrics.TroupeMetrics;
+import io.troupe.metrics.TroupeMetrics.McpKind;
+import io.troupe.metrics.TroupeMetrics.McpOutcome;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,6 +80,7 @@ public final class McpEndpoint {
   private final ActorSystem<?> system;
   private final LoadShedder shedder;
   private final ReadinessGate readiness;
+  private final TroupeMetrics metrics;
   private final Set<String> toolAllowList;
   private final ToolCatalogs catalogs;
   private final ActorRef<McpToolCalls.Command> toolCalls;
@@ -96,6 +100,7 @@ public final class McpEndpoint {
     this.system = system;
     this.shedder = shedder;
     this.readiness = readiness;
+    this.metrics = TroupeMetrics.get(system);
     var config = system.settings().config();
     this.toolAllowList = config.hasPath("troupe.guardrail.tool-allow-list")
         ? Set.copyOf(config.getStringList("troupe.guardrail.tool-allow-list")) : Set.of();
@@ -197,11 +202,20 @@ public final class McpEndpoint {
     CompletionStage<McpSchema.CallToolResult> result = Asks.<McpToolCalls.Command, McpToolCalls.Settled>ask(
             toolCalls, replyTo -> new McpToolCalls.Call(call, session + ".1", session, replyTo),
             settings.toolCallTimeout(), system.scheduler())
-        .thenApply(settled -> settled.refused() != null ? refused(request.name(), settled.refused())
-            : fromToolResult(settled.result(), caller))
-        .exceptionally(t -> errorResult(JsonResponses.unwrap(t) instanceof TimeoutException
-            ? "the tool '" + request.name() + "' did not answer within " + settings.toolCallTimeout().toSeconds() + " s"
-            : "the tool '" + request.name() + "' could not be run: " + JsonResponses.unwrap(t).getClass().getSimpleName()));
+        .thenApply(settled -> {
+          if (settled.refused() != null) {
+            metrics.mcpCall(McpKind.TOOL, McpOutcome.DENIED);
+            return refused(request.name(), settled.refused());
+          }
+          metrics.mcpCall(McpKind.TOOL, settled.result().error() == null ? McpOutcome.OK : McpOutcome.ERROR);
+          return fromToolResult(settled.result(), caller);
+        })
+        .exceptionally(t -> {
+          metrics.mcpCall(McpKind.TOOL, McpOutcome.ERROR);
+          return errorResult(JsonResponses.unwrap(t) instanceof TimeoutException
+              ? "the tool '" + request.name() + "' did not answer within " + settings.toolCallTimeout().toSeconds() + " s"
+              : "the tool '" + request.name() + "' could not be run: " + JsonResponses.unwrap(t).getClass().getSimpleName());
+        });
     return Mono.fromCompletionStage(result);
   }
 
@@ -266,13 +280,22 @@ public final class McpEndpoint {
       // A key of our own: a read after a timeout finds the same intent.
       submit = SubmitRequest.parse(body, Optional.of("mcp:" + UUID.randomUUID()), "", http.limits());
     } catch (ApiError e) {
+      metrics.mcpCall(McpKind.AGENT, McpOutcome.ERROR);
       return Mono.just(errorResult(e.getMessage()));
     }
     String session = caller.qualify(submit.sessionId());
     CompletionStage<McpSchema.CallToolResult> result = readiness.require(Subsystems.DATABASE, "accepting an intent")
         .thenCompose(ready -> submitAndWait(submit, session))
-        .thenApply(view -> agentResult(view, caller))
-        .exceptionally(t -> errorResult(caller.scrub(JsonResponses.toApiError(t, http.retryAfterSeconds()).getMessage())));
+        .thenApply(view -> {
+          boolean denied = view.outcome() != null && io.troupe.core.session.Errors.GUARDRAIL_DENIED.equals(view.outcome().errorCode());
+          metrics.mcpCall(McpKind.AGENT, view.status() == IntentStatus.SUCCEEDED ? McpOutcome.OK
+              : denied ? McpOutcome.DENIED : McpOutcome.ERROR);
+          return agentResult(view, caller);
+        })
+        .exceptionally(t -> {
+          metrics.mcpCall(McpKind.AGENT, McpOutcome.ERROR);
+          return errorResult(caller.scrub(JsonResponses.toApiError(t, http.retryAfterSeconds()).getMessage()));
+        });
     return Mono.fromCompletionStage(result);
   }
 
