@@ -13,6 +13,8 @@ import io.troupe.http.metrics.MetricsRoutes;
 import io.troupe.http.limits.ClusterTenantLimiter;
 import io.troupe.http.limits.TenantLimiter;
 import io.troupe.http.limits.TenantRateLimiter;
+import io.troupe.http.mcp.McpEndpoint;
+import io.troupe.http.mcp.McpEndpointSettings;
 import io.troupe.http.security.Access;
 import io.troupe.http.security.Caller;
 import io.troupe.http.security.SecuritySettings;
@@ -23,6 +25,8 @@ import io.troupe.http.support.LoadShedder;
 import io.troupe.http.support.ReadinessGate;
 import io.troupe.http.tools.ToolRoutes;
 import io.troupe.metrics.TroupeMetrics;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -86,12 +90,16 @@ public final class TroupeRoutes {
         ? new MetricsRoutes(metrics, backends.llm(), settings.askTimeout(), system.scheduler()) : null;
     var approvals = new io.troupe.http.approvals.ApprovalRoutes(system, retryAfter);
     var sessions = new io.troupe.http.sessions.SessionRoutes(backends, settings, system.scheduler());
-    Function<Caller, Route> callerRoutes = metricsRoutes == null
-        ? caller -> concat(intents.route(caller), approvals.route(caller), sessions.route(caller), tools.route(caller),
-            agents.route(caller), documents.route(caller))
-        : caller -> concat(intents.route(caller), approvals.route(caller), sessions.route(caller), tools.route(caller),
-            agents.route(caller),
-            documents.route(caller), metricsRoutes.route(caller));
+    // The node as an MCP server, when troupe.mcp.server.enabled; otherwise its path is 404 like any other.
+    McpEndpointSettings mcpSettings = McpEndpointSettings.fromConfig(system.settings().config());
+    McpEndpoint mcp = mcpSettings.enabled() ? new McpEndpoint(mcpSettings, settings, backends, readiness, shedder, system) : null;
+    Function<Caller, Route> callerRoutes = caller -> {
+      List<Route> routes = new ArrayList<>(List.of(intents.route(caller), approvals.route(caller), sessions.route(caller),
+          tools.route(caller), agents.route(caller), documents.route(caller)));
+      if (metricsRoutes != null) routes.add(metricsRoutes.route(caller));
+      if (mcp != null) routes.add(mcp.route(caller));
+      return concat(routes.get(0), routes.subList(1, routes.size()).toArray(Route[]::new));
+    };
     // Built once, not per request: the routes of the caller without auth, and the sealed whole.
     Route implicitCallerRoutes = callerRoutes.apply(Caller.IMPLICIT);
     Route all = concat(

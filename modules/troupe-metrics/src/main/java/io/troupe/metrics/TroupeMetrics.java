@@ -44,6 +44,31 @@ public final class TroupeMetrics implements Extension {
     }
   }
 
+  /** What an MCP host called: a tool of the node, or its agent. */
+  public enum McpKind {
+    TOOL("tool"),
+    AGENT("agent");
+
+    final String label;
+
+    McpKind(String label) {
+      this.label = label;
+    }
+  }
+
+  /** How an MCP call ended: a result, an error result, or a refusal by the guardrail. */
+  public enum McpOutcome {
+    OK("ok"),
+    ERROR("error"),
+    DENIED("denied");
+
+    final String label;
+
+    McpOutcome(String label) {
+      this.label = label;
+    }
+  }
+
   /** The content type of {@link #scrape()}: Prometheus text format 0.0.4. */
   public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -127,6 +152,13 @@ public final class TroupeMetrics implements Extension {
   public void shed(Shed reason) {
     Counter c = shed.get(reason);
     if (c != null) c.increment();
+  }
+
+  /** An MCP host's {@code tools/call} ended (troupe.mcp.server). */
+  public void mcpCall(McpKind kind, McpOutcome outcome) {
+    if (!settings.enabled()) return;
+    Counter.builder("troupe.mcp.calls").description("tools/call requests of MCP hosts that ended, by kind and outcome")
+        .tag("kind", kind.label).tag("outcome", outcome.label).register(registry).increment();
   }
 
   /** The LLM gateway's providers and breakers, as it answered {@link LlmGateway.GetStatus}. */
