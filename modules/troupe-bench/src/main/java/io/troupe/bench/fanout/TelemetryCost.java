@@ -35,7 +35,7 @@ public final class TelemetryCost {
     int rounds = args.integer("rounds", 2);
     String xmx = args.str("xmx", "3g");
     int timeoutS = args.integer("timeout-s", 900);
-    Path dir = Path.of(args.str("out", "results/telemetry"));
+    Path dir = Path.of(args.str("out", "modules/troupe-bench/results/telemetry"));
     Files.createDirectories(dir);
     AtomicLong exports = new AtomicLong();
     AtomicLong exportedBytes = new AtomicLong();

@@ -49,7 +49,7 @@ public final class StreamBench {
     int intervalMs = args.integer("interval-ms", 10);
     int firstMs = args.integer("first-ms", 200);
     List<String> configs = Arrays.asList(args.str("configs", "1:0,40:16,120:48,0:0").split(","));
-    Path out = Path.of(args.str("out", "results/stream"));
+    Path out = Path.of(args.str("out", "modules/troupe-bench/results/stream"));
     Files.createDirectories(out);
 
     String answer = answer(chars);
