@@ -24,6 +24,7 @@ import io.troupe.core.trace.TraceStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -317,6 +318,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   // Not journaled: the live run, its awaited replies, and who waits for or listens to which intent.
   private AgentLoop loop;
   private String loopIntent;
+  /**
+   * Intents open when a write or recovery failed: a write that failed at the client may still have
+   * been committed, so recovery tells whether each ended (then its trace is sealed) or runs on.
+   */
+  private final Set<String> openAtRestart = new LinkedHashSet<>();
+  /** Intents whose end is being written (made by {@link #finished}, sealed by {@link #afterFinished}). */
+  private final Set<String> endsBeingWritten = new LinkedHashSet<>();
   private String loopAgent;
   private long eventSeq;
   private long nextCorr = 1;
@@ -398,19 +406,44 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           counted = 0;
           if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
           if (loopIntent != null) traces.drop(loopIntent); // the run resumes wherever the session starts next
+          openAtRestart.forEach(traces::drop);
+          openAtRestart.clear();
+          endsBeingWritten.clear();
         })
         .onSignal(PreRestart.instance(), state -> {
           // A failed write or recovery restarts the entity inside this object, whose fields outlive it: the
           // run in memory goes, and RecoveryCompleted resumes it from the journal (with a loop left over,
           // the intent stayed "running" for good after a database outage).
-          if (loopIntent != null) traces.drop(loopIntent);
+          if (loopIntent != null) openAtRestart.add(loopIntent);
+          if (state.running != null) openAtRestart.add(state.running);
+          openAtRestart.addAll(state.queued);
+          openAtRestart.addAll(endsBeingWritten);
+          endsBeingWritten.clear();
           stopLoop();
         })
         .onSignal(RecoveryCompleted.instance(), state -> {
+          settleOpenAtRestart(state);
           countInFlight(state);
           if (state.running != null || !state.queued.isEmpty()) ctx.getSelf().tell(new RecoverOrphanedRun());
         })
         .build();
+  }
+
+  /**
+   * After a restart: an intent whose end was journaled although its write seemed to fail has its
+   * trace sealed and its waiters answered now (else it read as 404 once out of recent-intents);
+   * one still open drops the old run's spans, and its resumed run records anew.
+   */
+  private void settleOpenAtRestart(SessionState state) {
+    for (String id : openAtRestart) {
+      SessionState.IntentRecord intent = state.intent(id);
+      if (intent != null && intent.status.isTerminal() && traces.finishedInMemory(id).isEmpty()) {
+        afterFinished(state, id);
+      } else {
+        traces.drop(id);
+      }
+    }
+    openAtRestart.clear();
   }
 
   private void countInFlight(SessionState state) {
@@ -1156,11 +1189,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private IntentFinished finished(SessionState.IntentRecord intent, IntentStatus status, Outcome outcome,
       IntentUsage usage, List<ChatMessage> transcript) {
     long seq = intent.id.equals(loopIntent) ? eventSeq + 1 : intent.lastEventSeq + 1;
+    endsBeingWritten.add(intent.id);
     return new IntentFinished(intent.id, status, outcome, TraceClock.nowEpochNanos(), seq, usage, transcript);
   }
 
   /** The intent ended and is journaled: seal its trace, and answer who waits for it. */
   private void afterFinished(SessionState state, String intentId) {
+    endsBeingWritten.remove(intentId);
     SessionState.IntentRecord intent = state.intent(intentId);
     ObjectNode data = Json.object().put("status", intent.status.json());
     Outcome outcome = intent.outcome;

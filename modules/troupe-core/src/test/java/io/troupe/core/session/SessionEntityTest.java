@@ -139,6 +139,45 @@ class SessionEntityTest {
     assertEquals(IntentStatus.SUCCEEDED, done.status());
   }
 
+  /**
+   * A write can fail at the client yet be committed (the server went away during the commit): the
+   * restarted session finds the intent ended in its journal, seals its trace and answers who waited,
+   * without running it again. Before, it read as 404 once it had left the recent intents.
+   */
+  @Test
+  void anEndWhoseWriteSeemedToFailButWasCommittedIsSealedAfterTheRestart() {
+    var session = session("");
+    IntentView first = submit(session, "What is 1 + 1?", null);
+    TestProbe<StatusReply<IntentView>> waiter = testKit.createTestProbe();
+    session.tell(new SessionEntity.AwaitTerminal(first.id(), waiter.getRef()));
+    var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+
+    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+    String pid = "Session|" + sessionId;
+    journal.withPolicy((persistenceId, operation) -> {
+      if (persistenceId.equals(pid) && operation instanceof org.apache.pekko.persistence.testkit.WriteEvents w) {
+        List<Object> events = w.getBatch().stream()
+            .map(e -> e instanceof org.apache.pekko.persistence.journal.Tagged t ? t.payload() : e).toList();
+        if (events.stream().anyMatch(e -> e instanceof SessionEntity.IntentFinished)) {
+          journal.persistForRecovery(pid, events); // committed ...
+          journal.resetPolicy();
+          return org.apache.pekko.persistence.testkit.StorageFailure.create(); // ... but reported failed
+        }
+      }
+      return org.apache.pekko.persistence.testkit.ProcessingSuccess$.MODULE$;
+    });
+    reply(chat, text("1 + 1 = 2."));
+
+    IntentView answered = waiter.receiveMessage(Duration.ofSeconds(10)).getValue();
+    assertEquals(IntentStatus.SUCCEEDED, answered.status());
+    assertTrue(answered.outcome().answer().contains("2"), answered.outcome().answer());
+    var sealed = io.troupe.core.trace.TraceStore.get(testKit.system()).finishedInMemory(first.id());
+    assertTrue(sealed.isPresent(), "the trace is sealed, so the intent outlives the recent window");
+    assertTrue(sealed.get().view().steps().stream().anyMatch(step -> step.kind().equals("model")),
+        "the run's spans are kept: " + sealed.get().view().steps());
+    llm.expectNoMessage(Duration.ofMillis(300)); // not resumed: it had ended
+  }
+
   /** A submission whose write failed leaves no trace: its retry with the same key is journaled, not found in memory. */
   @Test
   void aRetryAfterAFailedWriteIsJournaledNotFoundInTheStateOfTheFailedOne() {
