@@ -4,11 +4,13 @@ import com.typesafe.config.Config;
 import com.zaxxer.hikari.HikariDataSource;
 import io.troupe.core.db.Database;
 import io.troupe.core.db.Database.FindOpenSessions;
+import io.troupe.core.inbox.IntentInbox;
 import io.troupe.core.db.Database.OpenSessions;
 import io.troupe.core.db.Database.QueryResult;
 import io.troupe.core.db.Database.ReadOnlyQuery;
 import io.troupe.core.runtime.Lifecycle;
 import io.troupe.core.trace.TraceStore;
+import io.troupe.db.inbox.JdbcIntentInbox;
 import io.troupe.db.trace.JdbcTraceSink;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,11 +48,12 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
 
   private record InitDone(Opened opened, Throwable failure) implements Database.Command {}
 
-  /** What Init opens: the query pool, and the trace sink unless it failed (with the reason). */
-  private record Opened(DatabaseBootstrap.QueryPool pool, JdbcTraceSink traces, String tracesError) {
+  /** What Init opens: the query pool, the trace sink and the intent inbox unless they failed (with the reason). */
+  private record Opened(DatabaseBootstrap.QueryPool pool, JdbcTraceSink traces, String tracesError, JdbcIntentInbox inbox) {
     void close() {
       pool.close();
       if (traces != null) traces.close();
+      if (inbox != null) inbox.close();
     }
   }
 
@@ -84,6 +87,7 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
   private HikariDataSource pool; // set once Init succeeded
   private HikariDataSource mainPool; // set with pool: the main user, for the journal schema
   private JdbcTraceSink traces; // set once Init succeeded, if the sink could open
+  private JdbcIntentInbox inbox; // likewise
   private String role; // PostgreSQL: the role the queries run as, if any
   private CompletableFuture<Opened> opening; // set while Init runs
   private final List<ActorRef<Lifecycle.Initialized>> initWaiters = new ArrayList<>();
@@ -142,9 +146,18 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
       throw new CompletionException(e);
     }
     try {
-      return new Opened(pool, new JdbcTraceSink(settings), null);
+      return new Opened(pool, new JdbcTraceSink(settings), null, openInbox(settings));
     } catch (RuntimeException e) { // the queries work without it; traces then stay in memory only
-      return new Opened(pool, null, DatabaseBootstrap.describe(e));
+      return new Opened(pool, null, DatabaseBootstrap.describe(e), openInbox(settings));
+    }
+  }
+
+  /** The intent inbox, or null: without it, submissions wait for their session as before. */
+  private static JdbcIntentInbox openInbox(DatabaseSettings settings) {
+    try {
+      return new JdbcIntentInbox(settings);
+    } catch (RuntimeException e) {
+      return null;
     }
   }
 
@@ -160,6 +173,8 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
       reply = Lifecycle.Initialized.ok(NAME);
       opened.warnings().forEach(warning -> getContext().getLog().warn("database: {}", warning));
       traces = done.opened().traces();
+      inbox = done.opened().inbox();
+      if (inbox != null) IntentInbox.get(getContext().getSystem()).attach(inbox, blocking);
       if (traces != null) {
         TraceStore.get(getContext().getSystem()).attach(traces, blocking);
       } else {
@@ -327,6 +342,12 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
     if (mainPool != null) {
       close(mainPool::close, blocking);
       mainPool = null;
+    }
+    if (inbox != null) {
+      JdbcIntentInbox closing = inbox;
+      IntentInbox.get(getContext().getSystem()).detach(closing);
+      close(closing::close, blocking);
+      inbox = null;
     }
     if (traces != null) {
       JdbcTraceSink sink = traces;

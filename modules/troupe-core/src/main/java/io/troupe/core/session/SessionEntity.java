@@ -6,6 +6,8 @@ import io.troupe.core.CborSerializable;
 import io.troupe.core.agent.AgentSpec;
 import io.troupe.core.agent.Agents;
 import io.troupe.core.guardrail.Guardrail;
+import io.troupe.core.inbox.InboxEntry;
+import io.troupe.core.inbox.IntentInbox;
 import io.troupe.core.guardrail.TraceRedaction;
 import io.troupe.core.guardrail.Verdict;
 import io.troupe.core.llm.ToolCall;
@@ -24,6 +26,7 @@ import io.troupe.core.trace.TraceStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -147,6 +150,17 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   public record Wake() implements Command {}
 
   /**
+   * Takes the session's entries from the intent inbox: sent by the ingress node that wrote one, and
+   * by the open-intent sweeper while any remain.
+   */
+  public record TakeInbox() implements Command {}
+
+  private record InboxRead(List<InboxEntry> entries, Throwable failure) implements Command {}
+
+  /** Inbox entries a session reads at once; a full read is followed by another. */
+  private static final int INBOX_READ = 64;
+
+  /**
    * Passivates the session now if it is idle (no intent running or queued, nobody waiting or
    * listening), as the idle check would later: its state stays in the journal. For operators and
    * benchmarks that want a session's memory back at once.
@@ -243,6 +257,12 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
    */
   public record SessionErased(long intentsAccepted, long erasedNanos) implements Event {}
 
+  /**
+   * An inbox entry whose idempotency key this session had already accepted directly (the ingress
+   * gave up waiting for an answer that did come): its id names that intent from now on.
+   */
+  public record InboxMerged(String inboxIntentId, String intentId) implements Event {}
+
   /** Version 1 only (before Core v1): a step of a run. Replayed for its conversation message and usage. */
   public record IntentProgressed(String intentId, IntentEvent event, Step step, IntentUsage usage, ChatMessage message)
       implements Event {}
@@ -313,6 +333,12 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final ActorRef<ChatDelta> deltas;
   private final ActorRef<ToolResult> toolReplies;
   private boolean requestedSinceIdleCheck = true;
+  private final IntentInbox inbox;
+  private boolean inboxReading;
+  /** A command named an inbox id during a read that may have missed its entry: read once more. */
+  private boolean inboxRereadWanted;
+  /** Inbox ids the session has looked for in the inbox (a command naming one waits for one read). */
+  private final Set<String> inboxLookups = new HashSet<>();
   private long counted; // this session's share of IntentAdmission
 
   // Not journaled: the live run, its awaited replies, and who waits for or listens to which intent.
@@ -369,6 +395,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
     this.deltas = ctx.messageAdapter(ChatDelta.class, ModelDelta::new);
     this.toolReplies = ctx.messageAdapter(ToolResult.class, ToolAnswered::new);
+    this.inbox = IntentInbox.get(ctx.getSystem());
   }
 
   /**
@@ -473,6 +500,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (command instanceof Submit c) {
       return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.agent(), c.replyTo(), false);
     }
+    if (command instanceof TakeInbox) return onTakeInbox();
+    if (command instanceof InboxRead c) return onInboxRead(s, c);
+    if (!s.mergedInboxIds.isEmpty()) command = withMergedId(s, command);
+    String fromInbox = inboxIdNamed(command);
+    if (fromInbox != null && s.intent(fromInbox) == null && inbox.available() && lookUpInInbox(fromInbox)) {
+      return Effect().stash(); // answered after the read, which journals it if it is there
+    }
     if (command instanceof SubmitAndWait c) {
       return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.agent(), c.replyTo(), true);
     }
@@ -564,6 +598,128 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       if (!waitForEnd) replyTo.tell(StatusReply.success(accepted.view(sessionId, List.of(), s.usage)));
       if (startNow) startRun(s, intentId);
     });
+  }
+
+  // The intent inbox (docs/operations.md, "Accepting while a node is down")
+
+  private Effect<Event, SessionState> onTakeInbox() {
+    readInbox();
+    return Effect().none();
+  }
+
+  private void readInbox() {
+    if (inboxReading || !inbox.available()) return;
+    inboxReading = true;
+    ctx.pipeToSelf(inbox.pending(sessionId, INBOX_READ), InboxRead::new);
+  }
+
+  /** Starts a read for an inbox id not looked for yet; false if it was (then it is answered as it stands). */
+  private boolean lookUpInInbox(String intentId) {
+    if (inboxLookups.size() >= INBOX_READ * 16) inboxLookups.clear();
+    if (!inboxLookups.add(intentId)) return false;
+    if (inboxReading) inboxRereadWanted = true; // that read may have started before the entry was written
+    else readInbox();
+    return true;
+  }
+
+  private static String inboxIdNamed(Command command) {
+    String id = null;
+    if (command instanceof Get c) id = c.intentId();
+    else if (command instanceof AwaitTerminal c) id = c.intentId();
+    else if (command instanceof Subscribe c) id = c.intentId();
+    else if (command instanceof Cancel c) id = c.intentId();
+    else if (command instanceof DecideApproval c) id = c.intentId();
+    return id != null && IntentIds.isFromInbox(id) ? id : null;
+  }
+
+  /**
+   * Journals the entries as accepted intents, in inbox order, behind those the session holds; an
+   * entry whose key the session knows is merged into that intent. Then removes them from the inbox.
+   */
+  private Effect<Event, SessionState> onInboxRead(SessionState state, InboxRead read) {
+    inboxReading = false;
+    if (read.failure() != null) {
+      ctx.getLog().debug("session {} could not read its inbox: {}", sessionId, read.failure().toString());
+      inboxRereadWanted = false;
+      return Effect().unstashAll(); // the sweeper tells it again
+    }
+    List<InboxEntry> entries = read.entries();
+    // Commands waiting for this read are answered after it, unless another read is due first.
+    boolean again = entries.size() >= INBOX_READ || inboxRereadWanted;
+    inboxRereadWanted = false;
+    if (entries.isEmpty()) return again ? readAgain() : Effect().unstashAll();
+    List<Event> events = new ArrayList<>();
+    List<String> accepted = new ArrayList<>();
+    boolean busy = state.running != null || !state.queued.isEmpty() || loop != null;
+    String started = null;
+    for (InboxEntry entry : entries) {
+      String known = state.intentByIdempotencyKey.get(entry.idempotencyKey());
+      if (known != null) {
+        if (!known.equals(entry.intentId()) && !state.mergedInboxIds.containsKey(entry.intentId())) {
+          events.add(new InboxMerged(entry.intentId(), known));
+        }
+        continue;
+      }
+      if (accepted.contains(entry.intentId())) continue;
+      String agent = entry.agent() == null || entry.agent().isEmpty() ? AgentSpec.DEFAULT : entry.agent();
+      String journaledAgent = agent.equals(AgentSpec.DEFAULT) ? null : agent;
+      TraceParent caller = entry.traceParent() == null ? null : TraceParent.parse(entry.traceParent()).orElse(null);
+      events.add(caller == null
+          ? new IntentAccepted(entry.intentId(), entry.text(), entry.metadata(), entry.idempotencyKey(), Ids.traceId(),
+              entry.acceptedNanos(), null, null, journaledAgent)
+          : new IntentAccepted(entry.intentId(), entry.text(), entry.metadata(), entry.idempotencyKey(),
+              caller.traceId(), entry.acceptedNanos(), Ids.spanId(), caller.parentSpanId(), journaledAgent));
+      accepted.add(entry.intentId());
+      if (!busy) {
+        events.add(new IntentStarted(entry.intentId(), TraceClock.nowEpochNanos()));
+        started = entry.intentId();
+        busy = true;
+      }
+    }
+    List<Long> taken = entries.stream().map(InboxEntry::inboxId).toList();
+    if (events.isEmpty()) {
+      inbox.remove(taken);
+      return again ? readAgain() : Effect().unstashAll();
+    }
+    String start = started;
+    var persisted = Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
+      inbox.remove(taken); // a failure leaves them to be read again: their keys are known by then
+      for (String id : accepted) {
+        SessionState.IntentRecord intent = s.intent(id);
+        traces.event(id, new IntentEvent(1, "intent.accepted", intent.createdNanos, Json.object()
+            .put("intentId", id).put("sessionId", sessionId)
+            .put("agent", intent.agent == null ? AgentSpec.DEFAULT : intent.agent).put("via", "inbox")));
+      }
+      if (start != null) startRun(s, start);
+      if (again) ctx.getSelf().tell(new TakeInbox());
+    });
+    return again ? persisted : persisted.thenUnstashAll();
+  }
+
+  private Effect<Event, SessionState> readAgain() {
+    ctx.getSelf().tell(new TakeInbox());
+    return Effect().none();
+  }
+
+  /** A command naming an inbox id that was merged, with the id of the intent it names. */
+  private static Command withMergedId(SessionState state, Command command) {
+    if (command instanceof Get c && state.mergedInboxIds.containsKey(c.intentId())) {
+      return new Get(state.mergedInboxIds.get(c.intentId()), c.replyTo());
+    }
+    if (command instanceof AwaitTerminal c && state.mergedInboxIds.containsKey(c.intentId())) {
+      return new AwaitTerminal(state.mergedInboxIds.get(c.intentId()), c.replyTo());
+    }
+    if (command instanceof Subscribe c && state.mergedInboxIds.containsKey(c.intentId())) {
+      return new Subscribe(state.mergedInboxIds.get(c.intentId()), c.afterSeq(), c.subscriber());
+    }
+    if (command instanceof Cancel c && state.mergedInboxIds.containsKey(c.intentId())) {
+      return new Cancel(state.mergedInboxIds.get(c.intentId()), c.replyTo());
+    }
+    if (command instanceof DecideApproval c && state.mergedInboxIds.containsKey(c.intentId())) {
+      return new DecideApproval(state.mergedInboxIds.get(c.intentId()), c.approvalId(), c.approve(), c.comment(),
+          c.replyTo());
+    }
+    return command;
   }
 
   private Effect<Event, SessionState> onGet(SessionState state, Get cmd) {
@@ -1254,6 +1410,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /** Whether this session ever accepted an intent of that id. */
   private static boolean mayExist(SessionState state, String intentId) {
+    if (IntentIds.isFromInbox(intentId)) return state.intentsAccepted > 0; // the trace store knows
     int dot = intentId.lastIndexOf('.');
     try {
       long ordinal = Long.parseLong(intentId.substring(dot + 1));
@@ -1302,6 +1459,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       state.intents.put(e.intentId(), accepted);
       if (e.idempotencyKey() != null) state.intentByIdempotencyKey.put(e.idempotencyKey(), e.intentId());
       state.queued.addLast(e.intentId());
+      return state;
+    }
+    if (event instanceof InboxMerged e) {
+      state.mergeInboxId(e.inboxIntentId(), e.intentId(), settings.idempotencyWindow());
       return state;
     }
     if (event instanceof IntentStarted e) {

@@ -157,6 +157,8 @@ final class SessionState implements CborSerializable {
   IntentUsage usage = IntentUsage.NONE;
   final LinkedHashMap<String, IntentRecord> intents = new LinkedHashMap<>();
   final LinkedHashMap<String, String> intentByIdempotencyKey = new LinkedHashMap<>();
+  /** Inbox intent id to the id of the intent accepted directly with its key (see InboxMerged). */
+  final LinkedHashMap<String, String> mergedInboxIds = new LinkedHashMap<>();
   final Deque<String> queued = new ArrayDeque<>();
   String running;
   final List<ChatMessage> history = new ArrayList<>();
@@ -171,6 +173,7 @@ final class SessionState implements CborSerializable {
     usage = IntentUsage.NONE;
     intents.clear();
     intentByIdempotencyKey.clear();
+    mergedInboxIds.clear();
     queued.clear();
     running = null;
     history.clear();
@@ -178,6 +181,16 @@ final class SessionState implements CborSerializable {
 
   IntentRecord intent(String id) {
     return intents.get(id);
+  }
+
+  /** Inbox ids merged into the intent accepted directly with the same key (the newest kept). */
+  void mergeInboxId(String inboxIntentId, String intentId, int keep) {
+    mergedInboxIds.put(inboxIntentId, intentId);
+    Iterator<String> it = mergedInboxIds.keySet().iterator();
+    for (int excess = mergedInboxIds.size() - keep; excess > 0 && it.hasNext(); excess--) {
+      it.next();
+      it.remove();
+    }
   }
 
   /** Drops the oldest finished intents past {@code keep}, and the oldest idempotency keys past {@code keys}. */
