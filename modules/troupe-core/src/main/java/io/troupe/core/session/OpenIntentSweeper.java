@@ -58,8 +58,8 @@ public final class OpenIntentSweeper extends AbstractBehavior<OpenIntentSweeper.
 
   /** Inbox entries younger than this are left to the ingress's own tell. */
   private static final long INBOX_GRACE_MILLIS = 1000;
-  private static final Duration AFTER_MEMBER_LEFT = Duration.ofMillis(500);
   private static final Object SOON = "soon";
+  private static final Object SOON_AGAIN = "soon-again";
 
   private static final Object TICK = "tick";
   private static final Object TIMEOUT = "timeout";
@@ -157,10 +157,27 @@ public final class OpenIntentSweeper extends AbstractBehavior<OpenIntentSweeper.
   }
 
   private Behavior<Command> onMemberLeft(MemberLeft left) {
-    getContext().getLog().info("open intents: {} left the cluster; looking for its sessions' intents",
-        left.event().member().address());
-    timers.startSingleTimer(SOON, Tick.INSTANCE, AFTER_MEMBER_LEFT);
+    Duration after = afterMemberLeft(getContext().getSystem().settings().config());
+    getContext().getLog().info("open intents: {} left the cluster; looking for its sessions' intents in {} ms",
+        left.event().member().address(), after.toMillis());
+    timers.startSingleTimer(SOON, Tick.INSTANCE, after);
+    timers.startSingleTimer(SOON_AGAIN, Tick.INSTANCE, after.plusSeconds(1)); // if the first was too early
     return this;
+  }
+
+  /**
+   * Its shards start elsewhere once the down-removal margin has passed (the split brain resolver's
+   * stable-after when the margin is off); a wake sent before would still go to the gone member.
+   */
+  static Duration afterMemberLeft(com.typesafe.config.Config config) {
+    String margin = "pekko.cluster.down-removal-margin";
+    Duration wait = Duration.ZERO;
+    if (config.hasPath(margin) && !"off".equalsIgnoreCase(config.getString(margin))) {
+      wait = config.getDuration(margin);
+    } else if (config.hasPath("pekko.cluster.split-brain-resolver.stable-after")) {
+      wait = config.getDuration("pekko.cluster.split-brain-resolver.stable-after");
+    }
+    return wait.plusMillis(200);
   }
 
   private Behavior<Command> onInboxPending(InboxPending pending) {
