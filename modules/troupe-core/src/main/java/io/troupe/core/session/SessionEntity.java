@@ -407,6 +407,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           admission.add(-counted);
           counted = 0;
           if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
+          if (summarizing != null) guardrail.tell(new Guardrail.CancelModelCall(summarizing.callKey()));
           if (loopIntent != null) traces.drop(loopIntent); // the run resumes wherever the session starts next
         })
         .onSignal(PreRestart.instance(), state -> {

@@ -283,4 +283,30 @@ class SessionMemoryTest {
     assertEquals(140, sixthDone.usage().inputTokens());
     assertNull(sixthDone.outcome().error());
   }
+
+  @Test
+  void anIntentCancelledWhileItsHistoryIsSummarisedEndsAndTheLateSummaryIsDropped() {
+    var session = session();
+    for (int i = 1; i <= 4; i++) ask(session, i, "recall");
+    IntentView fifth = submit(session, "question 5", "recall");
+    LlmGateway.Chat summaryCall = nextChat();
+    assertTrue(summaryCall.request().tools().isEmpty(), "a summary call");
+
+    TestProbe<StatusReply<IntentView>> cancel = testKit.createTestProbe();
+    session.tell(new SessionEntity.Cancel(fifth.id(), cancel.getRef()));
+    assertEquals(IntentStatus.CANCELLED, cancel.receiveMessage(Duration.ofSeconds(5)).getValue().status());
+    reply(summaryCall, text("too late", 30, 3));
+    llm.expectNoMessage(Duration.ofMillis(200)); // no run starts for the cancelled intent
+    assertTrue(journal().stream().noneMatch(e -> e instanceof SessionEntity.HistorySummarized));
+
+    // The session goes on: the next intent summarises (the same turns) and runs.
+    IntentView sixth = submit(session, "question 6", "recall");
+    LlmGateway.Chat again = nextChat();
+    assertTrue(again.request().tools().isEmpty(), "a summary call");
+    reply(again, text("Question 1 was asked.", 30, 5));
+    LlmGateway.Chat run = nextChat();
+    assertEquals(HistoryWindow.summaryMessage("Question 1 was asked."), historySeen(run).get(0));
+    reply(run, text("answer 6", 10, 2));
+    assertEquals(IntentStatus.SUCCEEDED, await(session, sixth.id()).status());
+  }
 }
