@@ -255,15 +255,6 @@ public final class AgentLoop {
     return usage;
   }
 
-  /**
-   * Counts what a fresh run's intent used before its loop began (the summary of older history, see
-   * {@link HistoryWindow}): its token and cost limits and its usage include it. A resumed run has it
-   * in {@link Resume#usage()} already.
-   */
-  public void countBefore(IntentUsage before) {
-    if (resume == null && before != null) usage = usage.plus(before);
-  }
-
   public boolean isDone() {
     return done;
   }
@@ -275,6 +266,15 @@ public final class AgentLoop {
       if (running) return true;
     }
     return false;
+  }
+
+  /**
+   * Counts what a fresh run's intent used before its loop began (the summary of older history, see
+   * {@link HistoryWindow}): its token and cost limits and its usage include it. A resumed run has it
+   * in {@link Resume#usage()} already.
+   */
+  public void countBefore(IntentUsage before) {
+    if (resume == null && before != null) usage = usage.plus(before);
   }
 
   /** The first decision. */

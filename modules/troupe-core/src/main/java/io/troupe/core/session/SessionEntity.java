@@ -1111,8 +1111,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
             recordEvent(intentId, type, TraceRedaction.carriesContent(type) ? redaction.scrub(data) : data);
           }
         });
-    if (resume == null) loop.countBefore(intent.usage); // a summary of older history, if any
     timers.startSingleTimer("deadline", new DeadlinePassed(intentId), remainingTime(intent));
+    if (resume == null) loop.countBefore(intent.usage); // a summary of older history, if any
     plan(state, loop.start(), new ArrayList<>(), new ArrayList<>());
   }
 
