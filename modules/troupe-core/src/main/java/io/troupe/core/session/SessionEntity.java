@@ -252,6 +252,16 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       IntentUsage usage, List<ChatMessage> transcript) implements Event {}
 
   /**
+   * The session's history before the absolute message index {@code through} (messages ever added to
+   * it, counted from the first) is summarised in {@code summary}, by the agent's model, as intent
+   * {@code intentId} started; {@code usage} is that model call's, counted in the intent's. Since memory
+   * summaries ({@link HistoryWindow}): a resume or a replay reads the summary here and never asks the
+   * model again.
+   */
+  public record HistorySummarized(String intentId, String summary, long through, IntentUsage usage,
+      long summarizedNanos) implements Event {}
+
+  /**
    * The session was erased: everything before this event is deleted from the journal, and the
    * state starts empty again, except the count of intents, so that no id is used twice.
    */
@@ -432,6 +442,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           admission.add(-counted);
           counted = 0;
           if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
+          if (summarizing != null) guardrail.tell(new Guardrail.CancelModelCall(summarizing.callKey()));
           if (loopIntent != null) traces.drop(loopIntent); // the run resumes wherever the session starts next
           openAtRestart.forEach(traces::drop);
           openAtRestart.clear();
@@ -490,6 +501,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /** The hot replies first. */
   private Effect<Event, SessionState> onCommand(SessionState s, Command command) {
+    if (summarizing != null && summarizing.answers(command)) return onSummarized(s, command);
     if (command instanceof ToolAnswered c) return onToolAnswered(s, c);
     if (command instanceof GuardrailAnswered c) return onGuardrailAnswered(s, c);
     if (command instanceof ModelAnswered c) return onModelAnswered(s, c);
@@ -738,7 +750,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     List<IntentView> intents = new ArrayList<>(state.intents.size());
     state.intents.values().forEach(r -> intents.add(r.view(sessionId, List.of(), null)));
     cmd.replyTo().tell(StatusReply.success(new SessionView(sessionId, state.intentsAccepted, List.copyOf(intents),
-        List.copyOf(state.history), state.usage)));
+        List.copyOf(state.history), state.usage, state.summary == null ? null
+            : new SessionView.Summary(state.summary, Math.max(0, state.summarizedThrough - state.historyBase)))));
     return Effect().none();
   }
 
@@ -1192,7 +1205,77 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return null;
   }
 
+  /**
+   * Starts the run of an intent: first the history it sees (its agent's memory, {@link HistoryWindow}).
+   * When turns fell out of the window that no summary holds yet and the agent summarises, the loop
+   * waits for the summary (a model call through the guardrail, answered here).
+   */
   private void startRun(SessionState state, String intentId) {
+    SessionState.IntentRecord intent = state.intent(intentId);
+    mdc.running(intentId, intent.traceId, intent.spanOfRoot());
+    AgentLoop.Limits limits = limitsOf(intent.agentOrDefault());
+    AgentSpec.Memory memory = memoryOf(intent.agentOrDefault());
+    HistoryWindow.Selection selection = window(state, memory);
+    if (!selection.needsSummary()) {
+      runLoop(state, intentId, selection.window());
+      return;
+    }
+    summarizing = HistorySummary.start(nextCorr++, intent.id, intent.traceId, intent.spanOfRoot(), limits, memory,
+        state.summary, selection);
+    guardrail.tell(new Guardrail.RouteModelCall(summarizing.corr(), intentId, summarizing.request(), 0,
+        summarizing.callKey(), modelReplies, null, answers,
+        new Guardrail.IntentSpend(intent.usage.totalTokens(), intent.usage.costUsd())));
+  }
+
+  private HistoryWindow.Selection window(SessionState state, AgentSpec.Memory memory) {
+    return HistoryWindow.select(state.history, state.historyBase, state.summary, state.summarizedThrough, memory,
+        settings.historyMessages());
+  }
+
+  /** The memory of {@code agent}; none (the message bound) for {@code default} as troupe.agent has it. */
+  private AgentSpec.Memory memoryOf(String agent) {
+    return agents.find(agent).or(() -> agents.find(AgentSpec.DEFAULT)).map(AgentSpec::memory)
+        .orElse(AgentSpec.Memory.NONE);
+  }
+
+  /** Whether {@code command} replies to model call {@code corr}: its answer, or the guardrail's refusal of its input. */
+  static boolean answersCall(Command command, long corr) {
+    return command instanceof ModelAnswered m && m.result().corr() == corr
+        || command instanceof GuardrailAnswered g && g.answer() instanceof Guardrail.ModelInputDenied d && d.corr() == corr;
+  }
+
+  /** The summary of a run about to start, or null. */
+  private HistorySummary summarizing;
+
+  /**
+   * The summary came (or failed): journaled, the run starts with it; failed, the run starts without
+   * the turns that fell out of its window, and a step says why.
+   */
+  private Effect<Event, SessionState> onSummarized(SessionState state, Command reply) {
+    HistorySummary pending = summarizing;
+    summarizing = null;
+    SessionState.IntentRecord intent = state.intent(pending.intentId());
+    if (loop != null || !pending.intentId().equals(state.running) || intent == null || intent.status.isTerminal()) {
+      return Effect().none(); // cancelled or replaced meanwhile
+    }
+    HistorySummary.Outcome outcome = reply instanceof ModelAnswered m ? pending.answered(m.result())
+        : pending.denied(((Guardrail.ModelInputDenied) ((GuardrailAnswered) reply).answer()).denied());
+    traces.step(pending.intentId(), outcome.step());
+    String intentId = pending.intentId();
+    if (outcome.summary() == null) {
+      ctx.getLog().info("intent {}: summarising the older history failed, it runs without it: {}", intentId,
+          outcome.failure());
+      runLoop(state, intentId, pending.selection().window());
+      if (loop != null) loop.countBefore(outcome.usage()); // an empty answer still cost its tokens
+      return Effect().none();
+    }
+    AgentSpec.Memory memory = memoryOf(intent.agentOrDefault());
+    return Effect().persist(List.<Event>of(new HistorySummarized(intentId, outcome.summary(),
+            pending.selection().through(), outcome.usage(), TraceClock.nowEpochNanos())))
+        .thenRun(s -> runLoop(s, intentId, window(s, memory).window()));
+  }
+
+  private void runLoop(SessionState state, String intentId, List<ChatMessage> history) {
     SessionState.IntentRecord intent = state.intent(intentId);
     AgentLoop.Resume resume = intent.resumes == 0 ? null : new AgentLoop.Resume(
         List.copyOf(intent.committed), Set.copyOf(intent.effectsStarted), Map.copyOf(intent.effectResults),
@@ -1204,7 +1287,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     AgentLoop.Limits limits = limitsOf(intent.agentOrDefault());
     loopAgent = limits.agent();
     loop = new AgentLoop(intentId, intent.text, intent.traceId, intent.spanOfRoot(), limits,
-        state.recentHistory(settings.historyMessages()),
+        history,
         resume, catalogs.current()::isSideEffecting, new AgentLoop.Recorder() {
           @Override
           public void step(Step step) {
@@ -1218,6 +1301,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           }
         });
     timers.startSingleTimer("deadline", new DeadlinePassed(intentId), remainingTime(intent));
+    if (resume == null) loop.countBefore(intent.usage); // a summary of older history, if any
     plan(state, loop.start(), new ArrayList<>(), new ArrayList<>());
   }
 
@@ -1246,6 +1330,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   private void stopLoop() {
     if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
+    if (summarizing != null) guardrail.tell(new Guardrail.CancelModelCall(summarizing.callKey()));
+    summarizing = null;
     loop = null;
     loopIntent = null;
     mdc.idle();
@@ -1306,7 +1392,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /** An intent runs in the journal but not here: nobody may see it "running" before it is resumed or ended. */
   private boolean orphaned(SessionState state) {
-    return state.running != null && loop == null;
+    return state.running != null && loop == null && summarizing == null;
   }
 
   /** Resumes (or ends) the orphaned run first; {@code cmd} is handled after it. */
@@ -1487,9 +1573,18 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       intent.endRun();
       state.queued.remove(e.intentId());
       if (e.intentId().equals(state.running)) state.running = null;
-      state.remember(e.transcript(), settings.historyMessages());
+      state.remember(e.transcript(), settings.historyMessages(), HistoryWindow.retainTokens(agents.all()));
       // Not the intent just ended: afterFinished still reads it (it bounds the state itself then).
       state.bound(settings.recentIntents(), settings.idempotencyWindow(), e.intentId());
+      return state;
+    }
+    if (event instanceof HistorySummarized e) {
+      state.summarized(e.summary(), e.through());
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      if (intent != null && e.usage() != null) {
+        intent.usage = intent.usage.plus(e.usage());
+        state.usage = state.usage.plus(e.usage());
+      }
       return state;
     }
     if (event instanceof ApprovalRequested e) {

@@ -162,6 +162,11 @@ final class SessionState implements CborSerializable {
   final Deque<String> queued = new ArrayDeque<>();
   String running;
   final List<ChatMessage> history = new ArrayList<>();
+  /** Messages dropped from the front of {@link #history} so far: the absolute index of its first message. */
+  long historyBase;
+  /** The summary of older turns ({@link SessionEntity.HistorySummarized}), or null; it covers messages before {@link #summarizedThrough}. */
+  String summary;
+  long summarizedThrough;
 
   /** The intents accepted before the last erase ({@code DELETE /v1/sessions/{id}}). */
   long erasedThrough;
@@ -176,7 +181,10 @@ final class SessionState implements CborSerializable {
     mergedInboxIds.clear();
     queued.clear();
     running = null;
+    historyBase += history.size();
     history.clear();
+    summary = null;
+    summarizedThrough = historyBase;
   }
 
   IntentRecord intent(String id) {
@@ -225,12 +233,32 @@ final class SessionState implements CborSerializable {
    * (the window a new intent sees): the older ones go at once.
    */
   void remember(List<ChatMessage> transcript, int keep) {
+    remember(transcript, keep, 0);
+  }
+
+  /**
+   * Adds an intent's transcript to the history, and drops what no agent can see any more: the older
+   * of the last {@code keepMessages} messages and, with {@code keepTokens} (the largest
+   * {@code memory.max-tokens} of the agents, 0: none), the turns before the newest ones that fitted
+   * in it before this transcript. Those stay until the next intent has seen them drop out of its
+   * window, so that a summary can take them in.
+   */
+  void remember(List<ChatMessage> transcript, int keepMessages, long keepTokens) {
     if (transcript == null) return;
+    int tokenFrom = keepTokens > 0 ? HistoryWindow.start(history, keepTokens) : Integer.MAX_VALUE;
     history.addAll(transcript);
-    if (history.size() > keep) {
-      history.subList(0, history.size() - keep).clear();
+    int cut = Math.min(Math.max(0, history.size() - keepMessages), tokenFrom);
+    if (cut > 0) {
+      history.subList(0, cut).clear();
+      historyBase += cut;
     }
     if (history instanceof ArrayList<ChatMessage> list) list.trimToSize();
+  }
+
+  /** A summary of the history before the absolute index {@code through}. */
+  void summarized(String text, long through) {
+    summary = text;
+    summarizedThrough = Math.max(summarizedThrough, through);
   }
 
   List<ChatMessage> recentHistory(int max) {

@@ -96,6 +96,10 @@ public final class SessionRoutes {
     ArrayNode messages = out.putArray("messages");
     for (ChatMessage m : v.messages()) messages.add(message(m));
     if (v.usage() != null) out.set("usage", IntentJson.usageJson(v.usage()));
+    if (v.summary() != null) {
+      // The older turns an agent with memory.summarize sees as one message before its window.
+      out.putObject("summary").put("text", v.summary().text()).put("coversMessages", v.summary().coversMessages());
+    }
     return out;
   }
 
