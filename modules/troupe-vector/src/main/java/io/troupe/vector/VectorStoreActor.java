@@ -2,6 +2,7 @@ package io.troupe.vector;
 
 import com.typesafe.config.Config;
 import io.troupe.core.actor.Asks;
+import io.troupe.core.runtime.BlockingInit;
 import io.troupe.core.runtime.Lifecycle;
 import io.troupe.core.vector.VectorStore;
 import io.troupe.core.vector.VectorStore.Delete;
@@ -192,7 +193,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
   private final EmbedderFactory embedders;
   private final ReplicationSettings replication;
   private final RecipientRef<DocumentLog.Command> log; // null: standalone
-  private final String configError;
+  private final BlockingInit<Opened, VectorStore.Command> init;
   private final Executor executor;
   private final Executor embeddingExecutor;
   private final Chunker chunker;
@@ -200,9 +201,6 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
   private AsyncEmbedder embedder; // set once Init succeeded
   private LuceneIndex index; // set once Init succeeded
   private EventsByPersistenceIdQuery readJournal; // set once Init succeeded, with the journal
-  private CompletableFuture<Opened> opening; // set while Init runs
-  private final List<ActorRef<Lifecycle.Initialized>> initWaiters = new ArrayList<>();
-  private String lastError;
 
   // Prepare and append: one batch at a time, in arrival order.
   private final ArrayDeque<VectorStore.Command> pendingWrites = new ArrayDeque<>();
@@ -241,7 +239,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
     this.embedders = embedders;
     this.replication = replication;
     this.log = log;
-    this.configError = configError;
+    this.init = BlockingInit.create(ctx, NAME, configError, InitDone::new);
     this.executor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(VectorStoreSettings.DISPATCHER));
     this.embeddingExecutor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(VectorStoreSettings.EMBEDDING_DISPATCHER));
     this.chunker = settings == null ? null : settings.chunker();
@@ -271,24 +269,14 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
 
   // -- lifecycle
 
-  private Behavior<VectorStore.Command> onInit(Lifecycle.Init init) {
-    if (index != null) {
-      init.replyTo().tell(Lifecycle.Initialized.ok(NAME));
-      return this;
-    }
-    if (configError != null) {
-      lastError = configError;
-      init.replyTo().tell(Lifecycle.Initialized.failed(NAME, configError));
-      return this;
-    }
-    initWaiters.add(init.replyTo());
-    if (opening == null) { // otherwise the running attempt answers this Init too
+  private Behavior<VectorStore.Command> onInit(Lifecycle.Init message) {
+    init.onInit(message, () -> {
       Path path = settings.indexDirectory();
       EmbedderFactory factory = embedders;
       org.apache.pekko.actor.typed.ActorSystem<?> system = getContext().getSystem();
       VectorStoreSettings s = settings;
       String readJournalId = replication.journal() ? replication.readJournal() : null;
-      opening = CompletableFuture.supplyAsync(() -> {
+      return CompletableFuture.supplyAsync(() -> {
         try {
           return factory.create(system, embeddingExecutor);
         } catch (Exception e) {
@@ -304,34 +292,28 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
           throw new CompletionException(e);
         }
       }, executor));
-      getContext().pipeToSelf(opening, InitDone::new);
-    }
+    });
     return this;
   }
 
   private Behavior<VectorStore.Command> onInitDone(InitDone done) {
-    opening = null;
-    Lifecycle.Initialized reply;
     if (done.failure() == null) {
       index = done.opened().index();
       embedder = done.opened().embedder();
       readJournal = done.opened().readJournal();
       appliedSeq = index.appliedSeq();
       lastLocalSeq = appliedSeq;
-      lastError = null;
-      reply = Lifecycle.Initialized.ok(NAME);
       getContext().getLog().info("vector store ready: {} with embedder {}, at event {} of the document log{}",
           index.path(), embedder.id(), appliedSeq, log == null ? " (standalone)" : "");
       if (readJournal != null) {
         startStream();
       }
+      init.succeeded();
     } else {
-      lastError = describe(done.failure());
-      reply = Lifecycle.Initialized.failed(NAME, lastError);
-      getContext().getLog().warn("vector store init failed: {}", lastError);
+      String error = describe(done.failure());
+      getContext().getLog().warn("vector store init failed: {}", error);
+      init.failed(error);
     }
-    initWaiters.forEach(replyTo -> replyTo.tell(reply));
-    initWaiters.clear();
     return this;
   }
 
@@ -342,12 +324,12 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
       killSwitch = null;
     }
     CompletableFuture<?> pending = applying == null ? CompletableFuture.completedFuture(null) : applying;
+    CompletableFuture<Opened> opening = init.abandon();
     if (index != null) {
       LuceneIndex.closeLater(index.path(), CompletableFuture.completedFuture(index), pending, executor);
       index = null;
     } else if (opening != null) {
       LuceneIndex.closeLater(settings.indexDirectory(), opening.thenApply(Opened::index), pending, executor);
-      opening = null;
     }
     return this;
   }
@@ -361,7 +343,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
 
   private Behavior<VectorStore.Command> onUpsert(Upsert upsert) {
     if (index == null) {
-      upsert.replyTo().tell(StatusReply.error(Lifecycle.unavailable(NAME, lastError)));
+      upsert.replyTo().tell(StatusReply.error(init.unavailable()));
       return this;
     }
     String invalid = invalid(upsert.documents());
@@ -375,7 +357,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
 
   private Behavior<VectorStore.Command> onDelete(Delete delete) {
     if (index == null) {
-      delete.replyTo().tell(StatusReply.error(Lifecycle.unavailable(NAME, lastError)));
+      delete.replyTo().tell(StatusReply.error(init.unavailable()));
       return this;
     }
     if (delete.id() == null || delete.id().isBlank()) {
@@ -779,7 +761,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
 
   private Behavior<VectorStore.Command> onSearch(Search search) {
     if (index == null) {
-      search.replyTo().tell(StatusReply.error(Lifecycle.unavailable(NAME, lastError)));
+      search.replyTo().tell(StatusReply.error(init.unavailable()));
       return this;
     }
     if (search.query() == null || search.query().isBlank()) {
