@@ -89,6 +89,8 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--svg", default=None)
     ap.add_argument("--java-opt", action="append", default=[], help="extra JVM option for every node")
+    ap.add_argument("--min-accepted", type=float, default=0.95, help="fail below this share accepted by survivors")
+    ap.add_argument("--max-resume-s", type=float, default=10.0, help="fail if the last resume came later")
     args = ap.parse_args()
     if not os.path.exists(JAR):
         raise SystemExit(f"no node jar at {JAR}: build it first (./mvnw -B -DskipTests package)")
@@ -184,8 +186,8 @@ def main():
         log(f"{len(resumed_at)} resumed; first {figures.get('firstResumeAfterKillSeconds')} s, "
             f"last {figures.get('lastResumeAfterKillSeconds')} s after the kill")
 
-        verdicts = {"acceptedShare>=0.95": share >= 0.95, "everyAcceptedEnded": not pending,
-                    "resumedWithin10s": figures.get("lastResumeAfterKillSeconds", 0) <= 10}
+        verdicts = {"acceptedShare": share >= args.min_accepted, "everyAcceptedEnded": not pending,
+                    "resumedInTime": figures.get("lastResumeAfterKillSeconds", 0) <= args.max_resume_s}
         figures["targets"] = verdicts
         print(json.dumps(figures))
         if args.out:
@@ -196,6 +198,9 @@ def main():
             log(f"timeline: {args.svg}")
         if pending:
             raise SystemExit(f"FAIL: {len(pending)} accepted intents never ended: {sorted(pending)[:10]}")
+        if not all(verdicts.values()):
+            raise SystemExit(f"FAIL: {verdicts}")
+        log(f"targets met: {verdicts}")
     finally:
         for n in nodes:
             n.stop()
