@@ -252,6 +252,8 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
         .onMessage(InitDone.class, this::onInitDone)
         .onMessage(Upsert.class, this::onUpsert)
         .onMessage(Delete.class, this::onDelete)
+        .onMessage(VectorStore.DeleteWhere.class, this::onDeleteWhere)
+        .onMessage(FoundToDelete.class, this::onFoundToDelete)
         .onMessage(WritesPrepared.class, this::onWritesPrepared)
         .onMessage(WritesAppended.class, this::onWritesAppended)
         .onMessage(EventsApplied.class, this::onEventsApplied)
@@ -366,6 +368,75 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
     }
     enqueue(delete);
     return this;
+  }
+
+  /** The documents a {@link VectorStore.DeleteWhere} matched, found off the actor's thread. */
+  private record FoundToDelete(VectorStore.DeleteWhere request, List<String> ids, Throwable failure)
+      implements VectorStore.Command {}
+
+  /** Documents one DeleteWhere deletes at most; a client erasing more deletes again. */
+  private static final int MAX_DELETE_WHERE = 10_000;
+
+  private Behavior<VectorStore.Command> onDeleteWhere(VectorStore.DeleteWhere request) {
+    if (index == null) {
+      request.replyTo().tell(StatusReply.error(init.unavailable()));
+      return this;
+    }
+    if (request.filter() == null || request.filter().isEmpty()
+        || request.filter().entrySet().stream().anyMatch(e -> e.getKey() == null || e.getValue() == null)) {
+      request.replyTo().tell(StatusReply.error("a delete needs a filter of keys and values"));
+      return this;
+    }
+    LuceneIndex target = index;
+    Map<String, String> filter = Map.copyOf(request.filter());
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      try {
+        return target.idsWhere(filter, MAX_DELETE_WHERE);
+      } catch (Exception e) {
+        throw new CompletionException(e);
+      }
+    }, executor), (ids, failure) -> new FoundToDelete(request, ids, failure));
+    return this;
+  }
+
+  /** One Delete each, through the write path (and the replication log); the reply once all are done. */
+  private Behavior<VectorStore.Command> onFoundToDelete(FoundToDelete found) {
+    if (found.failure() != null) {
+      found.request().replyTo().tell(StatusReply.error("the documents could not be found: " + found.failure().getMessage()));
+      return this;
+    }
+    if (found.ids().isEmpty()) {
+      found.request().replyTo().tell(StatusReply.success(new VectorStore.DeletedWhere(List.of())));
+      return this;
+    }
+    ActorRef<StatusReply<VectorStore.Deleted>> gather =
+        getContext().spawnAnonymous(DeletesGathered.create(found.ids().size(), found.request().replyTo()));
+    for (String id : found.ids()) {
+      enqueue(new Delete(id, gather));
+    }
+    return this;
+  }
+
+  /** Waits for the deletes of one DeleteWhere and answers with their ids, or the first failure. */
+  private static final class DeletesGathered {
+    static Behavior<StatusReply<VectorStore.Deleted>> create(int expected,
+        ActorRef<StatusReply<VectorStore.DeletedWhere>> replyTo) {
+      return Behaviors.setup(ctx -> waiting(expected, new ArrayList<>(), replyTo));
+    }
+
+    private static Behavior<StatusReply<VectorStore.Deleted>> waiting(int expected, List<String> ids,
+        ActorRef<StatusReply<VectorStore.DeletedWhere>> replyTo) {
+      return Behaviors.receive((ctx, reply) -> {
+        if (reply.isError()) {
+          replyTo.tell(StatusReply.error(reply.getError().getMessage()));
+          return Behaviors.stopped();
+        }
+        ids.add(reply.getValue().id());
+        if (ids.size() < expected) return Behaviors.same();
+        replyTo.tell(StatusReply.success(new VectorStore.DeletedWhere(List.copyOf(ids))));
+        return Behaviors.stopped();
+      });
+    }
   }
 
   private static String invalid(List<Document> documents) {
