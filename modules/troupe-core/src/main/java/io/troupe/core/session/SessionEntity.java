@@ -157,6 +157,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   private record InboxRead(List<InboxEntry> entries, Throwable failure) implements Command {}
 
+  /** Whether a recently ended intent's trace reached the trace store (see checkRecentTraces). */
+  private record TraceChecked(String intentId, Optional<StoredIntent> stored, Throwable failure) implements Command {}
+
   /** Inbox entries a session reads at once; a full read is followed by another. */
   private static final int INBOX_READ = 64;
 
@@ -461,6 +464,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         })
         .onSignal(RecoveryCompleted.instance(), state -> {
           settleOpenAtRestart(state);
+          checkRecentTraces(state);
           countInFlight(state);
           if (state.running != null || !state.queued.isEmpty()) ctx.getSelf().tell(new RecoverOrphanedRun());
         })
@@ -482,6 +486,36 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       }
     }
     openAtRestart.clear();
+  }
+
+  /**
+   * A node that journaled an intent's end and died before its trace was written behind (within
+   * flush-interval) leaves the intent without a trace: it would read as 404 once out of
+   * recent-intents. So a session that starts checks the intents that ended within the write-behind's
+   * retry window, and rebuilds a missing trace from the journal (without spans). Sessions start
+   * after a crash or a rebalance, or once idle ones passivated, long after.
+   */
+  private void checkRecentTraces(SessionState state) {
+    var trace = traces.settings();
+    long since = TraceClock.nowEpochNanos() - trace.writeRetryFor().plus(trace.flushInterval()).toNanos();
+    for (SessionState.IntentRecord intent : state.intents.values()) {
+      if (intent.status.isTerminal() && intent.finishedNanos >= since && traces.finishedInMemory(intent.id).isEmpty()) {
+        String id = intent.id;
+        ctx.pipeToSelf(traces.load(id), (stored, failure) -> new TraceChecked(id, stored, failure));
+      }
+    }
+  }
+
+  private Effect<Event, SessionState> onTraceChecked(SessionState state, TraceChecked checked) {
+    SessionState.IntentRecord intent = state.intent(checked.intentId());
+    if (checked.failure() != null || checked.stored().isPresent() || intent == null || !intent.status.isTerminal()
+        || traces.finishedInMemory(intent.id).isPresent()) {
+      return Effect().none();
+    }
+    ctx.getLog().info("intent {} ended on a node that stopped before writing its trace; rebuilt from the journal, "
+        + "without its spans", intent.id);
+    traces.finish(intent.view(sessionId, List.of(), state.usage));
+    return Effect().none();
   }
 
   private void countInFlight(SessionState state) {
@@ -513,6 +547,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.agent(), c.replyTo(), false);
     }
     if (command instanceof TakeInbox) return onTakeInbox();
+    if (command instanceof TraceChecked c) return onTraceChecked(s, c);
     if (command instanceof InboxRead c) return onInboxRead(s, c);
     if (!s.mergedInboxIds.isEmpty()) command = withMergedId(s, command);
     String fromInbox = inboxIdNamed(command);

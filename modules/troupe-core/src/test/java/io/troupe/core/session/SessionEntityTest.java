@@ -178,6 +178,38 @@ class SessionEntityTest {
     llm.expectNoMessage(Duration.ofMillis(300)); // not resumed: it had ended
   }
 
+  /**
+   * Another node journaled an intent's end and died before writing its trace: the session, started
+   * here from the journal, rebuilds the missing trace, so the intent still reads once out of
+   * recent-intents. An end long ago is left alone (its trace was written or dropped then).
+   */
+  @Test
+  void aRecentEndWhoseTraceNeverReachedTheStoreIsRebuiltWhenTheSessionStarts() {
+    String recent = sessionId + ".1";
+    String old = sessionId + ".2";
+    long now = io.troupe.core.trace.TraceClock.nowEpochNanos();
+    long longAgo = now - Duration.ofHours(1).toNanos();
+    PersistenceTestKit.create(testKit.system()).persistForRecovery("Session|" + sessionId, List.of(
+        new SessionEntity.IntentAccepted(recent, "What is 2 + 2?", null, null, "t1", now - 1_000_000, null, null, null),
+        new SessionEntity.IntentStarted(recent, now - 1_000_000),
+        new SessionEntity.IntentFinished(recent, IntentStatus.SUCCEEDED, Outcome.answered("4"), now, 3,
+            io.troupe.core.session.IntentUsage.NONE, List.of()),
+        new SessionEntity.IntentAccepted(old, "And 3 + 3?", null, null, "t2", longAgo, null, null, null),
+        new SessionEntity.IntentStarted(old, longAgo),
+        new SessionEntity.IntentFinished(old, IntentStatus.SUCCEEDED, Outcome.answered("6"), longAgo, 3,
+            io.troupe.core.session.IntentUsage.NONE, List.of())));
+    var store = io.troupe.core.trace.TraceStore.get(testKit.system());
+    session("").tell(new SessionEntity.Wake());
+
+    TestProbe<Object> probe = testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(5), () -> {
+      assertTrue(store.finishedInMemory(recent).isPresent(), "rebuilt");
+      return null;
+    });
+    assertEquals("4", store.finishedInMemory(recent).get().view().outcome().answer());
+    assertTrue(store.finishedInMemory(old).isEmpty(), "an end long ago is not looked at");
+  }
+
   /** The intent inbox in memory, as troupe-db keeps it in a table. */
   private static final class InboxInMemory implements io.troupe.core.inbox.InboxStore {
     final List<io.troupe.core.inbox.InboxEntry> entries = new ArrayList<>();
