@@ -2,7 +2,10 @@ package io.troupe.core.guardrail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.troupe.core.CborSerializable;
+import io.troupe.core.agent.AgentCall;
 import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.AgentTools;
+import io.troupe.core.agent.ChildRun;
 import io.troupe.core.agent.Agents;
 import io.troupe.core.guardrail.policy.ToolAllowList;
 import io.troupe.core.llm.ChatDelta;
@@ -89,20 +92,31 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
    * Check the calls at {@code indices} of one tool turn and forward the allowed ones to the registry,
    * all at once; each call's reply carries {@code corr + index}. The verdicts, one per routed index,
    * go to {@code verdictsTo} first. {@code reconcile} lists the indices whose earlier run a crash hid.
+   * {@code children}: by call id, how a call of an agent as a tool runs (its child intent).
    */
   public record RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
       List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
-      ActorRef<Answer> verdictsTo, Map<Integer, String> approved, String agent) implements Command {
+      ActorRef<Answer> verdictsTo, Map<Integer, String> approved, String agent, Map<String, ChildRun> children)
+      implements Command {
+    public RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
+        List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
+        ActorRef<Answer> verdictsTo, Map<Integer, String> approved, String agent) {
+      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, approved, agent,
+          Map.of());
+    }
+
     public RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
         List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
         ActorRef<Answer> verdictsTo, Map<Integer, String> approved) {
-      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, approved, null);
+      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, approved, null,
+          Map.of());
     }
 
     public RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
         List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
         ActorRef<Answer> verdictsTo) {
-      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, Map.of(), null);
+      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, Map.of(), null,
+          Map.of());
     }
   }
 
@@ -222,6 +236,12 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   /** A call to a tool outside its agent's list is denied by the tool allow-list, like one outside the node's. */
   private static Verdict agentAllows(AgentSpec agent, ToolCall call) {
+    String callee = AgentTools.agentOf(call.name());
+    if (callee != null && agent != null) {
+      // An agent as a tool: only those of the caller's `agents`.
+      return agent.agents().contains(callee) ? null : Verdict.deny(ToolAllowList.NAME, "the agent '" + callee
+          + "' is not among the agents the agent '" + agent.name() + "' may call");
+    }
     if (agent == null || agent.mayUse(call.name())) return null;
     return Verdict.deny(ToolAllowList.NAME, "the tool '" + call.name() + "' is not among the tools of the agent '"
         + agent.name() + "'");
@@ -310,12 +330,38 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
       ToolContext context = key == null ? new ToolContext(m.intentId(), m.sessionId(), call.id())
           : new ToolContext(m.intentId(), m.sessionId(), call.id(), key);
       long corr = m.corr() + index;
+      if (AgentTools.isAgentTool(call.name())) {
+        runAgent(m, call, context, corr);
+        continue;
+      }
       targets.tools().tell(m.reconcile().contains(index)
           ? new ToolRegistry.Reconcile(corr, call, context, m.replyTo())
           : new ToolRegistry.Execute(corr, call, context, m.replyTo()));
     }
     return this;
   }
+
+  /**
+   * An agent as a tool runs as a child intent: a one-off actor submits it and answers {@code replyTo}
+   * with its result. A reconcile after a crash does the same: the idempotency key finds the child.
+   */
+  private void runAgent(RouteToolCalls m, ToolCall call, ToolContext context, long corr) {
+    ChildRun run = m.children().get(call.id());
+    if (run == null) {
+      m.replyTo().tell(ToolResult.failed(call.id(), call.name(), "the agent '" + AgentTools.agentOf(call.name())
+          + "' cannot be called here").answering(corr));
+      return;
+    }
+    if (sessions == null) {
+      var sharding = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(getContext().getSystem());
+      sessions = id -> sharding.entityRefFor(io.troupe.core.session.SessionEntity.TYPE_KEY, id);
+    }
+    getContext().spawnAnonymous(AgentCall.create(corr, call, context, run, m.replyTo(), sessions));
+  }
+
+  /** How an agent call reaches a session: through sharding, made on first use. */
+  private java.util.function.Function<String, org.apache.pekko.actor.typed.RecipientRef<
+      io.troupe.core.session.SessionEntity.Command>> sessions;
 
   private Behavior<Command> onRouteDocuments(RouteDocuments m) {
     List<VectorStore.Document> checked = new ArrayList<>(m.documents().size());

@@ -223,6 +223,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   public record ApprovalDecided(String intentId, String approvalId, boolean approved, String comment, long decidedNanos)
       implements Event {}
 
+  /**
+   * The run handed its conversation from agent {@code from} to agent {@code to} (the model's call
+   * {@code callId}); the rest of the run, and a resume, use {@code to}. Since agents as tools and handoffs.
+   */
+  public record AgentHandedOff(String intentId, String from, String to, String callId, long handedOffNanos)
+      implements Event {}
+
   /** A side-effecting call's result. */
   public record EffectFinished(String intentId, String callId, ChatMessage result) implements Event {}
 
@@ -306,6 +313,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final Duration approvalTimeout;
   private final AgentLoop.Limits limits;
   private final Agents agents;
+  private final int maxAgentDepth;
   // Reply adapters, made once.
   private final ActorRef<Guardrail.Answer> answers;
   private final ActorRef<LlmGateway.ChatResult> modelReplies;
@@ -357,6 +365,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.approvalTimeout = guardrailConfig.getDuration("approval-timeout");
     this.limits = AgentLoop.Limits.of(settings);
     this.agents = Agents.get(ctx.getSystem());
+    var agentConfig = ctx.getSystem().settings().config();
+    this.maxAgentDepth = agentConfig.hasPath("troupe.agent.max-agent-depth")
+        ? agentConfig.getInt("troupe.agent.max-agent-depth") : 3;
     this.answers = ctx.messageAdapter(Guardrail.Answer.class, GuardrailAnswered::new);
     this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
     this.deltas = ctx.messageAdapter(ChatDelta.class, ModelDelta::new);
@@ -802,7 +813,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
    */
   private void carryOutAfter(SessionState state, AgentLoop.Decision decision) {
     if (decision instanceof AgentLoop.Checkpoint || decision instanceof AgentLoop.Finish
-        || decision instanceof AgentLoop.RunTools r && !r.effectKeys().isEmpty()) {
+        || decision instanceof AgentLoop.HandOff || decision instanceof AgentLoop.RunTools r && !r.effectKeys().isEmpty()) {
       ctx.getSelf().tell(new Deferred(loopIntent, decision));
       return;
     }
@@ -814,6 +825,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (d instanceof AgentLoop.Checkpoint c) {
       events.add(new TurnCommitted(intentId, c.messages(), loop.usage()));
       plan(state, c.then(), events, after);
+    } else if (d instanceof AgentLoop.HandOff h) {
+      events.add(new AgentHandedOff(intentId, h.from(), h.to(), h.callId(), TraceClock.nowEpochNanos()));
+      loopAgent = h.to();
+      plan(state, h.then(), events, after);
     } else if (d instanceof AgentLoop.CheckIntent c) {
       intentCorr = nextCorr++;
       judgeCorr = intentCorr;
@@ -837,7 +852,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       toolCalls = r.calls().size();
       effectCalls = r.effectKeys().keySet();
       var route = new Guardrail.RouteToolCalls(toolCorr, intentId, sessionId, r.calls(), r.indices(), r.reconcile(),
-          r.effectKeys(), toolReplies, answers, r.approved(), loopAgent);
+          r.effectKeys(), toolReplies, answers, r.approved(), loopAgent, r.children());
       for (int i : r.indices()) {
         String callId = r.calls().get(i).id();
         if (r.effectKeys().containsKey(callId) && !r.reconcile().contains(i)) {
@@ -1013,6 +1028,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     mdc.running(intentId, intent.traceId, intent.spanOfRoot());
     stream = new StreamGuard(streamWindow, streamHoldBack);
     AgentLoop.Limits limits = limitsOf(intent.agentOrDefault());
+    // A child intent (an agent called as a tool) runs one level deeper, within what its parent has left.
+    JsonNode parent = intent.metadata == null ? null : intent.metadata.get(io.troupe.core.agent.AgentCall.METADATA_KEY);
+    int depth = parent == null ? 0 : Math.max(1, parent.path("depth").asInt(1));
+    int stepsLeft = parent == null ? 0 : parent.path("maxSteps").asInt(0);
+    if (stepsLeft > 0 && stepsLeft < limits.maxSteps()) limits = limits.withMaxSteps(stepsLeft);
     loopAgent = limits.agent();
     loop = new AgentLoop(intentId, intent.text, intent.traceId, intent.spanOfRoot(), limits,
         state.recentHistory(settings.historyMessages()),
@@ -1028,6 +1048,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
             recordEvent(intentId, type, TraceRedaction.carriesContent(type) ? redaction.scrub(data) : data);
           }
         });
+    loop.team(new AgentLoop.Team(name -> agents.find(name).orElse(null),
+        name -> agents.find(name).isPresent() ? limitsOf(name) : null, depth, maxAgentDepth));
     timers.startSingleTimer("deadline", new DeadlinePassed(intentId), remainingTime(intent));
     plan(state, loop.start(), new ArrayList<>(), new ArrayList<>());
   }
@@ -1321,6 +1343,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (event instanceof ToolEffectStarted e) {
       SessionState.IntentRecord intent = state.intent(e.intentId());
       if (intent != null && intent.effectsStarted != null) intent.effectsStarted.add(e.callId());
+      return state;
+    }
+    if (event instanceof AgentHandedOff e) {
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      if (intent != null) intent.agent = e.to();
       return state;
     }
     if (event instanceof EffectFinished e) {
