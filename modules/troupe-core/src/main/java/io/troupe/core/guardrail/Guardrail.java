@@ -15,6 +15,7 @@ import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.llm.ToolCall;
 import io.troupe.core.llm.ToolSpec;
 import io.troupe.core.session.Errors;
+import io.troupe.core.session.SessionEntity;
 import io.troupe.core.tools.PublishedCatalog;
 import io.troupe.core.tools.ToolCatalogs;
 import io.troupe.core.tools.ToolContext;
@@ -25,8 +26,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -156,7 +159,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   public record Judged(long corr, Verdict verdict, double millis, String failure) implements Answer {}
 
   public static Behavior<Command> create(GuardrailSettings settings, Targets targets) {
-    return Behaviors.setup(ctx -> new Guardrail(ctx, settings, targets));
+    return create(settings, targets, null);
+  }
+
+  /** With the way agent calls reach sessions (null: Cluster Sharding, the node's). */
+  public static Behavior<Command> create(GuardrailSettings settings, Targets targets,
+      Function<String, RecipientRef<SessionEntity.Command>> sessions) {
+    return Behaviors.setup(ctx -> new Guardrail(ctx, settings, targets, sessions));
   }
 
   private final GuardrailSettings settings;
@@ -171,8 +180,10 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   /** Whether a policy may judge a model call as a whole: the budget, or a policy of the user's. */
   private final boolean spendMatters;
 
-  private Guardrail(ActorContext<Command> ctx, GuardrailSettings settings, Targets targets) {
+  private Guardrail(ActorContext<Command> ctx, GuardrailSettings settings, Targets targets,
+      Function<String, RecipientRef<SessionEntity.Command>> sessions) {
     super(ctx);
+    this.sessions = sessions;
     this.settings = settings;
     this.policies = settings.policies().toArray(GuardrailPolicy[]::new);
     this.targets = targets;
@@ -354,14 +365,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
     }
     if (sessions == null) {
       var sharding = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(getContext().getSystem());
-      sessions = id -> sharding.entityRefFor(io.troupe.core.session.SessionEntity.TYPE_KEY, id);
+      sessions = id -> sharding.entityRefFor(SessionEntity.TYPE_KEY, id);
     }
     getContext().spawnAnonymous(AgentCall.create(corr, call, context, run, m.replyTo(), sessions));
   }
 
   /** How an agent call reaches a session: through sharding, made on first use. */
-  private java.util.function.Function<String, org.apache.pekko.actor.typed.RecipientRef<
-      io.troupe.core.session.SessionEntity.Command>> sessions;
+  private Function<String, RecipientRef<SessionEntity.Command>> sessions;
 
   private Behavior<Command> onRouteDocuments(RouteDocuments m) {
     List<VectorStore.Document> checked = new ArrayList<>(m.documents().size());
