@@ -125,6 +125,9 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   public record CheckAnswer(long corr, String intentId, String answer, ActorRef<Answer> replyTo) implements Command {}
 
+  /** Cancel these child intents (of agents called as tools): their parent was cancelled or ended first. */
+  public record CancelChildren(List<String> intentIds) implements Command {}
+
   /** Check documents and forward them to the vector store; a denied one stops the whole write. */
   public record RouteDocuments(List<VectorStore.Document> documents, ActorRef<StatusReply<VectorStore.Upserted>> replyTo)
       implements Command {}
@@ -204,6 +207,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
         .onMessage(RouteToolCalls.class, this::onRouteToolCalls)
         .onMessage(CheckAnswer.class, m -> {
           m.replyTo().tell(new AnswerChecked(m.corr(), checkAnswer(m.answer())));
+          return this;
+        })
+        .onMessage(CancelChildren.class, m -> {
+          for (String id : m.intentIds()) {
+            sessions().apply(id.substring(0, id.lastIndexOf('.')))
+                .tell(new SessionEntity.Cancel(id, getContext().getSystem().ignoreRef()));
+          }
           return this;
         })
         .onMessage(RouteDocuments.class, this::onRouteDocuments)
@@ -363,11 +373,15 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
           + "' cannot be called here").answering(corr));
       return;
     }
+    getContext().spawnAnonymous(AgentCall.create(corr, call, context, run, m.replyTo(), sessions()));
+  }
+
+  private Function<String, RecipientRef<SessionEntity.Command>> sessions() {
     if (sessions == null) {
       var sharding = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(getContext().getSystem());
       sessions = id -> sharding.entityRefFor(SessionEntity.TYPE_KEY, id);
     }
-    getContext().spawnAnonymous(AgentCall.create(corr, call, context, run, m.replyTo(), sessions));
+    return sessions;
   }
 
   /** How an agent call reaches a session: through sharding, made on first use. */

@@ -316,6 +316,18 @@ public final class AgentLoop {
     return false;
   }
 
+  /** The child intents of agent calls under way: a cancel, or an end before they answer, cancels them too. */
+  public List<String> runningChildren() {
+    if (!turnOpen || effectRunning == null) return List.of();
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < calls.size(); i++) {
+      if (effectRunning[i] && AgentTools.isAgentTool(calls.get(i).name())) {
+        out.add(AgentTools.childIntent(intentId, idempotencyKey(calls.get(i))));
+      }
+    }
+    return out;
+  }
+
   /** The first decision. */
   public Decision start() {
     stageStart = TraceClock.nowEpochNanos();

@@ -690,6 +690,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       }
       cancelReplies.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.replyTo());
       timers.startSingleTimer(new CancelReplyDue(cmd.intentId()), CANCEL_REPLY_WITHIN);
+      cancelChildren();
       return carryOut(state, loop.step(new AgentLoop.Cancelled()));
     }
     List<Event> events = new ArrayList<>();
@@ -888,6 +889,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         }
       }
       events.add(finished(intent, f.status(), f.outcome(), usage, f.transcript()));
+      cancelChildren();
       stopLoop();
       String next = nextQueued(state, intentId);
       if (next != null) events.add(new IntentStarted(next, TraceClock.nowEpochNanos()));
@@ -1075,6 +1077,12 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (intent.resumes == 0 || intent.startedNanos <= 0) return settings.deadline();
     Duration left = settings.deadline().minus(Duration.ofNanos(TraceClock.nowEpochNanos() - intent.startedNanos));
     return left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left;
+  }
+
+  /** Child intents (agents called as tools) still running are cancelled with their parent. */
+  private void cancelChildren() {
+    List<String> running = loop == null ? List.of() : loop.runningChildren();
+    if (!running.isEmpty()) guardrail.tell(new Guardrail.CancelChildren(running));
   }
 
   private void stopLoop() {

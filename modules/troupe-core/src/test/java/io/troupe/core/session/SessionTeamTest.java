@@ -191,4 +191,25 @@ class SessionTeamTest {
     reply(chat, text("42."));
     assertEquals(IntentStatus.SUCCEEDED, await(session, intentId).status());
   }
+
+  @Test
+  void cancellingTheParentCancelsTheChildrenItWaitsFor() {
+    var session = session();
+    TestProbe<StatusReply<IntentView>> accepted = testKit.createTestProbe();
+    session.tell(new SessionEntity.Submit("Ask calc", null, null, accepted.getRef(), null, "router"));
+    String intentId = accepted.receiveMessage().getValue().id();
+    reply(llm.expectMessageClass(LlmGateway.Chat.class),
+        toolCalls(new ToolCall("c1", "agent_calc", Json.object().put("input", "6*7"))));
+    var submit = children.expectMessageClass(SessionEntity.SubmitAndWait.class);
+
+    TestProbe<StatusReply<IntentView>> cancelled = testKit.createTestProbe();
+    session.tell(new SessionEntity.Cancel(intentId, cancelled.getRef()));
+    var cancel = children.expectMessageClass(SessionEntity.Cancel.class);
+    assertEquals(io.troupe.core.agent.AgentTools.childIntent(intentId, submit.idempotencyKey()), cancel.intentId());
+    long now = TraceClock.nowEpochNanos();
+    submit.replyTo().tell(StatusReply.success(new IntentView(cancel.intentId(), "x", IntentStatus.CANCELLED, "6*7",
+        null, now, now, Outcome.failed("cancelled", "The intent was cancelled by request.", "none"), List.of(),
+        IntentUsage.NONE, TRACE)));
+    assertEquals(IntentStatus.CANCELLED, await(session, intentId).status());
+  }
 }
