@@ -38,6 +38,7 @@ public record ToolResult(long corr, String callId, String name, JsonNode output,
     return new ToolResult(corr, callId, name, output, error, spent);
   }
 
+  @com.fasterxml.jackson.annotation.JsonIgnore // not a property: Jackson would write it over `error`
   public boolean isError() {
     return error != null;
   }
