@@ -120,6 +120,18 @@ class NodeAgentTeamsE2ETest {
     assertTrue(after >= 1, trace.toString());
   }
 
+  @Test
+  void theAgentsListNamesTheAgentsAnAgentCallsAndHandsOverTo() throws Exception {
+    JsonNode agents = TestNode.json(node.get("/v1/agents")).get("agents");
+    JsonNode router = null;
+    for (JsonNode a : agents) {
+      if (a.get("name").asText().equals("router")) router = a;
+    }
+    assertNotNull(router, agents.toString());
+    assertEquals("[\"math\",\"clock\"]", router.get("agents").toString());
+    assertEquals("[\"math\"]", router.get("handoffs").toString());
+  }
+
   private static JsonNode span(JsonNode spans, String name) {
     for (JsonNode s : spans) {
       if (s.get("name").asText().equals(name)) return s;
