@@ -679,7 +679,7 @@ public final class AgentLoop {
     }
     if (toRun.isEmpty()) return finishToolTurn();
     RunTools run = new RunTools(turn, calls, List.copyOf(toRun), List.copyOf(toReconcile), keys, Map.of(),
-        children(toRun, keys));
+        children(toRun));
     // The model's calls are journaled before any side effect can start, so that a resume knows them.
     return !keys.isEmpty() && committed < messages.size() ? checkpoint(run) : run;
   }
@@ -708,7 +708,7 @@ public final class AgentLoop {
   }
 
   /** How each agent call among {@code indices} runs: its child, in the trace of its span, within the budget. */
-  private Map<String, ChildRun> children(List<Integer> indices, Map<String, String> keys) {
+  private Map<String, ChildRun> children(List<Integer> indices) {
     Map<String, ChildRun> out = null;
     for (int i : indices) {
       ToolCall c = calls.get(i);
@@ -798,7 +798,7 @@ public final class AgentLoop {
     toolStart[i] = TraceClock.nowEpochNanos();
     List<Integer> reconcile = unsettled[i] ? List.of(i) : List.of();
     return new RunTools(turn, calls, List.of(i), reconcile, keys, Map.of(i, e.policyVersion()),
-        children(List.of(i), keys));
+        children(List.of(i)));
   }
 
   /** The wait for a person, as one span from the request to the decision (it may span a restart). */

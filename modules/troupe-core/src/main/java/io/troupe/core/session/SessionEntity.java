@@ -518,6 +518,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         events.add(finished(r, IntentStatus.CANCELLED, Outcome.failed("superseded",
             "A newer intent of the session (" + intentId + ") replaced this one.", "none"), r.usage, List.of()));
       }
+      cancelChildren();
       stopLoop();
     }
     long created = TraceClock.nowEpochNanos();
