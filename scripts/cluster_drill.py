@@ -32,9 +32,10 @@ def psql(sql):
     return out.stdout.strip()
 
 
-def http(method, url, body=None, timeout=10):
+def http(method, url, body=None, timeout=10, headers=None):
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, r.read().decode()
@@ -56,8 +57,7 @@ class Node:
                         TROUPE_DB_URL=f"jdbc:postgresql://127.0.0.1:5432/test?currentSchema={schema}",
                         TROUPE_DB_USER="postgres", TROUPE_EFFECT_LEDGER="true", TROUPE_EMBEDDER="hashing",
                         TROUPE_LOCAL_LATENCY_MS=str(latency_ms))
-        self.java_opts = ["-Xmx384m", f"-Dtroupe.database.journal-schema={schema}_journal",
-                          "-Dpekko.cluster.split-brain-resolver.stable-after=5s"]
+        self.java_opts = ["-Xmx384m", f"-Dtroupe.database.journal-schema={schema}_journal"]
         self.proc = None
 
     def start(self):

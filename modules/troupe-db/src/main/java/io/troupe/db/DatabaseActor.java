@@ -4,11 +4,14 @@ import com.typesafe.config.Config;
 import com.zaxxer.hikari.HikariDataSource;
 import io.troupe.core.db.Database;
 import io.troupe.core.db.Database.FindOpenSessions;
+import io.troupe.core.inbox.IntentInbox;
 import io.troupe.core.db.Database.OpenSessions;
 import io.troupe.core.db.Database.QueryResult;
 import io.troupe.core.db.Database.ReadOnlyQuery;
+import io.troupe.core.runtime.BlockingInit;
 import io.troupe.core.runtime.Lifecycle;
 import io.troupe.core.trace.TraceStore;
+import io.troupe.db.inbox.JdbcIntentInbox;
 import io.troupe.db.trace.JdbcTraceSink;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,11 +49,12 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
 
   private record InitDone(Opened opened, Throwable failure) implements Database.Command {}
 
-  /** What Init opens: the query pool, and the trace sink unless it failed (with the reason). */
-  private record Opened(DatabaseBootstrap.QueryPool pool, JdbcTraceSink traces, String tracesError) {
+  /** What Init opens: the query pool, the trace sink and the intent inbox unless they failed (with the reason). */
+  private record Opened(DatabaseBootstrap.QueryPool pool, JdbcTraceSink traces, String tracesError, JdbcIntentInbox inbox) {
     void close() {
       pool.close();
       if (traces != null) traces.close();
+      if (inbox != null) inbox.close();
     }
   }
 
@@ -78,16 +82,14 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
   }
 
   private final DatabaseSettings settings;
-  private final String configError;
   private final Executor blocking;
+  private final BlockingInit<Opened, Database.Command> init;
 
   private HikariDataSource pool; // set once Init succeeded
   private HikariDataSource mainPool; // set with pool: the main user, for the journal schema
   private JdbcTraceSink traces; // set once Init succeeded, if the sink could open
+  private JdbcIntentInbox inbox; // likewise
   private String role; // PostgreSQL: the role the queries run as, if any
-  private CompletableFuture<Opened> opening; // set while Init runs
-  private final List<ActorRef<Lifecycle.Initialized>> initWaiters = new ArrayList<>();
-  private String lastError;
   private int inFlight;
   private final List<ActorRef<Lifecycle.Health>> healthWaiters = new ArrayList<>();
   private long healthCheckStartedNanos; // of the check that is out, if healthWaiters is not empty
@@ -95,8 +97,8 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
   private DatabaseActor(ActorContext<Database.Command> ctx, DatabaseSettings settings, String configError) {
     super(ctx);
     this.settings = settings;
-    this.configError = configError;
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(DatabaseSettings.DISPATCHER));
+    this.init = BlockingInit.create(ctx, NAME, configError, InitDone::new);
   }
 
   @Override
@@ -115,22 +117,9 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
         .build();
   }
 
-  private Behavior<Database.Command> onInit(Lifecycle.Init init) {
-    if (pool != null) {
-      init.replyTo().tell(Lifecycle.Initialized.ok(NAME));
-      return this;
-    }
-    if (configError != null) {
-      lastError = configError;
-      init.replyTo().tell(Lifecycle.Initialized.failed(NAME, configError));
-      return this;
-    }
-    initWaiters.add(init.replyTo());
-    if (opening == null) { // otherwise the running attempt answers this Init too
-      DatabaseSettings s = settings;
-      opening = CompletableFuture.supplyAsync(() -> open(s), blocking);
-      getContext().pipeToSelf(opening, InitDone::new);
-    }
+  private Behavior<Database.Command> onInit(Lifecycle.Init message) {
+    DatabaseSettings s = settings;
+    init.onInit(message, () -> open(s), blocking);
     return this;
   }
 
@@ -142,24 +131,31 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
       throw new CompletionException(e);
     }
     try {
-      return new Opened(pool, new JdbcTraceSink(settings), null);
+      return new Opened(pool, new JdbcTraceSink(settings), null, openInbox(settings));
     } catch (RuntimeException e) { // the queries work without it; traces then stay in memory only
-      return new Opened(pool, null, DatabaseBootstrap.describe(e));
+      return new Opened(pool, null, DatabaseBootstrap.describe(e), openInbox(settings));
+    }
+  }
+
+  /** The intent inbox, or null: without it, submissions wait for their session as before. */
+  private static JdbcIntentInbox openInbox(DatabaseSettings settings) {
+    try {
+      return new JdbcIntentInbox(settings);
+    } catch (RuntimeException e) {
+      return null;
     }
   }
 
   private Behavior<Database.Command> onInitDone(InitDone done) {
-    opening = null;
-    Lifecycle.Initialized reply;
     if (done.failure() == null) {
       DatabaseBootstrap.QueryPool opened = done.opened().pool();
       pool = opened.dataSource();
       mainPool = opened.mainPool();
       role = opened.role();
-      lastError = null;
-      reply = Lifecycle.Initialized.ok(NAME);
       opened.warnings().forEach(warning -> getContext().getLog().warn("database: {}", warning));
       traces = done.opened().traces();
+      inbox = done.opened().inbox();
+      if (inbox != null) IntentInbox.get(getContext().getSystem()).attach(inbox, blocking);
       if (traces != null) {
         TraceStore.get(getContext().getSystem()).attach(traces, blocking);
       } else {
@@ -168,19 +164,18 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
       }
       getContext().getLog().info("database ready: {}, queries run as {}", settings,
           role != null ? "role " + role : pool.getUsername());
+      init.succeeded();
     } else {
-      lastError = DatabaseBootstrap.describe(unwrap(done.failure()));
-      reply = Lifecycle.Initialized.failed(NAME, lastError);
-      getContext().getLog().warn("database init failed: {}", lastError);
+      String error = DatabaseBootstrap.describe(unwrap(done.failure()));
+      getContext().getLog().warn("database init failed: {}", error);
+      init.failed(error);
     }
-    initWaiters.forEach(replyTo -> replyTo.tell(reply));
-    initWaiters.clear();
     return this;
   }
 
   private Behavior<Database.Command> onQuery(ReadOnlyQuery query) {
     if (pool == null) {
-      query.replyTo().tell(StatusReply.error(Lifecycle.unavailable(NAME, lastError)));
+      query.replyTo().tell(StatusReply.error(init.unavailable()));
       return this;
     }
     if (query.sql() == null || query.sql().isBlank()) {
@@ -234,7 +229,7 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
 
   private Behavior<Database.Command> onFindOpenSessions(FindOpenSessions find) {
     if (mainPool == null) {
-      find.replyTo().tell(StatusReply.error(Lifecycle.unavailable(NAME, lastError)));
+      find.replyTo().tell(StatusReply.error(init.unavailable()));
       return this;
     }
     if (find.limit() < 1) {
@@ -280,7 +275,7 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
   private Behavior<Database.Command> onCheckHealth(Lifecycle.CheckHealth check) {
     HikariDataSource checked = mainPool != null ? mainPool : pool;
     if (checked == null) {
-      check.replyTo().tell(new Lifecycle.Health(lastError != null ? lastError : "not initialized"));
+      check.replyTo().tell(new Lifecycle.Health(init.lastError() != null ? init.lastError() : "not initialized"));
       return this;
     }
     if (!healthWaiters.isEmpty()) {
@@ -328,16 +323,22 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
       close(mainPool::close, blocking);
       mainPool = null;
     }
+    if (inbox != null) {
+      JdbcIntentInbox closing = inbox;
+      IntentInbox.get(getContext().getSystem()).detach(closing);
+      close(closing::close, blocking);
+      inbox = null;
+    }
     if (traces != null) {
       JdbcTraceSink sink = traces;
       Executor executor = blocking;
       TraceStore.get(getContext().getSystem()).detach(sink).whenComplete((ignored, failure) -> close(sink::close, executor));
       traces = null;
     }
+    CompletableFuture<Opened> opening = init.abandon();
     if (opening != null) {
       Executor executor = blocking;
       opening.thenAccept(opened -> close(opened::close, executor));
-      opening = null;
     }
     return this;
   }
@@ -351,10 +352,6 @@ public final class DatabaseActor extends AbstractBehavior<Database.Command> {
   }
 
   private static Throwable unwrap(Throwable failure) {
-    Throwable t = failure;
-    while (t instanceof CompletionException && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
+    return BlockingInit.unwrap(failure);
   }
 }

@@ -202,7 +202,7 @@ abstract class DatabaseActorContract {
     String journal = journalSchema(settings);
     try (Connection admin = admin(settings)) {
       assertEquals(
-          Set.of("event_journal", "event_tag", "snapshot", "durable_state", "intent_traces", "flyway_schema_history",
+          Set.of("event_journal", "event_tag", "snapshot", "durable_state", "intent_traces", "intent_inbox", "flyway_schema_history",
               DatabaseBootstrap.DEMO_HISTORY_TABLE),
           strings(admin, "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", journal));
       assertEquals(
@@ -223,7 +223,7 @@ abstract class DatabaseActorContract {
     String error = errorOf(query(database, "SELECT COUNT(*) FROM orders", List.of(), 10, Duration.ofSeconds(5)));
     assertTrue(error.toLowerCase(Locale.ROOT).contains("orders"), error);
     try (Connection admin = admin(settings)) {
-      assertEquals(Set.of("event_journal", "event_tag", "snapshot", "durable_state", "intent_traces", "flyway_schema_history"),
+      assertEquals(Set.of("event_journal", "event_tag", "snapshot", "durable_state", "intent_traces", "intent_inbox", "flyway_schema_history"),
           strings(admin, "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", journalSchema(settings)));
     }
   }

@@ -76,7 +76,7 @@ class H2DatabaseActorTest extends DatabaseActorContract {
   @Test
   void theReaderHasNoRightsOnTheJournalSchema() throws Exception {
     ActorRef<Database.Command> database = ready(sharedDatabase());
-    for (String table : List.of("event_journal", "event_tag", "snapshot", "durable_state", "intent_traces", "flyway_schema_history",
+    for (String table : List.of("event_journal", "event_tag", "snapshot", "durable_state", "intent_traces", "intent_inbox", "flyway_schema_history",
         DatabaseBootstrap.DEMO_HISTORY_TABLE)) {
       String error = errorOf(query(database, "SELECT * FROM troupe_journal." + table, List.of(), 10, Duration.ofSeconds(5)));
       assertTrue(error.contains("Not enough rights for object \"TROUPE_JOURNAL." + table + "\""), error);
@@ -144,7 +144,7 @@ class H2DatabaseActorTest extends DatabaseActorContract {
         database.tell(new Lifecycle.Init(initProbe.getRef()));
         assertTrue(initProbe.receiveMessage(INIT_WAIT).isOk());
         try (Connection admin = admin(settings)) {
-          assertEquals(4L, adminCount(admin, quote(journalSchema(settings)) + ".\"flyway_schema_history\" WHERE \"type\" = 'SQL'"), "V1, V2, V3 and V4, migrated once");
+          assertEquals(5L, adminCount(admin, quote(journalSchema(settings)) + ".\"flyway_schema_history\" WHERE \"type\" = 'SQL'"), "V1 to V5, migrated once");
         }
         TestProbe<StatusReply<QueryResult>> probe = system.createTestProbe();
         database.tell(new ReadOnlyQuery("SELECT COUNT(*) FROM orders", List.of(), 10, Duration.ofSeconds(5), probe.getRef()));

@@ -7,6 +7,7 @@ import io.troupe.core.runtime.TroupeRuntime;
 import io.troupe.core.session.SessionEntity;
 import io.troupe.core.tools.ToolRegistry;
 import io.troupe.core.vector.VectorStore;
+import io.troupe.http.intents.InboxFallback;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -18,6 +19,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * @param sessions the session entity of a session id
  * @param llm the LLM gateway, whose providers' circuit breakers readiness shows; may be null
  * @param guardrail where document writes go: it checks them and forwards them to the vector store
+ * @param inbox where a submission goes while its session cannot answer because a member is unreachable
  */
 public record Backends(
     Function<String, RecipientRef<SessionEntity.Command>> sessions,
@@ -25,16 +27,28 @@ public record Backends(
     RecipientRef<ToolRegistry.Command> tools,
     RecipientRef<VectorStore.Command> vectorStore,
     RecipientRef<LlmGateway.Command> llm,
-    RecipientRef<Guardrail.Command> guardrail) {
+    RecipientRef<Guardrail.Command> guardrail,
+    InboxFallback inbox) {
+
+  /** Without the intent inbox: submissions always wait for their session. */
+  public Backends(Function<String, RecipientRef<SessionEntity.Command>> sessions,
+      RecipientRef<RuntimeSupervisor.Command> supervisor, RecipientRef<ToolRegistry.Command> tools,
+      RecipientRef<VectorStore.Command> vectorStore, RecipientRef<LlmGateway.Command> llm,
+      RecipientRef<Guardrail.Command> guardrail) {
+    this(sessions, supervisor, tools, vectorStore, llm, guardrail, InboxFallback.NONE);
+  }
 
   public static Backends of(TroupeRuntime runtime) {
     ClusterSharding sharding = ClusterSharding.get(runtime.system());
+    Function<String, RecipientRef<SessionEntity.Command>> sessions =
+        sessionId -> sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId);
     return new Backends(
-        sessionId -> sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId),
+        sessions,
         runtime.supervisor(),
         runtime.subsystems().tools(),
         runtime.subsystems().vectorStore(),
         runtime.subsystems().llm(),
-        runtime.subsystems().guardrail());
+        runtime.subsystems().guardrail(),
+        InboxFallback.of(runtime.system(), sessions));
   }
 }

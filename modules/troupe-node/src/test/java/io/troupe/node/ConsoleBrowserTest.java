@@ -111,13 +111,14 @@ class ConsoleBrowserTest {
     assertTrue(detail.getText().contains("\"callId\""), detail.getText());
 
     // The list is live and filterable by status and by session.
-    WebElement listed = browser.findElement(By.cssSelector("#intent-list li[data-intent-id='" + id + "']"));
-    assertTrue(listed.getText().contains("succeeded"), listed.getText());
+    // The list redraws as it polls, so each read happens inside a wait.
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(
+        By.cssSelector("#intent-list li[data-intent-id='" + id + "']"), "succeeded"));
     new Select(browser.findElement(By.id("filter-status"))).selectByVisibleText("failed");
-    assertTrue(browser.findElements(By.cssSelector("#intent-list li")).isEmpty());
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#intent-list li"), 0));
     new Select(browser.findElement(By.id("filter-status"))).selectByVisibleText("succeeded");
     new Select(browser.findElement(By.id("filter-session"))).selectByValue(id.substring(0, id.lastIndexOf('.')));
-    assertEquals(1, browser.findElements(By.cssSelector("#intent-list li")).size());
+    wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#intent-list li"), 1));
 
     Files.createDirectories(REPORTS);
     screenshot(REPORTS.resolve("console.png"));
@@ -126,7 +127,10 @@ class ConsoleBrowserTest {
     browser.get(node.base + "/console#/intents/" + id);
     browser.navigate().refresh();
     wait.until(d -> overlappingToolBars(d));
-    new Actions(browser).doubleClick(browser.findElement(By.cssSelector("#timeline .bar[data-kind='tool']"))).perform();
+    wait.until(d -> {
+      new Actions(d).doubleClick(d.findElement(By.cssSelector("#timeline .bar[data-kind='tool']"))).perform();
+      return true;
+    });
     wait.until(ExpectedConditions.presenceOfElementLocated(By.id("zoom-reset")));
     wait.until(d -> overlappingToolBars(d));
     screenshot(REPORTS.resolve("console-zoomed.png"));

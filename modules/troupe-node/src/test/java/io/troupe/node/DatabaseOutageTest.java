@@ -39,9 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * itself, every submission is accepted, each accepted intent ends, and the journal holds each
  * exactly once.
  *
- * <p>Tagged {@code db-outage}: {@code ./mvnw verify} leaves it out and .ci/run runs it on its own,
- * reporting a failure without failing the build, while one open finding stands: in 1 of about 6
- * runs on a loaded machine an accepted intent answered 404 after the outage (docs/operations.md).
+ * <p>Tagged {@code db-outage}: {@code ./mvnw verify} leaves it out (it starts a PostgreSQL of its
+ * own and takes a minute or two) and .ci/run runs it on its own, as a gate. It found that an intent
+ * whose end was committed while its write seemed to fail lost its trace (docs/operations.md).
  */
 @Tag("db-outage")
 class DatabaseOutageTest {
@@ -137,22 +137,48 @@ class DatabaseOutageTest {
       assertEquals(acceptedByKey.size(), Set.copyOf(acceptedByKey.values()).size(), "one intent per key");
 
       // Every accepted intent ends, without a restart of the node.
-      probe.awaitAssert(Duration.ofSeconds(90), Duration.ofMillis(500), () -> {
-        List<String> open = new ArrayList<>();
-        for (String id : acceptedByKey.values()) {
-          HttpResponse<String> r = get(node.base + "/v1/intents/" + id);
-          String status = r.statusCode() == 200 ? TestNode.json(r).path("status").asText() : "HTTP " + r.statusCode();
-          if (!TERMINAL.contains(status)) open.add(id + " " + status);
+      try {
+        awaitAllEnded(probe, node.base);
+      } catch (AssertionError e) {
+        try (Connection db = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", "")) {
+          printJournal(db);
+          printTraces(db);
         }
-        assertEquals(List.of(), open, "intents not ended yet");
-        return null;
-      });
+        throw e;
+      }
 
       // The journal holds each accepted intent once, and its end once: nothing lost, nothing duplicated.
       try (Connection db = DriverManager.getConnection(postgres.jdbcUrl(), "postgres", "")) {
         if (countTag(db, "troupe-intent-open") != CLIENTS * SUBMISSIONS_PER_CLIENT) printJournal(db);
         assertEquals(CLIENTS * SUBMISSIONS_PER_CLIENT, countTag(db, "troupe-intent-open"), "intents accepted in the journal");
         assertEquals(CLIENTS * SUBMISSIONS_PER_CLIENT, countTag(db, "troupe-intent-closed"), "intents ended in the journal");
+      }
+    }
+  }
+
+  private void awaitAllEnded(TestProbe<Object> probe, String base) {
+    probe.awaitAssert(Duration.ofSeconds(90), Duration.ofMillis(500), () -> {
+      List<String> open = new ArrayList<>();
+      for (String id : acceptedByKey.values()) {
+        HttpResponse<String> r = get(base + "/v1/intents/" + id);
+        String status = r.statusCode() == 200 ? TestNode.json(r).path("status").asText() : "HTTP " + r.statusCode();
+        if (!TERMINAL.contains(status)) open.add(id + " " + status);
+      }
+      assertEquals(List.of(), open, "intents not ended yet");
+      return null;
+    });
+  }
+
+  /** The intents whose trace was written, to tell a lost trace from a lost intent. */
+  private void printTraces(Connection db) throws Exception {
+    try (var rows = db.createStatement().executeQuery("SELECT table_schema FROM information_schema.tables "
+        + "WHERE table_name = 'intent_traces'")) {
+      while (rows.next()) {
+        String schema = rows.getString(1);
+        try (var traces = db.createStatement().executeQuery(
+            "SELECT intent_id, status FROM " + schema + ".intent_traces ORDER BY intent_id")) {
+          while (traces.next()) System.out.println("trace: " + traces.getString(1) + " " + traces.getString(2));
+        }
       }
     }
   }

@@ -48,6 +48,18 @@ class SessionEventSerializationTest {
   }
 
   @Test
+  void aHistorySummaryReadsBackEqual() {
+    var serialization = SerializationExtension.get(testKit.system().classicSystem());
+    var summarized = new SessionEntity.HistorySummarized("s.5", "The user asked about refunds.", 12L,
+        new IntentUsage(30, 12, 1, 0), 99L);
+    var serializer = serialization.findSerializerFor(summarized);
+    assertTrue(serializer.getClass().getSimpleName().contains("Cbor"), serializer.getClass().getName());
+    Object back = serialization.deserialize(serialization.serialize(summarized).get(), serializer.identifier(),
+        Serializers.manifestFor(serializer, summarized)).get();
+    assertEquals(summarized, back);
+  }
+
+  @Test
   void anIntentAcceptedOfTheReleaseBeforeNamedAgentsReadsAsTheDefaultAgent() throws Exception {
     var serialization = SerializationExtension.get(testKit.system().classicSystem());
     var current = new SessionEntity.IntentAccepted("s.1", "hello", null, null, "0af7651916cd43dd8448eb211c80319c", 7L,

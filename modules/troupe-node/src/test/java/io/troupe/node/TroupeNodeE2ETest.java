@@ -50,8 +50,15 @@ class TroupeNodeE2ETest {
     assertEquals(200, r.statusCode(), r.body());
     String intentId = TestNode.json(r).get("id").asText();
     assertEquals(200, node.get("/v1/sessions/erase-me").statusCode());
+    var documents = node.post("/v1/documents", "{\"documents\":["
+        + "{\"id\":\"erase-me-notes\",\"text\":\"The walrus ordered blue paint.\",\"metadata\":{\"sessionId\":\"erase-me\"}},"
+        + "{\"id\":\"keep-me-notes\",\"text\":\"The walrus ordered red paint.\",\"metadata\":{\"sessionId\":\"keep-me\"}}]}");
+    assertEquals(200, documents.statusCode(), documents.body());
     var erased = node.send(HttpRequest.newBuilder(URI.create(node.base + "/v1/sessions/erase-me")).DELETE());
     assertEquals(204, erased.statusCode(), erased.body());
+    // Its documents went with it; another session's stayed.
+    String left = node.get("/v1/documents/search?q=walrus%20paint&k=10").body();
+    assertTrue(left.contains("keep-me-notes") && !left.contains("erase-me-notes"), left);
     assertEquals(404, node.get("/v1/sessions/erase-me").statusCode());
     assertEquals(404, node.get("/v1/intents/" + intentId).statusCode());
     assertEquals(404, node.get("/v1/intents/" + intentId + "/trace").statusCode());

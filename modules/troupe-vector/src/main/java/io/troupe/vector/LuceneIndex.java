@@ -261,6 +261,24 @@ final class LuceneIndex {
     return outcomes;
   }
 
+  /** The ids of the documents (not chunks) whose metadata match {@code filter} exactly, at most {@code max}. */
+  List<String> idsWhere(Map<String, String> filter, int max) throws IOException {
+    BooleanQuery.Builder all = new BooleanQuery.Builder();
+    filter.forEach((key, value) -> all.add(new TermQuery(new Term(META_PREFIX + key, value)), BooleanClause.Occur.FILTER));
+    IndexSearcher searcher = searchers.acquire();
+    try {
+      java.util.LinkedHashSet<String> ids = new java.util.LinkedHashSet<>();
+      StoredFields stored = searcher.storedFields();
+      for (ScoreDoc scoreDoc : searcher.search(all.build(), Math.max(1, max) * 8).scoreDocs) {
+        ids.add(stored.document(scoreDoc.doc).get(ID));
+        if (ids.size() >= max) break;
+      }
+      return List.copyOf(ids);
+    } finally {
+      searchers.release(searcher);
+    }
+  }
+
   /**
    * The {@code k} nearest chunks to {@code vector} whose document's metadata match {@code filter}
    * exactly ({@code tags}: every listed tag). The HNSW graph is explored for at least

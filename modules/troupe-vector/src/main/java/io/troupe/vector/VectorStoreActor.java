@@ -2,6 +2,7 @@ package io.troupe.vector;
 
 import com.typesafe.config.Config;
 import io.troupe.core.actor.Asks;
+import io.troupe.core.runtime.BlockingInit;
 import io.troupe.core.runtime.Lifecycle;
 import io.troupe.core.vector.VectorStore;
 import io.troupe.core.vector.VectorStore.Delete;
@@ -192,7 +193,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
   private final EmbedderFactory embedders;
   private final ReplicationSettings replication;
   private final RecipientRef<DocumentLog.Command> log; // null: standalone
-  private final String configError;
+  private final BlockingInit<Opened, VectorStore.Command> init;
   private final Executor executor;
   private final Executor embeddingExecutor;
   private final Chunker chunker;
@@ -200,9 +201,6 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
   private AsyncEmbedder embedder; // set once Init succeeded
   private LuceneIndex index; // set once Init succeeded
   private EventsByPersistenceIdQuery readJournal; // set once Init succeeded, with the journal
-  private CompletableFuture<Opened> opening; // set while Init runs
-  private final List<ActorRef<Lifecycle.Initialized>> initWaiters = new ArrayList<>();
-  private String lastError;
 
   // Prepare and append: one batch at a time, in arrival order.
   private final ArrayDeque<VectorStore.Command> pendingWrites = new ArrayDeque<>();
@@ -241,7 +239,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
     this.embedders = embedders;
     this.replication = replication;
     this.log = log;
-    this.configError = configError;
+    this.init = BlockingInit.create(ctx, NAME, configError, InitDone::new);
     this.executor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(VectorStoreSettings.DISPATCHER));
     this.embeddingExecutor = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(VectorStoreSettings.EMBEDDING_DISPATCHER));
     this.chunker = settings == null ? null : settings.chunker();
@@ -254,6 +252,8 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
         .onMessage(InitDone.class, this::onInitDone)
         .onMessage(Upsert.class, this::onUpsert)
         .onMessage(Delete.class, this::onDelete)
+        .onMessage(VectorStore.DeleteWhere.class, this::onDeleteWhere)
+        .onMessage(FoundToDelete.class, this::onFoundToDelete)
         .onMessage(WritesPrepared.class, this::onWritesPrepared)
         .onMessage(WritesAppended.class, this::onWritesAppended)
         .onMessage(EventsApplied.class, this::onEventsApplied)
@@ -271,24 +271,14 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
 
   // -- lifecycle
 
-  private Behavior<VectorStore.Command> onInit(Lifecycle.Init init) {
-    if (index != null) {
-      init.replyTo().tell(Lifecycle.Initialized.ok(NAME));
-      return this;
-    }
-    if (configError != null) {
-      lastError = configError;
-      init.replyTo().tell(Lifecycle.Initialized.failed(NAME, configError));
-      return this;
-    }
-    initWaiters.add(init.replyTo());
-    if (opening == null) { // otherwise the running attempt answers this Init too
+  private Behavior<VectorStore.Command> onInit(Lifecycle.Init message) {
+    init.onInit(message, () -> {
       Path path = settings.indexDirectory();
       EmbedderFactory factory = embedders;
       org.apache.pekko.actor.typed.ActorSystem<?> system = getContext().getSystem();
       VectorStoreSettings s = settings;
       String readJournalId = replication.journal() ? replication.readJournal() : null;
-      opening = CompletableFuture.supplyAsync(() -> {
+      return CompletableFuture.supplyAsync(() -> {
         try {
           return factory.create(system, embeddingExecutor);
         } catch (Exception e) {
@@ -304,34 +294,28 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
           throw new CompletionException(e);
         }
       }, executor));
-      getContext().pipeToSelf(opening, InitDone::new);
-    }
+    });
     return this;
   }
 
   private Behavior<VectorStore.Command> onInitDone(InitDone done) {
-    opening = null;
-    Lifecycle.Initialized reply;
     if (done.failure() == null) {
       index = done.opened().index();
       embedder = done.opened().embedder();
       readJournal = done.opened().readJournal();
       appliedSeq = index.appliedSeq();
       lastLocalSeq = appliedSeq;
-      lastError = null;
-      reply = Lifecycle.Initialized.ok(NAME);
       getContext().getLog().info("vector store ready: {} with embedder {}, at event {} of the document log{}",
           index.path(), embedder.id(), appliedSeq, log == null ? " (standalone)" : "");
       if (readJournal != null) {
         startStream();
       }
+      init.succeeded();
     } else {
-      lastError = describe(done.failure());
-      reply = Lifecycle.Initialized.failed(NAME, lastError);
-      getContext().getLog().warn("vector store init failed: {}", lastError);
+      String error = describe(done.failure());
+      getContext().getLog().warn("vector store init failed: {}", error);
+      init.failed(error);
     }
-    initWaiters.forEach(replyTo -> replyTo.tell(reply));
-    initWaiters.clear();
     return this;
   }
 
@@ -342,12 +326,12 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
       killSwitch = null;
     }
     CompletableFuture<?> pending = applying == null ? CompletableFuture.completedFuture(null) : applying;
+    CompletableFuture<Opened> opening = init.abandon();
     if (index != null) {
       LuceneIndex.closeLater(index.path(), CompletableFuture.completedFuture(index), pending, executor);
       index = null;
     } else if (opening != null) {
       LuceneIndex.closeLater(settings.indexDirectory(), opening.thenApply(Opened::index), pending, executor);
-      opening = null;
     }
     return this;
   }
@@ -361,7 +345,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
 
   private Behavior<VectorStore.Command> onUpsert(Upsert upsert) {
     if (index == null) {
-      upsert.replyTo().tell(StatusReply.error(Lifecycle.unavailable(NAME, lastError)));
+      upsert.replyTo().tell(StatusReply.error(init.unavailable()));
       return this;
     }
     String invalid = invalid(upsert.documents());
@@ -375,7 +359,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
 
   private Behavior<VectorStore.Command> onDelete(Delete delete) {
     if (index == null) {
-      delete.replyTo().tell(StatusReply.error(Lifecycle.unavailable(NAME, lastError)));
+      delete.replyTo().tell(StatusReply.error(init.unavailable()));
       return this;
     }
     if (delete.id() == null || delete.id().isBlank()) {
@@ -384,6 +368,75 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
     }
     enqueue(delete);
     return this;
+  }
+
+  /** The documents a {@link VectorStore.DeleteWhere} matched, found off the actor's thread. */
+  private record FoundToDelete(VectorStore.DeleteWhere request, List<String> ids, Throwable failure)
+      implements VectorStore.Command {}
+
+  /** Documents one DeleteWhere deletes at most; a client erasing more deletes again. */
+  private static final int MAX_DELETE_WHERE = 10_000;
+
+  private Behavior<VectorStore.Command> onDeleteWhere(VectorStore.DeleteWhere request) {
+    if (index == null) {
+      request.replyTo().tell(StatusReply.error(init.unavailable()));
+      return this;
+    }
+    if (request.filter() == null || request.filter().isEmpty()
+        || request.filter().entrySet().stream().anyMatch(e -> e.getKey() == null || e.getValue() == null)) {
+      request.replyTo().tell(StatusReply.error("a delete needs a filter of keys and values"));
+      return this;
+    }
+    LuceneIndex target = index;
+    Map<String, String> filter = Map.copyOf(request.filter());
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
+      try {
+        return target.idsWhere(filter, MAX_DELETE_WHERE);
+      } catch (Exception e) {
+        throw new CompletionException(e);
+      }
+    }, executor), (ids, failure) -> new FoundToDelete(request, ids, failure));
+    return this;
+  }
+
+  /** One Delete each, through the write path (and the replication log); the reply once all are done. */
+  private Behavior<VectorStore.Command> onFoundToDelete(FoundToDelete found) {
+    if (found.failure() != null) {
+      found.request().replyTo().tell(StatusReply.error("the documents could not be found: " + found.failure().getMessage()));
+      return this;
+    }
+    if (found.ids().isEmpty()) {
+      found.request().replyTo().tell(StatusReply.success(new VectorStore.DeletedWhere(List.of())));
+      return this;
+    }
+    ActorRef<StatusReply<VectorStore.Deleted>> gather =
+        getContext().spawnAnonymous(DeletesGathered.create(found.ids().size(), found.request().replyTo()));
+    for (String id : found.ids()) {
+      enqueue(new Delete(id, gather));
+    }
+    return this;
+  }
+
+  /** Waits for the deletes of one DeleteWhere and answers with their ids, or the first failure. */
+  private static final class DeletesGathered {
+    static Behavior<StatusReply<VectorStore.Deleted>> create(int expected,
+        ActorRef<StatusReply<VectorStore.DeletedWhere>> replyTo) {
+      return Behaviors.setup(ctx -> waiting(expected, new ArrayList<>(), replyTo));
+    }
+
+    private static Behavior<StatusReply<VectorStore.Deleted>> waiting(int expected, List<String> ids,
+        ActorRef<StatusReply<VectorStore.DeletedWhere>> replyTo) {
+      return Behaviors.receive((ctx, reply) -> {
+        if (reply.isError()) {
+          replyTo.tell(StatusReply.error(reply.getError().getMessage()));
+          return Behaviors.stopped();
+        }
+        ids.add(reply.getValue().id());
+        if (ids.size() < expected) return Behaviors.same();
+        replyTo.tell(StatusReply.success(new VectorStore.DeletedWhere(List.copyOf(ids))));
+        return Behaviors.stopped();
+      });
+    }
   }
 
   private static String invalid(List<Document> documents) {
@@ -779,7 +832,7 @@ public final class VectorStoreActor extends AbstractBehavior<VectorStore.Command
 
   private Behavior<VectorStore.Command> onSearch(Search search) {
     if (index == null) {
-      search.replyTo().tell(StatusReply.error(Lifecycle.unavailable(NAME, lastError)));
+      search.replyTo().tell(StatusReply.error(init.unavailable()));
       return this;
     }
     if (search.query() == null || search.query().isBlank()) {

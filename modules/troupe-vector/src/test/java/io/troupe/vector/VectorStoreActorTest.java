@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -138,6 +139,28 @@ class VectorStoreActorTest {
     assertEquals(new Deleted("password", true), delete(store, "password").getValue());
     assertEquals(new Deleted("password", false), delete(store, "password").getValue());
     assertFalse(ids(hits(store, "reset password", 10, Map.of())).contains("password"));
+  }
+
+  /** A session's documents go with it (DELETE /v1/sessions/{id}): every chunk, nothing else. */
+  @Test
+  void deletesEveryDocumentWhoseMetadataMatchAndOnlyThose() {
+    ActorRef<VectorStore.Command> store = ready(dataDir);
+    String longText = "Order 7 was returned on Monday. ".repeat(200); // several chunks
+    assertTrue(upsert(store, List.of(
+        new Document("notes-1", longText, Map.of("sessionId", "s-1", "troupe.tenant", "acme")),
+        new Document("notes-2", "The customer prefers email.", Map.of("sessionId", "s-1", "troupe.tenant", "acme")),
+        new Document("notes-3", "Order 7 of another tenant's session s-1.", Map.of("sessionId", "s-1", "troupe.tenant", "beta")),
+        new Document("notes-4", "Order 7 in session s-2.", Map.of("sessionId", "s-2", "troupe.tenant", "acme")))).isSuccess());
+
+    TestProbe<StatusReply<VectorStore.DeletedWhere>> probe = testKit.createTestProbe();
+    store.tell(new VectorStore.DeleteWhere(Map.of("sessionId", "s-1", "troupe.tenant", "acme"), probe.getRef()));
+    assertEquals(Set.of("notes-1", "notes-2"), Set.copyOf(probe.receiveMessage(WAIT).getValue().ids()));
+
+    assertEquals(Set.of("notes-3", "notes-4"), Set.copyOf(ids(hits(store, "order 7 returned", 10, Map.of()))));
+    store.tell(new VectorStore.DeleteWhere(Map.of("sessionId", "s-1", "troupe.tenant", "acme"), probe.getRef()));
+    assertEquals(List.of(), probe.receiveMessage(WAIT).getValue().ids(), "nothing left to delete");
+    store.tell(new VectorStore.DeleteWhere(Map.of(), probe.getRef()));
+    assertTrue(probe.receiveMessage(WAIT).isError(), "an empty filter would delete everything");
   }
 
   @Test

@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * @param agents other agents it may call as tools ({@code agent_<name>}; see docs/agents.md)
  * @param handoffs agents it may hand the conversation to ({@code transfer_to_<name>})
  * @param outputSchema the JSON Schema of its final answer, or null for a text answer
- * @param memory how much history it sees (not yet carried out beyond the session's message bound)
+ * @param memory how much of the session's history it sees (see {@code io.troupe.core.session.HistoryWindow})
  * @param maxSteps model calls per intent at most
  */
 public record AgentSpec(
@@ -56,7 +56,12 @@ public record AgentSpec(
     }
   }
 
-  /** @param maxTokens history tokens a new intent sees at most; 0: the session's message bound only */
+  /**
+   * @param maxTokens estimated history tokens a new intent sees at most (the newest whole turns that
+   *     fit); 0: the session's message bound only ({@code troupe.agent.history-messages})
+   * @param summarize with {@code maxTokens > 0}: older turns that fall out are summarised by the
+   *     agent's model into one message before the window (a quarter of {@code maxTokens}); journaled
+   */
   public record Memory(int maxTokens, boolean summarize) {
     public static final Memory NONE = new Memory(0, false);
   }

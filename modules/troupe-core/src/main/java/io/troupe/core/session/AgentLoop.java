@@ -328,6 +328,15 @@ public final class AgentLoop {
     return out;
   }
 
+  /**
+   * Counts what a fresh run's intent used before its loop began (the summary of older history, see
+   * {@link HistoryWindow}): its token and cost limits and its usage include it. A resumed run has it
+   * in {@link Resume#usage()} already.
+   */
+  public void countBefore(IntentUsage before) {
+    if (resume == null && before != null) usage = usage.plus(before);
+  }
+
   /** The first decision. */
   public Decision start() {
     stageStart = TraceClock.nowEpochNanos();

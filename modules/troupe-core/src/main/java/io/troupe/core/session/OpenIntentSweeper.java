@@ -4,7 +4,9 @@ import com.typesafe.config.Config;
 import io.troupe.core.db.Database;
 import io.troupe.core.db.Database.FindOpenSessions;
 import io.troupe.core.db.Database.OpenSessions;
+import io.troupe.core.inbox.IntentInbox;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -15,9 +17,12 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
@@ -46,6 +51,16 @@ public final class OpenIntentSweeper extends AbstractBehavior<OpenIntentSweeper.
 
   private record TimedOut(long attempt) implements Command {}
 
+  private record InboxPending(List<String> sessionIds, Throwable failure) implements Command {}
+
+  /** A member left the cluster: its sessions' shards start elsewhere, so look now, not at the next tick. */
+  private record MemberLeft(ClusterEvent.MemberRemoved event) implements Command {}
+
+  /** Inbox entries younger than this are left to the ingress's own tell. */
+  private static final long INBOX_GRACE_MILLIS = 1000;
+  private static final Object SOON = "soon";
+  private static final Object SOON_AGAIN = "soon-again";
+
   private static final Object TICK = "tick";
   private static final Object TIMEOUT = "timeout";
 
@@ -71,30 +86,57 @@ public final class OpenIntentSweeper extends AbstractBehavior<OpenIntentSweeper.
     }
     ClusterSharding sharding = ClusterSharding.get(system);
     Consumer<String> wake = sessionId -> sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId).tell(new SessionEntity.Wake());
+    Consumer<String> takeInbox =
+        sessionId -> sharding.entityRefFor(SessionEntity.TYPE_KEY, sessionId).tell(new SessionEntity.TakeInbox());
     ClusterSingleton.get(system).init(SingletonActor.of(
-        Behaviors.supervise(create(database, settings, wake)).onFailure(SupervisorStrategy.restart()), NAME));
+        Behaviors.supervise(sweepingAtStart(create(database, settings, wake, takeInbox)))
+            .onFailure(SupervisorStrategy.restart()), NAME));
+  }
+
+  /** A singleton that starts on a new node (its old one left) looks at once. */
+  private static Behavior<Command> sweepingAtStart(Behavior<Command> sweeper) {
+    return Behaviors.setup(ctx -> {
+      ctx.getSelf().tell(Tick.INSTANCE);
+      return sweeper;
+    });
   }
 
   /** The sweeper, with {@code wake} called for each session id found. */
   public static Behavior<Command> create(ActorRef<Database.Command> database, Settings settings, Consumer<String> wake) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new OpenIntentSweeper(ctx, timers, database, settings, wake)));
+    return create(database, settings, wake, sessionId -> {});
+  }
+
+  /** As above, and {@code takeInbox} called for each session with entries waiting in the intent inbox. */
+  public static Behavior<Command> create(ActorRef<Database.Command> database, Settings settings, Consumer<String> wake,
+      Consumer<String> takeInbox) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(
+        timers -> new OpenIntentSweeper(ctx, timers, database, settings, wake, takeInbox)));
   }
 
   private final TimerScheduler<Command> timers;
   private final ActorRef<Database.Command> database;
   private final Settings settings;
   private final Consumer<String> wake;
+  private final Consumer<String> takeInbox;
+  private final IntentInbox inbox;
   private final ActorRef<StatusReply<OpenSessions>> replies;
   private long attempt;
   private boolean awaiting;
+  private boolean inboxAwaiting;
 
   private OpenIntentSweeper(ActorContext<Command> ctx, TimerScheduler<Command> timers, ActorRef<Database.Command> database,
-      Settings settings, Consumer<String> wake) {
+      Settings settings, Consumer<String> wake, Consumer<String> takeInbox) {
     super(ctx);
     this.timers = timers;
     this.database = database;
     this.settings = settings;
     this.wake = wake;
+    this.takeInbox = takeInbox;
+    this.inbox = IntentInbox.get(ctx.getSystem());
+    if ("cluster".equals(ctx.getSystem().settings().config().getString("pekko.actor.provider"))) {
+      Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(
+          ctx.messageAdapter(ClusterEvent.MemberRemoved.class, MemberLeft::new), ClusterEvent.MemberRemoved.class));
+    }
     @SuppressWarnings("unchecked")
     Class<StatusReply<OpenSessions>> replyClass = (Class<StatusReply<OpenSessions>>) (Class<?>) StatusReply.class;
     this.replies = ctx.messageAdapter(replyClass, Answer::new);
@@ -109,10 +151,53 @@ public final class OpenIntentSweeper extends AbstractBehavior<OpenIntentSweeper.
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(Answer.class, this::onAnswer)
         .onMessage(TimedOut.class, this::onTimedOut)
+        .onMessage(InboxPending.class, this::onInboxPending)
+        .onMessage(MemberLeft.class, this::onMemberLeft)
         .build();
   }
 
+  private Behavior<Command> onMemberLeft(MemberLeft left) {
+    Duration after = afterMemberLeft(getContext().getSystem().settings().config());
+    getContext().getLog().info("open intents: {} left the cluster; looking for its sessions' intents in {} ms",
+        left.event().member().address(), after.toMillis());
+    timers.startSingleTimer(SOON, Tick.INSTANCE, after);
+    timers.startSingleTimer(SOON_AGAIN, Tick.INSTANCE, after.plusSeconds(1)); // if the first was too early
+    return this;
+  }
+
+  /**
+   * Its shards start elsewhere once the down-removal margin has passed (the split brain resolver's
+   * stable-after when the margin is off); a wake sent before would still go to the gone member.
+   */
+  static Duration afterMemberLeft(com.typesafe.config.Config config) {
+    String margin = "pekko.cluster.down-removal-margin";
+    Duration wait = Duration.ZERO;
+    if (config.hasPath(margin) && !"off".equalsIgnoreCase(config.getString(margin))) {
+      wait = config.getDuration(margin);
+    } else if (config.hasPath("pekko.cluster.split-brain-resolver.stable-after")) {
+      wait = config.getDuration("pekko.cluster.split-brain-resolver.stable-after");
+    }
+    return wait.plusMillis(200);
+  }
+
+  private Behavior<Command> onInboxPending(InboxPending pending) {
+    inboxAwaiting = false;
+    if (pending.failure() != null) {
+      getContext().getLog().debug("open intents: the inbox could not answer: {}", pending.failure().toString());
+      return this;
+    }
+    if (!pending.sessionIds().isEmpty()) {
+      getContext().getLog().info("open intents: {} session(s) have intents waiting in the inbox", pending.sessionIds().size());
+    }
+    pending.sessionIds().forEach(takeInbox);
+    return this;
+  }
+
   private Behavior<Command> onTick() {
+    if (inbox.available() && !inboxAwaiting) {
+      inboxAwaiting = true;
+      getContext().pipeToSelf(inbox.sessionsWithPending(INBOX_GRACE_MILLIS, settings.maxSessions()), InboxPending::new);
+    }
     if (awaiting) {
       getContext().getLog().debug("open intents: question {} still unanswered, skipping a tick", attempt);
       return this;

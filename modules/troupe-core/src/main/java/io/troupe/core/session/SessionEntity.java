@@ -6,6 +6,8 @@ import io.troupe.core.CborSerializable;
 import io.troupe.core.agent.AgentSpec;
 import io.troupe.core.agent.Agents;
 import io.troupe.core.guardrail.Guardrail;
+import io.troupe.core.inbox.InboxEntry;
+import io.troupe.core.inbox.IntentInbox;
 import io.troupe.core.guardrail.TraceRedaction;
 import io.troupe.core.guardrail.Verdict;
 import io.troupe.core.llm.ToolCall;
@@ -24,6 +26,8 @@ import io.troupe.core.trace.TraceStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -146,6 +150,17 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   public record Wake() implements Command {}
 
   /**
+   * Takes the session's entries from the intent inbox: sent by the ingress node that wrote one, and
+   * by the open-intent sweeper while any remain.
+   */
+  public record TakeInbox() implements Command {}
+
+  private record InboxRead(List<InboxEntry> entries, Throwable failure) implements Command {}
+
+  /** Inbox entries a session reads at once; a full read is followed by another. */
+  private static final int INBOX_READ = 64;
+
+  /**
    * Passivates the session now if it is idle (no intent running or queued, nobody waiting or
    * listening), as the idle check would later: its state stays in the journal. For operators and
    * benchmarks that want a session's memory back at once.
@@ -244,10 +259,26 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       IntentUsage usage, List<ChatMessage> transcript) implements Event {}
 
   /**
+   * The session's history before the absolute message index {@code through} (messages ever added to
+   * it, counted from the first) is summarised in {@code summary}, by the agent's model, as intent
+   * {@code intentId} started; {@code usage} is that model call's, counted in the intent's. Since memory
+   * summaries ({@link HistoryWindow}): a resume or a replay reads the summary here and never asks the
+   * model again.
+   */
+  public record HistorySummarized(String intentId, String summary, long through, IntentUsage usage,
+      long summarizedNanos) implements Event {}
+
+  /**
    * The session was erased: everything before this event is deleted from the journal, and the
    * state starts empty again, except the count of intents, so that no id is used twice.
    */
   public record SessionErased(long intentsAccepted, long erasedNanos) implements Event {}
+
+  /**
+   * An inbox entry whose idempotency key this session had already accepted directly (the ingress
+   * gave up waiting for an answer that did come): its id names that intent from now on.
+   */
+  public record InboxMerged(String inboxIntentId, String intentId) implements Event {}
 
   /** Version 1 only (before Core v1): a step of a run. Replayed for its conversation message and usage. */
   public record IntentProgressed(String intentId, IntentEvent event, Step step, IntentUsage usage, ChatMessage message)
@@ -320,11 +351,24 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final ActorRef<ChatDelta> deltas;
   private final ActorRef<ToolResult> toolReplies;
   private boolean requestedSinceIdleCheck = true;
+  private final IntentInbox inbox;
+  private boolean inboxReading;
+  /** A command named an inbox id during a read that may have missed its entry: read once more. */
+  private boolean inboxRereadWanted;
+  /** Inbox ids the session has looked for in the inbox (a command naming one waits for one read). */
+  private final Set<String> inboxLookups = new HashSet<>();
   private long counted; // this session's share of IntentAdmission
 
   // Not journaled: the live run, its awaited replies, and who waits for or listens to which intent.
   private AgentLoop loop;
   private String loopIntent;
+  /**
+   * Intents open when a write or recovery failed: a write that failed at the client may still have
+   * been committed, so recovery tells whether each ended (then its trace is sealed) or runs on.
+   */
+  private final Set<String> openAtRestart = new LinkedHashSet<>();
+  /** Intents whose end is being written (made by {@link #finished}, sealed by {@link #afterFinished}). */
+  private final Set<String> endsBeingWritten = new LinkedHashSet<>();
   private String loopAgent;
   private long eventSeq;
   private long nextCorr = 1;
@@ -372,6 +416,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
     this.deltas = ctx.messageAdapter(ChatDelta.class, ModelDelta::new);
     this.toolReplies = ctx.messageAdapter(ToolResult.class, ToolAnswered::new);
+    this.inbox = IntentInbox.get(ctx.getSystem());
   }
 
   /**
@@ -408,20 +453,46 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           admission.add(-counted);
           counted = 0;
           if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
+          if (summarizing != null) guardrail.tell(new Guardrail.CancelModelCall(summarizing.callKey()));
           if (loopIntent != null) traces.drop(loopIntent); // the run resumes wherever the session starts next
+          openAtRestart.forEach(traces::drop);
+          openAtRestart.clear();
+          endsBeingWritten.clear();
         })
         .onSignal(PreRestart.instance(), state -> {
           // A failed write or recovery restarts the entity inside this object, whose fields outlive it: the
           // run in memory goes, and RecoveryCompleted resumes it from the journal (with a loop left over,
           // the intent stayed "running" for good after a database outage).
-          if (loopIntent != null) traces.drop(loopIntent);
+          if (loopIntent != null) openAtRestart.add(loopIntent);
+          if (state.running != null) openAtRestart.add(state.running);
+          openAtRestart.addAll(state.queued);
+          openAtRestart.addAll(endsBeingWritten);
+          endsBeingWritten.clear();
           stopLoop();
         })
         .onSignal(RecoveryCompleted.instance(), state -> {
+          settleOpenAtRestart(state);
           countInFlight(state);
           if (state.running != null || !state.queued.isEmpty()) ctx.getSelf().tell(new RecoverOrphanedRun());
         })
         .build();
+  }
+
+  /**
+   * After a restart: an intent whose end was journaled although its write seemed to fail has its
+   * trace sealed and its waiters answered now (else it read as 404 once out of recent-intents);
+   * one still open drops the old run's spans, and its resumed run records anew.
+   */
+  private void settleOpenAtRestart(SessionState state) {
+    for (String id : openAtRestart) {
+      SessionState.IntentRecord intent = state.intent(id);
+      if (intent != null && intent.status.isTerminal() && traces.finishedInMemory(id).isEmpty()) {
+        afterFinished(state, id);
+      } else {
+        traces.drop(id);
+      }
+    }
+    openAtRestart.clear();
   }
 
   private void countInFlight(SessionState state) {
@@ -441,6 +512,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /** The hot replies first. */
   private Effect<Event, SessionState> onCommand(SessionState s, Command command) {
+    if (summarizing != null && summarizing.answers(command)) return onSummarized(s, command);
     if (command instanceof ToolAnswered c) return onToolAnswered(s, c);
     if (command instanceof GuardrailAnswered c) return onGuardrailAnswered(s, c);
     if (command instanceof ModelAnswered c) return onModelAnswered(s, c);
@@ -450,6 +522,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     if (command instanceof Submit c) {
       return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.agent(), c.replyTo(), false);
+    }
+    if (command instanceof TakeInbox) return onTakeInbox();
+    if (command instanceof InboxRead c) return onInboxRead(s, c);
+    if (!s.mergedInboxIds.isEmpty()) command = withMergedId(s, command);
+    String fromInbox = inboxIdNamed(command);
+    if (fromInbox != null && s.intent(fromInbox) == null && inbox.available() && lookUpInInbox(fromInbox)) {
+      return Effect().stash(); // answered after the read, which journals it if it is there
     }
     if (command instanceof SubmitAndWait c) {
       return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.agent(), c.replyTo(), true);
@@ -545,6 +624,128 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     });
   }
 
+  // The intent inbox (docs/operations.md, "Accepting while a node is down")
+
+  private Effect<Event, SessionState> onTakeInbox() {
+    readInbox();
+    return Effect().none();
+  }
+
+  private void readInbox() {
+    if (inboxReading || !inbox.available()) return;
+    inboxReading = true;
+    ctx.pipeToSelf(inbox.pending(sessionId, INBOX_READ), InboxRead::new);
+  }
+
+  /** Starts a read for an inbox id not looked for yet; false if it was (then it is answered as it stands). */
+  private boolean lookUpInInbox(String intentId) {
+    if (inboxLookups.size() >= INBOX_READ * 16) inboxLookups.clear();
+    if (!inboxLookups.add(intentId)) return false;
+    if (inboxReading) inboxRereadWanted = true; // that read may have started before the entry was written
+    else readInbox();
+    return true;
+  }
+
+  private static String inboxIdNamed(Command command) {
+    String id = null;
+    if (command instanceof Get c) id = c.intentId();
+    else if (command instanceof AwaitTerminal c) id = c.intentId();
+    else if (command instanceof Subscribe c) id = c.intentId();
+    else if (command instanceof Cancel c) id = c.intentId();
+    else if (command instanceof DecideApproval c) id = c.intentId();
+    return id != null && IntentIds.isFromInbox(id) ? id : null;
+  }
+
+  /**
+   * Journals the entries as accepted intents, in inbox order, behind those the session holds; an
+   * entry whose key the session knows is merged into that intent. Then removes them from the inbox.
+   */
+  private Effect<Event, SessionState> onInboxRead(SessionState state, InboxRead read) {
+    inboxReading = false;
+    if (read.failure() != null) {
+      ctx.getLog().debug("session {} could not read its inbox: {}", sessionId, read.failure().toString());
+      inboxRereadWanted = false;
+      return Effect().unstashAll(); // the sweeper tells it again
+    }
+    List<InboxEntry> entries = read.entries();
+    // Commands waiting for this read are answered after it, unless another read is due first.
+    boolean again = entries.size() >= INBOX_READ || inboxRereadWanted;
+    inboxRereadWanted = false;
+    if (entries.isEmpty()) return again ? readAgain() : Effect().unstashAll();
+    List<Event> events = new ArrayList<>();
+    List<String> accepted = new ArrayList<>();
+    boolean busy = state.running != null || !state.queued.isEmpty() || loop != null;
+    String started = null;
+    for (InboxEntry entry : entries) {
+      String known = state.intentByIdempotencyKey.get(entry.idempotencyKey());
+      if (known != null) {
+        if (!known.equals(entry.intentId()) && !state.mergedInboxIds.containsKey(entry.intentId())) {
+          events.add(new InboxMerged(entry.intentId(), known));
+        }
+        continue;
+      }
+      if (accepted.contains(entry.intentId())) continue;
+      String agent = entry.agent() == null || entry.agent().isEmpty() ? AgentSpec.DEFAULT : entry.agent();
+      String journaledAgent = agent.equals(AgentSpec.DEFAULT) ? null : agent;
+      TraceParent caller = entry.traceParent() == null ? null : TraceParent.parse(entry.traceParent()).orElse(null);
+      events.add(caller == null
+          ? new IntentAccepted(entry.intentId(), entry.text(), entry.metadata(), entry.idempotencyKey(), Ids.traceId(),
+              entry.acceptedNanos(), null, null, journaledAgent)
+          : new IntentAccepted(entry.intentId(), entry.text(), entry.metadata(), entry.idempotencyKey(),
+              caller.traceId(), entry.acceptedNanos(), Ids.spanId(), caller.parentSpanId(), journaledAgent));
+      accepted.add(entry.intentId());
+      if (!busy) {
+        events.add(new IntentStarted(entry.intentId(), TraceClock.nowEpochNanos()));
+        started = entry.intentId();
+        busy = true;
+      }
+    }
+    List<Long> taken = entries.stream().map(InboxEntry::inboxId).toList();
+    if (events.isEmpty()) {
+      inbox.remove(taken);
+      return again ? readAgain() : Effect().unstashAll();
+    }
+    String start = started;
+    var persisted = Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
+      inbox.remove(taken); // a failure leaves them to be read again: their keys are known by then
+      for (String id : accepted) {
+        SessionState.IntentRecord intent = s.intent(id);
+        traces.event(id, new IntentEvent(1, "intent.accepted", intent.createdNanos, Json.object()
+            .put("intentId", id).put("sessionId", sessionId)
+            .put("agent", intent.agent == null ? AgentSpec.DEFAULT : intent.agent).put("via", "inbox")));
+      }
+      if (start != null) startRun(s, start);
+      if (again) ctx.getSelf().tell(new TakeInbox());
+    });
+    return again ? persisted : persisted.thenUnstashAll();
+  }
+
+  private Effect<Event, SessionState> readAgain() {
+    ctx.getSelf().tell(new TakeInbox());
+    return Effect().none();
+  }
+
+  /** A command naming an inbox id that was merged, with the id of the intent it names. */
+  private static Command withMergedId(SessionState state, Command command) {
+    if (command instanceof Get c && state.mergedInboxIds.containsKey(c.intentId())) {
+      return new Get(state.mergedInboxIds.get(c.intentId()), c.replyTo());
+    }
+    if (command instanceof AwaitTerminal c && state.mergedInboxIds.containsKey(c.intentId())) {
+      return new AwaitTerminal(state.mergedInboxIds.get(c.intentId()), c.replyTo());
+    }
+    if (command instanceof Subscribe c && state.mergedInboxIds.containsKey(c.intentId())) {
+      return new Subscribe(state.mergedInboxIds.get(c.intentId()), c.afterSeq(), c.subscriber());
+    }
+    if (command instanceof Cancel c && state.mergedInboxIds.containsKey(c.intentId())) {
+      return new Cancel(state.mergedInboxIds.get(c.intentId()), c.replyTo());
+    }
+    if (command instanceof DecideApproval c && state.mergedInboxIds.containsKey(c.intentId())) {
+      return new DecideApproval(state.mergedInboxIds.get(c.intentId()), c.approvalId(), c.approve(), c.comment(),
+          c.replyTo());
+    }
+    return command;
+  }
+
   private Effect<Event, SessionState> onGet(SessionState state, Get cmd) {
     requestedSinceIdleCheck = true;
     withView(state, cmd.intentId(), view -> cmd.replyTo().tell(view == null ? notFound(cmd.intentId())
@@ -561,7 +762,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     List<IntentView> intents = new ArrayList<>(state.intents.size());
     state.intents.values().forEach(r -> intents.add(r.view(sessionId, List.of(), null)));
     cmd.replyTo().tell(StatusReply.success(new SessionView(sessionId, state.intentsAccepted, List.copyOf(intents),
-        List.copyOf(state.history), state.usage)));
+        List.copyOf(state.history), state.usage, state.summary == null ? null
+            : new SessionView.Summary(state.summary, Math.max(0, state.summarizedThrough - state.historyBase)))));
     return Effect().none();
   }
 
@@ -1021,7 +1223,77 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return null;
   }
 
+  /**
+   * Starts the run of an intent: first the history it sees (its agent's memory, {@link HistoryWindow}).
+   * When turns fell out of the window that no summary holds yet and the agent summarises, the loop
+   * waits for the summary (a model call through the guardrail, answered here).
+   */
   private void startRun(SessionState state, String intentId) {
+    SessionState.IntentRecord intent = state.intent(intentId);
+    mdc.running(intentId, intent.traceId, intent.spanOfRoot());
+    AgentLoop.Limits limits = limitsOf(intent.agentOrDefault());
+    AgentSpec.Memory memory = memoryOf(intent.agentOrDefault());
+    HistoryWindow.Selection selection = window(state, memory);
+    if (!selection.needsSummary()) {
+      runLoop(state, intentId, selection.window());
+      return;
+    }
+    summarizing = HistorySummary.start(nextCorr++, intent.id, intent.traceId, intent.spanOfRoot(), limits, memory,
+        state.summary, selection);
+    guardrail.tell(new Guardrail.RouteModelCall(summarizing.corr(), intentId, summarizing.request(), 0,
+        summarizing.callKey(), modelReplies, null, answers,
+        new Guardrail.IntentSpend(intent.usage.totalTokens(), intent.usage.costUsd())));
+  }
+
+  private HistoryWindow.Selection window(SessionState state, AgentSpec.Memory memory) {
+    return HistoryWindow.select(state.history, state.historyBase, state.summary, state.summarizedThrough, memory,
+        settings.historyMessages());
+  }
+
+  /** The memory of {@code agent}; none (the message bound) for {@code default} as troupe.agent has it. */
+  private AgentSpec.Memory memoryOf(String agent) {
+    return agents.find(agent).or(() -> agents.find(AgentSpec.DEFAULT)).map(AgentSpec::memory)
+        .orElse(AgentSpec.Memory.NONE);
+  }
+
+  /** Whether {@code command} replies to model call {@code corr}: its answer, or the guardrail's refusal of its input. */
+  static boolean answersCall(Command command, long corr) {
+    return command instanceof ModelAnswered m && m.result().corr() == corr
+        || command instanceof GuardrailAnswered g && g.answer() instanceof Guardrail.ModelInputDenied d && d.corr() == corr;
+  }
+
+  /** The summary of a run about to start, or null. */
+  private HistorySummary summarizing;
+
+  /**
+   * The summary came (or failed): journaled, the run starts with it; failed, the run starts without
+   * the turns that fell out of its window, and a step says why.
+   */
+  private Effect<Event, SessionState> onSummarized(SessionState state, Command reply) {
+    HistorySummary pending = summarizing;
+    summarizing = null;
+    SessionState.IntentRecord intent = state.intent(pending.intentId());
+    if (loop != null || !pending.intentId().equals(state.running) || intent == null || intent.status.isTerminal()) {
+      return Effect().none(); // cancelled or replaced meanwhile
+    }
+    HistorySummary.Outcome outcome = reply instanceof ModelAnswered m ? pending.answered(m.result())
+        : pending.denied(((Guardrail.ModelInputDenied) ((GuardrailAnswered) reply).answer()).denied());
+    traces.step(pending.intentId(), outcome.step());
+    String intentId = pending.intentId();
+    if (outcome.summary() == null) {
+      ctx.getLog().info("intent {}: summarising the older history failed, it runs without it: {}", intentId,
+          outcome.failure());
+      runLoop(state, intentId, pending.selection().window());
+      if (loop != null) loop.countBefore(outcome.usage()); // an empty answer still cost its tokens
+      return Effect().none();
+    }
+    AgentSpec.Memory memory = memoryOf(intent.agentOrDefault());
+    return Effect().persist(List.<Event>of(new HistorySummarized(intentId, outcome.summary(),
+            pending.selection().through(), outcome.usage(), TraceClock.nowEpochNanos())))
+        .thenRun(s -> runLoop(s, intentId, window(s, memory).window()));
+  }
+
+  private void runLoop(SessionState state, String intentId, List<ChatMessage> history) {
     SessionState.IntentRecord intent = state.intent(intentId);
     AgentLoop.Resume resume = intent.resumes == 0 ? null : new AgentLoop.Resume(
         List.copyOf(intent.committed), Set.copyOf(intent.effectsStarted), Map.copyOf(intent.effectResults),
@@ -1038,7 +1310,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (stepsLeft > 0 && stepsLeft < limits.maxSteps()) limits = limits.withMaxSteps(stepsLeft);
     loopAgent = limits.agent();
     loop = new AgentLoop(intentId, intent.text, intent.traceId, intent.spanOfRoot(), limits,
-        state.recentHistory(settings.historyMessages()),
+        history,
         resume, catalogs.current()::isSideEffecting, new AgentLoop.Recorder() {
           @Override
           public void step(Step step) {
@@ -1054,6 +1326,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     loop.team(new AgentLoop.Team(name -> agents.find(name).orElse(null),
         name -> agents.find(name).isPresent() ? limitsOf(name) : null, depth, maxAgentDepth));
     timers.startSingleTimer("deadline", new DeadlinePassed(intentId), remainingTime(intent));
+    if (resume == null) loop.countBefore(intent.usage); // a summary of older history, if any
     plan(state, loop.start(), new ArrayList<>(), new ArrayList<>());
   }
 
@@ -1088,6 +1361,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   private void stopLoop() {
     if (modelCallKey != null) guardrail.tell(new Guardrail.CancelModelCall(modelCallKey));
+    if (summarizing != null) guardrail.tell(new Guardrail.CancelModelCall(summarizing.callKey()));
+    summarizing = null;
     loop = null;
     loopIntent = null;
     mdc.idle();
@@ -1148,7 +1423,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /** An intent runs in the journal but not here: nobody may see it "running" before it is resumed or ended. */
   private boolean orphaned(SessionState state) {
-    return state.running != null && loop == null;
+    return state.running != null && loop == null && summarizing == null;
   }
 
   /** Resumes (or ends) the orphaned run first; {@code cmd} is handled after it. */
@@ -1187,11 +1462,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private IntentFinished finished(SessionState.IntentRecord intent, IntentStatus status, Outcome outcome,
       IntentUsage usage, List<ChatMessage> transcript) {
     long seq = intent.id.equals(loopIntent) ? eventSeq + 1 : intent.lastEventSeq + 1;
+    endsBeingWritten.add(intent.id);
     return new IntentFinished(intent.id, status, outcome, TraceClock.nowEpochNanos(), seq, usage, transcript);
   }
 
   /** The intent ended and is journaled: seal its trace, and answer who waits for it. */
   private void afterFinished(SessionState state, String intentId) {
+    endsBeingWritten.remove(intentId);
     SessionState.IntentRecord intent = state.intent(intentId);
     ObjectNode data = Json.object().put("status", intent.status.json());
     Outcome outcome = intent.outcome;
@@ -1250,6 +1527,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
 
   /** Whether this session ever accepted an intent of that id. */
   private static boolean mayExist(SessionState state, String intentId) {
+    if (IntentIds.isFromInbox(intentId)) return state.intentsAccepted > 0; // the trace store knows
     int dot = intentId.lastIndexOf('.');
     try {
       long ordinal = Long.parseLong(intentId.substring(dot + 1));
@@ -1300,6 +1578,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       state.queued.addLast(e.intentId());
       return state;
     }
+    if (event instanceof InboxMerged e) {
+      state.mergeInboxId(e.inboxIntentId(), e.intentId(), settings.idempotencyWindow());
+      return state;
+    }
     if (event instanceof IntentStarted e) {
       state.queued.remove(e.intentId());
       state.running = e.intentId();
@@ -1322,9 +1604,18 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       intent.endRun();
       state.queued.remove(e.intentId());
       if (e.intentId().equals(state.running)) state.running = null;
-      state.remember(e.transcript(), settings.historyMessages());
+      state.remember(e.transcript(), settings.historyMessages(), HistoryWindow.retainTokens(agents.all()));
       // Not the intent just ended: afterFinished still reads it (it bounds the state itself then).
       state.bound(settings.recentIntents(), settings.idempotencyWindow(), e.intentId());
+      return state;
+    }
+    if (event instanceof HistorySummarized e) {
+      state.summarized(e.summary(), e.through());
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      if (intent != null && e.usage() != null) {
+        intent.usage = intent.usage.plus(e.usage());
+        state.usage = state.usage.plus(e.usage());
+      }
       return state;
     }
     if (event instanceof ApprovalRequested e) {

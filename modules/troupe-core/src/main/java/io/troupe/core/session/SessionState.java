@@ -157,9 +157,16 @@ final class SessionState implements CborSerializable {
   IntentUsage usage = IntentUsage.NONE;
   final LinkedHashMap<String, IntentRecord> intents = new LinkedHashMap<>();
   final LinkedHashMap<String, String> intentByIdempotencyKey = new LinkedHashMap<>();
+  /** Inbox intent id to the id of the intent accepted directly with its key (see InboxMerged). */
+  final LinkedHashMap<String, String> mergedInboxIds = new LinkedHashMap<>();
   final Deque<String> queued = new ArrayDeque<>();
   String running;
   final List<ChatMessage> history = new ArrayList<>();
+  /** Messages dropped from the front of {@link #history} so far: the absolute index of its first message. */
+  long historyBase;
+  /** The summary of older turns ({@link SessionEntity.HistorySummarized}), or null; it covers messages before {@link #summarizedThrough}. */
+  String summary;
+  long summarizedThrough;
 
   /** The intents accepted before the last erase ({@code DELETE /v1/sessions/{id}}). */
   long erasedThrough;
@@ -171,13 +178,27 @@ final class SessionState implements CborSerializable {
     usage = IntentUsage.NONE;
     intents.clear();
     intentByIdempotencyKey.clear();
+    mergedInboxIds.clear();
     queued.clear();
     running = null;
+    historyBase += history.size();
     history.clear();
+    summary = null;
+    summarizedThrough = historyBase;
   }
 
   IntentRecord intent(String id) {
     return intents.get(id);
+  }
+
+  /** Inbox ids merged into the intent accepted directly with the same key (the newest kept). */
+  void mergeInboxId(String inboxIntentId, String intentId, int keep) {
+    mergedInboxIds.put(inboxIntentId, intentId);
+    Iterator<String> it = mergedInboxIds.keySet().iterator();
+    for (int excess = mergedInboxIds.size() - keep; excess > 0 && it.hasNext(); excess--) {
+      it.next();
+      it.remove();
+    }
   }
 
   /** Drops the oldest finished intents past {@code keep}, and the oldest idempotency keys past {@code keys}. */
@@ -212,12 +233,32 @@ final class SessionState implements CborSerializable {
    * (the window a new intent sees): the older ones go at once.
    */
   void remember(List<ChatMessage> transcript, int keep) {
+    remember(transcript, keep, 0);
+  }
+
+  /**
+   * Adds an intent's transcript to the history, and drops what no agent can see any more: the older
+   * of the last {@code keepMessages} messages and, with {@code keepTokens} (the largest
+   * {@code memory.max-tokens} of the agents, 0: none), the turns before the newest ones that fitted
+   * in it before this transcript. Those stay until the next intent has seen them drop out of its
+   * window, so that a summary can take them in.
+   */
+  void remember(List<ChatMessage> transcript, int keepMessages, long keepTokens) {
     if (transcript == null) return;
+    int tokenFrom = keepTokens > 0 ? HistoryWindow.start(history, keepTokens) : Integer.MAX_VALUE;
     history.addAll(transcript);
-    if (history.size() > keep) {
-      history.subList(0, history.size() - keep).clear();
+    int cut = Math.min(Math.max(0, history.size() - keepMessages), tokenFrom);
+    if (cut > 0) {
+      history.subList(0, cut).clear();
+      historyBase += cut;
     }
     if (history instanceof ArrayList<ChatMessage> list) list.trimToSize();
+  }
+
+  /** A summary of the history before the absolute index {@code through}. */
+  void summarized(String text, long through) {
+    summary = text;
+    summarizedThrough = Math.max(summarizedThrough, through);
   }
 
   List<ChatMessage> recentHistory(int max) {

@@ -55,4 +55,14 @@ public final class VectorStore {
   public record Delete(String id, ActorRef<StatusReply<Deleted>> replyTo) implements Command, CborSerializable {}
 
   public record Deleted(String id, boolean existed) implements CborSerializable {}
+
+  /**
+   * Deletes every document whose metadata match {@code filter} exactly (at least one key), as one
+   * {@link Delete} each; used to erase a session's documents ({@code DELETE /v1/sessions/{id}}).
+   */
+  public record DeleteWhere(Map<String, String> filter, ActorRef<StatusReply<DeletedWhere>> replyTo)
+      implements Command, CborSerializable {}
+
+  /** The ids of the documents deleted. */
+  public record DeletedWhere(List<String> ids) implements CborSerializable {}
 }

@@ -61,6 +61,48 @@ class OpenIntentSweeperTest {
   }
 
   @Test
+  void tellsTheSessionsWithIntentsWaitingInTheInboxToTakeThem() {
+    TestProbe<String> told = testKit.createTestProbe();
+    var store = new io.troupe.core.inbox.InboxStore() {
+      @Override
+      public io.troupe.core.inbox.InboxEntry put(io.troupe.core.inbox.InboxEntry entry) {
+        return entry;
+      }
+
+      @Override
+      public List<io.troupe.core.inbox.InboxEntry> pending(String sessionId, int limit) {
+        return List.of();
+      }
+
+      @Override
+      public void remove(List<Long> inboxIds) {}
+
+      @Override
+      public List<String> sessionsWithPending(long olderThanMillis, int limit) {
+        return List.of("s-9", "s-4");
+      }
+    };
+    var inbox = io.troupe.core.inbox.IntentInbox.get(testKit.system());
+    inbox.attach(store, Runnable::run);
+    var settings = new OpenIntentSweeper.Settings(INTERVAL, REPLY_TIMEOUT, 500);
+    testKit.spawn(OpenIntentSweeper.create(database.getRef(), settings, woken.getRef()::tell, told.getRef()::tell));
+    nextQuestion().replyTo().tell(StatusReply.success(new Database.OpenSessions(List.of("s-1"))));
+    assertEquals(List.of("s-9", "s-4"), List.of(told.receiveMessage(), told.receiveMessage()));
+    assertEquals("s-1", woken.receiveMessage());
+    inbox.detach(store);
+  }
+
+  @Test
+  void aMemberThatLeftIsLookedForOnceItsShardsMayStartElsewhere() {
+    var config = ConfigFactory.parseString("pekko.cluster.down-removal-margin = 1s\n"
+        + "pekko.cluster.split-brain-resolver.stable-after = 3s");
+    assertEquals(Duration.ofMillis(1200), OpenIntentSweeper.afterMemberLeft(config));
+    var marginOff = ConfigFactory.parseString("pekko.cluster.down-removal-margin = off\n"
+        + "pekko.cluster.split-brain-resolver.stable-after = 3s");
+    assertEquals(Duration.ofMillis(3200), OpenIntentSweeper.afterMemberLeft(marginOff));
+  }
+
+  @Test
   void aFailedAnswerWakesNothingAndTheNextTickAsksAgain() {
     ActorRef<OpenIntentSweeper.Command> sweeper = sweeper();
     nextQuestion().replyTo().tell(StatusReply.error("database unavailable"));

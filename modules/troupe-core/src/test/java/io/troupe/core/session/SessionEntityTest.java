@@ -139,6 +139,150 @@ class SessionEntityTest {
     assertEquals(IntentStatus.SUCCEEDED, done.status());
   }
 
+  /**
+   * A write can fail at the client yet be committed (the server went away during the commit): the
+   * restarted session finds the intent ended in its journal, seals its trace and answers who waited,
+   * without running it again. Before, it read as 404 once it had left the recent intents.
+   */
+  @Test
+  void anEndWhoseWriteSeemedToFailButWasCommittedIsSealedAfterTheRestart() {
+    var session = session("");
+    IntentView first = submit(session, "What is 1 + 1?", null);
+    TestProbe<StatusReply<IntentView>> waiter = testKit.createTestProbe();
+    session.tell(new SessionEntity.AwaitTerminal(first.id(), waiter.getRef()));
+    var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+
+    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+    String pid = "Session|" + sessionId;
+    journal.withPolicy((persistenceId, operation) -> {
+      if (persistenceId.equals(pid) && operation instanceof org.apache.pekko.persistence.testkit.WriteEvents w) {
+        List<Object> events = w.getBatch().stream()
+            .map(e -> e instanceof org.apache.pekko.persistence.journal.Tagged t ? t.payload() : e).toList();
+        if (events.stream().anyMatch(e -> e instanceof SessionEntity.IntentFinished)) {
+          journal.persistForRecovery(pid, events); // committed ...
+          journal.resetPolicy();
+          return org.apache.pekko.persistence.testkit.StorageFailure.create(); // ... but reported failed
+        }
+      }
+      return org.apache.pekko.persistence.testkit.ProcessingSuccess$.MODULE$;
+    });
+    reply(chat, text("1 + 1 = 2."));
+
+    IntentView answered = waiter.receiveMessage(Duration.ofSeconds(10)).getValue();
+    assertEquals(IntentStatus.SUCCEEDED, answered.status());
+    assertTrue(answered.outcome().answer().contains("2"), answered.outcome().answer());
+    var sealed = io.troupe.core.trace.TraceStore.get(testKit.system()).finishedInMemory(first.id());
+    assertTrue(sealed.isPresent(), "the trace is sealed, so the intent outlives the recent window");
+    assertTrue(sealed.get().view().steps().stream().anyMatch(step -> step.kind().equals("model")),
+        "the run's spans are kept: " + sealed.get().view().steps());
+    llm.expectNoMessage(Duration.ofMillis(300)); // not resumed: it had ended
+  }
+
+  /** The intent inbox in memory, as troupe-db keeps it in a table. */
+  private static final class InboxInMemory implements io.troupe.core.inbox.InboxStore {
+    final List<io.troupe.core.inbox.InboxEntry> entries = new ArrayList<>();
+    long next = 1;
+
+    @Override
+    public synchronized io.troupe.core.inbox.InboxEntry put(io.troupe.core.inbox.InboxEntry entry) {
+      for (var e : entries) {
+        if (e.sessionId().equals(entry.sessionId()) && e.idempotencyKey().equals(entry.idempotencyKey())) return e;
+      }
+      var written = entry.withInboxId(next++);
+      entries.add(written);
+      return written;
+    }
+
+    @Override
+    public synchronized List<io.troupe.core.inbox.InboxEntry> pending(String sessionId, int limit) {
+      return entries.stream().filter(e -> e.sessionId().equals(sessionId)).limit(limit).toList();
+    }
+
+    @Override
+    public synchronized void remove(List<Long> inboxIds) {
+      entries.removeIf(e -> inboxIds.contains(e.inboxId()));
+    }
+
+    @Override
+    public synchronized List<String> sessionsWithPending(long olderThanMillis, int limit) {
+      return entries.stream().map(io.troupe.core.inbox.InboxEntry::sessionId).distinct().limit(limit).toList();
+    }
+  }
+
+  private io.troupe.core.inbox.InboxEntry inboxEntry(String key, String text) {
+    return new io.troupe.core.inbox.InboxEntry(0, sessionId, key, text, null, null, null, 1_000L);
+  }
+
+  /**
+   * Submissions accepted through the inbox while the session could not answer: told to take them,
+   * it journals them in inbox order under their inbox ids, runs them one after the other, and
+   * empties its part of the inbox.
+   */
+  @Test
+  void takesItsInboxInOrderAndRunsEachEntryOnce() {
+    var store = new InboxInMemory();
+    var inbox = io.troupe.core.inbox.IntentInbox.get(testKit.system());
+    inbox.attach(store, Runnable::run);
+    try {
+      String first = store.put(inboxEntry("k-1", "What is 2 + 2?")).intentId();
+      String second = store.put(inboxEntry("k-2", "And 3 + 3?")).intentId();
+      store.put(new io.troupe.core.inbox.InboxEntry(0, "another-session", "k-1", "not mine", null, null, null, 1L));
+      var session = session("");
+      // Asked for an inbox id before it was told to take its inbox: it looks, and answers once it ends.
+      TestProbe<StatusReply<IntentView>> waiting = testKit.createTestProbe();
+      session.tell(new SessionEntity.AwaitTerminal(second, waiting.getRef()));
+
+      var chat = llm.expectMessageClass(LlmGateway.Chat.class);
+      assertTrue(chat.request().messages().get(chat.request().messages().size() - 1).content().contains("2 + 2"));
+      session.tell(new SessionEntity.TakeInbox()); // told again: nothing is taken twice
+      reply(chat, text("4"));
+      var next = llm.expectMessageClass(LlmGateway.Chat.class);
+      reply(next, text("6"));
+      assertEquals("6", waiting.receiveMessage(Duration.ofSeconds(5)).getValue().outcome().answer());
+      assertEquals(IntentStatus.SUCCEEDED, await(session, first).status());
+      TestProbe<StatusReply<IntentView>> unknown = testKit.createTestProbe();
+      session.tell(new SessionEntity.Get(sessionId + ".i999", unknown.getRef()));
+      assertTrue(unknown.receiveMessage(Duration.ofSeconds(5)).getError().getMessage().contains("no intent"));
+
+      List<String> journaled = PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId).stream()
+          .filter(e -> e instanceof SessionEntity.IntentAccepted)
+          .map(e -> ((SessionEntity.IntentAccepted) e).intentId()).toList();
+      assertEquals(List.of(first, second), journaled);
+      assertEquals(List.of("another-session"), store.sessionsWithPending(0, 10));
+      // A direct submission with an inbox entry's key finds the intent it became.
+      assertEquals(first, submit(session, "What is 2 + 2?", "k-1").id());
+    } finally {
+      inbox.detach(store);
+    }
+  }
+
+  /**
+   * The ingress gave up waiting and wrote the inbox, but the session had accepted the submission: the
+   * entry's id is merged into that intent, which runs once and answers under both ids.
+   */
+  @Test
+  void anInboxEntryWhoseKeyTheSessionAcceptedIsMergedNotRunAgain() {
+    var store = new InboxInMemory();
+    var inbox = io.troupe.core.inbox.IntentInbox.get(testKit.system());
+    inbox.attach(store, Runnable::run);
+    try {
+      var session = session("");
+      IntentView direct = submit(session, "What is 2 + 2?", "k-1");
+      String fromInbox = store.put(inboxEntry("k-1", "What is 2 + 2?")).intentId();
+      session.tell(new SessionEntity.TakeInbox());
+      reply(llm.expectMessageClass(LlmGateway.Chat.class), text("4"));
+
+      assertEquals(direct.id(), await(session, fromInbox).id());
+      assertEquals("4", get(session, fromInbox).outcome().answer());
+      llm.expectNoMessage(Duration.ofMillis(200)); // one run
+      assertTrue(store.entries.isEmpty());
+      assertTrue(PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId).stream()
+          .anyMatch(e -> e.equals(new SessionEntity.InboxMerged(fromInbox, direct.id()))));
+    } finally {
+      inbox.detach(store);
+    }
+  }
+
   /** A submission whose write failed leaves no trace: its retry with the same key is journaled, not found in memory. */
   @Test
   void aRetryAfterAFailedWriteIsJournaledNotFoundInTheStateOfTheFailedOne() {

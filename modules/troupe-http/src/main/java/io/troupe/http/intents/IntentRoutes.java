@@ -348,11 +348,22 @@ public final class IntentRoutes {
 
   // helpers
 
-  private CompletionStage<IntentView> submitTo(SubmitRequest r, TraceParent trace) {
+  private CompletionStage<IntentView> submitTo(SubmitRequest request, TraceParent trace) {
+    InboxFallback inbox = backends.inbox();
+    if (!inbox.applies()) return submitTo(request, trace, settings.askTimeout());
+    // A member is unreachable: the session may live there. Wait a little, then accept through the inbox.
+    SubmitRequest r = InboxFallback.keyed(request);
+    return submitTo(r, trace, inbox.waitForSession())
+        .exceptionallyCompose(t -> JsonResponses.unwrap(t) instanceof TimeoutException
+            ? inbox.accept(r, trace)
+            : CompletableFuture.failedFuture(t));
+  }
+
+  private CompletionStage<IntentView> submitTo(SubmitRequest r, TraceParent trace, Duration timeout) {
     return Asks.askWithStatus(
         backends.sessions().apply(r.sessionId()),
         replyTo -> new SessionEntity.Submit(r.text(), r.metadata(), r.idempotencyKey(), replyTo, trace, r.agent()),
-        settings.askTimeout(),
+        timeout,
         scheduler);
   }
 

@@ -17,6 +17,7 @@ import io.troupe.core.session.IntentIds;
 import io.troupe.core.session.IntentView;
 import io.troupe.core.session.SessionEntity;
 import io.troupe.core.session.SessionView;
+import io.troupe.core.vector.VectorStore;
 import io.troupe.http.Backends;
 import io.troupe.http.HttpSettings;
 import io.troupe.http.intents.IntentJson;
@@ -28,6 +29,7 @@ import io.troupe.http.support.Fields;
 import io.troupe.http.support.JsonResponses;
 import io.troupe.http.support.Respond;
 import java.util.Locale;
+import java.util.Map;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.http.javadsl.server.Route;
 
@@ -56,8 +58,17 @@ public final class SessionRoutes {
     return Respond.guarded(() -> {
       if (!IntentIds.isValidSessionId(id)) throw ApiError.notFound("no session '" + Fields.clip(id) + "'");
       var session = backends.sessions().apply(caller.qualify(id));
+      // The session's documents (metadata "sessionId", in the caller's tenant) go with it.
+      Map<String, String> documents = caller.isImplicit() ? Map.of("sessionId", id)
+          : Map.of("sessionId", id, VectorStore.TENANT_KEY, caller.tenant());
       return completeWithFuture(Asks.<SessionEntity.Command, org.apache.pekko.Done>askWithStatus(session,
               SessionEntity.Erase::new, settings.askTimeout(), scheduler)
+          .thenCompose(done -> Asks.<VectorStore.Command, VectorStore.DeletedWhere>askWithStatus(backends.vectorStore(),
+              replyTo -> new VectorStore.DeleteWhere(documents, replyTo), settings.askTimeout(), scheduler)
+              .exceptionally(t -> {
+                throw ApiError.unavailable("the session was erased, but its documents could not be deleted ("
+                    + JsonResponses.unwrap(t).getMessage() + "); send the DELETE again", settings.retryAfterSeconds());
+              }))
           .thenApply(done -> org.apache.pekko.http.javadsl.model.HttpResponse.create().withStatus(204))
           .exceptionally(t -> {
             ApiError e = JsonResponses.toApiError(t, settings.retryAfterSeconds());
@@ -96,6 +107,10 @@ public final class SessionRoutes {
     ArrayNode messages = out.putArray("messages");
     for (ChatMessage m : v.messages()) messages.add(message(m));
     if (v.usage() != null) out.set("usage", IntentJson.usageJson(v.usage()));
+    if (v.summary() != null) {
+      // The older turns an agent with memory.summarize sees as one message before its window.
+      out.putObject("summary").put("text", v.summary().text()).put("coversMessages", v.summary().coversMessages());
+    }
     return out;
   }
 

@@ -1,4 +1,4 @@
-package io.troupe.llm.intent;
+package io.troupe.llm.conformance;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.troupe.core.json.Json;

@@ -1,4 +1,4 @@
-package io.troupe.llm.intent;
+package io.troupe.llm.conformance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

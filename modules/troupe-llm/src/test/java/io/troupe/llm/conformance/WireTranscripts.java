@@ -38,10 +38,8 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.TestFactory;
 
 /**
  * Replays real recorded provider transcripts (the folder named by {@code TROUPE_WIRE_FIXTURES};
@@ -51,19 +49,35 @@ import org.junit.jupiter.api.TestFactory;
  * format, and that it reads the recorded answer (text, tool calls, usage, finish reason, or the
  * typed error) as an independent, line-by-line reading of the same body says. Skipped when the
  * variable is unset.
+ *
+ * <p>Not a test class of its own: {@link ProviderConformanceTest} runs the transcripts of its
+ * provider ({@code openai}: Chat Completions and embeddings; {@code anthropic}: Messages), so each
+ * provider's conformance run holds both its scripted scenarios and its real recorded wire.
  */
-class WireConformanceTest {
+final class WireTranscripts {
   static final String KEY = "sk-conformance-test-key";
   static final int CHUNK = 61; // serve bodies in odd-sized chunks that cut events anywhere
-  static final ActorTestKit testKit = ActorTestKit.create();
 
-  @AfterAll
-  static void shutdown() {
-    testKit.shutdownTestKit();
+  private final ActorTestKit testKit;
+
+  private WireTranscripts(ActorTestKit testKit) {
+    this.testKit = testKit;
   }
 
-  @TestFactory
-  Stream<DynamicTest> replaysEveryRecordedTranscript() throws IOException {
+  /** The provider a recorded request went to, by its URI; null when none of ours. */
+  static String providerOf(String uri) {
+    if (uri.contains("/embeddings") || uri.contains("/chat/completions")) {
+      return "openai";
+    }
+    return uri.contains("/v1/messages") ? "anthropic" : null;
+  }
+
+  /**
+   * One dynamic test per recorded transcript of {@code provider} in the folder named by
+   * {@code TROUPE_WIRE_FIXTURES}; aborted (skipped) when the variable is unset.
+   */
+  static Stream<DynamicTest> replay(ActorTestKit testKit, String provider) throws IOException {
+    WireTranscripts transcripts = new WireTranscripts(testKit);
     String folder = System.getenv("TROUPE_WIRE_FIXTURES");
     Assumptions.assumeTrue(folder != null && !folder.isBlank() && !folder.startsWith("${"),
         "TROUPE_WIRE_FIXTURES is not set: the wire conformance test needs the folder of recorded transcripts");
@@ -75,7 +89,16 @@ class WireConformanceTest {
       metas = files.filter(p -> p.getFileName().toString().endsWith(".meta.json")).sorted().toList();
     }
     assertFalse(metas.isEmpty(), "no .meta.json in " + dir);
-    return metas.stream().map(meta -> DynamicTest.dynamicTest(meta.getFileName().toString(), () -> replay(dir, meta)));
+    List<Path> mine = new ArrayList<>();
+    for (Path meta : metas) {
+      String uri = Json.MAPPER.readTree(meta.toFile()).path("request").path("uri").asText();
+      if (provider.equals(providerOf(uri))) {
+        mine.add(meta);
+      }
+    }
+    assertFalse(mine.isEmpty(), "no recorded transcript of " + provider + " in " + dir);
+    return mine.stream().map(meta -> DynamicTest.dynamicTest(meta.getFileName().toString(),
+        () -> transcripts.replay(dir, meta)));
   }
 
   /** A relative path may be meant from the repository root, while tests run in the module's folder. */
