@@ -187,6 +187,9 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
       Function<String, RecipientRef<SessionEntity.Command>> sessions) {
     super(ctx);
     this.sessions = sessions;
+    var config = ctx.getSystem().settings().config();
+    this.childRecheck = config.hasPath("troupe.agent.child-recheck-interval")
+        ? config.getDuration("troupe.agent.child-recheck-interval") : java.time.Duration.ofSeconds(30);
     this.settings = settings;
     this.policies = settings.policies().toArray(GuardrailPolicy[]::new);
     this.targets = targets;
@@ -373,7 +376,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
           + "' cannot be called here").answering(corr));
       return;
     }
-    getContext().spawnAnonymous(AgentCall.create(corr, call, context, run, m.replyTo(), sessions()));
+    getContext().spawnAnonymous(AgentCall.create(corr, call, context, run, m.replyTo(), sessions(), childRecheck));
   }
 
   private Function<String, RecipientRef<SessionEntity.Command>> sessions() {
@@ -386,6 +389,8 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   /** How an agent call reaches a session: through sharding, made on first use. */
   private Function<String, RecipientRef<SessionEntity.Command>> sessions;
+  /** How often an agent call asks its child's session again (a lost node forgets who waits). */
+  private final java.time.Duration childRecheck;
 
   private Behavior<Command> onRouteDocuments(RouteDocuments m) {
     List<VectorStore.Document> checked = new ArrayList<>(m.documents().size());
