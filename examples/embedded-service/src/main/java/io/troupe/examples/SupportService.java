@@ -2,6 +2,7 @@ package io.troupe.examples;
 
 import io.troupe.api.IntentResult;
 import io.troupe.api.Troupe;
+import io.troupe.core.agent.AgentSpec;
 import io.troupe.core.guardrail.GuardTarget;
 import io.troupe.core.guardrail.GuardrailPolicy;
 import io.troupe.core.guardrail.Verdict;
@@ -18,7 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A support service that embeds Troupe: its own tool (order status from its own data), its own
- * guardrail policy (order numbers of other shops are refused), and intents submitted in-process.
+ * guardrail policy (order numbers of other shops are refused), two agents, one calling the other
+ * (the front desk {@code support} asks the {@code orders} agent, as the tool {@code agent_orders}),
+ * and intents submitted in-process.
  * Runs on the built-in {@code local} model, so it needs no key: {@code mvn -pl examples/embedded-service
  * exec:java} or its test.
  */
@@ -44,6 +47,23 @@ public final class SupportService {
     }
   }
 
+  /** Knows the orders: the only agent with the service's tool. */
+  static final AgentSpec ORDERS_AGENT = AgentSpec.builder("orders")
+      .description("Looks up the status of this shop's orders")
+      .instructions("You look up orders with order_status and say their status.")
+      .tools(List.of("order_status"))
+      .maxSteps(3)
+      .build();
+
+  /** The front desk: no tools of its own; it asks the orders agent. */
+  static final AgentSpec SUPPORT_AGENT = AgentSpec.builder("support")
+      .description("Answers customers")
+      .instructions("You answer customers. Ask the orders agent about an order.")
+      .tools(List.of())
+      .agents(List.of("orders"))
+      .maxSteps(6)
+      .build();
+
   public static List<IntentResult> run(Path dataDir) throws Exception {
     try (Troupe troupe = Troupe.builder()
         .dataDir(dataDir)
@@ -54,12 +74,18 @@ public final class SupportService {
                 .put("status", ORDERS.getOrDefault(args.get("order").asText().toUpperCase(Locale.ROOT), "unknown"))))
             .build())
         .policy(new OwnOrdersOnly())
+        .agent(ORDERS_AGENT)
+        .agent(SUPPORT_AGENT)
         .start()) {
       // Two requests at once; each is an intent of its own session.
       var mine = troupe.submit("use order_status with {\"order\":\"A-100\"}");
       var theirs = troupe.submit("use order_status with {\"order\":\"Z-9\"}");
+      // The front desk asks the orders agent, which runs as a child intent and answers with the tool.
+      var delegated = troupe.submit("support",
+          "use agent_orders with {\"input\":\"use order_status with {\\\"order\\\":\\\"A-101\\\"}\"}");
       return List.of(mine.toCompletableFuture().get(60, TimeUnit.SECONDS),
-          theirs.toCompletableFuture().get(60, TimeUnit.SECONDS));
+          theirs.toCompletableFuture().get(60, TimeUnit.SECONDS),
+          delegated.toCompletableFuture().get(60, TimeUnit.SECONDS));
     }
   }
 

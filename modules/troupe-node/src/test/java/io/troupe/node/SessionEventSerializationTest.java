@@ -84,4 +84,20 @@ class SessionEventSerializationTest {
     assertEquals("default", back.agentOrDefault());
     assertEquals("hello", back.text());
   }
+
+  @Test
+  void aHandoffAndAToolResultWithItsChildsUsageReadBackEqual() throws Exception {
+    var serialization = SerializationExtension.get(testKit.system().classicSystem());
+    var handedOff = new SessionEntity.AgentHandedOff("s.1", "router", "billing", "call_1", 42L);
+    var serializer = serialization.findSerializerFor(handedOff);
+    assertTrue(serializer.getClass().getSimpleName().contains("Cbor"), serializer.getClass().getName());
+    assertEquals(handedOff, serialization.deserialize(serialization.serialize(handedOff).get(), serializer.identifier(),
+        Serializers.manifestFor(serializer, handedOff)).get());
+
+    var result = io.troupe.core.tools.ToolResult.ok("call_1", "agent_billing", Json.object().put("answer", "ok"))
+        .withUsage(new IntentUsage(1, 2, 3, 4)).answering(9);
+    var s = serialization.findSerializerFor(result);
+    assertEquals(result, serialization.deserialize(serialization.serialize(result).get(), s.identifier(),
+        Serializers.manifestFor(s, result)).get());
+  }
 }

@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
  * @param instructions the system prompt; empty for none
  * @param model the model it calls
  * @param tools the tools it may call; null for every tool the guardrail allows, empty for none
- * @param agents other agents it may call as tools (not yet carried out; see docs/agents.md)
- * @param handoffs agents it may hand the conversation to (not yet carried out)
+ * @param agents other agents it may call as tools ({@code agent_<name>}; see docs/agents.md)
+ * @param handoffs agents it may hand the conversation to ({@code transfer_to_<name>})
  * @param outputSchema the JSON Schema of its final answer, or null for a text answer
  * @param memory how much of the session's history it sees (see {@code io.troupe.core.session.HistoryWindow})
  * @param maxSteps model calls per intent at most

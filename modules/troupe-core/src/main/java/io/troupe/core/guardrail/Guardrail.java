@@ -2,7 +2,10 @@ package io.troupe.core.guardrail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.troupe.core.CborSerializable;
+import io.troupe.core.agent.AgentCall;
 import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.AgentTools;
+import io.troupe.core.agent.ChildRun;
 import io.troupe.core.agent.Agents;
 import io.troupe.core.guardrail.policy.ToolAllowList;
 import io.troupe.core.llm.ChatDelta;
@@ -12,6 +15,7 @@ import io.troupe.core.llm.LlmGateway;
 import io.troupe.core.llm.ToolCall;
 import io.troupe.core.llm.ToolSpec;
 import io.troupe.core.session.Errors;
+import io.troupe.core.session.SessionEntity;
 import io.troupe.core.tools.PublishedCatalog;
 import io.troupe.core.tools.ToolCatalogs;
 import io.troupe.core.tools.ToolContext;
@@ -22,8 +26,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -89,24 +95,38 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
    * Check the calls at {@code indices} of one tool turn and forward the allowed ones to the registry,
    * all at once; each call's reply carries {@code corr + index}. The verdicts, one per routed index,
    * go to {@code verdictsTo} first. {@code reconcile} lists the indices whose earlier run a crash hid.
+   * {@code children}: by call id, how a call of an agent as a tool runs (its child intent).
    */
   public record RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
       List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
-      ActorRef<Answer> verdictsTo, Map<Integer, String> approved, String agent) implements Command {
+      ActorRef<Answer> verdictsTo, Map<Integer, String> approved, String agent, Map<String, ChildRun> children)
+      implements Command {
+    public RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
+        List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
+        ActorRef<Answer> verdictsTo, Map<Integer, String> approved, String agent) {
+      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, approved, agent,
+          Map.of());
+    }
+
     public RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
         List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
         ActorRef<Answer> verdictsTo, Map<Integer, String> approved) {
-      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, approved, null);
+      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, approved, null,
+          Map.of());
     }
 
     public RouteToolCalls(long corr, String intentId, String sessionId, List<ToolCall> calls, List<Integer> indices,
         List<Integer> reconcile, Map<String, String> idempotencyKeys, ActorRef<ToolResult> replyTo,
         ActorRef<Answer> verdictsTo) {
-      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, Map.of(), null);
+      this(corr, intentId, sessionId, calls, indices, reconcile, idempotencyKeys, replyTo, verdictsTo, Map.of(), null,
+          Map.of());
     }
   }
 
   public record CheckAnswer(long corr, String intentId, String answer, ActorRef<Answer> replyTo) implements Command {}
+
+  /** Cancel these child intents (of agents called as tools): their parent was cancelled or ended first. */
+  public record CancelChildren(List<String> intentIds) implements Command {}
 
   /** Check documents and forward them to the vector store; a denied one stops the whole write. */
   public record RouteDocuments(List<VectorStore.Document> documents, ActorRef<StatusReply<VectorStore.Upserted>> replyTo)
@@ -142,7 +162,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   public record Judged(long corr, Verdict verdict, double millis, String failure) implements Answer {}
 
   public static Behavior<Command> create(GuardrailSettings settings, Targets targets) {
-    return Behaviors.setup(ctx -> new Guardrail(ctx, settings, targets));
+    return create(settings, targets, null);
+  }
+
+  /** With the way agent calls reach sessions (null: Cluster Sharding, the node's). */
+  public static Behavior<Command> create(GuardrailSettings settings, Targets targets,
+      Function<String, RecipientRef<SessionEntity.Command>> sessions) {
+    return Behaviors.setup(ctx -> new Guardrail(ctx, settings, targets, sessions));
   }
 
   private final GuardrailSettings settings;
@@ -157,8 +183,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   /** Whether a policy may judge a model call as a whole: the budget, or a policy of the user's. */
   private final boolean spendMatters;
 
-  private Guardrail(ActorContext<Command> ctx, GuardrailSettings settings, Targets targets) {
+  private Guardrail(ActorContext<Command> ctx, GuardrailSettings settings, Targets targets,
+      Function<String, RecipientRef<SessionEntity.Command>> sessions) {
     super(ctx);
+    this.sessions = sessions;
+    var config = ctx.getSystem().settings().config();
+    this.childRecheck = config.hasPath("troupe.agent.child-recheck-interval")
+        ? config.getDuration("troupe.agent.child-recheck-interval") : java.time.Duration.ofSeconds(30);
     this.settings = settings;
     this.policies = settings.policies().toArray(GuardrailPolicy[]::new);
     this.targets = targets;
@@ -179,6 +210,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
         .onMessage(RouteToolCalls.class, this::onRouteToolCalls)
         .onMessage(CheckAnswer.class, m -> {
           m.replyTo().tell(new AnswerChecked(m.corr(), checkAnswer(m.answer())));
+          return this;
+        })
+        .onMessage(CancelChildren.class, m -> {
+          for (String id : m.intentIds()) {
+            sessions().apply(id.substring(0, id.lastIndexOf('.')))
+                .tell(new SessionEntity.Cancel(id, getContext().getSystem().ignoreRef()));
+          }
           return this;
         })
         .onMessage(RouteDocuments.class, this::onRouteDocuments)
@@ -222,6 +260,12 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
 
   /** A call to a tool outside its agent's list is denied by the tool allow-list, like one outside the node's. */
   private static Verdict agentAllows(AgentSpec agent, ToolCall call) {
+    String callee = AgentTools.agentOf(call.name());
+    if (callee != null && agent != null) {
+      // An agent as a tool: only those of the caller's `agents`.
+      return agent.agents().contains(callee) ? null : Verdict.deny(ToolAllowList.NAME, "the agent '" + callee
+          + "' is not among the agents the agent '" + agent.name() + "' may call");
+    }
     if (agent == null || agent.mayUse(call.name())) return null;
     return Verdict.deny(ToolAllowList.NAME, "the tool '" + call.name() + "' is not among the tools of the agent '"
         + agent.name() + "'");
@@ -310,12 +354,43 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
       ToolContext context = key == null ? new ToolContext(m.intentId(), m.sessionId(), call.id())
           : new ToolContext(m.intentId(), m.sessionId(), call.id(), key);
       long corr = m.corr() + index;
+      if (AgentTools.isAgentTool(call.name())) {
+        runAgent(m, call, context, corr);
+        continue;
+      }
       targets.tools().tell(m.reconcile().contains(index)
           ? new ToolRegistry.Reconcile(corr, call, context, m.replyTo())
           : new ToolRegistry.Execute(corr, call, context, m.replyTo()));
     }
     return this;
   }
+
+  /**
+   * An agent as a tool runs as a child intent: a one-off actor submits it and answers {@code replyTo}
+   * with its result. A reconcile after a crash does the same: the idempotency key finds the child.
+   */
+  private void runAgent(RouteToolCalls m, ToolCall call, ToolContext context, long corr) {
+    ChildRun run = m.children().get(call.id());
+    if (run == null) {
+      m.replyTo().tell(ToolResult.failed(call.id(), call.name(), "the agent '" + AgentTools.agentOf(call.name())
+          + "' cannot be called here").answering(corr));
+      return;
+    }
+    getContext().spawnAnonymous(AgentCall.create(corr, call, context, run, m.replyTo(), sessions(), childRecheck));
+  }
+
+  private Function<String, RecipientRef<SessionEntity.Command>> sessions() {
+    if (sessions == null) {
+      var sharding = org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding.get(getContext().getSystem());
+      sessions = id -> sharding.entityRefFor(SessionEntity.TYPE_KEY, id);
+    }
+    return sessions;
+  }
+
+  /** How an agent call reaches a session: through sharding, made on first use. */
+  private Function<String, RecipientRef<SessionEntity.Command>> sessions;
+  /** How often an agent call asks its child's session again (a lost node forgets who waits). */
+  private final java.time.Duration childRecheck;
 
   private Behavior<Command> onRouteDocuments(RouteDocuments m) {
     List<VectorStore.Document> checked = new ArrayList<>(m.documents().size());

@@ -3,6 +3,8 @@ package io.troupe.core.session;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.AgentTools;
+import io.troupe.core.agent.ChildRun;
 import io.troupe.core.agent.OutputSchema;
 import io.troupe.core.guardrail.Verdict;
 import io.troupe.core.json.Json;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -52,12 +55,24 @@ public final class AgentLoop {
    * a crash whose outcome is unknown.
    */
   public record RunTools(int turn, List<ToolCall> calls, List<Integer> indices, List<Integer> reconcile,
-      Map<String, String> effectKeys, Map<Integer, String> approved) implements Decision {
+      Map<String, String> effectKeys, Map<Integer, String> approved, Map<String, ChildRun> children)
+      implements Decision {
+    public RunTools(int turn, List<ToolCall> calls, List<Integer> indices, List<Integer> reconcile,
+        Map<String, String> effectKeys, Map<Integer, String> approved) {
+      this(turn, calls, indices, reconcile, effectKeys, approved, Map.of());
+    }
+
     public RunTools(int turn, List<ToolCall> calls, List<Integer> indices, List<Integer> reconcile,
         Map<String, String> effectKeys) {
-      this(turn, calls, indices, reconcile, effectKeys, Map.of());
+      this(turn, calls, indices, reconcile, effectKeys, Map.of(), Map.of());
     }
   }
+
+  /**
+   * The model handed the conversation from agent {@code from} to agent {@code to} (call {@code callId}):
+   * journal it, then carry out {@code then} (the new agent's plan is asked for).
+   */
+  public record HandOff(String from, String to, String callId, Decision then) implements Decision {}
 
   /**
    * The calls at {@code indices} of tool turn {@code turn} need a person's approval under the policy
@@ -142,6 +157,18 @@ public final class AgentLoop {
     void event(String type, JsonNode data);
   }
 
+  /**
+   * The other agents a run may call as tools ({@code agents}) or hand over to ({@code handoffs}).
+   *
+   * @param find an agent by name, or null when there is none
+   * @param limitsOf the limits of a run of the agent of that name (after a handoff)
+   * @param depth how deep this run is: 0 for an intent of a client, the parent's plus one for a child
+   * @param maxDepth the deepest a child may run ({@code troupe.agent.max-agent-depth})
+   */
+  public record Team(Function<String, AgentSpec> find, Function<String, Limits> limitsOf, int depth, int maxDepth) {
+    public static final Team NONE = new Team(name -> null, name -> null, 0, 0);
+  }
+
   /** Where a resumed run starts: the journaled conversation of the run, and its side effects. */
   public record Resume(List<ChatMessage> messages, Set<String> effectsStarted, Map<String, ChatMessage> effectResults,
       IntentUsage usage) {}
@@ -179,6 +206,12 @@ public final class AgentLoop {
           agent.outputSchema());
     }
 
+    /** The same limits with at most {@code steps} model calls (a child gets what its parent has left). */
+    public Limits withMaxSteps(int steps) {
+      return new Limits(model, stream, steps, maxAnswerAttempts, systemPrompt, maxTokens, maxCostUsd, deadlineMillis,
+          agent, provider, temperature, maxOutputTokens, outputSchema);
+    }
+
     /** The same limits with this output schema (tests). */
     public Limits withOutputSchema(OutputSchema schema) {
       return new Limits(model, stream && schema == null, maxSteps, maxAnswerAttempts, systemPrompt, maxTokens,
@@ -194,7 +227,10 @@ public final class AgentLoop {
   private final String rootSpanId;
   /** The span of the model call in flight, chosen when it is sent: the provider's request carries it. */
   private String modelSpanId;
-  private final Limits limits;
+  private Limits limits; // the agent's: a handoff changes them
+  private Team team = Team.NONE;
+  /** A handoff asked for the new agent's plan. */
+  private boolean replanning;
   private final List<ChatMessage> history;
   private final Resume resume;
   private final Recorder recorder;
@@ -223,6 +259,7 @@ public final class AgentLoop {
   private boolean[] unsettled;
   private boolean[] effectRunning;
   private long[] toolStart;
+  private String[] toolSpans; // chosen when routed: a child agent's spans name them as parent
   private long checkStart;
 
   /**
@@ -255,6 +292,17 @@ public final class AgentLoop {
     return usage;
   }
 
+  /** The agents this run may call or hand over to; set before {@link #start()}. */
+  public AgentLoop team(Team team) {
+    this.team = team == null ? Team.NONE : team;
+    return this;
+  }
+
+  /** The agent running now (another one after a handoff). */
+  public String agent() {
+    return limits.agent();
+  }
+
   public boolean isDone() {
     return done;
   }
@@ -266,6 +314,18 @@ public final class AgentLoop {
       if (running) return true;
     }
     return false;
+  }
+
+  /** The child intents of agent calls under way: a cancel, or an end before they answer, cancels them too. */
+  public List<String> runningChildren() {
+    if (!turnOpen || effectRunning == null) return List.of();
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < calls.size(); i++) {
+      if (effectRunning[i] && AgentTools.isAgentTool(calls.get(i).name())) {
+        out.add(AgentTools.childIntent(intentId, idempotencyKey(calls.get(i))));
+      }
+    }
+    return out;
   }
 
   /**
@@ -308,8 +368,14 @@ public final class AgentLoop {
     if (!e.verdict().passes()) {
       return fail("guardrail_denied", "The guardrail denied the intent: " + e.verdict().reason(), "rephrase_request");
     }
+    if (replanning) {
+      // A handoff's new agent: its tools, its instructions; the conversation goes on.
+      replanning = false;
+      tools = withTeam(e.plan());
+      return callModel();
+    }
     if (e.verdict().isRewrite()) asked = e.verdict().rewritten(); // the model sees the policy's version
-    tools = e.plan();
+    tools = withTeam(e.plan());
     if (resume == null) {
       long started = TraceClock.nowEpochNanos();
       IntentClassifier.Classification classification = IntentClassifier.classify(text);
@@ -326,6 +392,74 @@ public final class AgentLoop {
     messages.add(ChatMessage.user(asked));
     committed = messages.size(); // the intent's text is journaled with its acceptance
     return resume == null ? callModel() : resumeRun();
+  }
+
+  /** The plan, and the agent's other agents as tools (agent_x) and as handoffs (transfer_to_x). */
+  private List<ToolSpec> withTeam(List<ToolSpec> plan) {
+    AgentSpec self = team.find().apply(limits.agent());
+    if (self == null || self.agents().isEmpty() && self.handoffs().isEmpty()) return plan;
+    List<ToolSpec> out = new ArrayList<>(plan);
+    for (String name : self.agents()) {
+      AgentSpec a = team.find().apply(name);
+      if (a != null) out.add(AgentTools.asTool(a));
+    }
+    for (String name : self.handoffs()) {
+      AgentSpec a = team.find().apply(name);
+      if (a != null) out.add(AgentTools.asHandoff(a));
+    }
+    return List.copyOf(out);
+  }
+
+  /** The agent a call hands over to, when it is a handoff of the running agent; else null. */
+  private String handoffOf(ToolCall call) {
+    String to = AgentTools.handoffTarget(call.name());
+    if (to == null) return null;
+    AgentSpec self = team.find().apply(limits.agent());
+    return self != null && self.handoffs().contains(to) && team.limitsOf().apply(to) != null ? to : null;
+  }
+
+  /**
+   * The handoff: each call of the turn gets a result (the handoff's says so; the others did not run),
+   * the new agent's instructions replace the old, and its plan is asked for.
+   */
+  private Decision handOff(ChatMessage assistant, int at) {
+    long started = TraceClock.nowEpochNanos();
+    List<ToolCall> turnCalls = assistant.toolCalls();
+    ToolCall call = turnCalls.get(at);
+    String from = limits.agent();
+    String to = AgentTools.handoffTarget(call.name());
+    messages.add(assistant);
+    for (int i = 0; i < turnCalls.size(); i++) {
+      ToolCall c = turnCalls.get(i);
+      String content = i == at ? Json.object().put("handoff", to).put("from", from).toString()
+          : ToolResult.failed(c.id(), c.name(), "not run: the conversation was handed over to the agent '" + to + "'")
+              .contentForModel();
+      messages.add(ChatMessage.toolResult(c.id(), c.name(), content));
+    }
+    switchTo(to);
+    ObjectNode detail = Json.object().put("from", from).put("to", to).put("callId", call.id());
+    recorder.step(step("handoff", to, "ok", started, detail));
+    replanning = true;
+    stageStart = TraceClock.nowEpochNanos();
+    return new HandOff(from, to, call.id(), checkpoint(new CheckIntent(text, true)));
+  }
+
+  /** Runs as agent {@code to} from here: its limits, and its instructions as the system message. */
+  private void switchTo(String to) {
+    Limits next = team.limitsOf().apply(to);
+    if (next == null) return;
+    limits = next;
+    boolean hasSystem = !messages.isEmpty() && messages.get(0).role() == ChatMessage.Role.SYSTEM;
+    if (hasSystem && !next.systemPrompt().isBlank()) {
+      messages.set(0, ChatMessage.system(next.systemPrompt()));
+    } else if (hasSystem || !next.systemPrompt().isBlank()) {
+      if (hasSystem) messages.remove(0);
+      else messages.add(0, ChatMessage.system(next.systemPrompt()));
+      int shift = hasSystem ? -1 : 1;
+      transcriptStart += shift;
+      committed += shift;
+    }
+    sentUpTo = 0; // the new instructions are new input: the guardrail sees the whole call again
   }
 
   /** Replays the journaled conversation, then goes on where the run stopped. */
@@ -440,6 +574,9 @@ public final class AgentLoop {
     if (response.hasToolCalls()) {
       ChatMessage assistant = ChatMessage.assistantToolCalls(response.message().content(),
           ensureIds(response.message().toolCalls()));
+      for (int i = 0; i < assistant.toolCalls().size(); i++) {
+        if (handoffOf(assistant.toolCalls().get(i)) != null) return handOff(assistant, i);
+      }
       return beginToolTurn(assistant, Map.of(), Set.of(), false);
     }
     if (limits.outputSchema() != null) return checkOutput(response.message().content());
@@ -515,6 +652,7 @@ public final class AgentLoop {
     unsettled = new boolean[n];
     effectRunning = new boolean[n];
     toolStart = new long[n];
+    toolSpans = new String[n];
     checkStart = TraceClock.nowEpochNanos();
     List<Integer> toRun = new ArrayList<>(n);
     List<Integer> toReconcile = new ArrayList<>();
@@ -526,9 +664,20 @@ public final class AgentLoop {
         resultMessages[i] = known.get(c.id());
         continue;
       }
+      toolSpans[i] = Ids.spanId();
+      String refused = agentCallRefused(c);
+      if (refused != null) {
+        verdicts[i] = Verdict.deny("agents", refused);
+        resultMessages[i] = ChatMessage.toolResult(c.id(), c.name(), ToolResult.failed(c.id(), c.name(), refused)
+            .contentForModel());
+        ObjectNode detail = Json.object().put("callId", c.id()).put("name", c.name()).put("ok", false)
+            .put("error", refused);
+        recorder.step(step("tool", c.name(), "error", checkStart, detail, toolSpans[i]));
+        continue;
+      }
       toRun.add(i);
       toolStart[i] = checkStart;
-      if (sideEffecting.test(c.name())) {
+      if (isEffect(c.name())) {
         keys.put(c.id(), idempotencyKey(c));
         effectRunning[i] = true;
         if (begun.contains(c.id())) {
@@ -538,9 +687,50 @@ public final class AgentLoop {
       }
     }
     if (toRun.isEmpty()) return finishToolTurn();
-    RunTools run = new RunTools(turn, calls, List.copyOf(toRun), List.copyOf(toReconcile), keys);
+    RunTools run = new RunTools(turn, calls, List.copyOf(toRun), List.copyOf(toReconcile), keys, Map.of(),
+        children(toRun));
     // The model's calls are journaled before any side effect can start, so that a resume knows them.
     return !keys.isEmpty() && committed < messages.size() ? checkpoint(run) : run;
+  }
+
+  /**
+   * Why an agent can't be called as a tool here, or null: an agent this one does not list is left to
+   * the guardrail (which denies it); too deep, or no model calls left, is refused here.
+   */
+  private String agentCallRefused(ToolCall c) {
+    String callee = AgentTools.agentOf(c.name());
+    if (callee == null || team.find().apply(callee) == null) return null;
+    if (team.depth() + 1 > team.maxDepth()) {
+      return "not run: agents may call agents " + team.maxDepth() + " level(s) deep (troupe.agent.max-agent-depth), "
+          + "and this call would be level " + (team.depth() + 1);
+    }
+    if (limits.maxSteps() - modelCalls < 1) {
+      return "not run: the run has no model calls left for the agent '" + callee + "' (max-steps " + limits.maxSteps()
+          + ")";
+    }
+    return null;
+  }
+
+  /** Agent tools are effects: journaled before they run, so a resumed run never starts a child twice. */
+  private boolean isEffect(String tool) {
+    return AgentTools.isAgentTool(tool) || sideEffecting.test(tool);
+  }
+
+  /** How each agent call among {@code indices} runs: its child, in the trace of its span, within the budget. */
+  private Map<String, ChildRun> children(List<Integer> indices) {
+    Map<String, ChildRun> out = null;
+    for (int i : indices) {
+      ToolCall c = calls.get(i);
+      String callee = AgentTools.agentOf(c.name());
+      AgentSpec spec = callee == null ? null : team.find().apply(callee);
+      if (spec == null) continue;
+      int left = Math.max(1, limits.maxSteps() - modelCalls);
+      String traceparent = traceId == null || traceId.length() != 32 ? null
+          : TraceParent.header(traceId, toolSpans[i], true);
+      if (out == null) out = new java.util.LinkedHashMap<>();
+      out.put(c.id(), new ChildRun(callee, traceparent, team.depth() + 1, Math.min(spec.maxSteps(), left)));
+    }
+    return out == null ? Map.of() : out;
   }
 
   /** The idempotency key of a call: the same when a resumed run settles it. */
@@ -610,13 +800,14 @@ public final class AgentLoop {
     }
     // Approved: the call runs exactly as journaled, and is not gated again under the same policy version.
     Map<String, String> keys = new java.util.LinkedHashMap<>();
-    if (sideEffecting.test(c.name())) {
+    if (isEffect(c.name())) {
       keys.put(c.id(), idempotencyKey(c));
       effectRunning[i] = true;
     }
     toolStart[i] = TraceClock.nowEpochNanos();
     List<Integer> reconcile = unsettled[i] ? List.of(i) : List.of();
-    return new RunTools(turn, calls, List.of(i), reconcile, keys, Map.of(i, e.policyVersion()));
+    return new RunTools(turn, calls, List.of(i), reconcile, keys, Map.of(i, e.policyVersion()),
+        children(List.of(i)));
   }
 
   /** The wait for a person, as one span from the request to the decision (it may span a restart). */
@@ -655,7 +846,19 @@ public final class AgentLoop {
     if (unsettled[i]) detail.put("reconciled", true);
     if (result.isError()) detail.put("error", result.error());
     else detail.set("output", result.output());
-    record("tool.completed", detail, step("tool", call.name(), result.isError() ? "error" : "ok", toolStart[i], detail));
+    String callee = AgentTools.agentOf(call.name());
+    if (callee != null && team.find().apply(callee) != null) {
+      // A child intent ran: the trace reads its spans under this one; its spending is this run's too.
+      detail.put("agent", callee).put("childIntentId", AgentTools.childIntent(intentId, idempotencyKey(call)));
+      if (result.usage() != null) {
+        usage = usage.plus(result.usage());
+        modelCalls += result.usage().modelCalls();
+        detail.put("childModelCalls", result.usage().modelCalls());
+      }
+    }
+    String span = toolSpans == null || toolSpans[i] == null ? null : toolSpans[i];
+    record("tool.completed", detail, step("tool", call.name(), result.isError() ? "error" : "ok", toolStart[i], detail,
+        span));
     if (cancelling) return effectsRunning() ? Wait.INSTANCE : finishCancelled();
     return turnComplete() ? finishToolTurn() : Wait.INSTANCE;
   }
@@ -909,6 +1112,6 @@ public final class AgentLoop {
     JsonNode output = WellFormed.json(result.output());
     String error = WellFormed.text(result.error());
     return output == result.output() && error == result.error() ? result
-        : new ToolResult(result.corr(), result.callId(), result.name(), output, error);
+        : new ToolResult(result.corr(), result.callId(), result.name(), output, error, result.usage());
   }
 }

@@ -241,6 +241,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   public record ApprovalDecided(String intentId, String approvalId, boolean approved, String comment, long decidedNanos)
       implements Event {}
 
+  /**
+   * The run handed its conversation from agent {@code from} to agent {@code to} (the model's call
+   * {@code callId}); the rest of the run, and a resume, use {@code to}. Since agents as tools and handoffs.
+   */
+  public record AgentHandedOff(String intentId, String from, String to, String callId, long handedOffNanos)
+      implements Event {}
+
   /** A side-effecting call's result. */
   public record EffectFinished(String intentId, String callId, ChatMessage result) implements Event {}
 
@@ -340,6 +347,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final Duration approvalTimeout;
   private final AgentLoop.Limits limits;
   private final Agents agents;
+  private final int maxAgentDepth;
   // Reply adapters, made once.
   private final ActorRef<Guardrail.Answer> answers;
   private final ActorRef<LlmGateway.ChatResult> modelReplies;
@@ -404,6 +412,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.approvalTimeout = guardrailConfig.getDuration("approval-timeout");
     this.limits = AgentLoop.Limits.of(settings);
     this.agents = Agents.get(ctx.getSystem());
+    var agentConfig = ctx.getSystem().settings().config();
+    this.maxAgentDepth = agentConfig.hasPath("troupe.agent.max-agent-depth")
+        ? agentConfig.getInt("troupe.agent.max-agent-depth") : 3;
     this.answers = ctx.messageAdapter(Guardrail.Answer.class, GuardrailAnswered::new);
     this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
     this.deltas = ctx.messageAdapter(ChatDelta.class, ModelDelta::new);
@@ -621,6 +632,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         events.add(finished(r, IntentStatus.CANCELLED, Outcome.failed("superseded",
             "A newer intent of the session (" + intentId + ") replaced this one.", "none"), r.usage, List.of()));
       }
+      cancelChildren();
       stopLoop();
     }
     long created = TraceClock.nowEpochNanos();
@@ -916,6 +928,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       }
       cancelReplies.computeIfAbsent(cmd.intentId(), k -> new ArrayList<>()).add(cmd.replyTo());
       timers.startSingleTimer(new CancelReplyDue(cmd.intentId()), CANCEL_REPLY_WITHIN);
+      cancelChildren();
       return carryOut(state, loop.step(new AgentLoop.Cancelled()));
     }
     List<Event> events = new ArrayList<>();
@@ -1039,7 +1052,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
    */
   private void carryOutAfter(SessionState state, AgentLoop.Decision decision) {
     if (decision instanceof AgentLoop.Checkpoint || decision instanceof AgentLoop.Finish
-        || decision instanceof AgentLoop.RunTools r && !r.effectKeys().isEmpty()) {
+        || decision instanceof AgentLoop.HandOff || decision instanceof AgentLoop.RunTools r && !r.effectKeys().isEmpty()) {
       ctx.getSelf().tell(new Deferred(loopIntent, decision));
       return;
     }
@@ -1051,6 +1064,10 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (d instanceof AgentLoop.Checkpoint c) {
       events.add(new TurnCommitted(intentId, c.messages(), loop.usage()));
       plan(state, c.then(), events, after);
+    } else if (d instanceof AgentLoop.HandOff h) {
+      events.add(new AgentHandedOff(intentId, h.from(), h.to(), h.callId(), TraceClock.nowEpochNanos()));
+      loopAgent = h.to();
+      plan(state, h.then(), events, after);
     } else if (d instanceof AgentLoop.CheckIntent c) {
       intentCorr = nextCorr++;
       judgeCorr = intentCorr;
@@ -1074,7 +1091,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       toolCalls = r.calls().size();
       effectCalls = r.effectKeys().keySet();
       var route = new Guardrail.RouteToolCalls(toolCorr, intentId, sessionId, r.calls(), r.indices(), r.reconcile(),
-          r.effectKeys(), toolReplies, answers, r.approved(), loopAgent);
+          r.effectKeys(), toolReplies, answers, r.approved(), loopAgent, r.children());
       for (int i : r.indices()) {
         String callId = r.calls().get(i).id();
         if (r.effectKeys().containsKey(callId) && !r.reconcile().contains(i)) {
@@ -1110,6 +1127,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         }
       }
       events.add(finished(intent, f.status(), f.outcome(), usage, f.transcript()));
+      cancelChildren();
       stopLoop();
       String next = nextQueued(state, intentId);
       if (next != null) events.add(new IntentStarted(next, TraceClock.nowEpochNanos()));
@@ -1320,6 +1338,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     mdc.running(intentId, intent.traceId, intent.spanOfRoot());
     stream = new StreamGuard(streamWindow, streamHoldBack);
     AgentLoop.Limits limits = limitsOf(intent.agentOrDefault());
+    // A child intent (an agent called as a tool) runs one level deeper, within what its parent has left.
+    JsonNode parent = intent.metadata == null ? null : intent.metadata.get(io.troupe.core.agent.AgentCall.METADATA_KEY);
+    int depth = parent == null ? 0 : Math.max(1, parent.path("depth").asInt(1));
+    int stepsLeft = parent == null ? 0 : parent.path("maxSteps").asInt(0);
+    if (stepsLeft > 0 && stepsLeft < limits.maxSteps()) limits = limits.withMaxSteps(stepsLeft);
     loopAgent = limits.agent();
     loop = new AgentLoop(intentId, intent.text, intent.traceId, intent.spanOfRoot(), limits,
         history,
@@ -1335,6 +1358,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
             recordEvent(intentId, type, TraceRedaction.carriesContent(type) ? redaction.scrub(data) : data);
           }
         });
+    loop.team(new AgentLoop.Team(name -> agents.find(name).orElse(null),
+        name -> agents.find(name).isPresent() ? limitsOf(name) : null, depth, maxAgentDepth));
     timers.startSingleTimer("deadline", new DeadlinePassed(intentId), remainingTime(intent));
     if (resume == null) loop.countBefore(intent.usage); // a summary of older history, if any
     plan(state, loop.start(), new ArrayList<>(), new ArrayList<>());
@@ -1361,6 +1386,12 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (intent.resumes == 0 || intent.startedNanos <= 0) return settings.deadline();
     Duration left = settings.deadline().minus(Duration.ofNanos(TraceClock.nowEpochNanos() - intent.startedNanos));
     return left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left;
+  }
+
+  /** Child intents (agents called as tools) still running are cancelled with their parent. */
+  private void cancelChildren() {
+    List<String> running = loop == null ? List.of() : loop.runningChildren();
+    if (!running.isEmpty()) guardrail.tell(new Guardrail.CancelChildren(running));
   }
 
   private void stopLoop() {
@@ -1647,6 +1678,11 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (event instanceof ToolEffectStarted e) {
       SessionState.IntentRecord intent = state.intent(e.intentId());
       if (intent != null && intent.effectsStarted != null) intent.effectsStarted.add(e.callId());
+      return state;
+    }
+    if (event instanceof AgentHandedOff e) {
+      SessionState.IntentRecord intent = state.intent(e.intentId());
+      if (intent != null) intent.agent = e.to();
       return state;
     }
     if (event instanceof EffectFinished e) {

@@ -79,6 +79,21 @@ class StartAgentsCheckTest {
   }
 
   @Test
+  void anAgentNamingAnUnknownAgentInAgentsOrHandoffsStopsTheStartNamingTheAgentAndTheField() {
+    Agents.get(testKit.system()).define(AgentSpec.builder("support").agents(List.of("bilingg"))
+        .handoffs(List.of("refunds")).build());
+    var supervisor = startWithTools("calculator");
+    List<RuntimeSupervisor.LifecycleEvent> events = lifecycle.fishForMessage(java.time.Duration.ofSeconds(3),
+        e -> e instanceof RuntimeSupervisor.StartFailed
+            ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+            : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    var failed = (RuntimeSupervisor.StartFailed) events.get(events.size() - 1);
+    assertTrue(failed.error().contains("agent 'support': agents: unknown agent 'bilingg'"), failed.error());
+    assertTrue(failed.error().contains("agent 'support': handoffs: unknown agent 'refunds'"), failed.error());
+    lifecycle.expectTerminated(supervisor);
+  }
+
+  @Test
   void agentsWhoseToolsExistStartAsUsual() {
     Agents.get(testKit.system()).define(AgentSpec.builder("support").tools(List.of("calculator")).build());
     startWithTools("calculator", "sql_query");

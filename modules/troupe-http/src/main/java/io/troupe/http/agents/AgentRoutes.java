@@ -23,7 +23,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * GET /v1/agents: {@code {"agents":[{"name","description","model","tools","outputSchema"?}]}}.
+ * GET /v1/agents: {@code {"agents":[{"name","description","model","tools","agents"?,"handoffs"?,"outputSchema"?}]}}.
  * {@code model} is {@code {"provider","name","temperature"?,"maxTokens"?}} with the gateway's primary
  * provider (and its model) filled in where the agent names none; {@code tools} are the agent's own, or,
  * for an agent without a list, the node's tools that the guardrail's allow-list lets through.
@@ -75,6 +75,9 @@ public final class AgentRoutes {
       } else {
         catalog.stream().map(ToolSpec::name).filter(t -> allowList.isEmpty() || allowList.contains(t)).forEach(tools::add);
       }
+      // The other agents, by name: offered to the model as agent_<name> and transfer_to_<name>.
+      if (!a.agents().isEmpty()) a.agents().forEach(agent.putArray("agents")::add);
+      if (!a.handoffs().isEmpty()) a.handoffs().forEach(agent.putArray("handoffs")::add);
       if (a.outputSchema() != null) agent.set("outputSchema", a.outputSchema().json());
     }
     return out;

@@ -280,9 +280,38 @@ public final class IntentRoutes {
       String intentId = intentIdOf(id, caller);
       return respond(
           ask(intentId, replyTo -> new SessionEntity.Get(intentId, replyTo), settings.askTimeout())
-              .thenApply(view -> JsonResponses.json(200, TraceJson.trace(shown(view, caller)))),
+              .thenCompose(view -> withChildren(view, caller, CHILD_TRACE_LEVELS))
+              .thenApply(trace -> JsonResponses.json(200, trace)),
           caller);
     });
+  }
+
+  /** Levels of child intents (agents called as tools) a trace reads; deeper ones are left out. */
+  private static final int CHILD_TRACE_LEVELS = 8;
+
+  /**
+   * The trace with the spans of the child intents its agent tool calls ran (named by the tool step's
+   * {@code childIntentId}), each under its call's span. A child that cannot be read is left out.
+   */
+  private CompletionStage<ObjectNode> withChildren(IntentView view, Caller caller, int levels) {
+    ObjectNode trace = TraceJson.trace(shown(view, caller));
+    if (levels <= 0 || view.steps() == null) return CompletableFuture.completedFuture(trace);
+    List<CompletableFuture<Void>> children = new ArrayList<>();
+    for (var step : view.steps()) {
+      JsonNode child = step.detail() == null ? null : step.detail().get("childIntentId");
+      if (!"tool".equals(step.kind()) || child == null || !child.isTextual()) continue;
+      String childId = child.asText();
+      children.add(ask(childId, replyTo -> new SessionEntity.Get(childId, replyTo), settings.askTimeout())
+          .thenCompose(v -> withChildren(v, caller, levels - 1))
+          .thenAccept(childTrace -> {
+            synchronized (trace) {
+              TraceJson.nest(trace, childTrace, step.spanId(), step.detail().path("agent").asText(""));
+            }
+          })
+          .exceptionally(t -> null)
+          .toCompletableFuture());
+    }
+    return CompletableFuture.allOf(children.toArray(CompletableFuture[]::new)).thenApply(done -> trace);
   }
 
   // GET /v1/intents/{id}/events

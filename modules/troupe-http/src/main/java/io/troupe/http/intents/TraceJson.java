@@ -73,6 +73,24 @@ public final class TraceJson {
     return out;
   }
 
+  /**
+   * Adds a child intent's spans to {@code trace}: its root span (named {@code agent <name>}) under the
+   * parent's span {@code parentSpanId}, the tool call that ran it.
+   */
+  public static void nest(ObjectNode trace, ObjectNode child, String parentSpanId, String agent) {
+    ArrayNode spans = (ArrayNode) trace.get("spans");
+    for (JsonNode span : child.get("spans")) {
+      ObjectNode s = (ObjectNode) span;
+      if (s.get("parentSpanId") == null || s.get("parentSpanId").isNull()) {
+        s.put("parentSpanId", parentSpanId);
+        s.put("name", agent.isEmpty() ? "agent" : "agent " + agent);
+        s.put("kind", "SPAN_KIND_INTERNAL");
+        ((ObjectNode) s.get("attributes")).put("gen_ai.agent.name", agent);
+      }
+      spans.add(s);
+    }
+  }
+
   /** E.g. {@code tool calculator}, {@code guardrail tool_call calculator}, {@code model}. */
   static String spanName(Step s) {
     String kind = s.kind() == null ? "step" : s.kind();

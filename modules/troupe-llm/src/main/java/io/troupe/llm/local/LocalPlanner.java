@@ -98,6 +98,10 @@ final class LocalPlanner {
           Integer.parseInt(fanOut.group(1)), Integer.parseInt(fanOut.group(2)));
     }
 
+    if (calls.isEmpty() && !answered && !actionDenied) {
+      List<ToolCall> several = explicitCalls(intent, offered);
+      if (several.size() > 1) return new Turn("", several);
+    }
     Matcher explicit = EXPLICIT_CALL.matcher(intent);
     if (calls.isEmpty() && !answered && !actionDenied && explicit.find() && offered.contains(explicit.group(1))) {
       try {
@@ -121,6 +125,51 @@ final class LocalPlanner {
     }
     List<IntentParser.Ask> unmatched = asks.stream().filter(a -> !a.matched()).toList();
     return Turn.text(writer.answer(calls, results, unmatched, tone, actionDenied));
+  }
+
+  private static final Pattern USE_WITH =
+      Pattern.compile("(?i)\\b(?:use|call)\\s+(?:the\\s+)?(?:tool\\s+)?`?([A-Za-z0-9_.-]{1,64})`?\\s+with\\s+(?=\\{)");
+
+  /**
+   * Several explicit calls in one turn, run concurrently:
+   * {@code use a with {"x":1} and use b with {"y":2}}. Each JSON object ends at its closing brace.
+   * Empty unless every call names an offered tool with a JSON object.
+   */
+  static List<ToolCall> explicitCalls(String intent, Set<String> offered) {
+    List<ToolCall> out = new ArrayList<>();
+    Matcher m = USE_WITH.matcher(intent);
+    int from = 0;
+    while (m.find(from)) {
+      int end = objectEnd(intent, m.end());
+      if (end < 0 || !offered.contains(m.group(1))) return List.of();
+      try {
+        out.add(new ToolCall("call_" + (out.size() + 1), m.group(1), Json.parse(intent.substring(m.end(), end))));
+      } catch (RuntimeException notJson) {
+        return List.of();
+      }
+      from = end;
+    }
+    return out;
+  }
+
+  /** The index after the JSON object that starts at {@code start}, or -1. */
+  private static int objectEnd(String text, int start) {
+    int depth = 0;
+    boolean inString = false;
+    for (int i = start; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (inString) {
+        if (c == '\\') i++;
+        else if (c == '"') inString = false;
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '{') {
+        depth++;
+      } else if (c == '}' && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return -1;
   }
 
   /** The next turn of a fan-out: {@code tools} calculator calls while fewer than {@code steps} turns have run. */

@@ -84,6 +84,18 @@ class LocalProviderPlanningTest {
   }
 
   @Test
+  void severalExplicitCallsAreOneTurnInTheirOrder() {
+    List<String> tools = List.of("agent_math", "agent_clock");
+    List<ToolCall> calls = plan("use agent_math with {\"input\":\"What is {6} * 7?\"} and use agent_clock with "
+        + "{\"input\":\"the time\"}", tools);
+    assertEquals(List.of("agent_math", "agent_clock"), calls.stream().map(ToolCall::name).toList());
+    assertEquals(List.of("call_1", "call_2"), calls.stream().map(ToolCall::id).toList());
+    assertEquals("What is {6} * 7?", calls.get(0).arguments().get("input").asText(), "braces in a string are text");
+    assertTrue(plan("use agent_math with {\"input\":\"x\"} and use nope with {}", tools).size() <= 1,
+        "a tool not offered: not a turn of several calls");
+  }
+
+  @Test
   void percentageAndTimeBecomeTwoCallsInOneTurn() {
     ChatResponse r = chat(List.of(ChatMessage.user("What is 17% of 2,340 and what time is it in UTC?")), ALL);
     assertEquals(FinishReason.TOOL_CALLS, r.finishReason());
