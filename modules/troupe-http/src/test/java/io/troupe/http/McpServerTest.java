@@ -39,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.RecipientRef;
@@ -75,6 +76,9 @@ class McpServerTest {
 
   @BeforeAll
   void bind() throws Exception {
+    agentSessions = testKit.createTestProbe();
+    io.troupe.core.agent.Agents.get(testKit.system()).define(
+        io.troupe.core.agent.AgentSpec.builder("billing").description("Answers questions about invoices").build());
     ToolCatalogs.get(testKit.system()).publish(
         List.of(new ToolSpec("calculator", "Evaluates arithmetic", Json.parse(
                 "{\"type\":\"object\",\"properties\":{\"expression\":{\"type\":\"string\"}},\"required\":[\"expression\"]}")),
@@ -107,7 +111,35 @@ class McpServerTest {
   }
 
   private RecipientRef<SessionEntity.Command> session(ActorTestKit kit, String id) {
+    if (id.startsWith("agent-probe")) return agentSessions.getRef();
     return sessions.computeIfAbsent(id, k -> kit.spawn(FakeSession.create(k)));
+  }
+
+  /** Sessions whose id starts with agent-probe: the test answers them itself. */
+  private TestProbe<SessionEntity.Command> agentSessions;
+
+  @Test
+  void everyAgentIsAToolOfItsOwnAndItsCallsRunOnThatAgent() throws Exception {
+    try (McpSyncClient mcp = client(openBase, null)) {
+      mcp.initialize();
+      var tools = mcp.listTools().tools();
+      List<String> names = tools.stream().map(McpSchema.Tool::name).toList();
+      assertTrue(names.contains("troupe_agent_default") && names.contains("troupe_agent_billing"), names.toString());
+      String described = tools.stream().filter(t -> t.name().equals("troupe_agent_billing")).findFirst().orElseThrow()
+          .description();
+      assertTrue(described.startsWith("Answers questions about invoices"), described);
+
+      CompletableFuture<McpSchema.CallToolResult> call = CompletableFuture.supplyAsync(() -> mcp.callTool(
+          new McpSchema.CallToolRequest("troupe_agent_billing", Map.of("text", "Where is my invoice?",
+              "sessionId", "agent-probe-1"))));
+      var submitted = agentSessions.expectMessageClass(SessionEntity.SubmitAndWait.class, Duration.ofSeconds(10));
+      assertEquals("billing", submitted.agent());
+      submitted.replyTo().tell(org.apache.pekko.pattern.StatusReply.success(new io.troupe.core.session.IntentView(
+          "agent-probe-1.1", "agent-probe-1", io.troupe.core.session.IntentStatus.SUCCEEDED, submitted.text(), null, 1, 2,
+          io.troupe.core.session.Outcome.answered("On the Billing page."), List.of(),
+          io.troupe.core.session.IntentUsage.NONE, null)));
+      assertEquals("On the Billing page.", text(call.get(20, TimeUnit.SECONDS)));
+    }
   }
 
   /** A registry that runs calculator (17% of 2,340 = 397.8) and anything else as "ran". */

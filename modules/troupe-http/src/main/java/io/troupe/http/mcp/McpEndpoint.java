@@ -15,6 +15,8 @@ import io.modelcontextprotocol.server.McpStatelessAsyncServer;
 import io.modelcontextprotocol.server.McpStatelessServerFeatures;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.troupe.core.actor.Asks;
+import io.troupe.core.agent.AgentSpec;
+import io.troupe.core.agent.Agents;
 import io.troupe.core.guardrail.Verdict;
 import io.troupe.core.json.Json;
 import io.troupe.core.llm.ToolCall;
@@ -58,14 +60,16 @@ import reactor.core.publisher.Mono;
 
 /**
  * The node as an MCP server ({@code troupe.mcp.server}): its tools, as the guardrail's allow-list
- * lets them through, and its agent as the tool {@code troupe_agent_default}. A tool call goes
+ * lets them through, and each of its agents as the tool {@code troupe_agent_<name>}. A tool call goes
  * through the guardrail like a call of the agent loop ({@link McpToolCalls}); an agent call is an
  * intent in a session of the caller's tenant, guarded like any other. The SDK's stateless server
  * does the protocol; {@link PekkoMcpTransport} carries it over Pekko HTTP.
  */
 public final class McpEndpoint {
+  /** Each agent is the tool {@code troupe_agent_<name>}. */
+  public static final String AGENT_TOOL_PREFIX = "troupe_agent_";
   /** The name of the tool that runs an intent on the agent {@code default}. */
-  public static final String DEFAULT_AGENT_TOOL = "troupe_agent_default";
+  public static final String DEFAULT_AGENT_TOOL = AGENT_TOOL_PREFIX + AgentSpec.DEFAULT;
 
   private static final AtomicInteger INSTANCES = new AtomicInteger();
   private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
@@ -120,7 +124,7 @@ public final class McpEndpoint {
         // call of another one reaches the guardrail and is refused there, naming the policy.
         .addToolFilter((context, tool) -> Mono.just(listed(tool.name())))
         .requestTimeout(settings.longestCall().plusSeconds(5));
-    if (settings.exposeAgents()) spec.tools(agentTool());
+    if (settings.exposeAgents()) spec.tools(agentTools());
     this.server = spec.build();
     String[] segments = settings.segments();
     PathMatcher0 matcher = PathMatchers.segment(segments[0]);
@@ -146,7 +150,7 @@ public final class McpEndpoint {
     if (catalog.version() == syncedVersion) return;
     Map<String, ToolSpec> wanted = new HashMap<>();
     for (ToolSpec tool : catalog.tools()) {
-      if (!tool.name().equals(DEFAULT_AGENT_TOOL)) wanted.put(tool.name(), tool);
+      if (!tool.name().startsWith(AGENT_TOOL_PREFIX)) wanted.put(tool.name(), tool);
     }
     for (var it = registered.entrySet().iterator(); it.hasNext(); ) {
       var entry = it.next();
@@ -169,7 +173,7 @@ public final class McpEndpoint {
   private record Registered(ToolSpec spec, Tool.Effect effect) {}
 
   private boolean listed(String tool) {
-    return tool.equals(DEFAULT_AGENT_TOOL) || toolAllowList.isEmpty() || toolAllowList.contains(tool);
+    return tool.startsWith(AGENT_TOOL_PREFIX) || toolAllowList.isEmpty() || toolAllowList.contains(tool);
   }
 
   private McpStatelessServerFeatures.AsyncToolSpecification catalogTool(ToolSpec tool, Tool.Effect effect) {
@@ -246,9 +250,13 @@ public final class McpEndpoint {
     return caller instanceof Caller c ? c : Caller.IMPLICIT;
   }
 
-  // The agent
+  // The agents
 
-  private McpStatelessServerFeatures.AsyncToolSpecification agentTool() {
+  private List<McpStatelessServerFeatures.AsyncToolSpecification> agentTools() {
+    return Agents.get(system).all().stream().map(this::agentTool).toList();
+  }
+
+  private McpStatelessServerFeatures.AsyncToolSpecification agentTool(AgentSpec agent) {
     Map<String, Object> schema = Map.of(
         "type", "object",
         "properties", Map.of(
@@ -257,19 +265,23 @@ public final class McpEndpoint {
                 "description", "Continue this conversation (1 to 64 letters, digits, '-' or '_'); a new one when absent")),
         "required", List.of("text"));
     var tool = McpSchema.Tool.builder()
-        .name(DEFAULT_AGENT_TOOL)
-        .description("Runs an intent on Troupe's agent 'default' (its model, tools and guardrail) and returns the answer.")
+        .name(AGENT_TOOL_PREFIX + agent.name())
+        .description((agent.description().isEmpty() ? "" : agent.description() + ". ")
+            + "Runs an intent on Troupe's agent '" + agent.name() + "' (its model, tools and guardrail) and returns "
+            + (agent.outputSchema() != null ? "its JSON answer." : "the answer."))
         .inputSchema(schema)
         .annotations(new McpSchema.ToolAnnotations(null, false, true, false, true, null))
         .build();
-    return new McpStatelessServerFeatures.AsyncToolSpecification(tool, this::runAgent);
+    return new McpStatelessServerFeatures.AsyncToolSpecification(tool,
+        (context, request) -> runAgent(agent.name(), context, request));
   }
 
   /**
    * An intent in a session of the caller's tenant, waited for up to {@code agent-timeout}; shed and
    * held back until the database is ready, as {@code POST /v1/intents} is.
    */
-  private Mono<McpSchema.CallToolResult> runAgent(McpTransportContext context, McpSchema.CallToolRequest request) {
+  private Mono<McpSchema.CallToolResult> runAgent(String agent, McpTransportContext context,
+      McpSchema.CallToolRequest request) {
     Caller caller = callerOf(context);
     SubmitRequest submit;
     try {
@@ -277,6 +289,7 @@ public final class McpEndpoint {
       ObjectNode body = request.arguments() == null ? Json.object() : (ObjectNode) Json.valueToTree(request.arguments());
       body.remove("metadata");
       body.putObject("metadata").put("source", "mcp");
+      body.put("agent", agent);
       // A key of our own: a read after a timeout finds the same intent.
       submit = SubmitRequest.parse(body, Optional.of("mcp:" + UUID.randomUUID()), "", http.limits());
     } catch (ApiError e) {
@@ -303,12 +316,14 @@ public final class McpEndpoint {
   private CompletionStage<IntentView> submitAndWait(SubmitRequest submit, String session) {
     var sessionRef = backends.sessions().apply(session);
     return Asks.<SessionEntity.Command, IntentView>askWithStatus(sessionRef,
-            replyTo -> new SessionEntity.SubmitAndWait(submit.text(), submit.metadata(), submit.idempotencyKey(), replyTo),
+            replyTo -> new SessionEntity.SubmitAndWait(submit.text(), submit.metadata(), submit.idempotencyKey(), replyTo,
+                null, submit.agent()),
             settings.agentTimeout(), system.scheduler())
         .exceptionallyCompose(t -> JsonResponses.unwrap(t) instanceof TimeoutException
             // The same key: the intent the first ask accepted, as it is now.
             ? Asks.<SessionEntity.Command, IntentView>askWithStatus(sessionRef, replyTo -> new SessionEntity.Submit(
-                submit.text(), submit.metadata(), submit.idempotencyKey(), replyTo), http.askTimeout(), system.scheduler())
+                submit.text(), submit.metadata(), submit.idempotencyKey(), replyTo, null, submit.agent()),
+                http.askTimeout(), system.scheduler())
             : CompletableFuture.failedFuture(t));
   }
 
@@ -318,7 +333,10 @@ public final class McpEndpoint {
         "troupe/status", view.status().json());
     if (view.status() == IntentStatus.SUCCEEDED) {
       String answer = view.outcome() == null || view.outcome().answer() == null ? "" : view.outcome().answer();
-      return McpSchema.CallToolResult.builder().isError(false).addTextContent(answer).meta(meta).build();
+      var ok = McpSchema.CallToolResult.builder().isError(false).addTextContent(answer).meta(meta);
+      JsonNode output = view.outcome() == null ? null : view.outcome().output();
+      if (output != null && output.isObject()) ok.structuredContent(Json.MAPPER.convertValue(output, MAP));
+      return ok.build();
     }
     if (!view.status().isTerminal()) {
       return McpSchema.CallToolResult.builder().isError(true).meta(meta)
