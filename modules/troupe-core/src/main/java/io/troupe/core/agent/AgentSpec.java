@@ -3,6 +3,8 @@ package io.troupe.core.agent;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValueType;
+import io.troupe.core.guardrail.GuardrailPolicy;
+import io.troupe.core.guardrail.GuardrailSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -23,6 +25,8 @@ import java.util.regex.Pattern;
  * @param outputSchema the JSON Schema of its final answer, or null for a text answer
  * @param memory how much of the session's history it sees (see {@code io.troupe.core.session.HistoryWindow})
  * @param maxSteps model calls per intent at most
+ * @param policies guardrail policies that check this agent's intents, calls and answers, after the node's
+ * @param budget tokens and cost per intent at most (0: {@code troupe.agent.max-tokens} / {@code max-cost-usd})
  */
 public record AgentSpec(
     String name,
@@ -34,7 +38,9 @@ public record AgentSpec(
     List<String> handoffs,
     OutputSchema outputSchema,
     Memory memory,
-    int maxSteps) {
+    int maxSteps,
+    List<GuardrailPolicy> policies,
+    Budget budget) {
 
   public static final String DEFAULT = "default";
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
@@ -66,6 +72,15 @@ public record AgentSpec(
     public static final Memory NONE = new Memory(0, false);
   }
 
+  /** Per intent, the run and the agents it calls: tokens and cost at most; 0 for the node's limit. */
+  public record Budget(long maxTokens, double maxCostUsd) {
+    public static final Budget NONE = new Budget(0, 0);
+
+    public Budget {
+      if (maxTokens < 0 || maxCostUsd < 0) throw new IllegalArgumentException("a budget must not be negative");
+    }
+  }
+
   public AgentSpec {
     Objects.requireNonNull(name, "name");
     if (!NAME.matcher(name).matches()) {
@@ -79,6 +94,8 @@ public record AgentSpec(
     handoffs = handoffs == null ? List.of() : List.copyOf(handoffs);
     memory = memory == null ? Memory.NONE : memory;
     if (maxSteps < 1) throw new IllegalArgumentException("agent '" + name + "': max-steps must be at least 1");
+    policies = policies == null ? List.of() : List.copyOf(policies);
+    budget = budget == null ? Budget.NONE : budget;
   }
 
   /** Whether the agent may call {@code tool} (before the guardrail's own allow-list). */
@@ -102,6 +119,8 @@ public record AgentSpec(
     b.outputSchema = outputSchema;
     b.memory = memory;
     b.maxSteps = maxSteps;
+    b.policies = policies;
+    b.budget = budget;
     return b;
   }
 
@@ -117,6 +136,8 @@ public record AgentSpec(
     private OutputSchema outputSchema;
     private Memory memory = Memory.NONE;
     private int maxSteps = 8;
+    private List<GuardrailPolicy> policies = List.of();
+    private Budget budget = Budget.NONE;
 
     private Builder(String name) {
       this.name = name;
@@ -193,9 +214,27 @@ public record AgentSpec(
       return this;
     }
 
+    /** Guardrail policies for this agent only, checked after the node's ({@code troupe.guardrail.policies}). */
+    public Builder policies(List<GuardrailPolicy> policies) {
+      this.policies = policies;
+      return this;
+    }
+
+    public Builder policy(GuardrailPolicy policy) {
+      List<GuardrailPolicy> more = new ArrayList<>(policies);
+      more.add(policy);
+      this.policies = more;
+      return this;
+    }
+
+    public Builder budget(Budget budget) {
+      this.budget = budget;
+      return this;
+    }
+
     public AgentSpec build() {
       return new AgentSpec(name, description, instructions, model, tools, agents, handoffs, outputSchema, memory,
-          maxSteps);
+          maxSteps, policies, budget);
     }
   }
 
@@ -213,12 +252,13 @@ public record AgentSpec(
         .model(new Model("", agent.getString("model"), null, 0))
         .maxSteps(agent.getInt("max-steps"))
         .build();
-    return troupe.hasPath("agents." + DEFAULT) ? fromConfig(DEFAULT, troupe.getConfig("agents." + DEFAULT), base) : base;
+    return troupe.hasPath("agents." + DEFAULT) ? fromConfig(DEFAULT, troupe.getConfig("agents." + DEFAULT), base, troupe) : base;
   }
 
   /**
    * Every agent of {@code troupe.agents}, and {@code default}. A key an agent leaves out comes from
-   * {@code default}: the model, the instructions, memory and max-steps; its tools default to all.
+   * {@code default}: the model, the instructions, memory and max-steps; its tools default to all, its
+   * own policies and budget to none.
    *
    * @throws IllegalArgumentException naming the agent and the field of the first problem
    */
@@ -233,14 +273,15 @@ public record AgentSpec(
       if (troupe.getValue(path).valueType() != ConfigValueType.OBJECT) {
         throw new IllegalArgumentException("agent '" + name + "': troupe.agents." + name + " must be an object");
       }
-      AgentSpec base = fallback.toBuilder().description("").tools(null).outputSchema((OutputSchema) null).build();
-      out.add(fromConfig(name, troupe.getConfig(path), base));
+      AgentSpec base = fallback.toBuilder().description("").tools(null).outputSchema((OutputSchema) null)
+          .policies(List.of()).budget(Budget.NONE).build();
+      out.add(fromConfig(name, troupe.getConfig(path), base, troupe));
     }
     return out;
   }
 
   /** One agent's section, over {@code base}. */
-  static AgentSpec fromConfig(String name, Config c, AgentSpec base) {
+  static AgentSpec fromConfig(String name, Config c, AgentSpec base, Config troupe) {
     String field = "";
     try {
       Builder b = base.toBuilder();
@@ -292,6 +333,19 @@ public record AgentSpec(
         if (steps < 1) throw new IllegalArgumentException("must be at least 1");
         b.maxSteps(steps);
       }
+      field = "policies";
+      if (c.hasPath(field)) {
+        List<GuardrailPolicy> own = new ArrayList<>();
+        for (String className : c.getStringList(field)) own.add(GuardrailSettings.load(className, troupe));
+        b.policies(own);
+      }
+      field = "budget.max-tokens";
+      long budgetTokens = c.hasPath(field) ? c.getLong(field) : b.budget.maxTokens();
+      if (budgetTokens < 0) throw new IllegalArgumentException("must not be negative");
+      field = "budget.max-cost-usd";
+      double budgetCost = c.hasPath(field) ? c.getDouble(field) : b.budget.maxCostUsd();
+      if (budgetCost < 0) throw new IllegalArgumentException("must not be negative");
+      b.budget(new Budget(budgetTokens, budgetCost));
       return b.build();
     } catch (ConfigException e) {
       throw new IllegalArgumentException("agent '" + name + "': " + field + ": " + e.getMessage(), e);

@@ -23,6 +23,7 @@ import io.troupe.core.tools.ToolRegistry;
 import io.troupe.core.tools.ToolResult;
 import io.troupe.core.vector.VectorStore;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,7 +79,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
    */
   public record RouteModelCall(long corr, String intentId, ChatRequest request, int newFrom, String callKey,
       ActorRef<LlmGateway.ChatResult> replyTo, ActorRef<ChatDelta> deltaTo, ActorRef<Answer> deniedTo,
-      IntentSpend spent) implements Command {
+      IntentSpend spent, String agent) implements Command {
+    public RouteModelCall(long corr, String intentId, ChatRequest request, int newFrom, String callKey,
+        ActorRef<LlmGateway.ChatResult> replyTo, ActorRef<ChatDelta> deltaTo, ActorRef<Answer> deniedTo,
+        IntentSpend spent) {
+      this(corr, intentId, request, newFrom, callKey, replyTo, deltaTo, deniedTo, spent, null);
+    }
+
     public RouteModelCall(long corr, String intentId, ChatRequest request, int newFrom, String callKey,
         ActorRef<LlmGateway.ChatResult> replyTo, ActorRef<ChatDelta> deltaTo, ActorRef<Answer> deniedTo) {
       this(corr, intentId, request, newFrom, callKey, replyTo, deltaTo, deniedTo, null);
@@ -123,7 +130,13 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
     }
   }
 
-  public record CheckAnswer(long corr, String intentId, String answer, ActorRef<Answer> replyTo) implements Command {}
+  /** Check an answer (or streamed text) of a run of {@code agent} (null: {@code default}). */
+  public record CheckAnswer(long corr, String intentId, String answer, ActorRef<Answer> replyTo, String agent)
+      implements Command {
+    public CheckAnswer(long corr, String intentId, String answer, ActorRef<Answer> replyTo) {
+      this(corr, intentId, answer, replyTo, null);
+    }
+  }
 
   /** Cancel these child intents (of agents called as tools): their parent was cancelled or ended first. */
   public record CancelChildren(List<String> intentIds) implements Command {}
@@ -174,6 +187,10 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   private final GuardrailSettings settings;
   /** This actor's own instances: built-in policies reuse matchers, one text at a time. */
   private final GuardrailPolicy[] policies;
+  /** The node's policies, then an agent's own, by agent name (built once per agent). */
+  private final Map<String, GuardrailPolicy[]> chains = new HashMap<>();
+  /** The chain of the message being handled: every check of it runs this one. */
+  private GuardrailPolicy[] chain;
   private final Targets targets;
   private final ToolCatalogs catalogs;
   private final Agents agents;
@@ -192,6 +209,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
         ? config.getDuration("troupe.agent.child-recheck-interval") : java.time.Duration.ofSeconds(30);
     this.settings = settings;
     this.policies = settings.policies().toArray(GuardrailPolicy[]::new);
+    this.chain = policies;
     this.targets = targets;
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
     this.spendMatters = settings.budgetTokens() > 0 || settings.budgetCostUsd() > 0 || !settings.custom().isEmpty();
@@ -209,6 +227,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
         })
         .onMessage(RouteToolCalls.class, this::onRouteToolCalls)
         .onMessage(CheckAnswer.class, m -> {
+          chain = chainOf(m.agent());
           m.replyTo().tell(new AnswerChecked(m.corr(), checkAnswer(m.answer())));
           return this;
         })
@@ -221,6 +240,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
         })
         .onMessage(RouteDocuments.class, this::onRouteDocuments)
         .onMessage(CheckDocuments.class, m -> {
+          chain = policies;
           String denied = checkDocuments(m.documents(), new ArrayList<>());
           m.replyTo().tell(denied == null ? StatusReply.success(org.apache.pekko.Done.getInstance())
               : StatusReply.error(denied));
@@ -230,6 +250,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   }
 
   private Behavior<Command> onCheckIntent(CheckIntent m) {
+    chain = chainOf(m.agent());
     Verdict verdict = checkIntent(m.text());
     refreshPlan();
     AgentSpec agent = agentOf(m.agent());
@@ -251,6 +272,17 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
           verdict.isRewrite() ? verdict.rewritten() : m.text(), m.replyTo()));
     }
     return this;
+  }
+
+  /** The node's policies, then those of the agent (null: {@code default}) if it has any. */
+  private GuardrailPolicy[] chainOf(String agentName) {
+    AgentSpec agent = agentOf(agentName == null ? AgentSpec.DEFAULT : agentName);
+    if (agent == null || agent.policies().isEmpty()) return policies;
+    return chains.computeIfAbsent(agent.name(), name -> {
+      List<GuardrailPolicy> all = new ArrayList<>(List.of(policies));
+      all.addAll(agent.policies());
+      return all.toArray(GuardrailPolicy[]::new);
+    });
   }
 
   /** The agent named (null: {@code default}), or null when there is none by that name. */
@@ -287,9 +319,10 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   }
 
   private Behavior<Command> onRouteModelCall(RouteModelCall m) {
+    chain = chainOf(m.agent());
     Map<Integer, Verdict> refused = null;
     List<ChatMessage> messages = m.request().messages();
-    if (m.spent() != null && spendMatters) {
+    if (m.spent() != null && (spendMatters || chain != policies)) {
       Verdict v = check(new GuardTarget(GuardTarget.Kind.MODEL_CALL, "", null, m.intentId(),
           new GuardTarget.Spend(m.spent().tokens(), m.spent().costUsd(), estimateTokens(m.request()))));
       if (!v.passes()) {
@@ -330,6 +363,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   }
 
   private Behavior<Command> onRouteToolCalls(RouteToolCalls m) {
+    chain = chainOf(m.agent());
     List<Verdict> verdicts = new ArrayList<>(m.indices().size());
     AgentSpec agent = agentOf(m.agent());
     for (int index : m.indices()) {
@@ -393,6 +427,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   private final java.time.Duration childRecheck;
 
   private Behavior<Command> onRouteDocuments(RouteDocuments m) {
+    chain = policies;
     List<VectorStore.Document> checked = new ArrayList<>(m.documents().size());
     String denied = checkDocuments(m.documents(), checked);
     if (denied != null) m.replyTo().tell(StatusReply.error(denied));
@@ -419,7 +454,7 @@ public final class Guardrail extends AbstractBehavior<Guardrail.Command> {
   // The policies: every one sees the target; the strictest verdict wins, and rewrites apply in turn.
 
   Verdict check(GuardTarget target) {
-    return check(policies, target, settings.failOpen(), getContext().getLog());
+    return check(chain, target, settings.failOpen(), getContext().getLog());
   }
 
   /** The verdict of a chain of policies on one target, as every guardrail actor gives it. */

@@ -123,7 +123,7 @@ public record GuardrailSettings(
   }
 
   /** A policy by class name: a public constructor taking the {@code troupe} config, or none. */
-  static GuardrailPolicy load(String className, Config troupe) {
+  public static GuardrailPolicy load(String className, Config troupe) {
     try {
       Class<?> type = Class.forName(className);
       if (!GuardrailPolicy.class.isAssignableFrom(type)) {

@@ -198,10 +198,13 @@ public final class AgentLoop {
           s.maxCostUsd(), s.deadline().toMillis());
     }
 
-    /** The session's settings under an agent: its instructions, model, max-steps and output schema. */
+    /** The session's settings under an agent: its instructions, model, max-steps, budget and output schema. */
     public static Limits of(SessionSettings s, AgentSpec agent) {
+      AgentSpec.Budget budget = agent.budget();
       return new Limits(agent.model().name(), s.stream() && agent.outputSchema() == null, agent.maxSteps(),
-          s.maxAnswerAttempts(), agent.instructions(), s.maxTokens(), s.maxCostUsd(), s.deadline().toMillis(),
+          s.maxAnswerAttempts(), agent.instructions(),
+          budget.maxTokens() > 0 ? budget.maxTokens() : s.maxTokens(),
+          budget.maxCostUsd() > 0 ? budget.maxCostUsd() : s.maxCostUsd(), s.deadline().toMillis(),
           agent.name(), agent.model().provider(), agent.model().temperature(), agent.model().maxTokens(),
           agent.outputSchema());
     }

@@ -993,7 +993,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private void checkStream(String textSoFar) {
     if (textSoFar == null) return;
     streamCorr = nextCorr++;
-    guardrail.tell(new Guardrail.CheckAnswer(streamCorr, loopIntent, textSoFar, answers));
+    guardrail.tell(new Guardrail.CheckAnswer(streamCorr, loopIntent, textSoFar, answers, loopAgent));
   }
 
   private Effect<Event, SessionState> onStreamChecked(SessionState state, Guardrail.AnswerChecked c) {
@@ -1081,7 +1081,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       // Sent at once, even while the turn before is being journaled: a model call has no side effect.
       guardrail.tell(new Guardrail.RouteModelCall(modelCorr, intentId, c.request(), c.newFrom(), c.callKey(),
           modelReplies, c.request().stream() ? deltas : null, answers,
-          new Guardrail.IntentSpend(loop.usage().totalTokens(), loop.usage().costUsd())));
+          new Guardrail.IntentSpend(loop.usage().totalTokens(), loop.usage().costUsd()), loopAgent));
     } else if (d instanceof AgentLoop.RunTools r) {
       if (r.approved().isEmpty() || r.turn() != toolTurn || toolCorr == 0) {
         toolCorr = nextCorr;
@@ -1105,7 +1105,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     } else if (d instanceof AgentLoop.CheckAnswer c) {
       answerCorr = nextCorr++;
       loopAnswerAttempt = c.attempt();
-      guardrail.tell(new Guardrail.CheckAnswer(answerCorr, intentId, c.answer(), answers));
+      guardrail.tell(new Guardrail.CheckAnswer(answerCorr, intentId, c.answer(), answers, loopAgent));
     } else if (d instanceof AgentLoop.Finish f) {
       SessionState.IntentRecord intent = state.intent(intentId);
       IntentUsage usage = loop.usage();
@@ -1277,7 +1277,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         state.summary, selection);
     guardrail.tell(new Guardrail.RouteModelCall(summarizing.corr(), intentId, summarizing.request(), 0,
         summarizing.callKey(), modelReplies, null, answers,
-        new Guardrail.IntentSpend(intent.usage.totalTokens(), intent.usage.costUsd())));
+        new Guardrail.IntentSpend(intent.usage.totalTokens(), intent.usage.costUsd()), intent.agentOrDefault()));
   }
 
   private HistoryWindow.Selection window(SessionState state, AgentSpec.Memory memory) {

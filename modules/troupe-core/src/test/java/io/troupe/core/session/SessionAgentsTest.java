@@ -107,6 +107,24 @@ class SessionAgentsTest {
         "scripted", "test"));
   }
 
+  /** An agent's budget bounds its intents below the node's (troupe.agent.max-cost-usd is 0: none). */
+  @Test
+  void anAgentsCostBudgetEndsItsRunAndNotAnotherAgents() {
+    Agents.get(testKit.system()).define(AgentSpec.builder("frugal").budget(new AgentSpec.Budget(0, 0.01)).build());
+    var session = session();
+    var priced = new ChatResponse(ChatMessage.assistant("pricey"), new Usage(1000, 1000, 0.02), FinishReason.STOP,
+        "m", "p");
+    IntentView frugal = submit(session, "Spend", "frugal").getValue();
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), LlmGateway.ChatResult.ok(priced));
+    IntentView done = await(session, frugal.id());
+    assertEquals(IntentStatus.FAILED, done.status());
+    assertEquals("max_cost", done.outcome().errorCode());
+
+    IntentView free = submit(session, "Spend", "calc").getValue();
+    reply(llm.expectMessageClass(LlmGateway.Chat.class), LlmGateway.ChatResult.ok(priced));
+    assertEquals(IntentStatus.SUCCEEDED, await(session, free.id()).status());
+  }
+
   @Test
   void anAgentBringsItsInstructionsModelAndToolsAndOthersAreDenied() {
     var session = session();

@@ -23,7 +23,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * GET /v1/agents: {@code {"agents":[{"name","description","model","tools","agents"?,"handoffs"?,"outputSchema"?}]}}.
+ * GET /v1/agents: {@code {"agents":[{"name","description","model","tools","agents"?,"handoffs"?,"outputSchema"?,
+ * "policies"?,"budget"?}]}}.
  * {@code model} is {@code {"provider","name","temperature"?,"maxTokens"?}} with the gateway's primary
  * provider (and its model) filled in where the agent names none; {@code tools} are the agent's own, or,
  * for an agent without a list, the node's tools that the guardrail's allow-list lets through.
@@ -79,6 +80,13 @@ public final class AgentRoutes {
       if (!a.agents().isEmpty()) a.agents().forEach(agent.putArray("agents")::add);
       if (!a.handoffs().isEmpty()) a.handoffs().forEach(agent.putArray("handoffs")::add);
       if (a.outputSchema() != null) agent.set("outputSchema", a.outputSchema().json());
+      // Its own guardrail policies (after the node's), by name, and its budget where it sets one.
+      if (!a.policies().isEmpty()) a.policies().forEach(p -> agent.withArray("policies").add(p.name()));
+      if (!a.budget().equals(AgentSpec.Budget.NONE)) {
+        ObjectNode budget = agent.putObject("budget");
+        if (a.budget().maxTokens() > 0) budget.put("maxTokens", a.budget().maxTokens());
+        if (a.budget().maxCostUsd() > 0) budget.put("maxCostUsd", a.budget().maxCostUsd());
+      }
     }
     return out;
   }
