@@ -22,10 +22,13 @@ final class TestNode implements AutoCloseable {
 
   final TroupeNode.Running running;
   final String base;
+  /** The data directory of the node's embedded H2 database, or null when it runs on another. */
+  private final Path h2DataDir;
 
-  private TestNode(TroupeNode.Running running, String base) {
+  private TestNode(TroupeNode.Running running, String base, Path h2DataDir) {
     this.running = running;
     this.base = base;
+    this.h2DataDir = h2DataDir;
   }
 
   /** Starts a node and waits (bounded) until every subsystem is ready. */
@@ -43,7 +46,9 @@ final class TestNode implements AutoCloseable {
     config.putAll(overrides);
     TroupeNode.Running running = TroupeNode.start(config);
     InetSocketAddress address = running.http().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestNode node = new TestNode(running, "http://127.0.0.1:" + address.getPort());
+    Object url = config.get("troupe.database.url");
+    TestNode node = new TestNode(running, "http://127.0.0.1:" + address.getPort(),
+        url == null || url.toString().isBlank() ? dataDir : null);
     TestProbe<Object> probe = TestProbe.create(running.system());
     probe.awaitAssert(Duration.ofSeconds(90), Duration.ofMillis(200), () -> {
       HttpResponse<String> ready = node.get("/health/ready");
@@ -85,5 +90,21 @@ final class TestNode implements AutoCloseable {
     closed = true;
     running.system().terminate();
     running.system().getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    if (h2DataDir != null) shutDownH2(h2DataDir);
+  }
+
+  /**
+   * Closes the embedded H2 database in this JVM now. The pools of the terminated system close theirs
+   * asynchronously, so H2 could still write (its trace file, on an error) while a @TempDir is
+   * being deleted, and the deletion failed.
+   */
+  private static void shutDownH2(Path dataDir) {
+    String url = io.troupe.db.DatabaseSettings.h2FileUrl(dataDir) + ";IFEXISTS=TRUE";
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, "sa", "");
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("SHUTDOWN");
+    } catch (java.sql.SQLException e) {
+      // No database there (the node never made one), or already closed.
+    }
   }
 }
