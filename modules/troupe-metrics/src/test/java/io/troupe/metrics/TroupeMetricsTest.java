@@ -217,6 +217,8 @@ class TroupeMetricsTest {
     Scrape before = scrape();
     TestProbe<String> gone = testKit.createTestProbe();
     gone.stop();
+    // stop() is asynchronous: a message sent before the probe has stopped would still reach it.
+    testKit.createTestProbe().expectTerminated(gone.getRef(), Duration.ofSeconds(5));
     gone.getRef().tell("anyone there?");
     // The count arrives through the event stream: poll the scrape until it shows.
     TestProbe<Double> seen = testKit.createTestProbe();
