@@ -98,6 +98,23 @@ def wait_ready(nodes, deadline_s):
     raise SystemExit("nodes not ready in time: " + ", ".join(f"{n.index}:{n.ready()}" for n in nodes))
 
 
+def wait_terminal(nodes, intent_ids, deadline_s=240):
+    """Polls the intents, spread over `nodes`, until each is terminal: (status by id, ids still open)."""
+    pending = set(intent_ids)
+    statuses = {}
+    end = time.time() + deadline_s
+    while pending and time.time() < end:
+        for k, intent_id in enumerate(sorted(pending)):
+            status, body = http("GET", f"{nodes[k % len(nodes)].url}/v1/intents/{intent_id}")
+            if status == 200 and json.loads(body)["status"] in TERMINAL:
+                statuses[intent_id] = json.loads(body)["status"]
+        pending -= set(statuses)
+        log(f"terminal {len(statuses)}/{len(statuses) + len(pending)}")
+        if pending:
+            time.sleep(1)
+    return statuses, pending
+
+
 def events_of(url, intent_id):
     status, body = http("GET", f"{url}/v1/intents/{intent_id}/events", timeout=20)
     out = []
@@ -156,18 +173,7 @@ def main():
         figures.update(accepted=len(accepted), refused=refused)
 
         survivors = nodes[:2]
-        pending = set(accepted)
-        statuses = {}
-        end = time.time() + 240
-        while pending and time.time() < end:
-            for k, intent_id in enumerate(sorted(pending)):
-                status, body = http("GET", f"{survivors[k % 2].url}/v1/intents/{intent_id}")
-                if status == 200 and json.loads(body)["status"] in TERMINAL:
-                    statuses[intent_id] = json.loads(body)["status"]
-            pending -= set(statuses)
-            log(f"terminal {len(statuses)}/{len(accepted)}")
-            if pending:
-                time.sleep(1)
+        statuses, pending = wait_terminal(survivors, accepted)
         if pending:
             raise SystemExit(f"FAIL: {len(pending)} accepted intents never ended: {sorted(pending)[:10]}")
         counts = {}

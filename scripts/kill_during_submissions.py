@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster_drill import JAR, TERMINAL, Node, events_of, free_port, http, log, psql, wait_ready  # noqa: E402
+from cluster_drill import JAR, Node, events_of, free_port, http, log, psql, wait_ready, wait_terminal  # noqa: E402
 
 
 def submit(node, i, session, key):
@@ -157,18 +157,7 @@ def main():
             f"{via_inbox} through the inbox)")
 
         survivors = nodes[:2]
-        pending = {r["id"] for r in accepted}
-        statuses = {}
-        end = time.time() + 240
-        while pending and time.time() < end:
-            for k, intent_id in enumerate(sorted(pending)):
-                status, body = http("GET", f"{survivors[k % 2].url}/v1/intents/{intent_id}")
-                if status == 200 and json.loads(body)["status"] in TERMINAL:
-                    statuses[intent_id] = json.loads(body)["status"]
-            pending -= set(statuses)
-            log(f"terminal {len(statuses)}/{len(accepted)}")
-            if pending:
-                time.sleep(1)
+        statuses, pending = wait_terminal(survivors, [r["id"] for r in accepted])
         counts = {}
         for s in statuses.values():
             counts[s] = counts.get(s, 0) + 1

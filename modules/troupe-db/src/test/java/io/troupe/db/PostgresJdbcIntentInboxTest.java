@@ -29,12 +29,6 @@ class PostgresJdbcIntentInboxTest extends JdbcIntentInboxContract {
   protected Map<String, Object> freshDatabase() throws SQLException {
     String schema = PostgresTestDatabase.createSchema();
     schemas.add(schema);
-    return Map.of(
-        "troupe.database.url", PostgresTestDatabase.url(schema),
-        "troupe.database.user", PostgresTestDatabase.USER,
-        "troupe.database.journal-schema", PostgresTestDatabase.journalSchema(schema),
-        "troupe.database.demo-data", false,
-        "troupe.database.pool-size", 2,
-        "troupe.data-dir", "target/unused-data-dir");
+    return PostgresTestDatabase.componentSettings(schema);
   }
 }

@@ -76,6 +76,17 @@ final class PostgresTestDatabase {
   }
 
   /** The JDBC URL whose current schema is {@code schema}. */
+  /** The {@code troupe.*} settings of a component test (a sink, the inbox) on {@code schema}, small pools. */
+  static java.util.Map<String, Object> componentSettings(String schema) {
+    return java.util.Map.of(
+        "troupe.database.url", url(schema),
+        "troupe.database.user", USER,
+        "troupe.database.journal-schema", journalSchema(schema),
+        "troupe.database.demo-data", false,
+        "troupe.database.pool-size", 2,
+        "troupe.data-dir", "target/unused-data-dir");
+  }
+
   static String url(String schema) {
     return URL + (URL.contains("?") ? "&" : "?") + "currentSchema=" + schema;
   }
