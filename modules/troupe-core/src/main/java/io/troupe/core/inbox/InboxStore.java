@@ -20,6 +20,13 @@ public interface InboxStore {
   /** Removes entries the session has journaled. */
   void remove(List<Long> inboxIds) throws Exception;
 
+  /** Removes every entry of the session ({@code DELETE /v1/sessions/{id}}). */
+  default void removeSession(String sessionId) throws Exception {
+    for (List<InboxEntry> batch = pending(sessionId, 1000); !batch.isEmpty(); batch = pending(sessionId, 1000)) {
+      remove(batch.stream().map(InboxEntry::inboxId).toList());
+    }
+  }
+
   /** Sessions with entries written at least {@code olderThanMillis} ago, at most {@code limit}. */
   List<String> sessionsWithPending(long olderThanMillis, int limit) throws Exception;
 }

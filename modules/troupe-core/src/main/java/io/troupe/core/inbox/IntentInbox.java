@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
@@ -30,21 +31,20 @@ public final class IntentInbox implements Extension {
 
   private record Attached(InboxStore store, Executor executor) {}
 
-  private volatile Attached attached;
+  private final AtomicReference<Attached> attached = new AtomicReference<>();
 
   /** Uses {@code store}, called on {@code executor} (a blocking dispatcher). */
   public void attach(InboxStore store, Executor executor) {
-    attached = new Attached(store, executor);
+    attached.set(new Attached(store, executor));
   }
 
   /** Stops using {@code store} if it is the attached one. */
-  public synchronized void detach(InboxStore store) {
-    Attached a = attached;
-    if (a != null && a.store() == store) attached = null;
+  public void detach(InboxStore store) {
+    attached.updateAndGet(a -> a != null && a.store() == store ? null : a);
   }
 
   public boolean available() {
-    return attached != null;
+    return attached.get() != null;
   }
 
   public CompletionStage<InboxEntry> put(InboxEntry entry) {
@@ -63,6 +63,15 @@ public final class IntentInbox implements Extension {
     });
   }
 
+  /** Removes the session's entries; done at once when no store is attached (nothing can be waiting). */
+  public CompletionStage<Void> removeSession(String sessionId) {
+    if (!available()) return CompletableFuture.completedFuture(null);
+    return call(store -> {
+      store.removeSession(sessionId);
+      return null;
+    });
+  }
+
   public CompletionStage<List<String>> sessionsWithPending(long olderThanMillis, int limit) {
     return call(store -> store.sessionsWithPending(olderThanMillis, limit));
   }
@@ -72,7 +81,7 @@ public final class IntentInbox implements Extension {
   }
 
   private <T> CompletionStage<T> call(StoreCall<T> call) {
-    Attached a = attached;
+    Attached a = attached.get();
     if (a == null) return CompletableFuture.failedFuture(new IllegalStateException("the intent inbox is not available"));
     return CompletableFuture.supplyAsync(() -> {
       try {

@@ -560,10 +560,14 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     if (command instanceof TakeInbox) return onTakeInbox();
     if (command instanceof TraceChecked c) return onTraceChecked(s, c);
     if (command instanceof InboxRead c) return onInboxRead(s, c);
-    if (!s.mergedInboxIds.isEmpty()) command = withMergedId(s, command);
-    String fromInbox = inboxIdNamed(command);
-    if (fromInbox != null && s.intent(fromInbox) == null && inbox.available() && lookUpInInbox(fromInbox)) {
-      return Effect().stash(); // answered after the read, which journals it if it is there
+    String named = intentNamed(command);
+    if (named != null && IntentIds.isFromInbox(named)) {
+      String merged = s.mergedInboxIds.get(named);
+      if (merged != null) {
+        command = withIntentId(command, merged);
+      } else if (s.intent(named) == null && inbox.available() && lookUpInInbox(named)) {
+        return Effect().stash(); // answered after the read, which journals it if it is there
+      }
     }
     if (command instanceof SubmitAndWait c) {
       return onSubmit(s, c.text(), c.metadata(), c.idempotencyKey(), c.traceParent(), c.agent(), c.replyTo(), true);
@@ -681,15 +685,16 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return true;
   }
 
-  private static String inboxIdNamed(Command command) {
-    String id = null;
-    if (command instanceof Get c) id = c.intentId();
-    else if (command instanceof AwaitTerminal c) id = c.intentId();
-    else if (command instanceof Subscribe c) id = c.intentId();
-    else if (command instanceof Cancel c) id = c.intentId();
-    else if (command instanceof DecideApproval c) id = c.intentId();
-    return id != null && IntentIds.isFromInbox(id) ? id : null;
+  /** The intent a client's command names, or null for other commands. */
+  private static String intentNamed(Command command) {
+    if (command instanceof Get c) return c.intentId();
+    if (command instanceof AwaitTerminal c) return c.intentId();
+    if (command instanceof Subscribe c) return c.intentId();
+    if (command instanceof Cancel c) return c.intentId();
+    if (command instanceof DecideApproval c) return c.intentId();
+    return null;
   }
+
 
   /**
    * Journals the entries as accepted intents, in inbox order, behind those the session holds; an
@@ -760,23 +765,14 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     return Effect().none();
   }
 
-  /** A command naming an inbox id that was merged, with the id of the intent it names. */
-  private static Command withMergedId(SessionState state, Command command) {
-    if (command instanceof Get c && state.mergedInboxIds.containsKey(c.intentId())) {
-      return new Get(state.mergedInboxIds.get(c.intentId()), c.replyTo());
-    }
-    if (command instanceof AwaitTerminal c && state.mergedInboxIds.containsKey(c.intentId())) {
-      return new AwaitTerminal(state.mergedInboxIds.get(c.intentId()), c.replyTo());
-    }
-    if (command instanceof Subscribe c && state.mergedInboxIds.containsKey(c.intentId())) {
-      return new Subscribe(state.mergedInboxIds.get(c.intentId()), c.afterSeq(), c.subscriber());
-    }
-    if (command instanceof Cancel c && state.mergedInboxIds.containsKey(c.intentId())) {
-      return new Cancel(state.mergedInboxIds.get(c.intentId()), c.replyTo());
-    }
-    if (command instanceof DecideApproval c && state.mergedInboxIds.containsKey(c.intentId())) {
-      return new DecideApproval(state.mergedInboxIds.get(c.intentId()), c.approvalId(), c.approve(), c.comment(),
-          c.replyTo());
+  /** The same command for the intent {@code intentId} (an inbox id merged into it). */
+  private static Command withIntentId(Command command, String intentId) {
+    if (command instanceof Get c) return new Get(intentId, c.replyTo());
+    if (command instanceof AwaitTerminal c) return new AwaitTerminal(intentId, c.replyTo());
+    if (command instanceof Subscribe c) return new Subscribe(intentId, c.afterSeq(), c.subscriber());
+    if (command instanceof Cancel c) return new Cancel(intentId, c.replyTo());
+    if (command instanceof DecideApproval c) {
+      return new DecideApproval(intentId, c.approvalId(), c.approve(), c.comment(), c.replyTo());
     }
     return command;
   }
@@ -812,6 +808,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private Effect<Event, SessionState> onErase(SessionState state, Erase cmd) {
     requestedSinceIdleCheck = true;
     if (state.intentsAccepted == 0) {
+      // Its only submissions may still wait in the inbox: one read journals them first.
+      if (inbox.available() && lookUpInInbox(IntentIds.of(sessionId, 0))) return Effect().stash();
       cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.NOT_FOUND, "no session '" + sessionId + "'")));
       return Effect().none();
     }
@@ -844,7 +842,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     long keepFrom = lastSequenceNumber(ctx); // the SessionErased event: the state's new beginning
     String pid = persistenceId().id();
     var persistence = org.apache.pekko.persistence.Persistence.get(ctx.getSystem().classicSystem());
-    eraseStepsLeft = 3;
+    eraseStepsLeft = 4;
     eraseFailure = null;
     persistence.journalFor("", com.typesafe.config.ConfigFactory.empty())
         .tell(new org.apache.pekko.persistence.JournalProtocol.DeleteMessagesTo(pid, keepFrom - 1, eraseReplies),
@@ -862,6 +860,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     }
     ctx.pipeToSelf(traces.eraseSession(sessionId),
         (done, failure) -> new EraseStepDone("traces", failure == null ? null : String.valueOf(failure.getMessage())));
+    // Submissions still waiting in the intent inbox go too: they would be taken after the erase.
+    ctx.pipeToSelf(inbox.removeSession(sessionId),
+        (done, failure) -> new EraseStepDone("inbox", failure == null ? null : String.valueOf(failure.getMessage())));
   }
 
   private Effect<Event, SessionState> onEraseStepDone(EraseStepDone step) {

@@ -315,6 +315,48 @@ class SessionEntityTest {
     }
   }
 
+  /** Erasing a session also removes the submissions still waiting for it in the inbox, and no other session's. */
+  @Test
+  void erasingASessionRemovesItsWaitingInboxEntries() {
+    var store = new InboxInMemory();
+    var inbox = io.troupe.core.inbox.IntentInbox.get(testKit.system());
+    inbox.attach(store, Runnable::run);
+    try {
+      var session = session("");
+      IntentView first = submit(session, "What is 2 + 2?", null);
+      reply(llm.expectMessageClass(LlmGateway.Chat.class), text("4"));
+      await(session, first.id());
+      store.put(inboxEntry("k-1", "Refund order 7"));
+      store.put(new io.troupe.core.inbox.InboxEntry(0, "another-session", "k-1", "not mine", null, null, null, 1L));
+      TestProbe<StatusReply<org.apache.pekko.Done>> erased = testKit.createTestProbe();
+      session.tell(new SessionEntity.Erase(erased.getRef()));
+      assertTrue(erased.receiveMessage(Duration.ofSeconds(5)).isSuccess());
+      assertEquals(List.of("another-session"), store.entries.stream().map(io.troupe.core.inbox.InboxEntry::sessionId).toList());
+      llm.expectNoMessage(Duration.ofMillis(200)); // the erased submission never runs
+    } finally {
+      inbox.detach(store);
+    }
+  }
+
+  /** A session whose only submission waits in the inbox exists: DELETE finds it running, not unknown. */
+  @Test
+  void aSessionKnownOnlyToTheInboxIsNotUnknownToAnErase() {
+    var store = new InboxInMemory();
+    var inbox = io.troupe.core.inbox.IntentInbox.get(testKit.system());
+    inbox.attach(store, Runnable::run);
+    try {
+      store.put(inboxEntry("k-1", "Refund order 7"));
+      var session = session("");
+      TestProbe<StatusReply<org.apache.pekko.Done>> erased = testKit.createTestProbe();
+      session.tell(new SessionEntity.Erase(erased.getRef()));
+      llm.expectMessageClass(LlmGateway.Chat.class); // taken from the inbox, and running
+      String refused = erased.receiveMessage(Duration.ofSeconds(5)).getError().getMessage();
+      assertTrue(refused.startsWith("conflict"), refused);
+    } finally {
+      inbox.detach(store);
+    }
+  }
+
   /** A submission whose write failed leaves no trace: its retry with the same key is journaled, not found in memory. */
   @Test
   void aRetryAfterAFailedWriteIsJournaledNotFoundInTheStateOfTheFailedOne() {
