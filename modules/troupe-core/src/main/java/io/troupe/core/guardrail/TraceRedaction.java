@@ -3,6 +3,8 @@ package io.troupe.core.guardrail;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.troupe.core.guardrail.policy.RedactSecrets;
 import io.troupe.core.json.Json;
+import java.util.Iterator;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
@@ -44,6 +46,8 @@ public final class TraceRedaction implements Extension {
   /** The data with secrets redacted; the same instance when there is none. */
   public JsonNode scrub(JsonNode data) {
     if (redact == null || data == null || !data.isContainerNode() && !data.isTextual()) return data;
+    // Most details hold nothing to redact: their strings are looked at one by one, not written out.
+    if (!mayMatch(data)) return data;
     String text = data.toString();
     Verdict v = redact.check(GuardTarget.of(GuardTarget.Kind.MODEL_INPUT, text));
     if (!v.isRewrite()) return data;
@@ -53,5 +57,24 @@ public final class TraceRedaction implements Extension {
       // A number redacted out of a JSON number: the structure is gone, the reason stays.
       return Json.object().put("redacted", v.reason());
     }
+  }
+
+  /** Whether a string, a field name or a number in the tree may hold what the policy redacts. */
+  private boolean mayMatch(JsonNode node) {
+    if (node.isTextual()) return redact.mayMatch(node.textValue());
+    if (node.isNumber()) return redact.mayMatch(node.asText());
+    if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = it.next();
+        if (redact.mayMatch(field.getKey()) || mayMatch(field.getValue())) return true;
+      }
+      return false;
+    }
+    if (node.isArray()) {
+      for (JsonNode element : node) {
+        if (mayMatch(element)) return true;
+      }
+    }
+    return false;
   }
 }

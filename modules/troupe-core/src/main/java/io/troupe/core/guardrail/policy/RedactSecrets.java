@@ -58,11 +58,13 @@ public final class RedactSecrets implements GuardrailPolicy {
   public Verdict check(GuardTarget target) {
     String text = target.text();
     if (text == null || text.isEmpty()) return Verdict.allow();
+    if (!mayMatch(text)) return Verdict.allow();
     List<String> found = new ArrayList<>(3);
     String out = text;
-    if (apiKeys) out = replace(API_KEY, out, "[redacted:api_key]", found, "an API key", false);
-    if (cards) out = replace(CARD, out, "[redacted:card]", found, "a card number", true);
-    if (emails) out = replace(EMAIL, out, "[redacted:email]", found, "an e-mail address", false);
+    // Each pattern runs only where what it cannot match without is present: most texts have none.
+    if (apiKeys && mayHoldApiKey(out)) out = replace(API_KEY, out, "[redacted:api_key]", found, "an API key", false);
+    if (cards && digitCount(out) >= 13) out = replace(CARD, out, "[redacted:card]", found, "a card number", true);
+    if (emails && out.indexOf('@') >= 0) out = replace(EMAIL, out, "[redacted:email]", found, "an e-mail address", false);
     if (found.isEmpty()) return Verdict.allow();
     return Verdict.rewrite(NAME, "redacted " + String.join(", ", found), out);
   }
@@ -91,6 +93,50 @@ public final class RedactSecrets implements GuardrailPolicy {
     if (sb == null) return text;
     found.add(what);
     return sb.append(text, last, text.length()).toString();
+  }
+
+  /** Whether the text may hold something this policy redacts: when false, {@link #check} allows it. */
+  public boolean mayMatch(String text) {
+    return apiKeys && mayHoldApiKey(text) || cards && digitCount(text) >= 13 || emails && text.indexOf('@') >= 0;
+  }
+
+  /**
+   * Whether the text holds one of the fixed starts of {@link #API_KEY}'s shapes: {@code sk-},
+   * {@code AKIA}, {@code gh?_}, {@code xox}, {@code AIza} or {@code bearer} in any case.
+   */
+  static boolean mayHoldApiKey(String text) {
+    int n = text.length();
+    for (int i = 0; i + 2 < n; i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case 's' -> {
+          if (text.charAt(i + 1) == 'k' && text.charAt(i + 2) == '-') return true;
+        }
+        case 'A' -> {
+          if (text.startsWith("AKIA", i) || text.startsWith("AIza", i)) return true;
+        }
+        case 'g' -> {
+          if (text.charAt(i + 1) == 'h' && i + 3 < n && text.charAt(i + 3) == '_') return true;
+        }
+        case 'x' -> {
+          if (text.startsWith("xox", i)) return true;
+        }
+        case 'b', 'B' -> {
+          if (text.regionMatches(true, i, "bearer", 0, 6)) return true;
+        }
+        default -> { }
+      }
+    }
+    return false;
+  }
+
+  private static int digitCount(String text) {
+    int digits = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c >= '0' && c <= '9') digits++;
+    }
+    return digits;
   }
 
   private static boolean looksLikeJson(String text) {
