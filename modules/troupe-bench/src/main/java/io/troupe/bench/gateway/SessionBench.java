@@ -89,7 +89,10 @@ public final class SessionBench {
       double heapBefore = Memory.heapAfterGcMiB();
       Latency latency = new Latency();
       Map<String, Long> codes = new ConcurrentHashMap<>();
+      double cpuBefore = processCpuSeconds();
       GatewayBench.Outcome r = drive(label, sharding, "s", n, timeoutS, latency, codes);
+      // This process only: the fake provider runs in a JVM of its own.
+      double cpuMsPerSession = (processCpuSeconds() - cpuBefore) * 1000 / n;
       double idealS = 2 * latencyMs / 1000.0;
       double poolIdealS = 2 * Math.ceil((double) n / Math.min(c, p)) * latencyMs / 1000.0;
       ObjectNode res = Json.object();
@@ -109,6 +112,7 @@ public final class SessionBench {
       res.put("succeeded", r.ok());
       res.put("errors", r.errors());
       res.put("unfinished", r.unfinished());
+      res.put("cpuMsPerSession", Results.round3(cpuMsPerSession));
       res.set("errorCodes", r.codes());
       ObjectNode samples = Json.object();
       SAMPLES.forEach(samples::put);
@@ -120,8 +124,8 @@ public final class SessionBench {
       res.put("heapAfterGcBeforeRunMiB", Results.round3(heapBefore));
       res.put("maxHeapMiB", Runtime.getRuntime().maxMemory() / (1024 * 1024));
       Results.write(out, res);
-      Log.info("%s: wall %.2fs ideal %.2fs ratio %.2f, succeeded %d errors %d unfinished %d, p50 %.0fms p99 %.0fms, peak RSS %.0f MiB, heap after GC %.0f MiB",
-          label, r.wallS(), idealS, r.wallS() / idealS, r.ok(), r.errors(), r.unfinished(),
+      Log.info("%s: wall %.2fs ideal %.2fs ratio %.2f, succeeded %d errors %d unfinished %d, CPU %.2f ms/session, p50 %.0fms p99 %.0fms, peak RSS %.0f MiB, heap after GC %.0f MiB",
+          label, r.wallS(), idealS, r.wallS() / idealS, r.ok(), r.errors(), r.unfinished(), cpuMsPerSession,
           res.get("latency").get("p50Ms").asDouble(), res.get("latency").get("p99Ms").asDouble(),
           res.get("peakRssMiB").asDouble(), res.get("heapAfterGcMiB").asDouble());
     } finally {
@@ -202,5 +206,11 @@ public final class SessionBench {
       }
       return new GatewayBench.Outcome(Results.round3(wall), done - errors, errors, latch.getCount(), codeNode);
     }
+  }
+
+  /** CPU time of this process, every thread (JIT and GC included), in seconds. */
+  private static double processCpuSeconds() {
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() / 1e9 : 0;
   }
 }
