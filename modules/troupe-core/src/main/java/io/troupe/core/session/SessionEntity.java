@@ -37,6 +37,8 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -406,20 +408,33 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.mdc = new IntentMdc(sessionId);
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
     this.redaction = TraceRedaction.get(ctx.getSystem());
-    var guardrailConfig = ctx.getSystem().settings().config().getConfig("troupe.guardrail");
-    this.streamWindow = guardrailConfig.getInt("stream-window-chars");
-    this.streamHoldBack = guardrailConfig.getInt("stream-hold-back-chars");
-    this.approvalTimeout = guardrailConfig.getDuration("approval-timeout");
+    NodeSettings node = NodeSettings.ID.apply(ctx.getSystem());
+    this.streamWindow = node.streamWindow();
+    this.streamHoldBack = node.streamHoldBack();
+    this.approvalTimeout = node.approvalTimeout();
     this.limits = AgentLoop.Limits.of(settings);
     this.agents = Agents.get(ctx.getSystem());
-    var agentConfig = ctx.getSystem().settings().config();
-    this.maxAgentDepth = agentConfig.hasPath("troupe.agent.max-agent-depth")
-        ? agentConfig.getInt("troupe.agent.max-agent-depth") : 3;
+    this.maxAgentDepth = node.maxAgentDepth();
     this.answers = ctx.messageAdapter(Guardrail.Answer.class, GuardrailAnswered::new);
     this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
     this.deltas = ctx.messageAdapter(ChatDelta.class, ModelDelta::new);
     this.toolReplies = ctx.messageAdapter(ToolResult.class, ToolAnswered::new);
     this.inbox = IntentInbox.get(ctx.getSystem());
+  }
+
+  /** What every session reads from the node's configuration, read once per node (not per session start). */
+  private record NodeSettings(int streamWindow, int streamHoldBack, Duration approvalTimeout, int maxAgentDepth)
+      implements Extension {
+    static final ExtensionId<NodeSettings> ID = new ExtensionId<>() {
+      @Override
+      public NodeSettings createExtension(ActorSystem<?> system) {
+        var config = system.settings().config();
+        var guardrail = config.getConfig("troupe.guardrail");
+        return new NodeSettings(guardrail.getInt("stream-window-chars"), guardrail.getInt("stream-hold-back-chars"),
+            guardrail.getDuration("approval-timeout"),
+            config.hasPath("troupe.agent.max-agent-depth") ? config.getInt("troupe.agent.max-agent-depth") : 3);
+      }
+    };
   }
 
   /**
