@@ -374,6 +374,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final Set<String> openAtRestart = new LinkedHashSet<>();
   /** Intents whose end is being written (made by {@link #finished}, sealed by {@link #afterFinished}). */
   private final Set<String> endsBeingWritten = new LinkedHashSet<>();
+  /**
+   * Submissions whose acceptance is being written, by intent id. A write that fails restarts the
+   * entity and loses the effect's reply, so recovery answers them from what the journal holds.
+   */
+  private final Map<String, PendingSubmit> submitsBeingWritten = new HashMap<>();
+
+  private record PendingSubmit(ActorRef<StatusReply<IntentView>> replyTo, boolean waitForEnd) {}
   private String loopAgent;
   private long eventSeq;
   private long nextCorr = 1;
@@ -489,12 +496,36 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           stopLoop();
         })
         .onSignal(RecoveryCompleted.instance(), state -> {
+          settleSubmitsBeingWritten(state);
           settleOpenAtRestart(state);
           checkRecentTraces(state);
           countInFlight(state);
           if (state.running != null || !state.queued.isEmpty()) ctx.getSelf().tell(new RecoverOrphanedRun());
         })
         .build();
+  }
+
+  /**
+   * After a restart: a submission whose write seemed to fail is answered from the journal. Written
+   * after all, it is accepted (its run resumes; a waiter hears at its end). Not written, it is refused
+   * as unavailable, and the client may submit it again: its id is free, its key unknown.
+   */
+  private void settleSubmitsBeingWritten(SessionState state) {
+    submitsBeingWritten.forEach((id, pending) -> {
+      SessionState.IntentRecord intent = state.intent(id);
+      if (intent != null) {
+        if (!pending.waitForEnd()) pending.replyTo().tell(StatusReply.success(intent.view(sessionId, List.of(), state.usage)));
+        return;
+      }
+      List<ActorRef<StatusReply<IntentView>>> waiting = waiters.get(id);
+      if (waiting != null) {
+        waiting.remove(pending.replyTo());
+        if (waiting.isEmpty()) waiters.remove(id);
+      }
+      pending.replyTo().tell(StatusReply.error(Errors.of(Errors.UNAVAILABLE, "the journal did not take the submission "
+          + "(the database failed or was too slow), so it was not accepted; submit it again")));
+    });
+    submitsBeingWritten.clear();
   }
 
   /**
@@ -663,7 +694,9 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     boolean startNow = !busy || settings.busyPolicy() == SessionSettings.BusyPolicy.INTERRUPT;
     if (startNow) events.add(new IntentStarted(intentId, created));
     if (waitForEnd) waiters.computeIfAbsent(intentId, k -> new ArrayList<>()).add(replyTo);
+    submitsBeingWritten.put(intentId, new PendingSubmit(replyTo, waitForEnd));
     return Effect().persist(events).thenRun(this::countInFlight).thenRun(s -> {
+      submitsBeingWritten.remove(intentId);
       superseded.forEach(id -> afterFinished(s, id));
       SessionState.IntentRecord accepted = s.intent(intentId);
       ObjectNode acceptedData = Json.object().put("intentId", intentId).put("sessionId", sessionId)

@@ -364,8 +364,12 @@ class SessionEntityTest {
     submit(session, "What is 1 + 1?", null);
     llm.expectMessageClass(LlmGateway.Chat.class); // a run is out: the next one is queued
     PersistenceTestKit.create(testKit.system()).failNextPersisted("Session|" + sessionId);
-    session.tell(new SessionEntity.Submit("What is 2 + 2?", null, "key-1", testKit.<StatusReply<IntentView>>createTestProbe().getRef()));
+    TestProbe<StatusReply<IntentView>> failed = testKit.createTestProbe();
+    session.tell(new SessionEntity.Submit("What is 2 + 2?", null, "key-1", failed.getRef()));
     llm.expectMessageClass(LlmGateway.CancelChat.class, Duration.ofSeconds(10)); // restarted
+    StatusReply<IntentView> refused = failed.receiveMessage(Duration.ofSeconds(10));
+    assertTrue(refused.isError(), "the submitter hears that it was not accepted, instead of nothing");
+    assertTrue(refused.getError().getMessage().contains(Errors.UNAVAILABLE), refused.getError().getMessage());
 
     IntentView retried = submit(session, "What is 2 + 2?", "key-1");
     List<String> journaled = PersistenceTestKit.create(testKit.system()).persistedInStorage("Session|" + sessionId).stream()
@@ -373,6 +377,35 @@ class SessionEntityTest {
         .map(e -> ((SessionEntity.IntentAccepted) e).intentId()).toList();
     assertEquals(List.of(sessionId + ".1", sessionId + ".2"), journaled);
     assertEquals(sessionId + ".2", retried.id());
+  }
+
+  /**
+   * Under a burst, the journal's breaker can time a write out that the database then commits: the
+   * restarted session finds the intent in its journal, answers its submitter and runs it. Before,
+   * the submitter heard nothing, ever.
+   */
+  @Test
+  void aSubmissionWhoseWriteSeemedToFailButWasCommittedIsAnsweredAndRuns() {
+    var session = session("");
+    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+    String pid = "Session|" + sessionId;
+    journal.withPolicy((persistenceId, operation) -> {
+      if (persistenceId.equals(pid) && operation instanceof org.apache.pekko.persistence.testkit.WriteEvents w) {
+        List<Object> events = w.getBatch().stream()
+            .map(e -> e instanceof org.apache.pekko.persistence.journal.Tagged t ? t.payload() : e).toList();
+        journal.persistForRecovery(pid, events); // committed ...
+        journal.resetPolicy();
+        return org.apache.pekko.persistence.testkit.StorageFailure.create(); // ... but reported failed
+      }
+      return org.apache.pekko.persistence.testkit.ProcessingSuccess$.MODULE$;
+    });
+    TestProbe<StatusReply<IntentView>> submitter = testKit.createTestProbe();
+    session.tell(new SessionEntity.Submit("What is 1 + 1?", null, null, submitter.getRef()));
+
+    IntentView accepted = submitter.receiveMessage(Duration.ofSeconds(10)).getValue();
+    assertEquals(sessionId + ".1", accepted.id());
+    reply(llm.expectMessageClass(LlmGateway.Chat.class, Duration.ofSeconds(10)), text("1 + 1 = 2."));
+    assertEquals(IntentStatus.SUCCEEDED, await(session, accepted.id()).status());
   }
 
   @Test
