@@ -100,4 +100,30 @@ class SessionEventSerializationTest {
     assertEquals(result, serialization.deserialize(serialization.serialize(result).get(), s.identifier(),
         Serializers.manifestFor(s, result)).get());
   }
+
+  /**
+   * The release before Core v1 (v0, 187047d) wrote IntentFinished at version 1: no version in the
+   * manifest, the terminal stream event inside it, no usage. Written here as it did, it replays
+   * through SessionEventMigration into the current version.
+   */
+  @Test
+  void anIntentFinishedWrittenByV0ReplaysThroughItsMigration() throws Exception {
+    var serialization = SerializationExtension.get(testKit.system().classicSystem());
+    var current = new SessionEntity.IntentFinished("s.1", io.troupe.core.session.IntentStatus.SUCCEEDED,
+        io.troupe.core.session.Outcome.answered("6"), 9L, 4L, null, List.of(ChatMessage.assistant("6")));
+    var serializer = serialization.findSerializerFor(current);
+    String manifest = Serializers.manifestFor(serializer, current);
+    assertTrue(manifest.endsWith("#2"), "events carry their version: " + manifest);
+    String v0Manifest = manifest.substring(0, manifest.indexOf('#'));
+
+    var cbor = org.apache.pekko.serialization.jackson.JacksonObjectMapperProvider.get(testKit.system().classicSystem())
+        .getOrCreate("jackson-cbor", java.util.Optional.empty());
+    var v0 = Json.object().put("intentId", "s.1").put("status", "SUCCEEDED");
+    v0.set("outcome", cbor.valueToTree(io.troupe.core.session.Outcome.answered("6")));
+    v0.set("event", Json.object().put("seq", 4).put("type", "intent.succeeded").put("timeNanos", 9L));
+    v0.set("transcript", cbor.valueToTree(List.of(ChatMessage.assistant("6"))));
+    var back = (SessionEntity.IntentFinished) serialization.deserialize(cbor.writeValueAsBytes(v0),
+        serializer.identifier(), v0Manifest).get();
+    assertEquals(current, back);
+  }
 }
