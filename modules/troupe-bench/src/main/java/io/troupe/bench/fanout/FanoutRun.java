@@ -89,7 +89,7 @@ public final class FanoutRun {
     pgUser = args.str("pg-user", "postgres");
     pgPassword = args.str("pg-password", "");
     long timeoutS = args.integer("timeout-s", 600);
-    Path out = Path.of(args.str("out", "results/fanout-" + impl + "-" + journal + "-n" + n + ".json"));
+    Path out = Path.of(args.str("out", "modules/troupe-bench/results/fanout-" + impl + "-" + journal + "-n" + n + ".json"));
     // S steps of one model call and F tools, then the model call that answers: (S + 1) x L.
     double idealS = (steps + 1) * latencyMs / 1000.0;
 

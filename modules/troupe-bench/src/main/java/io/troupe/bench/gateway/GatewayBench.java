@@ -103,7 +103,7 @@ public final class GatewayBench {
     double failRate = args.dbl("fail-rate", 0);
     String mode = args.str("mode", "gateway");
     String label = args.str("label", mode + "-p" + p + "-c" + c);
-    Path out = Path.of(args.str("out", "results/" + label + ".json"));
+    Path out = Path.of(args.str("out", "modules/troupe-bench/results/" + label + ".json"));
 
     Config config = ConfigFactory.parseMap(llmOverrides(url, p, c, calls + warmup))
         .withFallback(ConfigFactory.parseString(String.join("\n",

@@ -56,7 +56,7 @@ public final class SessionBench {
     double failRate = args.dbl("fail-rate", 0);
     String journal = args.str("journal", "inmem");
     String label = args.str("label", "sessions-" + journal + "-n" + n);
-    Path out = Path.of(args.str("out", "results/" + label + ".json"));
+    Path out = Path.of(args.str("out", "modules/troupe-bench/results/" + label + ".json"));
 
     Path dataDir = Files.createTempDirectory("troupe-bench-");
     Map<String, Object> o = new HashMap<>(GatewayBench.llmOverrides(url, p, c, n + warmup));

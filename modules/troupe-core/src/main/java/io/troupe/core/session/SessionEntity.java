@@ -37,8 +37,6 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.Extension;
-import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -344,12 +342,8 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private final IntentMdc mdc;
   private final ToolCatalogs catalogs;
   private final TraceRedaction redaction;
-  private final int streamWindow;
-  private final int streamHoldBack;
-  private final Duration approvalTimeout;
   private final AgentLoop.Limits limits;
   private final Agents agents;
-  private final int maxAgentDepth;
   // Reply adapters, made once.
   private final ActorRef<Guardrail.Answer> answers;
   private final ActorRef<LlmGateway.ChatResult> modelReplies;
@@ -415,33 +409,13 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     this.mdc = new IntentMdc(sessionId);
     this.catalogs = ToolCatalogs.get(ctx.getSystem());
     this.redaction = TraceRedaction.get(ctx.getSystem());
-    NodeSettings node = NodeSettings.ID.apply(ctx.getSystem());
-    this.streamWindow = node.streamWindow();
-    this.streamHoldBack = node.streamHoldBack();
-    this.approvalTimeout = node.approvalTimeout();
     this.limits = AgentLoop.Limits.of(settings);
     this.agents = Agents.get(ctx.getSystem());
-    this.maxAgentDepth = node.maxAgentDepth();
     this.answers = ctx.messageAdapter(Guardrail.Answer.class, GuardrailAnswered::new);
     this.modelReplies = ctx.messageAdapter(LlmGateway.ChatResult.class, ModelAnswered::new);
     this.deltas = ctx.messageAdapter(ChatDelta.class, ModelDelta::new);
     this.toolReplies = ctx.messageAdapter(ToolResult.class, ToolAnswered::new);
     this.inbox = IntentInbox.get(ctx.getSystem());
-  }
-
-  /** What every session reads from the node's configuration, read once per node (not per session start). */
-  private record NodeSettings(int streamWindow, int streamHoldBack, Duration approvalTimeout, int maxAgentDepth)
-      implements Extension {
-    static final ExtensionId<NodeSettings> ID = new ExtensionId<>() {
-      @Override
-      public NodeSettings createExtension(ActorSystem<?> system) {
-        var config = system.settings().config();
-        var guardrail = config.getConfig("troupe.guardrail");
-        return new NodeSettings(guardrail.getInt("stream-window-chars"), guardrail.getInt("stream-hold-back-chars"),
-            guardrail.getDuration("approval-timeout"),
-            config.hasPath("troupe.agent.max-agent-depth") ? config.getInt("troupe.agent.max-agent-depth") : 3);
-      }
-    };
   }
 
   /**
@@ -1213,12 +1187,12 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
         after.add(s -> {
           recordEvent(intentId, "approval.requested", Json.object().put("approvalId", id).put("callId", call.id())
               .put("tool", call.name()).put("reason", why.reason()));
-          timers.startSingleTimer("approval-" + id, new ApprovalTimedOut(intentId, id), approvalTimeout);
+          timers.startSingleTimer("approval-" + id, new ApprovalTimedOut(intentId, id), settings.approvalTimeout());
         });
       } else if (known.decided()) {
         after.add(s -> ctx.getSelf().tell(new ApprovalReady(intentId, id))); // decided while the run was down
       } else {
-        Duration left = approvalTimeout.minus(
+        Duration left = settings.approvalTimeout().minus(
             Duration.ofNanos(Math.max(0, TraceClock.nowEpochNanos() - known.requestedNanos())));
         timers.startSingleTimer("approval-" + id, new ApprovalTimedOut(intentId, id),
             left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left);
@@ -1246,7 +1220,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
       cmd.replyTo().tell(StatusReply.error(Errors.of(Errors.CONFLICT, why)));
       return Effect().none();
     }
-    if (TraceClock.nowEpochNanos() - approval.requestedNanos() >= approvalTimeout.toNanos()) {
+    if (TraceClock.nowEpochNanos() - approval.requestedNanos() >= settings.approvalTimeout().toNanos()) {
       // Its time passed while no node ran its timer (the node that paused it died): it is rejected, not decided now.
       ActorRef<StatusReply<IntentView>> replyTo = cmd.replyTo();
       String approvalId = cmd.approvalId();
@@ -1261,7 +1235,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
   private static final String TIMEOUT_KEY = "(troupe.guardrail.approval-timeout)";
 
   private String timedOutComment() {
-    return TIMED_OUT + approvalTimeout + " " + TIMEOUT_KEY;
+    return TIMED_OUT + settings.approvalTimeout() + " " + TIMEOUT_KEY;
   }
 
   private static boolean timedOut(SessionState.Approval approval) {
@@ -1385,7 +1359,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
     eventSeq = intent.lastEventSeq;
     loopIntent = intentId;
     mdc.running(intentId, intent.traceId, intent.spanOfRoot());
-    stream = new StreamGuard(streamWindow, streamHoldBack);
+    stream = new StreamGuard(settings.streamWindowChars(), settings.streamHoldBackChars());
     AgentLoop.Limits limits = limitsOf(intent.agentOrDefault());
     // A child intent (an agent called as a tool) runs one level deeper, within what its parent has left.
     JsonNode parent = intent.metadata == null ? null : intent.metadata.get(io.troupe.core.agent.AgentCall.METADATA_KEY);
@@ -1408,7 +1382,7 @@ public final class SessionEntity extends EventSourcedBehavior<SessionEntity.Comm
           }
         });
     loop.team(new AgentLoop.Team(name -> agents.find(name).orElse(null),
-        name -> agents.find(name).isPresent() ? limitsOf(name) : null, depth, maxAgentDepth));
+        name -> agents.find(name).isPresent() ? limitsOf(name) : null, depth, settings.maxAgentDepth()));
     timers.startSingleTimer("deadline", new DeadlinePassed(intentId), remainingTime(intent));
     if (resume == null) loop.countBefore(intent.usage); // a summary of older history, if any
     plan(state, loop.start(), new ArrayList<>(), new ArrayList<>());

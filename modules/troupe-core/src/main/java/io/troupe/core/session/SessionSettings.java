@@ -4,7 +4,8 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 
 /**
- * Settings of sessions and their agent loop, from {@code troupe.agent}.
+ * Settings of sessions and their agent loop, from {@code troupe.agent} (and the guardrail's settings a
+ * session applies itself, from {@code troupe.guardrail}). Read once per node.
  *
  * @param model the model name passed to the gateway, empty for the provider's default
  * @param maxSteps model calls per intent at most
@@ -20,6 +21,10 @@ import java.time.Duration;
  * @param recentIntents finished intents whose summary a session keeps in memory; older ones are read from the trace store
  * @param idempotencyWindow idempotency keys a session remembers
  * @param snapshotEvery a snapshot of the session every this many journal events; 0: none
+ * @param maxAgentDepth how deep agents may call agents
+ * @param streamWindowChars a streamed answer is checked every this many new characters
+ * @param streamHoldBackChars what passed the stream's check is released less this many characters
+ * @param approvalTimeout how long a call waits for a person's decision
  */
 public record SessionSettings(
     String model,
@@ -40,7 +45,11 @@ public record SessionSettings(
     int maxResumes,
     int recentIntents,
     int idempotencyWindow,
-    int snapshotEvery) {
+    int snapshotEvery,
+    int maxAgentDepth,
+    int streamWindowChars,
+    int streamHoldBackChars,
+    Duration approvalTimeout) {
 
   /** What a session does with an intent that arrives while another one runs. */
   public enum BusyPolicy {
@@ -54,6 +63,7 @@ public record SessionSettings(
 
   public static SessionSettings fromConfig(Config troupe) {
     Config c = troupe.getConfig("agent");
+    Config guardrail = troupe.getConfig("guardrail");
     return new SessionSettings(
         c.getString("model"),
         c.getBoolean("stream"),
@@ -73,6 +83,10 @@ public record SessionSettings(
         c.getInt("max-resumes"),
         c.getInt("recent-intents"),
         c.getInt("idempotency-window"),
-        c.getInt("snapshot-every"));
+        c.getInt("snapshot-every"),
+        c.getInt("max-agent-depth"),
+        guardrail.getInt("stream-window-chars"),
+        guardrail.getInt("stream-hold-back-chars"),
+        guardrail.getDuration("approval-timeout"));
   }
 }
